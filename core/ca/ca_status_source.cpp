@@ -1,0 +1,46 @@
+#include "status_query.hpp"
+#include "xacbe/ca/certificate_authority.hpp"
+#include "xacbe/store/database.hpp"
+
+namespace xacbe::ca {
+
+namespace detail {
+
+Result<crypto::CertStatus> query_status(store::Database& db, const std::string& serial_hex) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement select,
+                         db.prepare("SELECT revoked_at, reason FROM ca_certificate WHERE serial=?1"));
+  select.bind(1, serial_hex);
+  XACBE_ASSIGN_OR_RETURN(bool row, select.step());
+  crypto::CertStatus status;
+  if (!row) return status;  // kUnknown: never issued by this CA
+  if (select.is_null(0)) {
+    status.kind = crypto::CertStatus::Kind::kGood;
+  } else {
+    status.kind = crypto::CertStatus::Kind::kRevoked;
+    status.revoked_at = TimePoint(std::chrono::seconds(select.column_int64(0)));
+    status.reason = static_cast<crypto::RevocationReason>(select.column_int64(1));
+  }
+  return status;
+}
+
+}  // namespace detail
+
+CaStatusSource::CaStatusSource(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+CaStatusSource::~CaStatusSource() = default;
+
+Result<std::unique_ptr<CaStatusSource>> CaStatusSource::open(const std::string& db_path) {
+  store::OpenOptions options;
+  options.read_only = true;
+  XACBE_ASSIGN_OR_RETURN(auto db, store::Database::open(db_path, options));
+  // Refuse a file that is not a CA database now rather than answer internalError forever.
+  auto probe = db->prepare("SELECT 1 FROM ca_certificate LIMIT 1");
+  if (!probe) return invalid_argument(db_path + " is not a CA database: " + probe.status().message());
+  return std::unique_ptr<CaStatusSource>(new CaStatusSource(std::move(db)));
+}
+
+Result<crypto::CertStatus> CaStatusSource::lookup(const std::string& serial_hex) {
+  std::lock_guard lock(mu_);
+  return detail::query_status(*db_, serial_hex);
+}
+
+}  // namespace xacbe::ca

@@ -1,0 +1,301 @@
+#include "xacbe/ca/certificate_authority.hpp"
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+
+#include "status_query.hpp"
+#include "xacbe/crypto/asn1.hpp"
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/store/database.hpp"
+
+namespace xacbe::ca {
+namespace {
+
+using crypto::Certificate;
+using crypto::CertStatus;
+using crypto::RevocationReason;
+
+// Append-only: docs/protocol/certificates.md describes these tables.
+const std::vector<std::string> kMigrations = {
+    R"(CREATE TABLE ca_certificate(
+         serial TEXT PRIMARY KEY,
+         profile TEXT NOT NULL,
+         subject TEXT NOT NULL,
+         not_before INTEGER NOT NULL,
+         not_after INTEGER NOT NULL,
+         issued_at INTEGER NOT NULL,
+         der BLOB NOT NULL,
+         revoked_at INTEGER,
+         reason INTEGER);
+       CREATE TABLE ca_revocation_event(
+         id INTEGER PRIMARY KEY,
+         serial TEXT NOT NULL REFERENCES ca_certificate(serial),
+         at INTEGER NOT NULL,
+         action TEXT NOT NULL CHECK(action IN ('revoke','release')),
+         reason INTEGER);)",
+};
+
+std::int64_t unix_seconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+
+// A positive 127-bit random serial (RFC 5280 4.1.2.2: at most 20 octets, positive).
+crypto::ASN1_INTEGERPtr random_serial() {
+  std::string bytes = crypto::random_bytes(16);
+  bytes[0] = static_cast<char>((static_cast<unsigned char>(bytes[0]) & 0x7f) | 0x40);
+  return std::move(crypto::serial_from_hex(crypto::to_hex(bytes))).value();
+}
+
+Status add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
+  crypto::X509_EXTENSIONPtr ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str()));
+  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) {
+    return internal_error(crypto::openssl_error(std::string("cannot add extension ") + OBJ_nid2sn(nid)));
+  }
+  return Status::ok();
+}
+
+struct ProfileExtensions {
+  std::string key_usage;
+  std::string extended_key_usage;  // empty: none
+  bool ocsp_nocheck = false;
+  bool aia = false;
+};
+
+ProfileExtensions extensions_for(Profile profile, bool rsa) {
+  switch (profile) {
+    case Profile::kAuthentication:
+      return {rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature",
+              "serverAuth,clientAuth", false, true};
+    case Profile::kSigning: return {"critical,nonRepudiation", "", false, true};
+    case Profile::kOcspResponder: return {"critical,digitalSignature", "OCSPSigning", true, false};
+    case Profile::kTimestamping:
+      return {"critical,digitalSignature,nonRepudiation", "critical,timeStamping", false, false};
+  }
+  return {};
+}
+
+std::chrono::hours validity_for(Profile profile, const CaSettings& s) {
+  switch (profile) {
+    case Profile::kAuthentication: return s.auth_validity;
+    case Profile::kSigning: return s.sign_validity;
+    case Profile::kOcspResponder: return s.ocsp_validity;
+    case Profile::kTimestamping: return s.tsa_validity;
+  }
+  return s.auth_validity;
+}
+
+// Sets version, serial, names, validity and key of a new certificate.
+Status fill_basics(X509* cert, ASN1_INTEGER* serial, const X509_NAME* issuer, const X509_NAME* subject,
+                   TimePoint not_before, TimePoint not_after, EVP_PKEY* key) {
+  auto nb = crypto::to_asn1_time(not_before);
+  auto na = crypto::to_asn1_time(not_after);
+  if (X509_set_version(cert, 2) != 1 || X509_set_serialNumber(cert, serial) != 1 ||
+      X509_set_issuer_name(cert, issuer) != 1 || X509_set_subject_name(cert, subject) != 1 ||
+      X509_set1_notBefore(cert, nb.get()) != 1 || X509_set1_notAfter(cert, na.get()) != 1 ||
+      X509_set_pubkey(cert, key) != 1) {
+    return internal_error(crypto::openssl_error("cannot build certificate"));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+const char* profile_name(Profile profile) {
+  switch (profile) {
+    case Profile::kAuthentication: return "auth";
+    case Profile::kSigning: return "sign";
+    case Profile::kOcspResponder: return "ocsp";
+    case Profile::kTimestamping: return "tsa";
+  }
+  return "?";
+}
+
+Result<Profile> parse_profile(std::string_view name) {
+  for (Profile p : {Profile::kAuthentication, Profile::kSigning, Profile::kOcspResponder, Profile::kTimestamping}) {
+    if (name == profile_name(p)) return p;
+  }
+  return invalid_argument("unknown certificate profile '" + std::string(name) + "' (auth, sign, ocsp or tsa)");
+}
+
+Result<RootMaterial> create_root(crypto::KeyType type, const crypto::DistinguishedName& subject,
+                                 std::chrono::hours validity, const Clock& clock) {
+  XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::generate(type));
+  XACBE_ASSIGN_OR_RETURN(crypto::X509_NAMEPtr name, crypto::make_name(subject));
+  crypto::X509Ptr cert(X509_new());
+  const TimePoint now = clock.now();
+  XACBE_RETURN_IF_ERROR(fill_basics(cert.get(), random_serial().get(), name.get(), name.get(), now,
+                                    now + validity, key.get()));
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE"));
+  XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
+  if (X509_sign(cert.get(), key.get(), crypto::signing_digest(key.get())) <= 0) {
+    return internal_error(crypto::openssl_error("cannot sign root certificate"));
+  }
+  return RootMaterial{std::move(key), Certificate::share(cert.get())};
+}
+
+CertificateAuthority::CertificateAuthority(std::unique_ptr<store::Database> db, crypto::PrivateKey key,
+                                           Certificate cert, CaSettings settings, const Clock& clock)
+    : db_(std::move(db)), key_(std::move(key)), cert_(std::move(cert)), settings_(std::move(settings)),
+      clock_(clock) {}
+
+CertificateAuthority::~CertificateAuthority() = default;
+
+Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open(std::unique_ptr<store::Database> db,
+                                                                         crypto::PrivateKey key, Certificate cert,
+                                                                         CaSettings settings, const Clock& clock) {
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return invalid_argument(crypto::openssl_error("CA key does not match the CA certificate"));
+  }
+  if (!cert.is_ca()) return invalid_argument("CA certificate " + cert.subject() + " is not a CA certificate");
+  XACBE_RETURN_IF_ERROR(db->migrate(kMigrations));
+  // The root's own serial is recorded too, so that no issued certificate can reuse it.
+  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                         db->prepare("INSERT OR IGNORE INTO ca_certificate(serial, profile, subject, not_before,"
+                                     " not_after, issued_at, der) VALUES(?1,'root',?2,?3,?4,?3,?5)"));
+  insert.bind(1, cert.serial_hex()).bind(2, cert.subject()).bind(3, unix_seconds(cert.not_before()));
+  insert.bind(4, unix_seconds(cert.not_after())).bind_blob(5, cert.der());
+  XACBE_RETURN_IF_ERROR(insert.run());
+  return std::unique_ptr<CertificateAuthority>(
+      new CertificateAuthority(std::move(db), std::move(key), std::move(cert), std::move(settings), clock));
+}
+
+Result<Certificate> CertificateAuthority::issue(const crypto::CertificateRequest& csr, Profile profile,
+                                                const crypto::DistinguishedName& subject) {
+  XACBE_RETURN_IF_ERROR(csr.verify());
+  XACBE_ASSIGN_OR_RETURN(crypto::X509_NAMEPtr name, crypto::make_name(subject));
+  if (X509_NAME_entry_count(name.get()) == 0) return invalid_argument("certificate subject is empty");
+  crypto::EVP_PKEYPtr public_key = csr.public_key();
+  const bool rsa = EVP_PKEY_get_base_id(public_key.get()) == EVP_PKEY_RSA;
+  const TimePoint now = clock_.now();
+  // A certificate never outlives its issuer.
+  const TimePoint not_after = std::min(now + validity_for(profile, settings_), cert_.not_after());
+  if (not_after <= now) return failed_precondition("the CA certificate has expired");
+
+  std::lock_guard lock(mu_);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    crypto::X509Ptr cert(X509_new());
+    crypto::ASN1_INTEGERPtr serial = random_serial();
+    XACBE_RETURN_IF_ERROR(fill_basics(cert.get(), serial.get(), X509_get_subject_name(cert_.get()), name.get(),
+                                      now, not_after, public_key.get()));
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert_.get(), cert.get(), nullptr, nullptr, 0);
+    const ProfileExtensions ext = extensions_for(profile, rsa);
+    XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE"));
+    XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_key_usage, ext.key_usage));
+    if (!ext.extended_key_usage.empty()) {
+      XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_ext_key_usage, ext.extended_key_usage));
+    }
+    XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
+    XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
+    if (ext.ocsp_nocheck) {
+      XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_id_pkix_OCSP_noCheck, "ignored"));
+    }
+    if (ext.aia && !settings_.ocsp_url.empty()) {
+      XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_info_access, "OCSP;URI:" + settings_.ocsp_url));
+    }
+    if (X509_sign(cert.get(), key_.get(), crypto::signing_digest(key_.get())) <= 0) {
+      return internal_error(crypto::openssl_error("cannot sign certificate"));
+    }
+    Certificate issued = Certificate::share(cert.get());
+    XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                           db_->prepare("INSERT INTO ca_certificate(serial, profile, subject, not_before, not_after,"
+                                        " issued_at, der) VALUES(?1,?2,?3,?4,?5,?6,?7)"));
+    insert.bind(1, issued.serial_hex()).bind(2, profile_name(profile)).bind(3, issued.subject());
+    insert.bind(4, unix_seconds(now)).bind(5, unix_seconds(not_after)).bind(6, unix_seconds(now));
+    insert.bind_blob(7, issued.der());
+    Status st = insert.run();
+    if (st.is_ok()) return issued;
+    // A serial collision is astronomically unlikely, but the store, not chance, guarantees uniqueness.
+    if (st.code() != Code::kAlreadyExists) return st;
+  }
+  return internal_error("could not draw an unused serial number");
+}
+
+Status CertificateAuthority::revoke(const std::string& serial_hex, RevocationReason reason) {
+  if (reason == RevocationReason::kRemoveFromCrl) {
+    return invalid_argument("removeFromCRL is not a revocation reason; release the hold instead");
+  }
+  std::lock_guard lock(mu_);
+  XACBE_ASSIGN_OR_RETURN(CertStatus current, detail::query_status(*db_, serial_hex));
+  if (current.kind == CertStatus::Kind::kUnknown) return not_found("no certificate with serial " + serial_hex);
+  if (serial_hex == cert_.serial_hex()) return failed_precondition("the CA cannot revoke its own root");
+  if (current.kind == CertStatus::Kind::kRevoked &&
+      !(current.reason == RevocationReason::kCertificateHold && reason != RevocationReason::kCertificateHold)) {
+    return failed_precondition("certificate " + serial_hex + " is already revoked (" +
+                               crypto::reason_name(current.reason) + ")");
+  }
+  // A held certificate that is then revoked for good keeps its original revocation time (RFC 5280 5.3.2).
+  const std::int64_t at = current.kind == CertStatus::Kind::kRevoked ? unix_seconds(current.revoked_at)
+                                                                     : unix_seconds(clock_.now());
+  XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(*db_));
+  XACBE_ASSIGN_OR_RETURN(store::Statement update,
+                         db_->prepare("UPDATE ca_certificate SET revoked_at=?2, reason=?3 WHERE serial=?1"));
+  update.bind(1, serial_hex).bind(2, at).bind(3, static_cast<std::int64_t>(reason));
+  XACBE_RETURN_IF_ERROR(update.run());
+  XACBE_ASSIGN_OR_RETURN(store::Statement event,
+                         db_->prepare("INSERT INTO ca_revocation_event(serial, at, action, reason)"
+                                      " VALUES(?1,?2,'revoke',?3)"));
+  event.bind(1, serial_hex).bind(2, unix_seconds(clock_.now())).bind(3, static_cast<std::int64_t>(reason));
+  XACBE_RETURN_IF_ERROR(event.run());
+  return tx.commit();
+}
+
+Status CertificateAuthority::release_hold(const std::string& serial_hex) {
+  std::lock_guard lock(mu_);
+  XACBE_ASSIGN_OR_RETURN(CertStatus current, detail::query_status(*db_, serial_hex));
+  if (current.kind == CertStatus::Kind::kUnknown) return not_found("no certificate with serial " + serial_hex);
+  if (current.kind != CertStatus::Kind::kRevoked || current.reason != RevocationReason::kCertificateHold) {
+    return failed_precondition("certificate " + serial_hex + " is not on hold");
+  }
+  XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(*db_));
+  XACBE_ASSIGN_OR_RETURN(store::Statement update,
+                         db_->prepare("UPDATE ca_certificate SET revoked_at=NULL, reason=NULL WHERE serial=?1"));
+  XACBE_RETURN_IF_ERROR(update.bind(1, serial_hex).run());
+  XACBE_ASSIGN_OR_RETURN(store::Statement event,
+                         db_->prepare("INSERT INTO ca_revocation_event(serial, at, action) VALUES(?1,?2,'release')"));
+  XACBE_RETURN_IF_ERROR(event.bind(1, serial_hex).bind(2, unix_seconds(clock_.now())).run());
+  return tx.commit();
+}
+
+Result<CertStatus> CertificateAuthority::status(const std::string& serial_hex) {
+  std::lock_guard lock(mu_);
+  return detail::query_status(*db_, serial_hex);
+}
+
+Result<std::vector<IssuedCertificate>> CertificateAuthority::list() {
+  std::lock_guard lock(mu_);
+  XACBE_ASSIGN_OR_RETURN(store::Statement select,
+                         db_->prepare("SELECT serial, profile, subject, not_before, not_after, revoked_at, reason, der"
+                                      " FROM ca_certificate WHERE profile <> 'root' ORDER BY issued_at, serial"));
+  std::vector<IssuedCertificate> out;
+  for (;;) {
+    XACBE_ASSIGN_OR_RETURN(bool row, select.step());
+    if (!row) break;
+    IssuedCertificate c;
+    c.serial_hex = select.column_text(0);
+    c.profile = parse_profile(select.column_text(1)).value();
+    c.subject = select.column_text(2);
+    c.not_before = from_unix(select.column_int64(3));
+    c.not_after = from_unix(select.column_int64(4));
+    if (select.is_null(5)) {
+      c.status.kind = CertStatus::Kind::kGood;
+    } else {
+      c.status = {CertStatus::Kind::kRevoked, from_unix(select.column_int64(5)),
+                  static_cast<RevocationReason>(select.column_int64(6))};
+    }
+    c.der = select.column_blob(7);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace xacbe::ca

@@ -1,0 +1,183 @@
+#include "xacbe/store/database.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace xacbe::store {
+namespace {
+
+Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
+  const Code code = (rc == SQLITE_CONSTRAINT) ? Code::kAlreadyExists
+                    : (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? Code::kUnavailable
+                    : (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) ? Code::kCorrupt
+                                                                    : Code::kInternal;
+  std::string msg(what);
+  msg += ": ";
+  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return {code, msg};
+}
+
+}  // namespace
+
+Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    db_ = other.db_;
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status st = sqlite_status(db_, rc, "SQL step failed");
+  sqlite3_reset(stmt_);
+  return st;
+}
+
+Status Statement::run() {
+  for (;;) {
+    auto row = step();
+    if (!row) return row.status();
+    if (!*row) return Status::ok();
+  }
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+std::int64_t Statement::column_int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::column_text(int column) const {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  const int n = sqlite3_column_bytes(stmt_, column);
+  return text ? std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(n)) : std::string();
+}
+
+std::string Statement::column_blob(int column) const {
+  const void* blob = sqlite3_column_blob(stmt_, column);
+  const int n = sqlite3_column_bytes(stmt_, column);
+  return blob ? std::string(static_cast<const char*>(blob), static_cast<std::size_t>(n)) : std::string();
+}
+
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, const OpenOptions& options) {
+  int flags = SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (!options.read_only && options.create) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Database> db(new Database(raw));
+  if (rc != SQLITE_OK) return sqlite_status(raw, rc, "cannot open database " + path);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(raw, 0);
+  if (!options.read_only) {
+    XACBE_RETURN_IF_ERROR(db->exec("PRAGMA journal_mode=WAL"));
+    XACBE_RETURN_IF_ERROR(db->exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                            : "PRAGMA synchronous=NORMAL"));
+  }
+  XACBE_RETURN_IF_ERROR(db->exec("PRAGMA foreign_keys=ON"));
+  // Fail early on a file that is not a database rather than at the first query.
+  auto check = db->prepare("SELECT count(*) FROM sqlite_schema");
+  if (!check) return check.status();
+  auto row = check->step();
+  if (!row) return Status(row.status().code(), path + ": " + row.status().message());
+  return db;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Status Database::exec(std::string_view sql) {
+  const std::string text(sql);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Status st = sqlite_status(db_, rc, "SQL failed");
+    sqlite3_free(err);
+    return st;
+  }
+  return Status::ok();
+}
+
+Result<Statement> Database::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return sqlite_status(db_, rc, "cannot prepare SQL");
+  return Statement(db_, stmt);
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int Database::changes() const { return sqlite3_changes(db_); }
+
+int Database::schema_version() {
+  auto stmt = prepare("PRAGMA user_version");
+  if (!stmt) return -1;
+  auto row = stmt->step();
+  return (row && *row) ? static_cast<int>(stmt->column_int64(0)) : -1;
+}
+
+Status Database::migrate(const std::vector<std::string>& migrations) {
+  const int current = schema_version();
+  if (current < 0) return internal_error("cannot read schema version");
+  if (current > static_cast<int>(migrations.size())) {
+    return failed_precondition("database schema version " + std::to_string(current) +
+                               " is newer than this program knows (" + std::to_string(migrations.size()) + ")");
+  }
+  for (std::size_t i = static_cast<std::size_t>(current); i < migrations.size(); ++i) {
+    XACBE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(*this));
+    XACBE_RETURN_IF_ERROR(exec(migrations[i]));
+    XACBE_RETURN_IF_ERROR(exec("PRAGMA user_version=" + std::to_string(i + 1)));
+    XACBE_RETURN_IF_ERROR(tx.commit());
+  }
+  return Status::ok();
+}
+
+Result<Transaction> Transaction::begin(Database& db) {
+  XACBE_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) (void)db_->exec("ROLLBACK");
+}
+
+Status Transaction::commit() {
+  Database* db = std::exchange(db_, nullptr);
+  if (db == nullptr) return failed_precondition("transaction already finished");
+  Status st = db->exec("COMMIT");
+  if (!st.is_ok()) (void)db->exec("ROLLBACK");
+  return st;
+}
+
+}  // namespace xacbe::store

@@ -1,0 +1,114 @@
+#pragma once
+// The CEIQROO certificate authority: a self-signed root that issues, from CSRs, the four profiles
+// of the Xacbe trust model, and records every certificate and revocation in SQLite.
+// Profiles (docs/protocol/certificates.md):
+//   auth  security-server authentication (TLS client and server), bound to one security server
+//   sign  member signing certificate for e-stamps (nonRepudiation), bound to one member
+//   ocsp  delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck, short life)
+//   tsa   time-stamping unit (single critical EKU timeStamping)
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "xacbe/clock.hpp"
+#include "xacbe/crypto/cert_status.hpp"
+#include "xacbe/crypto/certificate.hpp"
+#include "xacbe/crypto/csr.hpp"
+#include "xacbe/crypto/key.hpp"
+#include "xacbe/ocsp/responder.hpp"
+#include "xacbe/result.hpp"
+
+namespace xacbe::store {
+class Database;
+}
+
+namespace xacbe::ca {
+
+enum class Profile { kAuthentication, kSigning, kOcspResponder, kTimestamping };
+
+const char* profile_name(Profile profile);         // "auth", "sign", "ocsp", "tsa"
+Result<Profile> parse_profile(std::string_view name);
+
+struct CaSettings {
+  // Written into the AuthorityInfoAccess of auth and sign certificates; empty omits it.
+  std::string ocsp_url;
+  std::chrono::hours auth_validity = std::chrono::hours(24 * 365 * 2);
+  std::chrono::hours sign_validity = std::chrono::hours(24 * 365 * 2);
+  std::chrono::hours ocsp_validity = std::chrono::hours(24 * 30);
+  std::chrono::hours tsa_validity = std::chrono::hours(24 * 365 * 5);
+};
+
+struct IssuedCertificate {
+  std::string serial_hex;
+  Profile profile;
+  std::string subject;
+  TimePoint not_before;
+  TimePoint not_after;
+  crypto::CertStatus status;
+  std::string der;
+};
+
+struct RootMaterial {
+  crypto::PrivateKey key;
+  crypto::Certificate cert;
+};
+
+// Generates a root key and its self-signed certificate (CA:TRUE, keyCertSign|cRLSign).
+Result<RootMaterial> create_root(crypto::KeyType type, const crypto::DistinguishedName& subject,
+                                 std::chrono::hours validity, const Clock& clock);
+
+class CertificateAuthority {
+ public:
+  // `db` holds (or will hold, after migration) the CA tables. Thread-safe.
+  static Result<std::unique_ptr<CertificateAuthority>> open(std::unique_ptr<store::Database> db,
+                                                            crypto::PrivateKey key,
+                                                            crypto::Certificate cert,
+                                                            CaSettings settings, const Clock& clock);
+  ~CertificateAuthority();
+
+  // Verifies the CSR (signature, key strength), ignores its subject in favour of `subject`, and
+  // issues a certificate of `profile` with a fresh random serial that was never used before.
+  Result<crypto::Certificate> issue(const crypto::CertificateRequest& csr, Profile profile,
+                                    const crypto::DistinguishedName& subject);
+
+  // Revokes a certificate this CA issued. kCertificateHold puts it on hold (release_hold undoes
+  // that); any other reason is final. Revoking a revoked certificate is kFailedPrecondition.
+  Status revoke(const std::string& serial_hex, crypto::RevocationReason reason);
+  Status release_hold(const std::string& serial_hex);
+
+  Result<crypto::CertStatus> status(const std::string& serial_hex);
+  Result<std::vector<IssuedCertificate>> list();
+
+  const crypto::Certificate& certificate() const { return cert_; }
+
+ private:
+  CertificateAuthority(std::unique_ptr<store::Database> db, crypto::PrivateKey key,
+                       crypto::Certificate cert, CaSettings settings, const Clock& clock);
+  std::mutex mu_;
+  std::unique_ptr<store::Database> db_;  // guarded by mu_
+  crypto::PrivateKey key_;
+  crypto::Certificate cert_;
+  CaSettings settings_;
+  const Clock& clock_;
+};
+
+// The OCSP responder's view of a CA database: a read-only connection to the file the CA writes,
+// so a revocation is visible to the next request.
+class CaStatusSource final : public ocsp::StatusSource {
+ public:
+  static Result<std::unique_ptr<CaStatusSource>> open(const std::string& db_path);
+  ~CaStatusSource() override;
+  Result<crypto::CertStatus> lookup(const std::string& serial_hex) override;
+
+ private:
+  explicit CaStatusSource(std::unique_ptr<store::Database> db);
+  std::mutex mu_;
+  std::unique_ptr<store::Database> db_;  // guarded by mu_
+};
+
+}  // namespace xacbe::ca

@@ -1,0 +1,50 @@
+#pragma once
+// Every rule that depends on time reads an injected Clock, never the system clock directly,
+// so tests set the time instead of sleeping.
+
+#include <atomic>
+#include <chrono>
+
+namespace xacbe {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+  // False when the time source cannot be trusted (e.g. the kernel reports the clock as not
+  // synchronised); a TSA answers timeNotAvailable then (RFC 3161 section 2.4.2).
+  virtual bool trusted() const { return true; }
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override { return std::chrono::system_clock::now(); }
+};
+
+// A system clock that also asks the kernel (adjtimex) whether it is synchronised by NTP/PTP.
+class SynchronisedSystemClock final : public Clock {
+ public:
+  TimePoint now() const override { return std::chrono::system_clock::now(); }
+  bool trusted() const override;
+};
+
+// A clock the caller sets; thread-safe. For tests and tools that replay a given time.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(TimePoint start) : ns_(start.time_since_epoch().count()) {}
+  TimePoint now() const override { return TimePoint(TimePoint::duration(ns_.load())); }
+  bool trusted() const override { return trusted_.load(); }
+  void set(TimePoint t) { ns_.store(t.time_since_epoch().count()); }
+  void advance(std::chrono::nanoseconds d) {
+    ns_.fetch_add(std::chrono::duration_cast<TimePoint::duration>(d).count());
+  }
+  void set_trusted(bool trusted) { trusted_.store(trusted); }
+
+ private:
+  std::atomic<TimePoint::rep> ns_;
+  std::atomic<bool> trusted_{true};
+};
+
+}  // namespace xacbe

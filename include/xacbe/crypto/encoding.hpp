@@ -1,0 +1,23 @@
+#pragma once
+// Byte encodings and digests used across the modules. Binary data travels as std::string.
+
+#include <string>
+#include <string_view>
+
+#include "xacbe/result.hpp"
+
+namespace xacbe::crypto {
+
+std::string to_hex(std::string_view bytes);       // lower case
+Result<std::string> from_hex(std::string_view hex);
+std::string base64_encode(std::string_view bytes);  // standard alphabet, padded, no newlines
+Result<std::string> base64_decode(std::string_view text);  // strict: bad characters are errors
+
+// Digest by OpenSSL name ("SHA256", "SHA1", ...); raw bytes.
+Result<std::string> digest(std::string_view algorithm, std::string_view data);
+std::string sha256(std::string_view data);
+
+// Cryptographically random bytes.
+std::string random_bytes(std::size_t n);
+
+}  // namespace xacbe::crypto
