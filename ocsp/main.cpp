@@ -1,1 +1,125 @@
-int main() { return 0; }
+// xacbe-ocsp: the RFC 6960 OCSP responder for the CEIQROO CA, over HTTP (RFC 6960 appendix A).
+//   POST /  Content-Type: application/ocsp-request       -> application/ocsp-response
+//   GET  /{url-encoded base64 of the DER OCSPRequest}   -> application/ocsp-response
+//   GET  /health                                        -> 200 "ok"
+
+#include <CLI/CLI.hpp>
+
+#include "xacbe/ca/certificate_authority.hpp"
+#include "xacbe/clock.hpp"
+#include "xacbe/config/config.hpp"
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/ocsp/responder.hpp"
+#include "xacbe/service/service.hpp"
+
+using namespace xacbe;
+
+namespace {
+
+struct OcspConfig {
+  service::ServiceConfig service;
+  std::string ca_cert_path, ca_db_path, key_path, cert_path;
+  ocsp::ResponderSettings settings;
+};
+
+Result<OcspConfig> read_config(const std::string& path) {
+  OcspConfig out;
+  XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(path));
+  XACBE_ASSIGN_OR_RETURN(out.service, service::read_service_config(root, "ocsp"));
+  XACBE_ASSIGN_OR_RETURN(config::Node node, root.object("ocsp"));
+  XACBE_ASSIGN_OR_RETURN(out.ca_cert_path, node.path("ca_certificate"));
+  XACBE_ASSIGN_OR_RETURN(out.ca_db_path, node.path("ca_database"));
+  XACBE_ASSIGN_OR_RETURN(out.key_path, node.path("key"));
+  XACBE_ASSIGN_OR_RETURN(out.cert_path, node.path("certificate"));
+  XACBE_ASSIGN_OR_RETURN(std::string responder_id, config::string_or(node, "responder_id", "key"));
+  if (responder_id != "key" && responder_id != "name") {
+    return invalid_argument(path + ": 'ocsp.responder_id' must be \"key\" or \"name\"");
+  }
+  out.settings.responder_id_by_key = responder_id == "key";
+  XACBE_ASSIGN_OR_RETURN(auto next_update, config::integer_or(node, "next_update_seconds", 600, 0, 7 * 86400));
+  out.settings.next_update = std::chrono::seconds(next_update);
+  XACBE_ASSIGN_OR_RETURN(auto max_req, config::integer_or(node, "max_request_bytes", 16384, 256, 1 << 20));
+  out.settings.max_request_bytes = static_cast<std::size_t>(max_req);
+  XACBE_RETURN_IF_ERROR(root.check_all_used());
+  return out;
+}
+
+// RFC 3986 percent-decoding of a path segment; '+' stays '+' (it is a base64 character here).
+Result<std::string> percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return invalid_argument("truncated percent-encoding");
+    XACBE_ASSIGN_OR_RETURN(std::string byte, crypto::from_hex(in.substr(i + 1, 2)));
+    out += byte;
+    i += 2;
+  }
+  return out;
+}
+
+net::HttpResponse ocsp_reply(std::string der) {
+  return net::HttpResponse::make(200, "application/ocsp-response", std::move(der));
+}
+
+net::HttpResponse handle(const ocsp::Responder& responder, const net::HttpRequest& request) {
+  if (request.method == "GET") {
+    if (request.target == "/health") return net::HttpResponse::make(200, "text/plain", "ok\n");
+    if (request.target.size() < 2) return net::HttpResponse::make(404, "text/plain", "not found\n");
+    // A GET whose path is not base64 of DER still gets an OCSP answer: malformedRequest.
+    auto decoded = percent_decode(std::string_view(request.target).substr(1));
+    auto der = decoded ? crypto::base64_decode(*decoded) : Result<std::string>(decoded.status());
+    return ocsp_reply(responder.respond(der ? *der : std::string()));
+  }
+  if (request.method != "POST") {
+    auto r = net::HttpResponse::make(405, "text/plain", "use POST or GET\n");
+    r.headers.emplace_back("Allow", "GET, POST");
+    return r;
+  }
+  if (request.target != "/") return net::HttpResponse::make(404, "text/plain", "not found\n");
+  if (request.header("Content-Type") != "application/ocsp-request") {
+    return net::HttpResponse::make(415, "text/plain", "Content-Type must be application/ocsp-request\n");
+  }
+  return ocsp_reply(responder.respond(request.body));
+}
+
+int run(const std::string& config_path) {
+  auto cfg = read_config(config_path);
+  if (!cfg) {
+    log::error("{}", cfg.status().to_string());
+    return 2;
+  }
+  log::init(cfg->service.log);
+  auto issuer = crypto::Certificate::load(cfg->ca_cert_path);
+  auto cert = crypto::Certificate::load(cfg->cert_path);
+  auto key = crypto::PrivateKey::load(cfg->key_path);
+  auto statuses = ca::CaStatusSource::open(cfg->ca_db_path);
+  for (const Status* st : {&issuer.status(), &cert.status(), &key.status(), &statuses.status()}) {
+    if (!st->is_ok()) {
+      log::error("{}", st->to_string());
+      return 2;
+    }
+  }
+  SystemClock clock;
+  auto responder = ocsp::Responder::create(std::move(issuer).value(), std::move(cert).value(), std::move(key).value(),
+                                           cfg->settings, clock, **statuses);
+  if (!responder) {
+    log::error("{}", responder.status().to_string());
+    return 2;
+  }
+  const ocsp::Responder& r = **responder;
+  return service::serve(cfg->service, [&r](const net::HttpRequest& req) { return handle(r, req); }, "OCSP responder");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Xacbe RFC 6960 OCSP responder"};
+  std::string config_path;
+  app.add_option("-c,--config", config_path, "configuration file (JSON)")->required();
+  CLI11_PARSE(app, argc, argv);
+  return run(config_path);
+}

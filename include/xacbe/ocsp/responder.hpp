@@ -43,6 +43,9 @@ struct ResponderSettings {
 
 class Responder {
  public:
+  // Refuses (kPermissionDenied) a responder certificate that `issuer` did not sign or that lacks
+  // the OCSPSigning extended key usage (RFC 6960 section 4.2.2.2), and (kInvalidArgument) a key
+  // that does not match it. `clock` and `statuses` must outlive the Responder.
   static Result<std::unique_ptr<Responder>> create(crypto::Certificate issuer,
                                                    crypto::Certificate responder_cert,
                                                    crypto::PrivateKey responder_key,
@@ -50,7 +53,11 @@ class Responder {
                                                    StatusSource& statuses);
   ~Responder();
 
-  // Thread-safe. Always returns a DER OCSPResponse.
+  // Thread-safe. Always returns a DER OCSPResponse. A successful one holds one SingleResponse
+  // per requested CertID, in request order, each CertID copied as requested; thisUpdate and
+  // producedAt are clock.now(), and a valid nonce (RFC 8954) is echoed. Any CertID that does not
+  // name our issuer (including one hashed with an algorithm other than SHA-1 or SHA-256) makes
+  // the whole answer unauthorized: this responder answers for its CA only.
   std::string respond(std::string_view request_der) const;
 
  private:

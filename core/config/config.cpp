@@ -1,0 +1,132 @@
+#include "xacbe/config/config.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "xacbe/file.hpp"
+
+namespace xacbe::config {
+
+using json = nlohmann::json;
+
+struct Node::State {
+  json root;
+  std::string origin;
+  std::string base_dir;
+  std::set<std::string> used;  // dotted keys read so far
+};
+
+Node::Node(std::shared_ptr<State> state, std::string prefix, const void* json)
+    : state_(std::move(state)), prefix_(std::move(prefix)), json_(json) {}
+
+Result<Node> Node::load(const std::string& path) {
+  XACBE_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return parse(text, path, dir.empty() ? "." : dir);
+}
+
+Result<Node> Node::parse(const std::string& text, const std::string& origin, const std::string& base_dir) {
+  auto state = std::make_shared<State>();
+  try {
+    state->root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return invalid_argument(origin + ": invalid JSON: " + e.what());
+  }
+  if (!state->root.is_object()) return invalid_argument(origin + ": the top level must be an object");
+  state->origin = origin;
+  state->base_dir = base_dir;
+  const void* root = &state->root;
+  return Node(std::move(state), "", root);
+}
+
+std::string Node::where(const std::string& key) const {
+  return state_->origin + ": '" + (prefix_.empty() ? key : prefix_ + "." + key) + "'";
+}
+
+const void* Node::get(const std::string& key) const {
+  const auto& obj = *static_cast<const json*>(json_);
+  auto it = obj.find(key);
+  if (it == obj.end()) return nullptr;
+  state_->used.insert(prefix_.empty() ? key : prefix_ + "." + key);
+  return &*it;
+}
+
+bool Node::has(const std::string& key) const { return static_cast<const json*>(json_)->contains(key); }
+
+Result<std::string> Node::string(const std::string& key) const {
+  const auto* v = static_cast<const json*>(get(key));
+  if (v == nullptr) return invalid_argument(where(key) + " is required");
+  if (!v->is_string()) return invalid_argument(where(key) + " must be a string");
+  return v->get<std::string>();
+}
+
+Result<std::int64_t> Node::integer(const std::string& key, std::int64_t min, std::int64_t max) const {
+  const auto* v = static_cast<const json*>(get(key));
+  if (v == nullptr) return invalid_argument(where(key) + " is required");
+  if (!v->is_number_integer() || v->get<std::int64_t>() < min || v->get<std::int64_t>() > max) {
+    return invalid_argument(where(key) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
+  }
+  return v->get<std::int64_t>();
+}
+
+Result<bool> Node::boolean(const std::string& key) const {
+  const auto* v = static_cast<const json*>(get(key));
+  if (v == nullptr) return invalid_argument(where(key) + " is required");
+  if (!v->is_boolean()) return invalid_argument(where(key) + " must be true or false");
+  return v->get<bool>();
+}
+
+Result<std::vector<std::string>> Node::strings(const std::string& key) const {
+  const auto* v = static_cast<const json*>(get(key));
+  if (v == nullptr) return invalid_argument(where(key) + " is required");
+  std::vector<std::string> out;
+  if (v->is_array()) {
+    for (const auto& item : *v) {
+      if (!item.is_string()) break;
+      out.push_back(item.get<std::string>());
+    }
+    if (out.size() == v->size()) return out;
+  }
+  return invalid_argument(where(key) + " must be a list of strings");
+}
+
+Result<std::string> Node::path(const std::string& key) const {
+  XACBE_ASSIGN_OR_RETURN(std::string p, string(key));
+  if (p.empty()) return invalid_argument(where(key) + " must not be empty");
+  if (p.front() == '/') return p;
+  return state_->base_dir + "/" + p;
+}
+
+Result<Node> Node::object(const std::string& key) const {
+  const auto* v = static_cast<const json*>(get(key));
+  if (v == nullptr) return invalid_argument(where(key) + " is required");
+  if (!v->is_object()) return invalid_argument(where(key) + " must be an object");
+  return Node(state_, prefix_.empty() ? key : prefix_ + "." + key, v);
+}
+
+Status Node::check_all_used() const {
+  const auto& obj = *static_cast<const json*>(json_);
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string dotted = prefix_.empty() ? it.key() : prefix_ + "." + it.key();
+    if (!state_->used.count(dotted)) return invalid_argument(state_->origin + ": unknown key '" + dotted + "'");
+    if (it->is_object()) {
+      XACBE_RETURN_IF_ERROR(Node(state_, dotted, &*it).check_all_used());
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::int64_t> integer_or(const Node& node, const std::string& key, std::int64_t fallback, std::int64_t min,
+                                std::int64_t max) {
+  return node.has(key) ? node.integer(key, min, max) : Result<std::int64_t>(fallback);
+}
+
+Result<bool> boolean_or(const Node& node, const std::string& key, bool fallback) {
+  return node.has(key) ? node.boolean(key) : Result<bool>(fallback);
+}
+
+Result<std::string> string_or(const Node& node, const std::string& key, const std::string& fallback) {
+  return node.has(key) ? node.string(key) : Result<std::string>(fallback);
+}
+
+}  // namespace xacbe::config

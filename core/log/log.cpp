@@ -1,0 +1,100 @@
+#include "xacbe/log/log.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+namespace xacbe::log {
+namespace {
+
+std::mutex mu;
+std::shared_ptr<spdlog::logger> logger;  // guarded by mu (the pointer; the logger is thread-safe)
+std::atomic<bool> json_mode{false};
+std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+std::string json_escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() + 8);
+  for (unsigned char c : in) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<spdlog::logger> current() {
+  std::lock_guard lock(mu);
+  if (!logger) logger = spdlog::stderr_color_mt("xacbe");
+  return logger;
+}
+
+}  // namespace
+
+void init(const LogOptions& options) {
+  std::lock_guard lock(mu);
+  spdlog::sink_ptr sink;
+  if (options.file.empty()) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file);
+  }
+  logger = std::make_shared<spdlog::logger>(options.component, sink);
+  if (options.json) {
+    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","component":"%n","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %n: %v", spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(to_spdlog(options.level));
+  logger->flush_on(spdlog::level::warn);
+  json_mode = options.json;
+  min_level = static_cast<int>(options.level);
+}
+
+bool enabled(Level level) { return static_cast<int>(level) >= min_level.load(); }
+
+void write(Level level, std::string_view message) {
+  auto l = current();
+  if (json_mode) {
+    l->log(to_spdlog(level), "{}", json_escape(message));
+  } else {
+    l->log(to_spdlog(level), "{}", message);
+  }
+}
+
+bool parse_level(std::string_view name, Level& out) {
+  if (name == "debug") out = Level::kDebug;
+  else if (name == "info") out = Level::kInfo;
+  else if (name == "warn") out = Level::kWarn;
+  else if (name == "error") out = Level::kError;
+  else return false;
+  return true;
+}
+
+}  // namespace xacbe::log

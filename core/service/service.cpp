@@ -1,0 +1,88 @@
+#include "xacbe/service/service.hpp"
+
+#include <signal.h>
+
+#include "xacbe/crypto/certificate.hpp"
+#include "xacbe/crypto/key.hpp"
+
+namespace xacbe::service {
+namespace {
+
+Result<std::shared_ptr<net::TlsContext>> read_tls(const config::Node& tls) {
+  net::TlsOptions options;
+  XACBE_ASSIGN_OR_RETURN(std::string cert_path, tls.path("certificate"));
+  XACBE_ASSIGN_OR_RETURN(std::string key_path, tls.path("key"));
+  XACBE_ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(cert_path));
+  XACBE_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::load(key_path));
+  options.certificate = certs.front();
+  options.chain.assign(certs.begin() + 1, certs.end());
+  options.key = std::make_shared<const crypto::PrivateKey>(std::move(key));
+  return net::TlsContext::create_server(std::move(options));
+}
+
+}  // namespace
+
+Result<ServiceConfig> read_service_config(const config::Node& root, const std::string& component) {
+  ServiceConfig out;
+  XACBE_ASSIGN_OR_RETURN(config::Node listen, root.object("listen"));
+  XACBE_ASSIGN_OR_RETURN(out.server.address, config::string_or(listen, "address", "127.0.0.1"));
+  XACBE_ASSIGN_OR_RETURN(auto port, listen.integer("port", 0, 65535));
+  out.server.port = static_cast<std::uint16_t>(port);
+  XACBE_ASSIGN_OR_RETURN(auto threads, config::integer_or(listen, "threads", 0, 0, 256));
+  out.server.threads = static_cast<unsigned>(threads);
+  XACBE_ASSIGN_OR_RETURN(auto body_limit, config::integer_or(listen, "body_limit", 1 << 20, 1024, 1 << 30));
+  out.server.body_limit = static_cast<std::size_t>(body_limit);
+  XACBE_ASSIGN_OR_RETURN(auto idle, config::integer_or(listen, "idle_timeout_ms", 30000, 100, 3600000));
+  out.server.idle_timeout = std::chrono::milliseconds(idle);
+  if (listen.has("tls")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node tls, listen.object("tls"));
+    XACBE_ASSIGN_OR_RETURN(out.server.tls, read_tls(tls));
+  }
+  out.log.component = component;
+  if (root.has("log")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node log_node, root.object("log"));
+    XACBE_ASSIGN_OR_RETURN(std::string level, config::string_or(log_node, "level", "info"));
+    if (!log::parse_level(level, out.log.level)) {
+      return invalid_argument("'log.level' must be debug, info, warn or error");
+    }
+    XACBE_ASSIGN_OR_RETURN(out.log.json, config::boolean_or(log_node, "json", false));
+    XACBE_ASSIGN_OR_RETURN(out.log.file, config::string_or(log_node, "file", ""));
+  }
+  return out;
+}
+
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_termination_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what) {
+  block_termination_signals();
+  auto server = net::HttpServer::start(config.server, std::move(handler));
+  if (!server) {
+    log::error("{}", server.status().to_string());
+    return 1;
+  }
+  // Scripts and tests read this line to learn the port when "port" is 0.
+  log::info("{} listening on {}://{}:{}", what, config.server.tls ? "https" : "http", config.server.address,
+            (*server)->port());
+  const int sig = wait_for_termination_signal();
+  log::info("signal {} received, stopping", sig);
+  (*server)->stop();
+  return 0;
+}
+
+}  // namespace xacbe::service

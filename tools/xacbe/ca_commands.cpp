@@ -1,0 +1,182 @@
+#include "ca_commands.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "xacbe/ca/certificate_authority.hpp"
+#include "xacbe/clock.hpp"
+#include "xacbe/config/config.hpp"
+#include "xacbe/file.hpp"
+#include "xacbe/store/database.hpp"
+
+namespace xacbe::tools {
+namespace {
+
+const SystemClock kClock;
+
+std::string iso8601(TimePoint t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The CA directory's ca.json holds the settings every issue needs (docs/operator-guide.md).
+Result<ca::CaSettings> read_settings(const std::string& dir) {
+  XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(dir + "/ca.json"));
+  ca::CaSettings s;
+  XACBE_ASSIGN_OR_RETURN(s.ocsp_url, config::string_or(root, "ocsp_url", ""));
+  auto days = [&](const char* key, std::chrono::hours& out) -> Status {
+    XACBE_ASSIGN_OR_RETURN(auto d, config::integer_or(root, key, out.count() / 24, 1, 36500));
+    out = std::chrono::hours(24 * d);
+    return Status::ok();
+  };
+  XACBE_RETURN_IF_ERROR(days("auth_validity_days", s.auth_validity));
+  XACBE_RETURN_IF_ERROR(days("sign_validity_days", s.sign_validity));
+  XACBE_RETURN_IF_ERROR(days("ocsp_validity_days", s.ocsp_validity));
+  XACBE_RETURN_IF_ERROR(days("tsa_validity_days", s.tsa_validity));
+  XACBE_RETURN_IF_ERROR(root.check_all_used());
+  return s;
+}
+
+Result<std::unique_ptr<ca::CertificateAuthority>> open_ca(const std::string& dir) {
+  XACBE_ASSIGN_OR_RETURN(ca::CaSettings settings, read_settings(dir));
+  XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::load(dir + "/ca.key"));
+  XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::load(dir + "/ca.pem"));
+  store::OpenOptions options;
+  options.create = false;
+  XACBE_ASSIGN_OR_RETURN(auto db, store::Database::open(dir + "/ca.db", options));
+  return ca::CertificateAuthority::open(std::move(db), std::move(key), std::move(cert), settings, kClock);
+}
+
+Status ca_init(const std::string& dir, const std::string& key_type, const std::string& subject,
+               const std::string& ocsp_url, int validity_days) {
+  if (std::filesystem::exists(dir + "/ca.key")) return failed_precondition(dir + " already holds a CA");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return unavailable("cannot create " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  XACBE_ASSIGN_OR_RETURN(crypto::KeyType type, crypto::parse_key_type(key_type));
+  XACBE_ASSIGN_OR_RETURN(crypto::DistinguishedName dn, parse_subject(subject));
+  XACBE_ASSIGN_OR_RETURN(ca::RootMaterial root, ca::create_root(type, dn, std::chrono::hours(24 * validity_days), kClock));
+  XACBE_RETURN_IF_ERROR(root.key.save(dir + "/ca.key"));
+  XACBE_RETURN_IF_ERROR(write_file_atomic(dir + "/ca.pem", root.cert.pem()));
+  nlohmann::json settings = {{"ocsp_url", ocsp_url}};
+  XACBE_RETURN_IF_ERROR(write_file_atomic(dir + "/ca.json", settings.dump(2) + "\n"));
+  XACBE_ASSIGN_OR_RETURN(auto db, store::Database::open(dir + "/ca.db"));
+  XACBE_ASSIGN_OR_RETURN(auto ca, ca::CertificateAuthority::open(std::move(db), std::move(root.key), root.cert,
+                                                                 ca::CaSettings{}, kClock));
+  std::cout << "root " << root.cert.subject() << " serial " << root.cert.serial_hex() << " sha256 "
+            << root.cert.sha256_fingerprint() << "\n";
+  return Status::ok();
+}
+
+Status ca_issue(const std::string& dir, const std::string& profile_name, const std::string& csr_path,
+                const std::string& subject, const std::string& out) {
+  XACBE_ASSIGN_OR_RETURN(ca::Profile profile, ca::parse_profile(profile_name));
+  XACBE_ASSIGN_OR_RETURN(crypto::DistinguishedName dn, parse_subject(subject));
+  XACBE_ASSIGN_OR_RETURN(std::string csr_text, read_file(csr_path));
+  XACBE_ASSIGN_OR_RETURN(crypto::CertificateRequest csr, crypto::CertificateRequest::parse(csr_text));
+  XACBE_ASSIGN_OR_RETURN(auto ca, open_ca(dir));
+  XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca->issue(csr, profile, dn));
+  XACBE_RETURN_IF_ERROR(write_file_atomic(out, cert.pem()));
+  std::cout << "issued " << profile_name << " serial " << cert.serial_hex() << " for " << cert.subject() << "\n";
+  return Status::ok();
+}
+
+Status ca_status(const std::string& dir, const std::string& serial) {
+  XACBE_ASSIGN_OR_RETURN(auto ca, open_ca(dir));
+  XACBE_ASSIGN_OR_RETURN(crypto::CertStatus st, ca->status(serial));
+  switch (st.kind) {
+    case crypto::CertStatus::Kind::kGood: std::cout << serial << " good\n"; break;
+    case crypto::CertStatus::Kind::kUnknown: std::cout << serial << " unknown\n"; break;
+    case crypto::CertStatus::Kind::kRevoked:
+      std::cout << serial << " revoked " << iso8601(st.revoked_at) << " " << crypto::reason_name(st.reason) << "\n";
+      break;
+  }
+  return Status::ok();
+}
+
+Status ca_list(const std::string& dir) {
+  XACBE_ASSIGN_OR_RETURN(auto ca, open_ca(dir));
+  XACBE_ASSIGN_OR_RETURN(auto certs, ca->list());
+  for (const auto& c : certs) {
+    std::cout << c.serial_hex << "\t" << ca::profile_name(c.profile) << "\t" << iso8601(c.not_after) << "\t"
+              << (c.status.kind == crypto::CertStatus::Kind::kGood ? "good" : crypto::reason_name(c.status.reason))
+              << "\t" << c.subject << "\n";
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<crypto::DistinguishedName> parse_subject(const std::string& text) {
+  crypto::DistinguishedName dn;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string part = text.substr(start, end - start);
+    const std::size_t eq = part.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == part.size() || part.find('=', eq + 1) != std::string::npos) {
+      return invalid_argument("bad subject part '" + part + "' in '" + text + "' (expected ATTR=value,ATTR=value)");
+    }
+    dn.emplace_back(part.substr(0, eq), part.substr(eq + 1));
+    start = end + 1;
+  }
+  return dn;
+}
+
+void add_ca_commands(CLI::App& app, Status& result) {
+  auto* ca = app.add_subcommand("ca", "the CEIQROO certificate authority")->require_subcommand(1);
+  static std::string dir, key_type = "ec-p256", subject = "C=MX,O=CEIQROO,CN=CEIQROO Root CA", ocsp_url;
+  static std::string profile, csr, out, serial, reason = "unspecified";
+  static int validity_days = 3650;
+  ca->add_option("--dir", dir, "CA directory (ca.key, ca.pem, ca.db, ca.json)")->required();
+
+  auto* init = ca->add_subcommand("init", "create the root key and certificate");
+  init->add_option("--key-type", key_type, "root key type")->capture_default_str();
+  init->add_option("--subject", subject, "root subject")->capture_default_str();
+  init->add_option("--ocsp-url", ocsp_url, "OCSP URL written into issued certificates");
+  init->add_option("--validity-days", validity_days, "root validity")->capture_default_str()->check(CLI::Range(1, 36500));
+  init->callback([&] { result = ca_init(dir, key_type, subject, ocsp_url, validity_days); });
+
+  auto* issue = ca->add_subcommand("issue", "issue a certificate from a CSR");
+  issue->add_option("--profile", profile, "auth, sign, ocsp or tsa")->required();
+  issue->add_option("--csr", csr, "CSR file (PEM or DER)")->required();
+  issue->add_option("--subject", subject, "subject of the certificate")->required();
+  issue->add_option("--out", out, "certificate output (PEM)")->required();
+  issue->callback([&] { result = ca_issue(dir, profile, csr, subject, out); });
+
+  auto* revoke = ca->add_subcommand("revoke", "revoke a certificate (reason certificateHold puts it on hold)");
+  revoke->add_option("--serial", serial, "serial number (hex)")->required();
+  revoke->add_option("--reason", reason, "RFC 5280 reason name")->capture_default_str();
+  revoke->callback([&] {
+    auto r = crypto::parse_reason(reason);
+    if (!r) {
+      result = r.status();
+      return;
+    }
+    auto opened = open_ca(dir);
+    result = opened ? (*opened)->revoke(serial, *r) : opened.status();
+  });
+
+  auto* release = ca->add_subcommand("release", "lift a certificateHold");
+  release->add_option("--serial", serial, "serial number (hex)")->required();
+  release->callback([&] {
+    auto opened = open_ca(dir);
+    result = opened ? (*opened)->release_hold(serial) : opened.status();
+  });
+
+  auto* status = ca->add_subcommand("status", "show a certificate's status");
+  status->add_option("--serial", serial, "serial number (hex)")->required();
+  status->callback([&] { result = ca_status(dir, serial); });
+
+  ca->add_subcommand("list", "list issued certificates")->callback([&] { result = ca_list(dir); });
+}
+
+}  // namespace xacbe::tools
