@@ -1,0 +1,47 @@
+#pragma once
+// Child processes for integration and interop tests: our executables started on loopback ports,
+// and outside tools (openssl, xmlsec1) run to completion. Every wait is bounded.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xacbe::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal or on timeout
+  std::string output;  // stdout and stderr interleaved
+};
+
+// Runs argv[0] (searched in PATH) with stdin from `input`, kills it after `timeout`.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// A long-running child whose stdout and stderr go to `log_path`. Killed (SIGKILL) on destruction
+// unless stopped before.
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> argv, std::string log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Waits until the log holds a line "... listening on <scheme>://<address>:<port>" and returns
+  // the port; nullopt if the child exits or `timeout` passes first.
+  std::optional<unsigned> wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Sends `signal` and waits for the exit; returns the exit status (as from waitpid) or -1.
+  int stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool running();
+  std::string log() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_path_;
+  std::optional<int> status_;
+};
+
+}  // namespace xacbe::testing
