@@ -1,0 +1,27 @@
+#pragma once
+// CMS SignedData (RFC 5652) over detached content. A security server signs its management
+// requests to the registry this way, so the registry knows which server asks; anyone holding
+// the CEIQROO root can check such a signature with `openssl cms -verify`.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "xacbe/crypto/certificate.hpp"
+#include "xacbe/crypto/key.hpp"
+
+namespace xacbe::crypto {
+
+// DER of a SignedData with one SignerInfo (signing time and content digest as signed attributes)
+// over `content`, which is not embedded. `cert` (and `chain`) are embedded.
+Result<std::string> cms_sign_detached(const PrivateKey& key, const Certificate& cert, std::string_view content,
+                                      const std::vector<Certificate>& chain = {});
+
+// Checks that `cms_der` is a SignedData with exactly one signer whose signature covers `content`
+// and whose embedded certificate chains to one of `roots` at time `at`; returns that certificate.
+// kInvalidArgument: not a SignedData, or not exactly one signer. kPermissionDenied: the
+// signature does not match the content, or the signer's certificate does not chain.
+Result<Certificate> cms_verify_detached(std::string_view cms_der, std::string_view content,
+                                        const std::vector<Certificate>& roots, TimePoint at);
+
+}  // namespace xacbe::crypto
