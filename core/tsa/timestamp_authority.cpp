@@ -90,6 +90,17 @@ Result<const EVP_MD*> find_digest(const std::string& name) {
   return md;
 }
 
+// RFC 5816: the token names its signer in an ESSCertIDv2. Given SHA-1, OpenSSL writes a
+// version-1 SigningCertificate (RFC 2634) instead, so SHA-1 is refused here.
+Result<const EVP_MD*> find_ess_cert_id_digest(const std::string& name) {
+  XACBE_ASSIGN_OR_RETURN(const EVP_MD* md, find_digest(name));
+  if (EVP_MD_get_type(md) == NID_sha1) {
+    return invalid_argument("ESSCertIDv2 digest '" + name + "': SHA-1 would give a version-1 "
+                            "SigningCertificate, not SigningCertificateV2 (RFC 5816)");
+  }
+  return md;
+}
+
 // RFC 3161 section 2.4.1: the request is one DER TimeStampReq; trailing bytes make it malformed.
 bool is_single_request(std::string_view der) {
   const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
@@ -105,6 +116,15 @@ std::string to_der(const TS_RESP* resp) {
   auto* p = reinterpret_cast<unsigned char*>(out.data());
   if (i2d_TS_RESP(resp, &p) != len) return system_failure_der();
   return out;
+}
+
+// RFC 3161 section 2.4.2: a rejection says why. OpenSSL rejects its own internal failures
+// (TSTInfo encoding, signing) with a status text but no failInfo; for the client those are a
+// systemFailure.
+bool rejected_without_failure_info(TS_RESP* resp) {
+  TS_STATUS_INFO* info = TS_RESP_get_status_info(resp);
+  return ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(info)) != TS_STATUS_GRANTED &&
+         TS_STATUS_INFO_get0_failure_info(info) == nullptr;
 }
 
 // Turns the response being built into a rejection (RFC 3161 section 2.4.2, PKIStatusInfo).
@@ -205,7 +225,8 @@ std::string TimestampAuthority::Impl::respond(std::string_view der) {
   crypto::BIOPtr in(BIO_new_mem_buf(der.empty() ? "" : der.data(), static_cast<int>(der.size())));
   crypto::TS_RESPPtr resp(in ? TS_RESP_create_response(ctx.get(), in.get()) : nullptr);
   release(std::move(ctx));
-  return resp ? to_der(resp.get()) : system_failure_der();
+  if (!resp || rejected_without_failure_info(resp.get())) return system_failure_der();
+  return to_der(resp.get());
 }
 
 ASN1_INTEGER* TimestampAuthority::Impl::serial_cb(TS_RESP_CTX* ctx, void* data) {
@@ -257,7 +278,8 @@ Result<std::unique_ptr<TimestampAuthority>> TimestampAuthority::create(
     XACBE_ASSIGN_OR_RETURN(const EVP_MD* md, find_digest(name));
     impl->digests.push_back(md);
   }
-  XACBE_ASSIGN_OR_RETURN(impl->ess_cert_id_digest, find_digest(impl->settings.ess_cert_id_digest));
+  XACBE_ASSIGN_OR_RETURN(impl->ess_cert_id_digest,
+                         find_ess_cert_id_digest(impl->settings.ess_cert_id_digest));
   // One context now, so that anything OpenSSL refuses (say, a certificate whose key usage does
   // not allow time-stamping) is a start-up error rather than a rejection of every request.
   XACBE_ASSIGN_OR_RETURN(crypto::TS_RESP_CTXPtr first, impl->new_context());
