@@ -206,6 +206,11 @@ Result<std::string> Responder::Impl::answer(std::string_view request_der) const 
   // RFC 6960 section 4.2.2.1: thisUpdate is when the status is known correct; nextUpdate, when
   // newer information will be available.
   const TimePoint now = clock_.now();
+  // A response signed by an expired (or not yet valid) responder certificate is worthless to
+  // the relying party: say internalError until the operator installs a fresh certificate.
+  if (now < responder_cert_.not_before() || now > responder_cert_.not_after()) {
+    return internal_error("the responder certificate is outside its validity");
+  }
   crypto::ASN1_TIMEPtr this_update = crypto::to_asn1_time(now);
   crypto::ASN1_TIMEPtr next_update;
   if (settings_.next_update.count() > 0) {

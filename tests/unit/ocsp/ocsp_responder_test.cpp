@@ -439,6 +439,16 @@ TEST_F(OcspResponderTest, AnswersInternalErrorWhenTheStatusSourceFails) {
   EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kInternalError);
 }
 
+TEST_F(OcspResponderTest, AnswersInternalErrorOutsideTheResponderCertificateValidity) {
+  auto responder = make_responder();
+  clock_.set(responder_.cert.not_after() + seconds(1));
+  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kInternalError);
+  clock_.set(responder_.cert.not_before() - seconds(1));
+  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kInternalError);
+  clock_.set(responder_.cert.not_after());
+  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, OCSP_RESPONSE_STATUS_SUCCESSFUL);
+}
+
 TEST_F(OcspResponderTest, RefusesMalformedRequests) {
   const std::string valid = request_for({member_.cert});
   crypto::OCSP_REQUESTPtr empty_list(OCSP_REQUEST_new());
