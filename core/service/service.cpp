@@ -77,8 +77,9 @@ int serve(const ServiceConfig& config, net::HttpHandler handler, const std::stri
     return 1;
   }
   // Scripts and tests read this line to learn the port when "port" is 0.
-  log::info("{} listening on {}://{}:{}", what, config.server.tls ? "https" : "http", config.server.address,
-            (*server)->port());
+  const std::string& address = config.server.address;
+  log::info("{} listening on {}://{}:{}", what, config.server.tls ? "https" : "http",
+            address.find(':') == std::string::npos ? address : "[" + address + "]", (*server)->port());
   const int sig = wait_for_termination_signal();
   log::info("signal {} received, stopping", sig);
   (*server)->stop();

@@ -94,7 +94,7 @@ Status ca_status(const std::string& dir, const std::string& serial) {
   XACBE_ASSIGN_OR_RETURN(crypto::CertStatus st, ca->status(serial));
   switch (st.kind) {
     case crypto::CertStatus::Kind::kGood: std::cout << serial << " good\n"; break;
-    case crypto::CertStatus::Kind::kUnknown: std::cout << serial << " unknown\n"; break;
+    case crypto::CertStatus::Kind::kUnknown: return not_found("no certificate with serial " + serial);
     case crypto::CertStatus::Kind::kRevoked:
       std::cout << serial << " revoked " << iso8601(st.revoked_at) << " " << crypto::reason_name(st.reason) << "\n";
       break;
@@ -112,6 +112,23 @@ Status ca_list(const std::string& dir) {
   }
   return Status::ok();
 }
+
+// Serial numbers are stored as upper-case hex without leading zeros (as Certificate::serial_hex
+// prints them); accept what openssl prints too ("serial=0A1B", "0x0a1b") and normalise it.
+const CLI::Validator kSerial(
+    [](std::string& text) -> std::string {
+      std::string hex = text;
+      if (hex.rfind("serial=", 0) == 0) hex.erase(0, 7);
+      if (hex.rfind("0x", 0) == 0 || hex.rfind("0X", 0) == 0) hex.erase(0, 2);
+      if (hex.empty() || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+        return "serial '" + text + "' is not a hexadecimal number";
+      }
+      for (auto& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const std::size_t first = std::min(hex.find_first_not_of('0'), hex.size() - 1);
+      text = hex.substr(first);
+      return {};
+    },
+    "HEX");
 
 }  // namespace
 
@@ -153,7 +170,7 @@ void add_ca_commands(CLI::App& app, Status& result) {
   issue->callback([&] { result = ca_issue(dir, profile, csr, subject, out); });
 
   auto* revoke = ca->add_subcommand("revoke", "revoke a certificate (reason certificateHold puts it on hold)");
-  revoke->add_option("--serial", serial, "serial number (hex)")->required();
+  revoke->add_option("--serial", serial, "serial number (hex)")->required()->transform(kSerial);
   revoke->add_option("--reason", reason, "RFC 5280 reason name")->capture_default_str();
   revoke->callback([&] {
     auto r = crypto::parse_reason(reason);
@@ -166,14 +183,14 @@ void add_ca_commands(CLI::App& app, Status& result) {
   });
 
   auto* release = ca->add_subcommand("release", "lift a certificateHold");
-  release->add_option("--serial", serial, "serial number (hex)")->required();
+  release->add_option("--serial", serial, "serial number (hex)")->required()->transform(kSerial);
   release->callback([&] {
     auto opened = open_ca(dir);
     result = opened ? (*opened)->release_hold(serial) : opened.status();
   });
 
   auto* status = ca->add_subcommand("status", "show a certificate's status");
-  status->add_option("--serial", serial, "serial number (hex)")->required();
+  status->add_option("--serial", serial, "serial number (hex)")->required()->transform(kSerial);
   status->callback([&] { result = ca_status(dir, serial); });
 
   ca->add_subcommand("list", "list issued certificates")->callback([&] { result = ca_list(dir); });

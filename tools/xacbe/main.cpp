@@ -62,6 +62,11 @@ int main(int argc, char** argv) {
 
   tools::add_ca_commands(app, result);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is a ParseError with exit code 0; every other one is a usage error.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   return report(result);
 }
