@@ -6,7 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "xacbe/ca/certificate_authority.hpp"
+#include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/clock.hpp"
 #include "xacbe/config/config.hpp"
 #include "xacbe/file.hpp"
@@ -26,32 +26,8 @@ std::string iso8601(TimePoint t) {
   return buf;
 }
 
-// The CA directory's ca.json holds the settings every issue needs (docs/operator-guide.md).
-Result<ca::CaSettings> read_settings(const std::string& dir) {
-  XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(dir + "/ca.json"));
-  ca::CaSettings s;
-  XACBE_ASSIGN_OR_RETURN(s.ocsp_url, config::string_or(root, "ocsp_url", ""));
-  auto days = [&](const char* key, std::chrono::hours& out) -> Status {
-    XACBE_ASSIGN_OR_RETURN(auto d, config::integer_or(root, key, out.count() / 24, 1, 36500));
-    out = std::chrono::hours(24 * d);
-    return Status::ok();
-  };
-  XACBE_RETURN_IF_ERROR(days("auth_validity_days", s.auth_validity));
-  XACBE_RETURN_IF_ERROR(days("sign_validity_days", s.sign_validity));
-  XACBE_RETURN_IF_ERROR(days("ocsp_validity_days", s.ocsp_validity));
-  XACBE_RETURN_IF_ERROR(days("tsa_validity_days", s.tsa_validity));
-  XACBE_RETURN_IF_ERROR(root.check_all_used());
-  return s;
-}
-
 Result<std::unique_ptr<ca::CertificateAuthority>> open_ca(const std::string& dir) {
-  XACBE_ASSIGN_OR_RETURN(ca::CaSettings settings, read_settings(dir));
-  XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::load(dir + "/ca.key"));
-  XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::load(dir + "/ca.pem"));
-  store::OpenOptions options;
-  options.create = false;
-  XACBE_ASSIGN_OR_RETURN(auto db, store::Database::open(dir + "/ca.db", options));
-  return ca::CertificateAuthority::open(std::move(db), std::move(key), std::move(cert), settings, kClock);
+  return ca::open_ca_directory(dir, kClock);
 }
 
 Status ca_init(const std::string& dir, const std::string& key_type, const std::string& subject,
