@@ -1,7 +1,11 @@
 #include "xacbe/config/config.hpp"
 
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <vector>
 
 #include "xacbe/file.hpp"
 
@@ -27,11 +31,34 @@ Result<Node> Node::load(const std::string& path) {
 
 Result<Node> Node::parse(const std::string& text, const std::string& origin, const std::string& base_dir) {
   auto state = std::make_shared<State>();
+  // nlohmann keeps the last of repeated keys; a repeated key is refused like an unknown one, since
+  // either way the file does not say what its author thinks it says.
+  struct Frame {
+    std::set<std::string> keys;
+    std::string current;  // the key being read in this object
+  };
+  std::vector<Frame> frames;
+  std::string duplicate;  // dotted, the first one found
+  auto check_keys = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      frames.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      frames.pop_back();
+    } else if (event == json::parse_event_t::key && !frames.empty()) {
+      Frame& frame = frames.back();
+      frame.current = parsed.get<std::string>();
+      if (!frame.keys.insert(frame.current).second && duplicate.empty()) {
+        for (const Frame& f : frames) duplicate += (duplicate.empty() ? "" : ".") + f.current;
+      }
+    }
+    return true;
+  };
   try {
-    state->root = json::parse(text);
+    state->root = json::parse(text, check_keys);
   } catch (const json::parse_error& e) {
     return invalid_argument(origin + ": invalid JSON: " + e.what());
   }
+  if (!duplicate.empty()) return invalid_argument(origin + ": duplicate key '" + duplicate + "'");
   if (!state->root.is_object()) return invalid_argument(origin + ": the top level must be an object");
   state->origin = origin;
   state->base_dir = base_dir;
@@ -63,10 +90,18 @@ Result<std::string> Node::string(const std::string& key) const {
 Result<std::int64_t> Node::integer(const std::string& key, std::int64_t min, std::int64_t max) const {
   const auto* v = static_cast<const json*>(get(key));
   if (v == nullptr) return invalid_argument(where(key) + " is required");
-  if (!v->is_number_integer() || v->get<std::int64_t>() < min || v->get<std::int64_t>() > max) {
+  std::optional<std::int64_t> value;
+  if (v->is_number_unsigned()) {
+    // Read as int64, an unsigned value above INT64_MAX would wrap to a negative one.
+    const auto u = v->get<std::uint64_t>();
+    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) value = static_cast<std::int64_t>(u);
+  } else if (v->is_number_integer()) {
+    value = v->get<std::int64_t>();
+  }
+  if (!value || *value < min || *value > max) {
     return invalid_argument(where(key) + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
   }
-  return v->get<std::int64_t>();
+  return *value;
 }
 
 Result<bool> Node::boolean(const std::string& key) const {

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "xacbe/crypto/openssl_ptr.hpp"
@@ -48,22 +49,40 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 Result<std::string> base64_decode(std::string_view text) {
+  // RFC 4648 section 4, strictly: whole quanta, padding only at the very end, no characters outside
+  // the alphabet (no whitespace), and zero pad bits (section 3.5), so every byte string has exactly
+  // one accepted encoding. EVP_DecodeBlock is not used: it decodes '=' anywhere as a zero sextet.
+  auto sextet = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
   if (text.size() % 4 != 0) return invalid_argument("base64 length is not a multiple of 4");
-  for (char c : text) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/' || c == '=';
-    if (!ok) return invalid_argument("invalid base64 character");
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') ++padding;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const std::size_t data_chars = last ? 4 - padding : 4;
+    std::uint32_t quantum = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      const int v = j < data_chars ? sextet(text[i + j]) : 0;
+      if (v < 0) {
+        return invalid_argument(text[i + j] == '=' ? "misplaced base64 padding" : "invalid base64 character");
+      }
+      quantum = quantum << 6 | static_cast<std::uint32_t>(v);
+    }
+    const std::size_t bytes = data_chars - 1;  // 4 -> 3, 3 -> 2, 2 -> 1
+    if (bytes < 3 && (quantum & ((1u << (8 * (3 - bytes))) - 1)) != 0) {
+      return invalid_argument("non-canonical base64 (pad bits are not zero)");
+    }
+    for (std::size_t k = 0; k < bytes; ++k) out.push_back(static_cast<char>((quantum >> (16 - 8 * k)) & 0xff));
   }
-  std::string out(text.size() / 4 * 3 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return invalid_argument("invalid base64");
-  std::size_t len = static_cast<std::size_t>(n);
-  // EVP_DecodeBlock counts padding as zero bytes; drop them.
-  if (!text.empty() && text.back() == '=') --len;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') --len;
-  out.resize(len);
   return out;
 }
 

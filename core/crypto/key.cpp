@@ -1,6 +1,7 @@
 #include "xacbe/crypto/key.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -40,7 +41,12 @@ Result<KeyType> parse_key_type(std::string_view name) {
 std::string describe_key(const EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA: return "RSA " + std::to_string(EVP_PKEY_get_bits(key));
-    case EVP_PKEY_EC: return "EC " + group_name(key);
+    case EVP_PKEY_EC: {
+      // NIST names ("P-256") where the curve has one, as the policy and the messages spell them.
+      const std::string group = group_name(key);
+      const char* nist = EC_curve_nid2nist(OBJ_sn2nid(group.c_str()));
+      return "EC " + (nist != nullptr ? std::string(nist) : group);
+    }
     default: return std::string(OBJ_nid2sn(EVP_PKEY_get_base_id(key)));
   }
 }

@@ -54,10 +54,16 @@ Result<HttpResponse> exchange(asio::io_context& ioc, Stream& stream, tcp::resolv
   parser.body_limit(options.body_limit);
 
   auto on_read = [&](beast::error_code ec, std::size_t) { result = ec; };
+  // The header is read on its own first: Beast 1.74's eager parse of a response whose first body
+  // bytes arrive with the header drops the Content-Length body_limit error and reads on unbounded.
+  auto on_header = [&](beast::error_code ec, std::size_t) {
+    if ((result = ec)) return;
+    http::async_read(stream, buffer, parser, on_read);
+  };
   auto on_write = [&](beast::error_code ec, std::size_t) {
     if ((result = ec)) return;
     stage = "read response";
-    http::async_read(stream, buffer, parser, on_read);
+    http::async_read_header(stream, buffer, parser, on_header);
   };
   auto send = [&] {
     stage = "send request";

@@ -205,15 +205,15 @@ std::uint16_t HttpServer::port() const { return impl_->port; }
 
 void HttpServer::stop() {
   if (!impl_) return;
-  asio::post(impl_->ioc, [impl = impl_.get()] {
-    beast::error_code ec;
-    impl->acceptor.close(ec);
-  });
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  // No thread runs the io_context any more, so the acceptor can be closed here; a close posted
+  // to the io_context would race with stop() and usually never run, leaving the port bound.
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
 }
 
 }  // namespace xacbe::net

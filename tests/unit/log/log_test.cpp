@@ -1,0 +1,100 @@
+#include "xacbe/log/log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+#include "xacbe/file.hpp"
+
+namespace xacbe::log {
+namespace {
+
+class LogTest : public ::testing::Test {
+ protected:
+  void TearDown() override { init(LogOptions{}); }  // back to standard error for the next test
+
+  // Re-initialising replaces (and so flushes and closes) the file logger.
+  std::vector<std::string> lines() {
+    init(LogOptions{});
+    auto content = read_file(path_);
+    EXPECT_TRUE(content) << content.status().to_string();
+    std::vector<std::string> out;
+    std::istringstream in(content ? *content : std::string());
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::string path_ = dir_.file("xacbe.log");
+};
+
+TEST_F(LogTest, JsonLinesCarryComponentLevelAndMessage) {
+  init({.component = "tsa", .level = Level::kInfo, .json = true, .file = path_});
+  info("issued token {}", 42);
+  warn("clock offset {} ms", 7);
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 2u);
+  const auto first = nlohmann::json::parse(written[0]);
+  EXPECT_EQ(first.at("component"), "tsa");
+  EXPECT_EQ(first.at("level"), "info");
+  EXPECT_EQ(first.at("msg"), "issued token 42");
+  EXPECT_TRUE(first.contains("time"));
+  const auto second = nlohmann::json::parse(written[1]);
+  EXPECT_EQ(second.at("level"), "warning");
+  EXPECT_EQ(second.at("msg"), "clock offset 7 ms");
+}
+
+TEST_F(LogTest, JsonEscapesQuotesBackslashesAndControlCharacters) {
+  init({.component = "ocsp", .level = Level::kDebug, .json = true, .file = path_});
+  const std::string nasty = "say \"hi\"\\ then\nnew line\tand \x01 bell";
+  error("{}", nasty);
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 1u) << "a newline in a message must not split the line";
+  const auto parsed = nlohmann::json::parse(written[0]);
+  EXPECT_EQ(parsed.at("msg"), nasty);
+  EXPECT_EQ(parsed.at("level"), "error");
+}
+
+TEST_F(LogTest, MessagesBelowTheLevelAreDropped) {
+  init({.component = "ca", .level = Level::kWarn, .json = true, .file = path_});
+  EXPECT_FALSE(enabled(Level::kDebug));
+  EXPECT_FALSE(enabled(Level::kInfo));
+  EXPECT_TRUE(enabled(Level::kWarn));
+  EXPECT_TRUE(enabled(Level::kError));
+  debug("hidden debug");
+  info("hidden info");
+  error("shown");
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(written[0]).at("msg"), "shown");
+}
+
+TEST_F(LogTest, TextLinesNameComponentAndLevel) {
+  init({.component = "tsa", .level = Level::kDebug, .json = false, .file = path_});
+  debug("starting on port {}", 3180);
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_NE(written[0].find("debug tsa: starting on port 3180"), std::string::npos) << written[0];
+}
+
+TEST(LogLevelTest, ParsesLevelNames) {
+  const std::pair<const char*, Level> cases[] = {
+      {"debug", Level::kDebug}, {"info", Level::kInfo}, {"warn", Level::kWarn}, {"error", Level::kError}};
+  for (const auto& [name, expected] : cases) {
+    Level level = Level::kInfo;
+    ASSERT_TRUE(parse_level(name, level)) << name;
+    EXPECT_EQ(level, expected) << name;
+  }
+  for (const char* bad : {"", "DEBUG", "warning", "trace", "fatal"}) {
+    Level level = Level::kError;
+    EXPECT_FALSE(parse_level(bad, level)) << bad;
+    EXPECT_EQ(level, Level::kError) << "refused name changed the output";
+  }
+}
+
+}  // namespace
+}  // namespace xacbe::log

@@ -1,0 +1,405 @@
+#include "xacbe/net/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "xacbe/net/http_client.hpp"
+
+namespace xacbe::net {
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+// A plain socket to 127.0.0.1, for what the HTTP client will not do (stay silent, send raw bytes).
+class RawConnection {
+ public:
+  explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool send(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  struct Received {
+    std::string data;
+    bool closed = false;  // the peer closed (or reset) the connection within the limit
+  };
+
+  // Reads until the peer closes or `limit` has passed.
+  Received read_until_closed(std::chrono::milliseconds limit) {
+    Received out;
+    const auto deadline = Steady::now() + limit;
+    while (Steady::now() < deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 1))) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        out.closed = true;
+        break;
+      }
+      out.data.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+std::size_t count(const std::string& haystack, std::string_view needle) {
+  std::size_t n = 0;
+  for (std::size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// ServerOptions for 127.0.0.1 with one setting changed from the defaults.
+ServerOptions on_port(std::uint16_t port, const std::string& address = "127.0.0.1") {
+  ServerOptions options;
+  options.address = address;
+  options.port = port;
+  options.threads = 1;
+  return options;
+}
+
+ServerOptions with_body_limit(std::size_t limit) {
+  ServerOptions options;
+  options.body_limit = limit;
+  return options;
+}
+
+ServerOptions with_idle_timeout(std::chrono::milliseconds timeout) {
+  ServerOptions options;
+  options.idle_timeout = timeout;
+  return options;
+}
+
+ServerOptions with_threads(unsigned threads) {
+  ServerOptions options;
+  options.threads = threads;
+  return options;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(ServerOptions options, HttpHandler handler) {
+    options.address = "127.0.0.1";
+    if (options.threads == 0) options.threads = 2;
+    auto server = HttpServer::start(std::move(options), [this, handler = std::move(handler)](const HttpRequest& r) {
+      ++calls_;
+      return handler(r);
+    });
+    ASSERT_TRUE(server) << server.status().to_string();
+    server_ = std::move(server).value();
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  void start_echo(ServerOptions options = {}) {
+    start(std::move(options), [](const HttpRequest& r) { return HttpResponse::make(200, "text/plain", r.body); });
+  }
+
+  std::string url(const std::string& target = "/") const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + target;
+  }
+
+  static ClientOptions quick() {
+    ClientOptions options;
+    options.timeout = 5s;
+    return options;
+  }
+
+  std::atomic<int> calls_{0};
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, PlainHttpRoundTrip) {
+  HttpRequest seen;
+  std::mutex mu;
+  start({}, [&](const HttpRequest& r) {
+    std::lock_guard lock(mu);
+    seen = r;
+    HttpResponse response = HttpResponse::make(201, "application/x-test", "created:" + r.body);
+    response.headers.emplace_back("X-Reply", "yes");
+    return response;
+  });
+  HttpRequest request;
+  request.method = "POST";
+  request.headers.emplace_back("X-Member", "MX/GOV/PGJ");
+  request.body = std::string("binary\0body", 11);
+  auto response = http_request(url("/tsa?x=1"), request, quick());
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "created:" + request.body);
+  EXPECT_EQ(response->header("content-type"), "application/x-test");
+  EXPECT_EQ(response->header("x-reply"), "yes");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen.method, "POST");
+  EXPECT_EQ(seen.target, "/tsa?x=1");
+  EXPECT_EQ(seen.header("x-member"), "MX/GOV/PGJ");
+  EXPECT_EQ(seen.body, request.body);
+  EXPECT_EQ(seen.peer_address, "127.0.0.1");
+  EXPECT_FALSE(seen.peer_certificate.has_value());
+}
+
+TEST_F(HttpServerTest, PicksAFreePortWhenAskedForPortZero) {
+  start_echo();
+  auto second =
+      HttpServer::start(on_port(0), [](const HttpRequest&) { return HttpResponse::make(204, "text/plain", ""); });
+  ASSERT_TRUE(second) << second.status().to_string();
+  EXPECT_NE((*second)->port(), server_->port());
+}
+
+TEST_F(HttpServerTest, LargeBodiesRoundTrip) {
+  start_echo(with_body_limit(4 * 1024 * 1024));
+  HttpRequest request;
+  request.method = "POST";
+  request.body.resize(3 * 1024 * 1024);
+  for (std::size_t i = 0; i < request.body.size(); ++i) request.body[i] = static_cast<char>(i * 131 % 251);
+  auto response = http_request(url(), request, quick());
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->body, request.body);
+}
+
+TEST_F(HttpServerTest, BodyAtTheLimitIsAccepted) {
+  start_echo(with_body_limit(1024));
+  HttpRequest request;
+  request.method = "POST";
+  request.body.assign(1024, 'a');
+  auto response = http_request(url(), request, quick());
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimitIsAnswered413) {
+  start_echo(with_body_limit(1024));
+  HttpRequest request;
+  request.method = "POST";
+  request.body.assign(1025, 'a');
+  auto response = http_request(url(), request, quick());
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, DeclaredLengthOverTheLimitIsAnswered413BeforeTheBody) {
+  start_echo(with_body_limit(1024));
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"));
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(received.data.rfind("HTTP/1.1 413", 0), 0u) << received.data;
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, DeclaredLengthOverTheLimitSentWithTheBodyIsAnswered413) {
+  start_echo(with_body_limit(1024));
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n" + std::string(2048, 'b')));
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_EQ(received.data.rfind("HTTP/1.1 413", 0), 0u) << received.data;
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIsAnswered413) {
+  start_echo(with_body_limit(16));
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(
+      raw.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n"));
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_EQ(received.data.rfind("HTTP/1.1 413", 0), 0u) << received.data;
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, MalformedRequestIsAnswered400) {
+  start_echo();
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send("this is not HTTP\r\n\r\n"));
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(received.data.rfind("HTTP/1.1 400", 0), 0u) << received.data;
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, HandlerExceptionIsAnswered500AndServerKeepsServing) {
+  start({}, [](const HttpRequest& r) -> HttpResponse {
+    if (r.target == "/throw") throw std::runtime_error("handler bug");
+    return HttpResponse::make(200, "text/plain", "fine");
+  });
+  auto failed = http_request(url("/throw"), {}, quick());
+  ASSERT_TRUE(failed) << failed.status().to_string();
+  EXPECT_EQ(failed->status, 500);
+  EXPECT_EQ(failed->body.find("handler bug"), std::string::npos) << "internal detail leaked to the client";
+  auto fine = http_request(url("/ok"), {}, quick());
+  ASSERT_TRUE(fine) << fine.status().to_string();
+  EXPECT_EQ(fine->status, 200);
+}
+
+TEST_F(HttpServerTest, KeepAliveServesPipelinedRequestsOnOneConnection) {
+  start({}, [](const HttpRequest& r) { return HttpResponse::make(200, "text/plain", "t=" + r.target); });
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(
+      raw.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+               "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(count(received.data, "HTTP/1.1 200"), 2u) << received.data;
+  EXPECT_LT(received.data.find("t=/one"), received.data.find("t=/two"));
+  EXPECT_EQ(calls_.load(), 2);
+}
+
+TEST_F(HttpServerTest, IdleTimeoutClosesASilentConnection) {
+  start_echo(with_idle_timeout(200ms));
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  const auto started = Steady::now();
+  const auto received = raw.read_until_closed(5s);
+  const auto elapsed = Steady::now() - started;
+  EXPECT_TRUE(received.closed) << "still open after 5 s";
+  EXPECT_TRUE(received.data.empty());
+  EXPECT_GE(elapsed, 150ms);
+  EXPECT_LT(elapsed, 4s);
+}
+
+TEST_F(HttpServerTest, IdleTimeoutClosesAConnectionThatNeverFinishesItsHeaders) {
+  start_echo(with_idle_timeout(200ms));
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\nHost: x\r\n"));  // no blank line: never complete
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_TRUE(received.closed);
+  EXPECT_TRUE(received.data.empty()) << received.data;
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, IdleTimeoutClosesAKeptAliveConnectionAfterItsResponse) {
+  start_echo(with_idle_timeout(200ms));
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_TRUE(received.closed);
+  EXPECT_EQ(count(received.data, "HTTP/1.1 200"), 1u) << received.data;
+}
+
+TEST_F(HttpServerTest, ServesRequestsInParallel) {
+  constexpr int kParallel = 4;
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;  // guarded by mu
+  start(with_threads(kParallel), [&](const HttpRequest&) {
+    std::unique_lock lock(mu);
+    ++inside;
+    cv.notify_all();
+    // Every handler waits until all are inside at once: only parallel handling gets there.
+    const bool all = cv.wait_for(lock, 5s, [&] { return inside >= kParallel; });
+    return HttpResponse::make(all ? 200 : 503, "text/plain", all ? "together" : "alone");
+  });
+  std::vector<int> statuses(kParallel, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kParallel; ++i) {
+    clients.emplace_back([&, i] {
+      auto response = http_request(url("/" + std::to_string(i)), {}, quick());
+      statuses[static_cast<std::size_t>(i)] = response ? response->status : -1;
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (int i = 0; i < kParallel; ++i) EXPECT_EQ(statuses[static_cast<std::size_t>(i)], 200) << "client " << i;
+}
+
+TEST_F(HttpServerTest, ManySequentialConnectionsAreServed) {
+  start_echo();
+  for (int i = 0; i < 50; ++i) {
+    HttpRequest request;
+    request.method = "POST";
+    request.body = std::to_string(i);
+    auto response = http_request(url(), request, quick());
+    ASSERT_TRUE(response) << i << ": " << response.status().to_string();
+    ASSERT_EQ(response->body, request.body);
+  }
+  EXPECT_EQ(calls_.load(), 50);
+}
+
+TEST_F(HttpServerTest, RefusesAPortAlreadyInUse) {
+  start_echo();
+  auto second = HttpServer::start(on_port(server_->port()), [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.status().code(), Code::kUnavailable);
+}
+
+TEST(HttpServerStartTest, RefusesAnInvalidAddress) {
+  auto server = HttpServer::start(on_port(0, "not-an-address"), [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_FALSE(server);
+  EXPECT_EQ(server.status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(HttpServerTest, StopReleasesThePort) {
+  start_echo();
+  const std::uint16_t port = server_->port();
+  server_->stop();
+  RawConnection raw(port);
+  EXPECT_FALSE(raw.connected()) << "the listening socket survived stop()";
+  // The port can be taken again at once (a restart on the same port).
+  auto again = HttpServer::start(on_port(port),
+                                 [](const HttpRequest&) { return HttpResponse::make(200, "text/plain", "again"); });
+  ASSERT_TRUE(again) << again.status().to_string();
+  auto response = http_request(url(), {}, quick());
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->body, "again");
+}
+
+TEST_F(HttpServerTest, DestroyingTheServerWithAnOpenConnectionReturns) {
+  start_echo(with_idle_timeout(30s));
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\nHost: x\r\n"));
+  const auto started = Steady::now();
+  server_.reset();
+  EXPECT_LT(Steady::now() - started, 5s);
+  EXPECT_TRUE(raw.read_until_closed(5s).closed);
+}
+
+}  // namespace
+}  // namespace xacbe::net
