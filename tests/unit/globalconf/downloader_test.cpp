@@ -1,0 +1,279 @@
+#include "xacbe/globalconf/downloader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "support/test_pki.hpp"
+#include "xacbe/file.hpp"
+#include "xacbe/net/http_server.hpp"
+
+namespace xacbe::globalconf {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::seconds;
+using xacbe::testing::KeyAndCert;
+using xacbe::testing::TestPki;
+
+template <typename T>
+T must(Result<T> r) {
+  if (!r) throw std::runtime_error(r.status().to_string());
+  return std::move(r).value();
+}
+
+constexpr std::int64_t kNow = 1'800'000'000;  // 2027-01-15T08:00:00Z
+
+// A registry stand-in: serves whatever the test last published at /globalconf.
+class FakeRegistry {
+ public:
+  FakeRegistry() {
+    net::ServerOptions options;
+    options.threads = 1;
+    server_ = must(net::HttpServer::start(options, [this](const net::HttpRequest& request) {
+      std::lock_guard lock(mu_);
+      if (request.method != "GET" || request.target != "/globalconf") {
+        return net::HttpResponse::make(404, "text/plain", "not found\n");
+      }
+      return net::HttpResponse::make(status_, "application/json", body_);
+    }));
+  }
+  void publish(std::string body, int status = 200) {
+    std::lock_guard lock(mu_);
+    body_ = std::move(body);
+    status_ = status;
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()) + "/globalconf"; }
+  void stop() { server_->stop(); }
+
+ private:
+  std::mutex mu_;
+  std::string body_;  // guarded by mu_
+  int status_ = 404;  // guarded by mu_
+  std::unique_ptr<net::HttpServer> server_;
+};
+
+class DownloaderTest : public ::testing::Test {
+ protected:
+  // A signed configuration of `version`, valid from now - 1 h for `valid_for` from now.
+  std::string signed_config(std::uint64_t version, hours valid_for = hours(24)) {
+    const std::chrono::sys_seconds now = std::chrono::floor<seconds>(clock_.now());
+    auto conf = must(GlobalConfiguration::create(ConfigurationContent{
+        .instance = "QROO",
+        .version = version,
+        .created_at = now - hours(1),
+        .expires_at = now + valid_for,
+        .members = {{must(id::MemberId::parse("QROO/FED/PGJ")), "Fiscalía General del Estado"}},
+        .subsystems = {},
+        .security_servers = {},
+        .ca = {pki_.root(), {"http://ocsp.ceiqroo.example/"}, {ocsp_.cert}},
+        .tsa = {"http://tsa.ceiqroo.example/", tsa_.cert},
+        .global_groups = {},
+        .settings = {},
+    }));
+    return must(sign_configuration(conf, signer_.key, signer_.cert));
+  }
+  std::string tampered(const std::string& signed_bytes) {
+    auto envelope = must(SignedConfiguration::parse(signed_bytes));
+    envelope.content[envelope.content.find("Fiscal")] = 'f';
+    return envelope.to_json();
+  }
+  std::unique_ptr<ConfigurationClient> open_client() { return must(ConfigurationClient::open(anchor_, path_, clock_)); }
+  static std::uint64_t version_in_use(const ConfigurationClient& client) {
+    auto current = client.current();
+    if (!current) throw std::runtime_error(current.status().to_string());
+    return (*current)->version();
+  }
+
+  ManualClock clock_{TimePoint(seconds(kNow))};
+  TestPki pki_{clock_};
+  KeyAndCert signer_ = pki_.issue(ca::Profile::kSigning, "CEIQROO configuration signing");
+  KeyAndCert ocsp_ = pki_.issue(ca::Profile::kOcspResponder, "CEIQROO OCSP");
+  KeyAndCert tsa_ = pki_.issue(ca::Profile::kTimestamping, "CEIQROO TSA");
+  FakeRegistry registry_;
+  ConfigurationAnchor anchor_ = must(ConfigurationAnchor::create("QROO", registry_.url(), pki_.root(), {signer_.cert}));
+  std::string path_ = pki_.dir().file("globalconf.json");
+};
+
+TEST_F(DownloaderTest, FetchDownloadsAndVerifies) {
+  registry_.publish(signed_config(3));
+  ConfigurationFault fault = ConfigurationFault::kExpired;
+  auto conf = fetch(anchor_, clock_, 0, {}, &fault);
+  ASSERT_TRUE(conf.is_ok()) << conf.status().to_string();
+  EXPECT_EQ(conf->version(), 3u);
+  EXPECT_EQ(fault, ConfigurationFault::kNone);
+}
+
+TEST_F(DownloaderTest, FetchRefusesWhatDoesNotVerifyOrCannotBeDownloaded) {
+  struct Row {
+    const char* name;
+    std::string body;
+    int status;
+    std::uint64_t min_version;
+    ConfigurationFault fault;
+    Code code;
+  };
+  const std::vector<Row> rows = {
+      {"tampered", tampered(signed_config(3)), 200, 0, ConfigurationFault::kTampered, Code::kCorrupt},
+      {"rollback", signed_config(3), 200, 4, ConfigurationFault::kRollback, Code::kFailedPrecondition},
+      {"expired", signed_config(3, hours(0)), 200, 0, ConfigurationFault::kExpired, Code::kFailedPrecondition},
+      {"not a configuration", "<html>maintenance</html>", 200, 0, ConfigurationFault::kMalformed,
+       Code::kInvalidArgument},
+      {"HTTP 503", signed_config(3), 503, 0, ConfigurationFault::kDownloadFailed, Code::kUnavailable},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    registry_.publish(row.body, row.status);
+    ConfigurationFault fault = ConfigurationFault::kNone;
+    auto r = fetch(anchor_, clock_, row.min_version, {}, &fault);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(fault, row.fault) << r.status().to_string();
+    EXPECT_EQ(r.status().code(), row.code) << r.status().to_string();
+  }
+}
+
+TEST_F(DownloaderTest, FetchReportsAnUnreachableRegistry) {
+  registry_.stop();
+  net::ClientOptions options;
+  options.timeout = std::chrono::seconds(5);
+  ConfigurationFault fault = ConfigurationFault::kNone;
+  auto r = fetch(anchor_, clock_, 0, options, &fault);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(fault, ConfigurationFault::kDownloadFailed);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().to_string();
+}
+
+TEST_F(DownloaderTest, RefreshStoresTheCopyAndPutsItInUse) {
+  auto client = open_client();
+  EXPECT_TRUE(client->stored_copy_status().is_ok());
+  auto none = client->current();
+  ASSERT_FALSE(none.is_ok());
+  EXPECT_EQ(none.status().code(), Code::kFailedPrecondition);
+
+  const std::string v5 = signed_config(5);
+  registry_.publish(v5);
+  ASSERT_TRUE(client->refresh().is_ok());
+  EXPECT_EQ(version_in_use(*client), 5u);
+  EXPECT_EQ(must(read_file(path_)), v5);
+}
+
+TEST_F(DownloaderTest, KeepsTheLastValidCopyWhenANewerDownloadFails) {
+  auto client = open_client();
+  const std::string v5 = signed_config(5);
+  registry_.publish(v5);
+  ASSERT_TRUE(client->refresh().is_ok());
+
+  struct Row {
+    const char* name;
+    std::string body;
+    int status;
+    ConfigurationFault fault;
+  };
+  const std::vector<Row> rows = {
+      {"tampered newer version", tampered(signed_config(6)), 200, ConfigurationFault::kTampered},
+      {"older version", signed_config(4), 200, ConfigurationFault::kRollback},
+      {"garbage", "{}", 200, ConfigurationFault::kMalformed},
+      {"registry error", "", 500, ConfigurationFault::kDownloadFailed},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.name);
+    registry_.publish(row.body, row.status);
+    ConfigurationFault fault = ConfigurationFault::kNone;
+    EXPECT_FALSE(client->refresh(&fault).is_ok());
+    EXPECT_EQ(fault, row.fault);
+    EXPECT_EQ(version_in_use(*client), 5u);
+    EXPECT_EQ(must(read_file(path_)), v5);
+  }
+
+  const std::string v6 = signed_config(6);
+  registry_.publish(v6);
+  ASSERT_TRUE(client->refresh().is_ok());
+  EXPECT_EQ(version_in_use(*client), 6u);
+  EXPECT_EQ(must(read_file(path_)), v6);
+}
+
+TEST_F(DownloaderTest, KeepsTheCopyInUseWhenTheSameVersionIsServedAgain) {
+  auto client = open_client();
+  const std::string first = signed_config(5);
+  registry_.publish(first);
+  ASSERT_TRUE(client->refresh().is_ok());
+  clock_.advance(seconds(1));
+  const std::string again = signed_config(5);  // signed again: other bytes
+  ASSERT_NE(again, first);
+  registry_.publish(again);
+  ASSERT_TRUE(client->refresh().is_ok());
+  EXPECT_EQ(must(read_file(path_)), first);
+  EXPECT_EQ(version_in_use(*client), 5u);
+}
+
+TEST_F(DownloaderTest, UsesTheStoredCopyAfterARestartWithoutTheRegistry) {
+  registry_.publish(signed_config(5));
+  ASSERT_TRUE(open_client()->refresh().is_ok());
+  registry_.stop();
+  auto restarted = open_client();
+  EXPECT_TRUE(restarted->stored_copy_status().is_ok()) << restarted->stored_copy_status().to_string();
+  EXPECT_EQ(version_in_use(*restarted), 5u);
+}
+
+TEST_F(DownloaderTest, StopsUsingTheCopyOnceItExpires) {
+  auto client = open_client();
+  registry_.publish(signed_config(5, hours(2)));
+  ASSERT_TRUE(client->refresh().is_ok());
+  clock_.advance(hours(2) - seconds(1));
+  EXPECT_EQ(version_in_use(*client), 5u);
+  clock_.advance(seconds(1));  // now == expires_at
+  auto expired = client->current();
+  ASSERT_FALSE(expired.is_ok());
+  EXPECT_EQ(expired.status().code(), Code::kFailedPrecondition);
+
+  // The registry still serves the expired copy: refused, and nothing is in use.
+  ConfigurationFault fault = ConfigurationFault::kNone;
+  EXPECT_FALSE(client->refresh(&fault).is_ok());
+  EXPECT_EQ(fault, ConfigurationFault::kExpired);
+  EXPECT_FALSE(client->current().is_ok());
+
+  registry_.publish(signed_config(6));
+  ASSERT_TRUE(client->refresh().is_ok());
+  EXPECT_EQ(version_in_use(*client), 6u);
+}
+
+TEST_F(DownloaderTest, AnExpiredStoredCopyStillForbidsARollbackAfterARestart) {
+  registry_.publish(signed_config(5, hours(2)));
+  ASSERT_TRUE(open_client()->refresh().is_ok());
+  clock_.advance(hours(3));
+
+  auto restarted = open_client();
+  EXPECT_EQ(restarted->stored_copy_status().code(), Code::kFailedPrecondition);
+  EXPECT_FALSE(restarted->current().is_ok());
+  registry_.publish(signed_config(4));  // older, but not expired
+  ConfigurationFault fault = ConfigurationFault::kNone;
+  EXPECT_FALSE(restarted->refresh(&fault).is_ok());
+  EXPECT_EQ(fault, ConfigurationFault::kRollback);
+
+  registry_.publish(signed_config(6));
+  ASSERT_TRUE(restarted->refresh().is_ok());
+  EXPECT_EQ(version_in_use(*restarted), 6u);
+}
+
+TEST_F(DownloaderTest, IgnoresADamagedStoredCopy) {
+  ASSERT_TRUE(write_file_atomic(path_, tampered(signed_config(5))).is_ok());
+  auto client = open_client();
+  EXPECT_EQ(client->stored_copy_status().code(), Code::kCorrupt) << client->stored_copy_status().to_string();
+  EXPECT_FALSE(client->current().is_ok());
+  registry_.publish(signed_config(5));
+  ASSERT_TRUE(client->refresh().is_ok());
+  EXPECT_EQ(version_in_use(*client), 5u);
+}
+
+TEST_F(DownloaderTest, DoesNotUseACopyItCouldNotStore) {
+  ASSERT_TRUE(write_file_atomic(pki_.dir().file("plain-file"), "x").is_ok());
+  auto client = must(ConfigurationClient::open(anchor_, pki_.dir().file("plain-file/globalconf.json"), clock_));
+  registry_.publish(signed_config(5));
+  auto r = client->refresh();
+  EXPECT_EQ(r.code(), Code::kUnavailable) << r.to_string();
+  EXPECT_FALSE(client->current().is_ok());
+}
+
+}  // namespace
+}  // namespace xacbe::globalconf
