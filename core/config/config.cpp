@@ -139,6 +139,13 @@ Result<Node> Node::object(const std::string& key) const {
   return Node(state_, prefix_.empty() ? key : prefix_ + "." + key, v);
 }
 
+std::vector<std::string> Node::keys() const {
+  std::vector<std::string> out;
+  const auto& obj = *static_cast<const json*>(json_);
+  for (auto it = obj.begin(); it != obj.end(); ++it) out.push_back(it.key());
+  return out;
+}
+
 Status Node::check_all_used() const {
   const auto& obj = *static_cast<const json*>(json_);
   for (auto it = obj.begin(); it != obj.end(); ++it) {

@@ -5,6 +5,7 @@
 //   ca issue       issue a certificate of a profile (auth, sign, ocsp, tsa) from a CSR
 //   ca revoke      revoke (or hold) a certificate; ca release lifts a hold
 //   ca status      show one certificate's status; ca list shows them all
+//   token generate a bearer token for the registry admin API, and the hash its configuration holds
 // Exit codes: 0 success, 1 refused or failed (message on stderr), 2 usage error.
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 
 #include "ca_commands.hpp"
 #include "xacbe/crypto/csr.hpp"
+#include "xacbe/crypto/encoding.hpp"
 #include "xacbe/crypto/key.hpp"
 #include "xacbe/file.hpp"
 
@@ -59,6 +61,13 @@ int main(int argc, char** argv) {
   csr_new->add_option("--subject", csr_subject, "subject, e.g. C=MX,O=PGJ,CN=SS1")->required();
   csr_new->add_option("--out", csr_out, "output file (PEM)")->required();
   csr_new->callback([&] { result = csr_create(csr_key, csr_subject, csr_out); });
+
+  auto* token = app.add_subcommand("token", "API bearer tokens")->require_subcommand(1);
+  token->add_subcommand("generate", "print a new random token and the SHA-256 the registry configuration holds")
+      ->callback([&] {
+        const std::string secret = crypto::to_hex(crypto::random_bytes(32));
+        std::cout << "token " << secret << "\ntoken_sha256 " << crypto::to_hex(crypto::sha256(secret)) << "\n";
+      });
 
   tools::add_ca_commands(app, result);
 

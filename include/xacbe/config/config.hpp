@@ -28,6 +28,8 @@ class Node {
   Result<std::string> path(const std::string& key) const;
   Result<Node> object(const std::string& key) const;
 
+  // The keys of this object, for maps keyed by name (reading them marks nothing as used).
+  std::vector<std::string> keys() const;
   // Keys present in this object (and objects taken from it) that were never read.
   Status check_all_used() const;
 

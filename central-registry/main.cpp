@@ -1,0 +1,116 @@
+// xacbe-central-registry: the CEIQROO's registry for one instance. Serves the admin API
+// (docs/api/central-registry.openapi.yaml) and runs the scheduled duties (terminations that take
+// effect) every "schedule_seconds".
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+#include "admin_api.hpp"
+#include "xacbe/ca/ca_directory.hpp"
+#include "xacbe/config/config.hpp"
+#include "xacbe/registry/schema.hpp"
+#include "xacbe/service/service.hpp"
+#include "xacbe/store/database.hpp"
+
+using namespace xacbe;
+
+namespace {
+
+struct RegistryConfig {
+  service::ServiceConfig service;
+  std::string instance, database, calendar, ca_directory;
+  std::vector<registry::ApiUser> users;
+  std::chrono::seconds schedule{60};
+};
+
+Result<RegistryConfig> read_config(const std::string& path) {
+  RegistryConfig out;
+  XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(path));
+  XACBE_ASSIGN_OR_RETURN(out.service, service::read_service_config(root, "central-registry"));
+  XACBE_ASSIGN_OR_RETURN(config::Node node, root.object("registry"));
+  XACBE_ASSIGN_OR_RETURN(out.instance, node.string("instance"));
+  if (out.instance != "QROO" && out.instance != "QROO-TEST") {
+    return invalid_argument(path + ": 'registry.instance' must be QROO or QROO-TEST");
+  }
+  XACBE_ASSIGN_OR_RETURN(out.database, node.path("database"));
+  XACBE_ASSIGN_OR_RETURN(out.calendar, node.path("calendar"));
+  XACBE_ASSIGN_OR_RETURN(out.ca_directory, node.path("ca_directory"));
+  XACBE_ASSIGN_OR_RETURN(auto schedule, config::integer_or(node, "schedule_seconds", 60, 1, 86400));
+  out.schedule = std::chrono::seconds(schedule);
+  XACBE_ASSIGN_OR_RETURN(config::Node users, node.object("users"));
+  for (const auto& name : users.keys()) {
+    XACBE_ASSIGN_OR_RETURN(config::Node user, users.object(name));
+    XACBE_ASSIGN_OR_RETURN(std::string role, user.string("role"));
+    XACBE_ASSIGN_OR_RETURN(std::string token_hash, user.string("token_sha256"));
+    if (role != "administrator" && role != "auditor") {
+      return invalid_argument(path + ": 'registry.users." + name + ".role' must be administrator or auditor");
+    }
+    if (token_hash.size() != 64 || token_hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return invalid_argument(path + ": 'registry.users." + name +
+                              ".token_sha256' must be 64 lower-case hex digits (xacbe token generate)");
+    }
+    out.users.push_back({name, role == "administrator" ? registry::Role::kAdministrator : registry::Role::kAuditor,
+                         token_hash});
+  }
+  if (out.users.empty()) return invalid_argument(path + ": 'registry.users' needs at least one user");
+  XACBE_RETURN_IF_ERROR(root.check_all_used());
+  return out;
+}
+
+int fail(const Status& st) {
+  log::error("{}", st.to_string());
+  return 2;
+}
+
+int run(const std::string& config_path) {
+  auto cfg = read_config(config_path);
+  if (!cfg) return fail(cfg.status());
+  log::init(cfg->service.log);
+  SystemClock clock;
+  auto calendar = calendar::BusinessCalendar::load(cfg->calendar);
+  if (!calendar) return fail(calendar.status());
+  auto ca = ca::open_ca_directory(cfg->ca_directory, clock);
+  if (!ca) return fail(ca.status());
+  auto db = store::Database::open(cfg->database);
+  if (!db) return fail(db.status());
+  if (Status st = (*db)->migrate(registry::schema_migrations()); !st.is_ok()) return fail(st);
+  registry::Membership membership(**db, clock, *calendar, cfg->instance, ca->get());
+  // Finish any certificate step a crash interrupted before taking requests.
+  if (Status st = membership.reconcile_certificates(); !st.is_ok()) log::warn("{}", st.to_string());
+  registry::AdminApi api(membership, cfg->users);
+
+  std::mutex mu;
+  std::condition_variable wake;
+  bool stopping = false;  // guarded by mu
+  std::thread scheduler([&] {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      lock.unlock();
+      if (Status st = api.run_scheduled(); !st.is_ok()) log::error("scheduled duties: {}", st.to_string());
+      lock.lock();
+      wake.wait_for(lock, cfg->schedule, [&] { return stopping; });
+    }
+  });
+  const int rc = service::serve(
+      cfg->service, [&api](const net::HttpRequest& r) { return api.handle(r); },
+      "central registry (" + cfg->instance + ")");
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  wake.notify_all();
+  scheduler.join();
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Xacbe central registry (CEIQROO)"};
+  std::string config_path;
+  app.add_option("-c,--config", config_path, "configuration file (JSON)")->required();
+  CLI11_PARSE(app, argc, argv);
+  return run(config_path);
+}
