@@ -72,7 +72,9 @@ void init(const LogOptions& options) {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %n: %v", spdlog::pattern_time_type::utc);
   }
   logger->set_level(to_spdlog(options.level));
-  logger->flush_on(spdlog::level::warn);
+  // Every line is written through: operators tail the file, and scripts read the "listening on"
+  // line from it; a crash must not swallow the lines that explain it.
+  logger->flush_on(spdlog::level::debug);
   json_mode = options.json;
   min_level = static_cast<int>(options.level);
 }

@@ -46,7 +46,10 @@ Result<ServiceConfig> read_service_config(const config::Node& root, const std::s
       return invalid_argument("'log.level' must be debug, info, warn or error");
     }
     XACBE_ASSIGN_OR_RETURN(out.log.json, config::boolean_or(log_node, "json", false));
-    XACBE_ASSIGN_OR_RETURN(out.log.file, config::string_or(log_node, "file", ""));
+    if (log_node.has("file")) {
+      // Relative to the configuration file, like every other path.
+      XACBE_ASSIGN_OR_RETURN(out.log.file, log_node.path("file"));
+    }
   }
   return out;
 }
