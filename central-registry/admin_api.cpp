@@ -52,14 +52,6 @@ net::HttpResponse error_response(const Status& st) {
   return error_response(http_status(st.code()), code_name(st.code()), st.message());
 }
 
-std::string iso8601(TimePoint t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Json person_json(const Person& p) { return {{"name", p.name}, {"email", p.email}, {"phone", p.phone}}; }
 
@@ -67,7 +59,7 @@ Json member_json(const Member& m) {
   Json j = {{"id", m.id.to_string()},
             {"name", m.name},
             {"state", state_name(m.state)},
-            {"state_since", iso8601(m.state_since)},
+            {"state_since", to_iso8601_utc(m.state_since)},
             {"liaison", {{"name", m.liaison.name}, {"email", m.liaison.email}}}};
   if (m.termination_effective) j["termination_effective"] = calendar::format_date(*m.termination_effective);
   return j;
@@ -87,7 +79,7 @@ Json application_json(const ApplicationRecord& r) {
               {"traceability", a.security.traceability},
               {"confidentiality", a.security.confidentiality},
               {"availability", a.security.availability}}},
-            {"submitted_at", iso8601(r.submitted_at)},
+            {"submitted_at", to_iso8601_utc(r.submitted_at)},
             {"submitted_by", r.submitted_by}};
   j["decision"] = r.decision ? Json(*r.decision) : Json(nullptr);
   if (r.rejection_reason) j["rejection_reason"] = rejection_reason_name(*r.rejection_reason);
@@ -429,7 +421,7 @@ net::HttpResponse AdminApi::dispatch(const Route& route, const std::vector<std::
       if (!entries) return error_response(entries.status());
       Json out = Json::array();
       for (const auto& e : *entries) {
-        out.push_back({{"id", e.id}, {"at", iso8601(e.at)}, {"actor", e.actor}, {"action", e.action},
+        out.push_back({{"id", e.id}, {"at", to_iso8601_utc(e.at)}, {"actor", e.actor}, {"action", e.action},
                        {"target", e.target}, {"success", e.success}, {"detail", e.detail}});
       }
       return json_response(200, {{"entries", out}});

@@ -1,8 +1,19 @@
 #include "xacbe/clock.hpp"
 
+#include <ctime>
+
 #include <sys/timex.h>
 
 namespace xacbe {
+
+std::string to_iso8601_utc(TimePoint t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 bool SynchronisedSystemClock::trusted() const {
   // adjtimex(2) with modes=0 only reads; TIME_ERROR or STA_UNSYNC mean the kernel does not

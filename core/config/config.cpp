@@ -1,5 +1,7 @@
 #include "xacbe/config/config.hpp"
 
+#include "strict_json.hpp"
+
 #include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -31,34 +33,9 @@ Result<Node> Node::load(const std::string& path) {
 
 Result<Node> Node::parse(const std::string& text, const std::string& origin, const std::string& base_dir) {
   auto state = std::make_shared<State>();
-  // nlohmann keeps the last of repeated keys; a repeated key is refused like an unknown one, since
-  // either way the file does not say what its author thinks it says.
-  struct Frame {
-    std::set<std::string> keys;
-    std::string current;  // the key being read in this object
-  };
-  std::vector<Frame> frames;
-  std::string duplicate;  // dotted, the first one found
-  auto check_keys = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      frames.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      frames.pop_back();
-    } else if (event == json::parse_event_t::key && !frames.empty()) {
-      Frame& frame = frames.back();
-      frame.current = parsed.get<std::string>();
-      if (!frame.keys.insert(frame.current).second && duplicate.empty()) {
-        for (const Frame& f : frames) duplicate += (duplicate.empty() ? "" : ".") + f.current;
-      }
-    }
-    return true;
-  };
-  try {
-    state->root = json::parse(text, check_keys);
-  } catch (const json::parse_error& e) {
-    return invalid_argument(origin + ": invalid JSON: " + e.what());
-  }
-  if (!duplicate.empty()) return invalid_argument(origin + ": duplicate key '" + duplicate + "'");
+  auto parsed = parse_json_strict(text);
+  if (!parsed) return invalid_argument(origin + ": " + parsed.status().message());
+  state->root = std::move(parsed).value();
   if (!state->root.is_object()) return invalid_argument(origin + ": the top level must be an object");
   state->origin = origin;
   state->base_dir = base_dir;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+
+#include "../config/strict_json.hpp"
 #include <utility>
 
 #include "xacbe/net/http.hpp"
@@ -467,29 +469,10 @@ Result<Settings> parse_settings(const json& v) {
   return s;
 }
 
-// nlohmann keeps the last of repeated keys; a signed document with a repeated key could be read
-// differently by another implementation, so it is refused.
 Result<json> parse_strict_json(std::string_view text) {
-  std::vector<std::set<std::string>> frames;
-  std::string duplicate;
-  auto check_keys = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      frames.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      frames.pop_back();
-    } else if (event == json::parse_event_t::key && !frames.empty()) {
-      std::string key = parsed.get<std::string>();
-      if (!frames.back().insert(key).second && duplicate.empty()) duplicate = key;
-    }
-    return true;
-  };
-  json root;
-  try {
-    root = json::parse(text.begin(), text.end(), check_keys);
-  } catch (const json::exception& e) {
-    return refuse("", std::string("not valid JSON: ") + e.what());
-  }
-  if (!duplicate.empty()) return refuse("", "repeated key '" + duplicate + "'");
+  auto r = config::parse_json_strict(text);
+  if (!r) return refuse("", r.status().message());
+  json root = std::move(r).value();
   return root;
 }
 

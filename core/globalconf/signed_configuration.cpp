@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+
+#include "../config/strict_json.hpp"
 #include <set>
 #include <utility>
 
@@ -26,28 +28,10 @@ Status refuse(std::string_view what_doc, std::string_view path, const std::strin
   return invalid_argument(std::string(what_doc) + ": " + std::string(path.empty() ? "document" : path) + ": " + why);
 }
 
-// A repeated key is refused: another implementation might read the other copy.
 Result<json> parse_strict_json(std::string_view text, std::string_view what_doc) {
-  std::vector<std::set<std::string>> frames;
-  std::string duplicate;
-  auto check_keys = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      frames.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      frames.pop_back();
-    } else if (event == json::parse_event_t::key && !frames.empty()) {
-      std::string key = parsed.get<std::string>();
-      if (!frames.back().insert(key).second && duplicate.empty()) duplicate = key;
-    }
-    return true;
-  };
-  json root;
-  try {
-    root = json::parse(text.begin(), text.end(), check_keys);
-  } catch (const json::exception& e) {
-    return refuse(what_doc, "", std::string("not valid JSON: ") + e.what());
-  }
-  if (!duplicate.empty()) return refuse(what_doc, "", "repeated key '" + duplicate + "'");
+  auto r = config::parse_json_strict(text);
+  if (!r) return refuse(what_doc, "", r.status().message());
+  json root = std::move(r).value();
   if (!root.is_object()) return refuse(what_doc, "", "must be a JSON object");
   return root;
 }

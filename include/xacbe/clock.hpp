@@ -4,10 +4,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 
 namespace xacbe {
 
 using TimePoint = std::chrono::system_clock::time_point;
+
+// "2026-11-23T15:00:00Z": UTC, seconds truncated (RFC 3339 / ISO 8601).
+std::string to_iso8601_utc(TimePoint t);
 
 class Clock {
  public:

@@ -17,14 +17,6 @@ namespace {
 
 const SystemClock kClock;
 
-std::string iso8601(TimePoint t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Result<std::unique_ptr<ca::CertificateAuthority>> open_ca(const std::string& dir) {
   return ca::open_ca_directory(dir, kClock);
@@ -72,7 +64,7 @@ Status ca_status(const std::string& dir, const std::string& serial) {
     case crypto::CertStatus::Kind::kGood: std::cout << serial << " good\n"; break;
     case crypto::CertStatus::Kind::kUnknown: return not_found("no certificate with serial " + serial);
     case crypto::CertStatus::Kind::kRevoked:
-      std::cout << serial << " revoked " << iso8601(st.revoked_at) << " " << crypto::reason_name(st.reason) << "\n";
+      std::cout << serial << " revoked " << to_iso8601_utc(st.revoked_at) << " " << crypto::reason_name(st.reason) << "\n";
       break;
   }
   return Status::ok();
@@ -82,7 +74,7 @@ Status ca_list(const std::string& dir) {
   XACBE_ASSIGN_OR_RETURN(auto ca, open_ca(dir));
   XACBE_ASSIGN_OR_RETURN(auto certs, ca->list());
   for (const auto& c : certs) {
-    std::cout << c.serial_hex << "\t" << ca::profile_name(c.profile) << "\t" << iso8601(c.not_after) << "\t"
+    std::cout << c.serial_hex << "\t" << ca::profile_name(c.profile) << "\t" << to_iso8601_utc(c.not_after) << "\t"
               << (c.status.kind == crypto::CertStatus::Kind::kGood ? "good" : crypto::reason_name(c.status.reason))
               << "\t" << c.subject << "\n";
   }

@@ -96,7 +96,7 @@ TEST(ConfigTest, RefusesDuplicateKeys) {
   // A repeated key silently overriding the first is as dangerous as a misspelt one.
   auto top = Node::parse("{\"port\": 80,\n \"port\": 8080}", "test.json", ".");
   ASSERT_FALSE(top);
-  EXPECT_TRUE(contains(top.status().message(), "test.json: duplicate key 'port'")) << top.status().message();
+  EXPECT_TRUE(contains(top.status().message(), "test.json: repeated key 'port'")) << top.status().message();
   auto nested = Node::parse(R"({"tls": {"key": "a", "key": "b"}})", "test.json", ".");
   ASSERT_FALSE(nested);
   EXPECT_TRUE(contains(nested.status().message(), "'tls.key'")) << nested.status().message();
