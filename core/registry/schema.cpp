@@ -56,6 +56,111 @@ CREATE TABLE audit (
   detail TEXT NOT NULL
 );
 )sql",
+      // 2: notifications to members, their per-member deliveries, and security incidents.
+      R"sql(
+CREATE TABLE notification (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('planned-change','extraordinary-change','protocol-change','termination')),
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,               -- the notice is counted from this instant
+  effective_date TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  mail_key TEXT NOT NULL                  -- random "<hex>@<domain>" that ends each Message-ID
+);
+CREATE TABLE notification_delivery (      -- one per member of the audience
+  notification_id INTEGER NOT NULL REFERENCES notification(id),
+  member_id TEXT NOT NULL,
+  email TEXT NOT NULL,                    -- the liaison's address when the notification was sent
+  message_id TEXT NOT NULL UNIQUE,
+  outbox_id INTEGER,                      -- NULL until the message is known to be in the outbox
+  acknowledged_at INTEGER,
+  acknowledged_by TEXT,
+  PRIMARY KEY (notification_id, member_id)
+);
+CREATE INDEX notification_delivery_member ON notification_delivery(member_id);
+CREATE INDEX notification_delivery_unqueued ON notification_delivery(notification_id) WHERE outbox_id IS NULL;
+CREATE TABLE incident (
+  id INTEGER PRIMARY KEY,
+  member_id TEXT NOT NULL,
+  reporter TEXT NOT NULL,
+  severity TEXT NOT NULL CHECK (severity IN ('low','medium','high','critical')),
+  description TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  reported_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open','closed')),
+  closed_at INTEGER
+);
+CREATE INDEX incident_member ON incident(member_id);
+CREATE TABLE incident_follow_up (
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incident(id),
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  text TEXT NOT NULL,
+  closes INTEGER NOT NULL
+);
+CREATE INDEX incident_follow_up_incident ON incident_follow_up(incident_id);
+)sql",
+      // 3: security servers and their management requests (docs/protocol/management-requests.md).
+      R"sql(
+CREATE TABLE security_server (
+  id TEXT PRIMARY KEY,                    -- INSTANCE/CLASS/CODE/SERVERCODE
+  owner_id TEXT NOT NULL,
+  address TEXT NOT NULL,                  -- host:port
+  country TEXT NOT NULL,                  -- ISO 3166-1 alpha-2 hosting country
+  software_version TEXT NOT NULL,
+  version_reported_at INTEGER NOT NULL,
+  registered_at INTEGER NOT NULL,
+  registered_by TEXT NOT NULL             -- the administrator who approved the registration
+);
+CREATE INDEX security_server_owner ON security_server(owner_id);
+CREATE TABLE security_server_certificate (  -- authentication certificates bound to a server
+  serial TEXT PRIMARY KEY,
+  server_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL,                   -- lower-case hex of the DER
+  bound_at INTEGER NOT NULL
+);
+CREATE INDEX security_server_certificate_server ON security_server_certificate(server_id);
+CREATE TABLE management_request (         -- accepted requests, kept with their signature
+  id INTEGER PRIMARY KEY,
+  server_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('register-server','submit-csr','register-auth-certificate')),
+  created_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  signer TEXT NOT NULL,                   -- serial of the CEIQROO certificate, or 'bootstrap'
+  body BLOB NOT NULL,                     -- the request bytes exactly as signed
+  signature BLOB NOT NULL,                -- detached CMS SignedData, DER
+  state TEXT NOT NULL CHECK (state IN ('pending','approved','declined')),
+  decided_at INTEGER,
+  decided_by TEXT,
+  decline_reason TEXT,
+  issued_serial TEXT,
+  issued_certificate BLOB,                -- DER
+  UNIQUE (server_id, request_id)
+);
+CREATE INDEX management_request_state ON management_request(state);
+CREATE TABLE management_request_id (      -- every authenticated request id: the replay guard
+  server_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (server_id, request_id)
+);
+CREATE TABLE foreign_hosting_permission (
+  server_id TEXT PRIMARY KEY,
+  reference TEXT NOT NULL,
+  granted_by TEXT NOT NULL,
+  granted_at INTEGER NOT NULL
+);
+CREATE TABLE software_release (
+  version TEXT PRIMARY KEY,
+  published_at INTEGER NOT NULL,
+  recorded_by TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }
