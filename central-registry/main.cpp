@@ -1,13 +1,14 @@
 // xacbe-central-registry: the CEIQROO's registry for one instance. Serves the admin API
-// (docs/api/central-registry.openapi.yaml) and runs the scheduled duties (terminations that take
-// effect) every "schedule_seconds".
+// (docs/api/central-registry.openapi.yaml), runs the scheduled duties (terminations that take
+// effect) every "schedule_seconds", and delivers notification mail through its outbox.
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <thread>
 
-#include "admin_api.hpp"
+#include "routes.hpp"
+#include "xacbe/mail/outbox.hpp"
 #include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/config/config.hpp"
 #include "xacbe/registry/schema.hpp"
@@ -21,6 +22,8 @@ namespace {
 struct RegistryConfig {
   service::ServiceConfig service;
   std::string instance, database, calendar, ca_directory;
+  mail::SmtpSettings smtp;
+  std::chrono::seconds mail_interval{10};
   std::vector<registry::ApiUser> users;
   std::chrono::seconds schedule{60};
 };
@@ -39,6 +42,18 @@ Result<RegistryConfig> read_config(const std::string& path) {
   XACBE_ASSIGN_OR_RETURN(out.ca_directory, node.path("ca_directory"));
   XACBE_ASSIGN_OR_RETURN(auto schedule, config::integer_or(node, "schedule_seconds", 60, 1, 86400));
   out.schedule = std::chrono::seconds(schedule);
+  XACBE_ASSIGN_OR_RETURN(config::Node smtp, node.object("smtp"));
+  XACBE_ASSIGN_OR_RETURN(out.smtp.url, smtp.string("url"));
+  XACBE_ASSIGN_OR_RETURN(out.smtp.from, smtp.string("from"));
+  XACBE_ASSIGN_OR_RETURN(out.smtp.from_name, config::string_or(smtp, "from_name", "CEIQROO"));
+  XACBE_ASSIGN_OR_RETURN(out.smtp.username, config::string_or(smtp, "username", ""));
+  XACBE_ASSIGN_OR_RETURN(out.smtp.password, config::string_or(smtp, "password", ""));
+  XACBE_ASSIGN_OR_RETURN(out.smtp.require_starttls, config::boolean_or(smtp, "require_starttls", false));
+  if (smtp.has("ca_file")) {
+    XACBE_ASSIGN_OR_RETURN(out.smtp.ca_file, smtp.path("ca_file"));
+  }
+  XACBE_ASSIGN_OR_RETURN(auto interval, config::integer_or(smtp, "retry_check_seconds", 10, 1, 3600));
+  out.mail_interval = std::chrono::seconds(interval);
   XACBE_ASSIGN_OR_RETURN(config::Node users, node.object("users"));
   for (const auto& name : users.keys()) {
     XACBE_ASSIGN_OR_RETURN(config::Node user, users.object(name));
@@ -79,7 +94,20 @@ int run(const std::string& config_path) {
   registry::Membership membership(**db, clock, *calendar, cfg->instance, ca->get());
   // Finish any certificate step a crash interrupted before taking requests.
   if (Status st = membership.reconcile_certificates(); !st.is_ok()) log::warn("{}", st.to_string());
-  registry::AdminApi api(membership, cfg->users);
+  // The outbox lives in the registry's file (its own tables), on its own connection.
+  auto mail_db = store::Database::open(cfg->database);
+  if (!mail_db) return fail(mail_db.status());
+  auto outbox = mail::Outbox::create(std::move(mail_db).value(), cfg->smtp, clock);
+  if (!outbox) return fail(outbox.status());
+  auto notifications = registry::Notifications::create(**db, clock, *calendar, membership, **outbox, cfg->smtp.from);
+  if (!notifications) return fail(notifications.status());
+  // Mails of notifications stored before a crash but never enqueued.
+  if (auto resumed = notifications->resume_pending_deliveries(); !resumed) log::warn("{}", resumed.status().to_string());
+  mail::OutboxWorker mailer(**outbox, cfg->mail_interval);
+
+  registry::AdminApi api(cfg->users, membership.audit());
+  registry::add_membership_routes(api, membership);
+  registry::add_notification_routes(api, *notifications);
 
   std::mutex mu;
   std::condition_variable wake;
@@ -88,7 +116,8 @@ int run(const std::string& config_path) {
     std::unique_lock lock(mu);
     while (!stopping) {
       lock.unlock();
-      if (Status st = api.run_scheduled(); !st.is_ok()) log::error("scheduled duties: {}", st.to_string());
+      Status st = api.run_locked([&] { return membership.complete_due_terminations("scheduler").status(); });
+      if (!st.is_ok()) log::error("scheduled duties: {}", st.to_string());
       lock.lock();
       wake.wait_for(lock, cfg->schedule, [&] { return stopping; });
     }

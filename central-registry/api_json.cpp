@@ -1,0 +1,89 @@
+#include "api_json.hpp"
+
+#include <algorithm>
+
+#include "../core/config/strict_json.hpp"
+#include "xacbe/crypto/encoding.hpp"
+
+namespace xacbe::registry::api {
+
+int http_status(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalidArgument: return 400;
+    case Code::kPermissionDenied: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists:
+    case Code::kFailedPrecondition: return 409;
+    case Code::kUnavailable: return 503;
+    case Code::kDeadlineExceeded: return 504;
+    default: return 500;
+  }
+}
+
+net::HttpResponse json_response(int status, const Json& body) {
+  return net::HttpResponse::make(status, "application/json", body.dump(2) + "\n");
+}
+
+net::HttpResponse error_response(int status, const std::string& code, const std::string& message) {
+  return json_response(status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+net::HttpResponse error_response(const Status& st) {
+  return error_response(http_status(st.code()), code_name(st.code()), st.message());
+}
+
+net::HttpResponse reply(const Status& st, const Json& body) {
+  return st.is_ok() ? json_response(200, body) : error_response(st);
+}
+
+Result<Json> object_body(const std::string& body, std::initializer_list<const char*> allowed) {
+  auto parsed = config::parse_json_strict(body);
+  if (!parsed) return invalid_argument("the body is not JSON: " + parsed.status().message());
+  if (!parsed->is_object()) return invalid_argument("the body must be a JSON object");
+  for (auto& [key, value] : parsed->items()) {
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) == allowed.end()) {
+      return invalid_argument("unknown field '" + key + "'");
+    }
+  }
+  return std::move(parsed).value();
+}
+
+Result<std::map<std::string, std::string>> string_fields(const std::string& body,
+                                                         std::initializer_list<const char*> allowed) {
+  XACBE_ASSIGN_OR_RETURN(Json j, object_body(body, allowed));
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : j.items()) {
+    if (!value.is_string()) return invalid_argument("field '" + key + "' must be a string");
+    out[key] = value.get<std::string>();
+  }
+  return out;
+}
+
+Result<std::int64_t> parse_id(const std::string& text, const std::string& what, std::int64_t max) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return invalid_argument(what + " must be a decimal number, not '" + text + "'");
+  }
+  const std::int64_t v = std::stoll(text);
+  if (v > max) return invalid_argument(what + " must be at most " + std::to_string(max));
+  return v;
+}
+
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() + 0 && i + 2 <= in.size() - 1) {
+      auto byte = crypto::from_hex(in.substr(i + 1, 2));
+      if (byte) {
+        out += *byte;
+        i += 2;
+        continue;
+      }
+    }
+    out += in[i];
+  }
+  return out;
+}
+
+}  // namespace xacbe::registry::api
