@@ -161,6 +161,16 @@ CREATE TABLE software_release (
   recorded_at INTEGER NOT NULL
 );
 )sql",
+      // 4: published global configurations (docs/protocol/global-configuration.md).
+      R"sql(
+CREATE TABLE globalconf_publication (
+  version INTEGER PRIMARY KEY,            -- strictly increasing
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  content_sha256 TEXT NOT NULL,           -- of the document without version and times
+  signed TEXT NOT NULL                    -- the signed form as served
+);
+)sql",
   };
   return kMigrations;
 }

@@ -1,0 +1,66 @@
+#pragma once
+// Publishes the instance's global configuration (ARCHITECTURE.md, "Global configuration";
+// docs/protocol/global-configuration.md): the members in good standing (active or terminating;
+// suspended and terminated ones drop out), their security servers with addresses and
+// authentication-certificate hashes, the CA, OCSP and TSA, and the global settings, signed with
+// the registry's configuration-signing key.
+//
+// A new version is published when the content changes or when the current one has used half of
+// its validity, so security servers always hold a copy well before it expires. Every publication
+// is stored (version, times, signed bytes); versions never go back, also across restarts.
+// Not thread-safe: the owner serialises calls (shared database connection).
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "xacbe/globalconf/global_configuration.hpp"
+#include "xacbe/globalconf/signed_configuration.hpp"
+#include "xacbe/registry/membership.hpp"
+#include "xacbe/registry/security_servers.hpp"
+
+namespace xacbe::registry {
+
+struct PublisherSettings {
+  std::string instance;
+  std::string download_url;  // where security servers fetch the signed document (in the anchor)
+  std::vector<std::string> ocsp_urls;
+  std::vector<crypto::Certificate> ocsp_responder_certificates;
+  std::string tsa_url;
+  std::optional<crypto::Certificate> tsa_certificate;
+  globalconf::Settings settings;
+  std::chrono::seconds validity{std::chrono::hours(24)};
+};
+
+class ConfigurationPublisher {
+ public:
+  // `signing_cert` must be issued by `ca_cert` and match `signing_key`.
+  static Result<std::unique_ptr<ConfigurationPublisher>> create(store::Database& db, const Clock& clock,
+                                                                Membership& membership, SecurityServers& servers,
+                                                                crypto::Certificate ca_cert,
+                                                                crypto::PrivateKey signing_key,
+                                                                crypto::Certificate signing_cert,
+                                                                PublisherSettings settings);
+
+  // The signed document to serve now, publishing a new version first when needed.
+  Result<std::string> current();
+  // The configuration anchor security-server administrators install (canonical JSON).
+  std::string anchor_json() const;
+
+ private:
+  ConfigurationPublisher(store::Database& db, const Clock& clock, Membership& membership, SecurityServers& servers,
+                         globalconf::ConfigurationAnchor anchor, crypto::PrivateKey signing_key,
+                         crypto::Certificate signing_cert, PublisherSettings settings);
+  Result<globalconf::ConfigurationContent> gather();
+
+  store::Database& db_;
+  const Clock& clock_;
+  Membership& membership_;
+  SecurityServers& servers_;
+  const globalconf::ConfigurationAnchor anchor_;
+  const crypto::PrivateKey signing_key_;
+  const crypto::Certificate signing_cert_;
+  const PublisherSettings settings_;
+};
+
+}  // namespace xacbe::registry
