@@ -2,6 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
 #include "api_json.hpp"
 #include "xacbe/crypto/encoding.hpp"
 
@@ -36,6 +40,46 @@ bool match(const std::string& path_template, const std::vector<std::string>& seg
   return true;
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 9110 11.1 and 11.6.2: credentials = auth-scheme 1*SP token68; the scheme is
+// case-insensitive.
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  constexpr std::string_view kScheme = "Bearer";
+  if (authorization.size() <= kScheme.size() || !iequals(authorization.substr(0, kScheme.size()), kScheme) ||
+      authorization[kScheme.size()] != ' ') {
+    return std::nullopt;
+  }
+  const std::string_view token = trim(authorization.substr(kScheme.size() + 1));
+  if (token.empty()) return std::nullopt;
+  return token;
+}
+
+// RFC 9110 8.3.1: the media type before any parameter (e.g. "; charset=utf-8"); type and subtype
+// are case-insensitive.
+bool is_json(std::string_view content_type) {
+  return iequals(trim(content_type.substr(0, content_type.find(';'))), "application/json");
+}
+
+net::HttpResponse method_not_allowed(const std::string& method, const std::string& path,
+                                     const std::vector<std::string>& allowed) {
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  auto r = api::error_response(405, "METHOD_NOT_ALLOWED", method + " is not allowed on " + path);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
 }  // namespace
 
 std::string ApiCall::query_param(const std::string& name) const {
@@ -59,58 +103,107 @@ Status AdminApi::run_locked(const std::function<Status()>& duty) {
   return duty();
 }
 
+// A bearer token whose SHA-256 matches a user's, compared in constant time.
+const ApiUser* AdminApi::authenticate(const std::string& authorization) const {
+  const auto token = bearer_token(authorization);
+  if (!token) return nullptr;
+  const std::string presented = crypto::to_hex(crypto::sha256(*token));
+  const ApiUser* user = nullptr;
+  for (const auto& u : users_) {
+    if (u.token_sha256.size() == presented.size() &&
+        CRYPTO_memcmp(u.token_sha256.data(), presented.data(), presented.size()) == 0) {
+      user = &u;
+    }
+  }
+  return user;
+}
+
 net::HttpResponse AdminApi::handle(const net::HttpRequest& request) {
   const std::size_t q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
-  if (path == "/health" && request.method == "GET") return net::HttpResponse::make(200, "text/plain", "ok\n");
+  if (path == "/health") {
+    if (request.method == "GET") return net::HttpResponse::make(200, "text/plain", "ok\n");
+    return method_not_allowed(request.method, path, {"GET"});
+  }
   const auto segments = split_path(path);
   const Route* route = nullptr;
+  std::vector<std::string> allowed;
   ApiCall call;
-  bool path_known = false;
   for (const auto& r : routes_) {
     if (!match(r.path, segments, call.params)) continue;
-    path_known = true;
-    if (r.method == request.method) {
-      route = &r;
-      break;
-    }
+    if (std::find(allowed.begin(), allowed.end(), r.method) == allowed.end()) allowed.push_back(r.method);
+    if (!route && r.method == request.method) route = &r;
   }
-  if (!path_known) return api::error_response(404, "NOT_FOUND", "no such resource: " + path);
-  if (!route) return api::error_response(405, "METHOD_NOT_ALLOWED", request.method + " is not allowed on " + path);
+  if (allowed.empty()) return api::error_response(404, "NOT_FOUND", "no such resource: " + path);
+  if (!route) {
+    std::sort(allowed.begin(), allowed.end());
+    return method_not_allowed(request.method, path, allowed);
+  }
   match(route->path, segments, call.params);
 
-  // Authentication: a bearer token whose SHA-256 matches a user's, compared in constant time.
-  const std::string authorization = request.header("Authorization");
-  if (authorization.rfind("Bearer ", 0) == 0) {
-    const std::string presented = crypto::to_hex(crypto::sha256(authorization.substr(7)));
-    for (const auto& u : users_) {
-      if (u.token_sha256.size() == presented.size() &&
-          CRYPTO_memcmp(u.token_sha256.data(), presented.data(), presented.size()) == 0) {
-        call.user = &u;
-      }
-    }
-  }
   const std::string action = "api " + route->method + " " + route->path;
-  if (!call.user) {
-    std::lock_guard lock(mu_);
-    (void)audit_.record("anonymous", action, path, permission_denied("missing or unknown bearer token"));
-    auto r = api::error_response(401, "UNAUTHENTICATED", "a valid bearer token is required");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
-  if (route->write && call.user->role != Role::kAdministrator) {
-    std::lock_guard lock(mu_);
-    (void)audit_.record(call.user->name, action, path, permission_denied("role auditor may only read"));
-    return api::error_response(403, "PERMISSION_DENIED", "the auditor role may only read");
-  }
-  if (route->method == "POST" && !request.body.empty() &&
-      request.header("Content-Type").rfind("application/json", 0) != 0) {
-    return api::error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
+  if (route->bearer) {
+    call.user = authenticate(request.header("Authorization"));
+    if (!call.user) {
+      std::lock_guard lock(mu_);
+      const std::string refusal = "a valid bearer token is required";
+      (void)audit_.record("anonymous", action, path, permission_denied(refusal));
+      auto r = api::error_response(401, "UNAUTHENTICATED", refusal);
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    if (route->write && call.user->role != Role::kAdministrator) {
+      std::lock_guard lock(mu_);
+      const Status refusal = permission_denied("the auditor role may only read");
+      (void)audit_.record(call.user->name, action, path, refusal);
+      return api::error_response(refusal);
+    }
   }
   call.query = q == std::string::npos ? "" : request.target.substr(q + 1);
   call.body = request.body;
   std::lock_guard lock(mu_);
-  return route->handler(call);
+  return run(*route, call, request, path);
+}
+
+// Runs the handler (mu_ held) and audits a refused write the domain did not audit.
+net::HttpResponse AdminApi::run(const Route& route, const ApiCall& call, const net::HttpRequest& request,
+                                const std::string& path) {
+  const bool wrong_media_type =
+      route.method == "POST" && !request.body.empty() && !is_json(request.header("Content-Type"));
+  if (!route.write) {
+    if (wrong_media_type) {
+      return api::error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
+    }
+    return route.handler(call);
+  }
+  // Where the trail stood before the handler; if that cannot be read, the router audits anyway.
+  const auto before = newest_audit_entry();
+  net::HttpResponse response =
+      wrong_media_type ? api::error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+                       : route.handler(call);
+  if (response.status >= 200 && response.status < 300) return response;
+  bool domain_audited = false;
+  if (before) {
+    auto entries = audit_.list(*before, 1000);
+    if (entries) {
+      domain_audited = std::any_of(entries->begin(), entries->end(), [](const AuditEntry& e) { return !e.success; });
+    }
+  }
+  if (!domain_audited) {
+    const std::string actor = call.user ? call.user->name : "unauthenticated";
+    (void)audit_.record(actor, "api " + route.method + " " + route.path, path, api::error_of(response));
+  }
+  return response;
+}
+
+// The id of the newest audit entry, reading forward from the last one seen (mu_ held).
+Result<std::int64_t> AdminApi::newest_audit_entry() {
+  constexpr int kPage = 1000;
+  for (;;) {
+    XACBE_ASSIGN_OR_RETURN(auto entries, audit_.list(audit_seen_, kPage));
+    if (!entries.empty()) audit_seen_ = entries.back().id;
+    if (entries.size() < static_cast<std::size_t>(kPage)) return audit_seen_;
+  }
 }
 
 }  // namespace xacbe::registry

@@ -37,6 +37,20 @@ net::HttpResponse reply(const Status& st, const Json& body) {
   return st.is_ok() ? json_response(200, body) : error_response(st);
 }
 
+Status error_of(const net::HttpResponse& response) {
+  const Json j = Json::parse(response.body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+    const std::string name = j["error"].value("code", "");
+    const std::string message = j["error"].value("message", "");
+    for (int c = static_cast<int>(Code::kInvalidArgument); c <= static_cast<int>(Code::kInternal); ++c) {
+      if (name == code_name(static_cast<Code>(c))) return {static_cast<Code>(c), message};
+    }
+    // HTTP-level codes (UNSUPPORTED_MEDIA_TYPE, ...) have no Status code of their own.
+    if (!name.empty()) return invalid_argument(name + ": " + message);
+  }
+  return internal_error("HTTP " + std::to_string(response.status));
+}
+
 Result<Json> object_body(const std::string& body, std::initializer_list<const char*> allowed) {
   auto parsed = config::parse_json_strict(body);
   if (!parsed) return invalid_argument("the body is not JSON: " + parsed.status().message());
@@ -69,11 +83,10 @@ Result<std::int64_t> parse_id(const std::string& text, const std::string& what, 
   return v;
 }
 
-
 std::string percent_decode(std::string_view in) {
   std::string out;
   for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() + 0 && i + 2 <= in.size() - 1) {
+    if (in[i] == '%' && i + 2 < in.size()) {
       auto byte = crypto::from_hex(in.substr(i + 1, 2));
       if (byte) {
         out += *byte;

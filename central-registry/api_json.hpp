@@ -20,6 +20,9 @@ net::HttpResponse error_response(int status, const std::string& code, const std:
 net::HttpResponse error_response(const Status& st);
 // 200 with `body` when `st` is ok, the error otherwise.
 net::HttpResponse reply(const Status& st, const Json& body);
+// The Status an error response carries (for the audit trail); kInternal with the HTTP status when
+// the body is not an error document.
+Status error_of(const net::HttpResponse& response);
 
 // The body as a JSON object (repeated keys refused), with only `allowed` keys.
 Result<Json> object_body(const std::string& body, std::initializer_list<const char*> allowed);

@@ -1,6 +1,7 @@
 // xacbe-central-registry: the CEIQROO's registry for one instance. Serves the admin API
-// (docs/api/central-registry.openapi.yaml), runs the scheduled duties (terminations that take
-// effect) every "schedule_seconds", and delivers notification mail through its outbox.
+// (docs/api/central-registry.openapi.yaml), including the security servers' signed management
+// requests, runs the scheduled duties (terminations that take effect) every "schedule_seconds",
+// and delivers notification mail through its outbox, retried with the "smtp" section's backoff.
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -8,9 +9,9 @@
 #include <thread>
 
 #include "routes.hpp"
-#include "xacbe/mail/outbox.hpp"
 #include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/config/config.hpp"
+#include "xacbe/mail/outbox.hpp"
 #include "xacbe/registry/schema.hpp"
 #include "xacbe/service/service.hpp"
 #include "xacbe/store/database.hpp"
@@ -24,6 +25,8 @@ struct RegistryConfig {
   std::string instance, database, calendar, ca_directory;
   mail::SmtpSettings smtp;
   std::chrono::seconds mail_interval{10};
+  mail::RetryPolicy mail_retry;
+  bool auto_approve_csrs = false;
   std::vector<registry::ApiUser> users;
   std::chrono::seconds schedule{60};
 };
@@ -42,6 +45,7 @@ Result<RegistryConfig> read_config(const std::string& path) {
   XACBE_ASSIGN_OR_RETURN(out.ca_directory, node.path("ca_directory"));
   XACBE_ASSIGN_OR_RETURN(auto schedule, config::integer_or(node, "schedule_seconds", 60, 1, 86400));
   out.schedule = std::chrono::seconds(schedule);
+  XACBE_ASSIGN_OR_RETURN(out.auto_approve_csrs, config::boolean_or(node, "auto_approve_csrs", false));
   XACBE_ASSIGN_OR_RETURN(config::Node smtp, node.object("smtp"));
   XACBE_ASSIGN_OR_RETURN(out.smtp.url, smtp.string("url"));
   XACBE_ASSIGN_OR_RETURN(out.smtp.from, smtp.string("from"));
@@ -54,6 +58,12 @@ Result<RegistryConfig> read_config(const std::string& path) {
   }
   XACBE_ASSIGN_OR_RETURN(auto interval, config::integer_or(smtp, "retry_check_seconds", 10, 1, 3600));
   out.mail_interval = std::chrono::seconds(interval);
+  XACBE_ASSIGN_OR_RETURN(auto retry_initial, config::integer_or(smtp, "retry_initial_seconds", 30, 1, 86400));
+  XACBE_ASSIGN_OR_RETURN(auto retry_max, config::integer_or(smtp, "retry_max_seconds", 3600, 1, 7 * 86400));
+  if (retry_max < retry_initial) {
+    return invalid_argument(path + ": 'registry.smtp.retry_max_seconds' must be at least retry_initial_seconds");
+  }
+  out.mail_retry = {std::chrono::seconds(retry_initial), std::chrono::seconds(retry_max)};
   XACBE_ASSIGN_OR_RETURN(config::Node users, node.object("users"));
   for (const auto& name : users.keys()) {
     XACBE_ASSIGN_OR_RETURN(config::Node user, users.object(name));
@@ -97,17 +107,22 @@ int run(const std::string& config_path) {
   // The outbox lives in the registry's file (its own tables), on its own connection.
   auto mail_db = store::Database::open(cfg->database);
   if (!mail_db) return fail(mail_db.status());
-  auto outbox = mail::Outbox::create(std::move(mail_db).value(), cfg->smtp, clock);
+  auto outbox = mail::Outbox::create(std::move(mail_db).value(), cfg->smtp, clock, cfg->mail_retry);
   if (!outbox) return fail(outbox.status());
   auto notifications = registry::Notifications::create(**db, clock, *calendar, membership, **outbox, cfg->smtp.from);
   if (!notifications) return fail(notifications.status());
   // Mails of notifications stored before a crash but never enqueued.
-  if (auto resumed = notifications->resume_pending_deliveries(); !resumed) log::warn("{}", resumed.status().to_string());
+  if (auto resumed = notifications->resume_pending_deliveries(); !resumed) {
+    log::warn("{}", resumed.status().to_string());
+  }
   mail::OutboxWorker mailer(**outbox, cfg->mail_interval);
+  registry::SecurityServerSettings server_settings;
+  server_settings.instance = cfg->instance;
+  server_settings.auto_approve_csrs = cfg->auto_approve_csrs;
+  registry::SecurityServers servers(**db, clock, membership, **ca, server_settings);
 
   registry::AdminApi api(cfg->users, membership.audit());
-  registry::add_membership_routes(api, membership);
-  registry::add_notification_routes(api, *notifications);
+  registry::add_registry_routes(api, membership, *notifications, servers);
 
   std::mutex mu;
   std::condition_variable wake;

@@ -78,6 +78,17 @@ Result<Application> application_from(const std::string& body) {
   return a;
 }
 
+// The member as it is now, re-read after a change; a failed read is the answer.
+net::HttpResponse member_reply(Membership& membership, const id::MemberId& id) {
+  auto m = membership.member(id);
+  return m ? json_response(200, member_json(*m)) : error_response(m.status());
+}
+
+net::HttpResponse application_reply(Membership& membership, std::int64_t id, int status) {
+  auto record = membership.application(id);
+  return record ? json_response(status, application_json(*record)) : error_response(record.status());
+}
+
 Result<id::MemberId> member_param(const ApiCall& call) {
   return id::MemberId::create(call.params[0], call.params[1], call.params[2]);
 }
@@ -124,7 +135,7 @@ void add_membership_routes(AdminApi& api, Membership& membership) {
                const std::string reason = (*fields)["reason"];
                const std::string& actor = call.user->name;
                Status st = suspend ? membership.suspend(actor, *id, reason) : membership.reactivate(actor, *id, reason);
-               return st.is_ok() ? json_response(200, member_json(membership.member(*id).value())) : error_response(st);
+               return st.is_ok() ? member_reply(membership, *id) : error_response(st);
              }});
   }
   api.add({"POST", member + "/termination", true, [&membership](const ApiCall& call) {
@@ -149,7 +160,7 @@ void add_membership_routes(AdminApi& api, Membership& membership) {
              } else {
                st = invalid_argument("'basis' must be \"member-request\" or \"ceiqroo-notice\"");
              }
-             return st.is_ok() ? json_response(200, member_json(membership.member(*id).value())) : error_response(st);
+             return st.is_ok() ? member_reply(membership, *id) : error_response(st);
            }});
   api.add({"GET", "/api/v1/applications", false, [&membership](const ApiCall& call) {
              auto apps = membership.applications(call.query_param("undecided") == "true");
@@ -166,7 +177,7 @@ void add_membership_routes(AdminApi& api, Membership& membership) {
              }
              auto created = membership.apply(call.user->name, *application);
              if (!created) return error_response(created.status());
-             return json_response(201, application_json(membership.application(*created).value()));
+             return application_reply(membership, *created, 201);
            }});
   // GET one application, admit it, or reject it.
   for (const char* action : {"", "/admit", "/reject"}) {
@@ -185,9 +196,7 @@ void add_membership_routes(AdminApi& api, Membership& membership) {
                  st = reason ? membership.reject(call.user->name, *app_id, *reason, (*fields)["comment"])
                              : reason.status();
                }
-               if (!st.is_ok()) return error_response(st);
-               auto record = membership.application(*app_id);
-               return record ? json_response(200, application_json(*record)) : error_response(record.status());
+               return st.is_ok() ? application_reply(membership, *app_id, 200) : error_response(st);
              }});
   }
   api.add({"POST", "/api/v1/terminations/complete", true, [&membership](const ApiCall& call) {

@@ -52,6 +52,12 @@ Json incident_json(const Incident& i) {
   return j;
 }
 
+// The notification as it is now, re-read after a change; a failed read is the answer.
+net::HttpResponse notification_reply(Notifications& notifications, std::int64_t id, int status) {
+  auto n = notifications.notification(id);
+  return n ? json_response(status, notification_json(*n)) : error_response(n.status());
+}
+
 Result<std::optional<id::MemberId>> member_filter(const ApiCall& call) {
   const std::string text = call.query_param("member");
   if (text.empty()) return std::optional<id::MemberId>();
@@ -108,7 +114,7 @@ void add_notification_routes(AdminApi& api, Notifications& notifications) {
              if (!announcement) return error_response(announcement.status());
              auto id = notifications.announce(call.user->name, *announcement);
              if (!id) return error_response(id.status());
-             return json_response(201, notification_json(notifications.notification(*id).value()));
+             return notification_reply(notifications, *id, 201);
            }});
   api.add({"GET", "/api/v1/notifications/{notificationId}", false, [&notifications](const ApiCall& call) {
              auto id = parse_id(call.params[0], "notificationId");
@@ -125,8 +131,7 @@ void add_notification_routes(AdminApi& api, Notifications& notifications) {
              auto member = id::MemberId::parse((*fields)["member"]);
              if (!member) return error_response(member.status());
              Status st = notifications.acknowledge(call.user->name, *member, *id);
-             return st.is_ok() ? json_response(200, notification_json(notifications.notification(*id).value()))
-                               : error_response(st);
+             return st.is_ok() ? notification_reply(notifications, *id, 200) : error_response(st);
            }});
   api.add({"GET", "/api/v1/incidents", false, [&notifications](const ApiCall& call) {
              auto member = member_filter(call);
@@ -149,7 +154,9 @@ void add_notification_routes(AdminApi& api, Notifications& notifications) {
              auto id = notifications.report_incident(call.user->name, *member, *severity, (*fields)["description"],
                                                      TimePoint(*occurred));
              if (!id) return error_response(id.status());
-             for (const auto& i : notifications.list_incidents(*member).value()) {
+             auto incidents = notifications.list_incidents(*member);
+             if (!incidents) return error_response(incidents.status());
+             for (const auto& i : *incidents) {
                if (i.id == *id) return json_response(201, incident_json(i));
              }
              return error_response(internal_error("incident " + std::to_string(*id) + " vanished"));

@@ -1,6 +1,7 @@
 // The central registry's admin API over HTTP, against the real xacbe-central-registry on a
-// loopback port: the membership workflow, refusals and their audit trail, start-up refusals,
-// restarts, and docs/api/central-registry.openapi.yaml against what the server serves.
+// loopback port: the membership workflow, refusals and their audit trail, security servers'
+// signed management requests and the certificates they get, start-up refusals, restarts, and
+// docs/api/central-registry.openapi.yaml against the routes the registry serves.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,10 +20,18 @@
 #include <tuple>
 #include <vector>
 
+#include "routes.hpp"
 #include "support/e2e/trust_services.hpp"
+#include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/calendar/business_calendar.hpp"
 #include "xacbe/calendar/notice_rule.hpp"
+#include "xacbe/crypto/cms.hpp"
+#include "xacbe/crypto/csr.hpp"
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/net/http_client.hpp"
+#include "xacbe/registry/schema.hpp"
+#include "xacbe/store/database.hpp"
 
 namespace xacbe::testing {
 namespace {
@@ -98,6 +108,35 @@ std::set<std::pair<std::string, std::string>> documented_operations(const std::s
   return out;
 }
 
+// The (METHOD, path) pairs the registry serves: its router built with the route modules as main()
+// builds it, over a throw-away database, plus GET /health, which the router answers itself.
+std::set<std::pair<std::string, std::string>> served_operations(const TrustServices& services) {
+  SystemClock clock;
+  TempDir dir;
+  auto calendar = calendar::BusinessCalendar::load(std::string(XACBE_SOURCE_DIR) + "/conf/business-calendar.json");
+  auto ca = ca::open_ca_directory(services.ca_dir(), clock);
+  auto db = store::Database::open(dir.file("registry.db"));
+  auto mail_db = store::Database::open(dir.file("registry.db"));
+  if (!calendar || !ca || !db || !mail_db) throw std::runtime_error("cannot set up a registry");
+  if (!(*db)->migrate(registry::schema_migrations()).is_ok()) throw std::runtime_error("migration failed");
+  registry::Membership membership(**db, clock, *calendar, "QROO", ca->get());
+  mail::SmtpSettings smtp;
+  smtp.url = "smtp://127.0.0.1:9";
+  smtp.from = "notificaciones@ceiqroo.example.mx";
+  auto outbox = mail::Outbox::create(std::move(mail_db).value(), smtp, clock);
+  if (!outbox) throw std::runtime_error(outbox.status().to_string());
+  auto notifications = registry::Notifications::create(**db, clock, *calendar, membership, **outbox, smtp.from);
+  if (!notifications) throw std::runtime_error(notifications.status().to_string());
+  registry::SecurityServers servers(**db, clock, membership, **ca, {});
+  registry::AdminApi api({}, membership.audit());
+  registry::add_registry_routes(api, membership, *notifications, servers);
+  std::set<std::pair<std::string, std::string>> out = {{"GET", "/health"}};
+  for (const auto& route : api.routes()) {
+    EXPECT_TRUE(out.emplace(route.method, route.path).second) << "served twice: " << route.method << " " << route.path;
+  }
+  return out;
+}
+
 // A complete application, as the protocol requires it.
 Json application_for(const std::string& member) {
   return {{"member", member},
@@ -113,6 +152,60 @@ Json application_for(const std::string& member) {
             {"traceability", "Message log kept for five years"},
             {"confidentiality", "Mutual TLS between security servers"},
             {"availability", "Two nodes, monitored"}}}};
+}
+
+// A management request as a security server sends it (docs/protocol/management-requests.md):
+// the request bytes and a detached CMS signature over exactly those bytes.
+struct SignedRequest {
+  std::string body;
+  std::string signature;
+
+  Json envelope() const {
+    return {{"request", crypto::base64_encode(body)}, {"signature", crypto::base64_encode(signature)}};
+  }
+};
+
+std::string utc_now() {
+  return globalconf::format_time(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+}
+
+crypto::PrivateKey new_key() {
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::kEcP256);
+  if (!key) throw std::runtime_error(key.status().to_string());
+  return std::move(key).value();
+}
+
+std::string registration(const std::string& server, const crypto::PrivateKey& key, const std::string& request_id,
+                         const std::string& country = "MX", const std::string& version = "1.0.0") {
+  auto csr = crypto::CertificateRequest::create(key, {{"CN", "ignored by the CA"}});
+  if (!csr) throw std::runtime_error(csr.status().to_string());
+  return Json{{"type", "register-server"},
+              {"server", server},
+              {"request_id", request_id},
+              {"created_at", utc_now()},
+              {"payload",
+               {{"address", "ss1.pgj.qroo.gob.mx:5500"},
+                {"country", country},
+                {"software_version", version},
+                {"auth_csr", csr->pem()}}}}
+      .dump();
+}
+
+SignedRequest signed_by(const std::string& body, const crypto::PrivateKey& key, const crypto::Certificate& cert) {
+  auto signature = crypto::cms_sign_detached(key, cert, body);
+  if (!signature) throw std::runtime_error(signature.status().to_string());
+  return {body, *signature};
+}
+
+// A register-server request signed the bootstrap way: with the key of its own CSR, under the
+// self-signed certificate make_bootstrap_certificate makes.
+SignedRequest bootstrap(const std::string& server, const crypto::PrivateKey& key, const std::string& request_id,
+                        const std::string& country = "MX", const std::string& version = "1.0.0") {
+  auto id = id::SecurityServerId::parse(server);
+  if (!id) throw std::runtime_error(id.status().to_string());
+  auto cert = registry::make_bootstrap_certificate(key, *id, std::chrono::system_clock::now());
+  if (!cert) throw std::runtime_error(cert.status().to_string());
+  return signed_by(registration(server, key, request_id, country, version), key, *cert);
 }
 
 class CentralRegistryTest : public ::testing::Test {
@@ -165,6 +258,10 @@ class CentralRegistryTest : public ::testing::Test {
     if (as == As::kAuditor) request.headers.emplace_back("Authorization", "Bearer " + auditor_.secret);
     if (as == As::kWrongToken) request.headers.emplace_back("Authorization", "Bearer " + std::string(64, 'a'));
     if (!body.empty() && !content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
+    return send(target, std::move(request));
+  }
+  Reply send(const std::string& target, net::HttpRequest request) {
+    const std::string method = request.method;
     auto response = net::http_request("http://127.0.0.1:" + std::to_string(port_) + target, std::move(request));
     Reply reply;
     if (!response) {
@@ -191,6 +288,22 @@ class CentralRegistryTest : public ::testing::Test {
     return id;
   }
 
+  // A security server's management request: no token, the signature authenticates it.
+  Reply submit(const Json& envelope) { return post("/api/v1/management-requests", envelope, As::kAnonymous); }
+
+  // Registers `server` of an admitted member: bootstrap request, approved by the administrator.
+  // Returns the path of the issued authentication certificate (PEM).
+  std::string registered_server(const std::string& server, const crypto::PrivateKey& key) {
+    const Reply submitted = submit(bootstrap(server, key, "registration-" + std::to_string(++requests_)).envelope());
+    EXPECT_EQ(submitted.status, 201) << submitted.http.body;
+    const Reply approved =
+        call("POST", "/api/v1/management-requests/" + std::to_string(submitted.json.value("id", 0)) + "/approve");
+    EXPECT_EQ(approved.status, 200) << approved.http.body;
+    const std::string pem = services_.dir().file("auth-" + std::to_string(requests_) + ".pem");
+    write_text(pem, approved.json.value("issued_certificate", ""));
+    return pem;
+  }
+
   std::string member_state(const std::string& member_path) {
     const Reply r = get(member_path, As::kAuditor);
     return r.status == 200 ? r.json.value("state", "") : "HTTP " + std::to_string(r.status);
@@ -212,21 +325,25 @@ class CentralRegistryTest : public ::testing::Test {
   Json config_;
   std::unique_ptr<ChildProcess> registry_;
   unsigned port_ = 0;
+  int requests_ = 0;
 };
 
 TEST_F(CentralRegistryTest, OpenApiDocumentMatchesTheRoutes) {
   const auto documented =
       documented_operations(std::string(XACBE_SOURCE_DIR) + "/docs/api/central-registry.openapi.yaml");
-  ASSERT_FALSE(documented.empty());
-  EXPECT_TRUE(documented.count({"GET", "/health"}));
-  // Parameters the routes would refuse, so that probing changes nothing; a refusal of the
-  // parameter still proves the route matched (routing answers 404/405 before parameters are read).
+  // Exactly the router's routes: an undocumented route, or a documented one nobody serves, fails.
+  EXPECT_EQ(documented, served_operations(services_));
+  // And the running server answers each of them. Parameters the routes would refuse, so that
+  // probing changes nothing; a refusal of the parameter still proves the route matched (routing
+  // answers 404/405 before parameters are read).
   const std::map<std::string, std::string> dummies = {
-      {"{instance}", "QROO"}, {"{memberClass}", "lower"}, {"{memberCode}", "PGJ"}, {"{applicationId}", "none"}};
-  std::set<std::string> paths;
+      {"{instance}", "QROO"},          {"{memberClass}", "lower"},   {"{memberCode}", "PGJ"},
+      {"{serverCode}", "SS1"},         {"{applicationId}", "none"},  {"{notificationId}", "none"},
+      {"{incidentId}", "none"},        {"{requestId}", "none"}};
+  std::map<std::string, std::set<std::string>> methods_of;
+  for (const auto& [method, path] : documented) methods_of[path].insert(method);
   for (const auto& [method, path] : documented) {
     SCOPED_TRACE(method + " " + path);
-    paths.insert(path);
     std::string target = path;
     for (std::size_t open = target.find('{'); open != std::string::npos; open = target.find('{')) {
       const std::string name = target.substr(open, target.find('}', open) + 1 - open);
@@ -237,19 +354,24 @@ TEST_F(CentralRegistryTest, OpenApiDocumentMatchesTheRoutes) {
     EXPECT_NE(r.status, 404) << r.http.body;
     EXPECT_NE(r.status, 405) << r.http.body;
     EXPECT_LT(r.status, 500) << r.http.body;
-    // Every other method on a documented path is not served.
+    // Every other method on a documented path answers 405 and names the methods served.
+    std::string allow;
+    for (const auto& m : methods_of[path]) allow += (allow.empty() ? "" : ", ") + m;
     for (const char* other : {"GET", "POST", "PUT", "DELETE", "PATCH"}) {
-      if (documented.count({other, path})) continue;
-      const int status = call(other, target).status;
-      EXPECT_TRUE(status == 405 || (path == "/health" && status == 404)) << other << " answered " << status;
+      if (methods_of[path].count(other)) continue;
+      const Reply refused = call(other, target);
+      EXPECT_EQ(refused.status, 405) << other;
+      EXPECT_EQ(refused.code(), "METHOD_NOT_ALLOWED") << other;
+      EXPECT_EQ(refused.http.header("Allow"), allow) << other;
     }
   }
   EXPECT_EQ(get("/health", As::kAnonymous).http.body, "ok\n");
   // Paths nobody documented are not served either.
   for (const char* target : {"/", "/api/v1", "/api/v2/members", "/api/v1/members/", "/api/v1/members/QROO/FED",
                              "/api/v1/members/QROO/FED/PGJ/delete", "/api/v1/applications/1/accept",
-                             "/api/v1/terminations", "/api/v1/audit/1"}) {
-    ASSERT_FALSE(paths.count(target)) << target;
+                             "/api/v1/terminations", "/api/v1/audit/1", "/api/v1/security-servers/QROO/FED/PGJ/SS1",
+                             "/api/v1/releases/1.0.0", "/api/v1/management-requests/1/cancel"}) {
+    ASSERT_FALSE(methods_of.count(target)) << target;
     const Reply r = get(target);
     EXPECT_EQ(r.status, 404) << target;
     EXPECT_EQ(r.code(), "NOT_FOUND") << target;
@@ -428,6 +550,8 @@ TEST_F(CentralRegistryTest, RefusesBadRequestsAndAuditsTheRefusals) {
   const std::string admitted = std::to_string(admit(kMember));
   const std::string suspend = kMemberPath + "/suspend";
   const std::string suspend_route = "api POST /api/v1/members/{instance}/{memberClass}/{memberCode}/suspend";
+  const std::string termination_route =
+      "api POST /api/v1/members/{instance}/{memberClass}/{memberCode}/termination";
   const std::string reason = Json{{"reason", "test"}}.dump();
   Json unknown_field = application_for("QROO/FED/ACME");
   unknown_field["website"] = "https://example.org";
@@ -465,17 +589,41 @@ TEST_F(CentralRegistryTest, RefusesBadRequestsAndAuditsTheRefusals) {
        As::kAdministrator, json, 409, "ALREADY_EXISTS", "admin", "member.apply"},
       {"reactivating an active member", "POST", kMemberPath + "/reactivate", reason, As::kAdministrator, json, 409,
        "FAILED_PRECONDITION", "admin", "member.reactivate"},
-      // Refused before the membership layer, where the API writes nothing to the audit trail.
+      // Refused before the domain modules: the router writes the entry, with the route as action.
       {"lower-case member class in the path", "POST", "/api/v1/members/QROO/fed/PGJ/suspend", reason,
-       As::kAdministrator, json, 400, "INVALID_ARGUMENT", nullptr, nullptr},
-      {"bad JSON for a suspension", "POST", suspend, "{", As::kAdministrator, json, 400, "INVALID_ARGUMENT", nullptr,
-       nullptr},
+       As::kAdministrator, json, 400, "INVALID_ARGUMENT", "admin", suspend_route.c_str()},
+      {"bad JSON for a suspension", "POST", suspend, "{", As::kAdministrator, json, 400, "INVALID_ARGUMENT", "admin",
+       suspend_route.c_str()},
+      {"bad date", "POST", kMemberPath + "/termination", R"({"basis": "member-request", "effective": "2026-02-30"})",
+       As::kAdministrator, json, 400, "INVALID_ARGUMENT", "admin", termination_route.c_str()},
+      {"unknown rejection reason", "POST", "/api/v1/applications/" + admitted + "/reject",
+       R"({"reason": "bad-vibes"})", As::kAdministrator, json, 400, "INVALID_ARGUMENT", "admin",
+       "api POST /api/v1/applications/{applicationId}/reject"},
+      {"bad application id", "POST", "/api/v1/applications/x1/admit", "", As::kAdministrator, json, 400,
+       "INVALID_ARGUMENT", "admin", "api POST /api/v1/applications/{applicationId}/admit"},
+      {"unknown notice kind", "POST", "/api/v1/notifications",
+       R"({"kind": "whim", "subject": "s", "body": "b", "effective": "2030-01-01", "audience": "all-active"})",
+       As::kAdministrator, json, 400, "INVALID_ARGUMENT", "admin", "api POST /api/v1/notifications"},
+      {"bad incident time", "POST", "/api/v1/incidents",
+       Json{{"member", kMember}, {"severity", "high"}, {"description", "d"}, {"occurred_at", "yesterday"}}.dump(),
+       As::kAdministrator, json, 400, "INVALID_ARGUMENT", "admin", "api POST /api/v1/incidents"},
+      {"bad release date", "POST", "/api/v1/releases", R"({"version": "1.0.0", "published_at": "2026-11-31"})",
+       As::kAdministrator, json, 400, "INVALID_ARGUMENT", "admin", "api POST /api/v1/releases"},
+      {"wrong Content-Type", "POST", suspend, reason, As::kAdministrator, "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE",
+       "admin", suspend_route.c_str()},
+      {"a media type that only begins like JSON", "POST", suspend, reason, As::kAdministrator, "application/jsonx", 415,
+       "UNSUPPORTED_MEDIA_TYPE", "admin", suspend_route.c_str()},
+      {"management request that is not base64", "POST", "/api/v1/management-requests",
+       R"({"request": "not base64!", "signature": ""})", As::kAnonymous, json, 400, "INVALID_ARGUMENT",
+       "unauthenticated", "api POST /api/v1/management-requests"},
+      // Refused reads change nothing and are not audited.
       {"unknown member state", "GET", "/api/v1/members?state=dormant", "", As::kAuditor, json, 400, "INVALID_ARGUMENT",
        nullptr, nullptr},
       {"audit limit too high", "GET", "/api/v1/audit?limit=10001", "", As::kAuditor, json, 400, "INVALID_ARGUMENT",
        nullptr, nullptr},
-      {"wrong Content-Type", "POST", suspend, reason, As::kAdministrator, "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE",
-       nullptr, nullptr},
+      {"unknown request state", "GET", "/api/v1/management-requests?state=lost", "", As::kAuditor, json, 400,
+       "INVALID_ARGUMENT", nullptr, nullptr},
+      // Refused by the HTTP layer before the router.
       {"body over the limit", "POST", suspend, Json{{"reason", std::string(kBodyLimit + 1024, 'x')}}.dump(),
        As::kAdministrator, json, 413, "", nullptr, nullptr},
   };
@@ -492,23 +640,317 @@ TEST_F(CentralRegistryTest, RefusesBadRequestsAndAuditsTheRefusals) {
       EXPECT_NE(r.http.body.find("exceeds the limit"), std::string::npos) << r.http.body;
     }
     const Json entries = audit_after(before);
-    if (c.action == nullptr) continue;
+    if (c.action == nullptr) {
+      EXPECT_TRUE(entries.empty()) << entries.dump(2);
+      continue;
+    }
+    // One entry per refusal: the domain's, or else the router's.
     ASSERT_EQ(entries.size(), 1u) << entries.dump(2);
     EXPECT_EQ(entries[0]["actor"], c.actor);
     EXPECT_EQ(entries[0]["action"], c.action);
     EXPECT_EQ(entries[0]["success"], false);
-    EXPECT_NE(entries[0]["detail"].get<std::string>(), "");
+    EXPECT_NE(entries[0]["detail"].get<std::string>().find(r.message()), std::string::npos)
+        << entries[0]["detail"] << " lacks " << r.message();
   }
   // None of the refusals changed anything.
   EXPECT_EQ(member_state(kMemberPath), "active");
   EXPECT_EQ(get("/api/v1/members").json["members"].size(), 1u);
 }
 
-TEST(CentralRegistryCertificateTest, SuspensionPutsTheMembersCertificatesOnHold) {
-  // Needs the member's certificates linked to it (Membership::record_certificate), which no
-  // admin API route offers yet; then: suspend, and `openssl ocsp` against xacbe-ocsp answers
-  // revoked with reason certificateHold, and good again after reactivation.
-  GTEST_SKIP() << "the admin API has no route to link certificates to a member";
+TEST_F(CentralRegistryTest, MatchesTheBearerSchemeInAnyCaseAndTheJsonMediaTypeExactly) {
+  auto with_authorization = [&](const std::string& authorization) {
+    net::HttpRequest request;
+    request.method = "GET";
+    request.headers.emplace_back("Authorization", authorization);
+    return send("/api/v1/members", std::move(request)).status;
+  };
+  // RFC 9110 11.1: the scheme is case-insensitive; one or more spaces before the token.
+  for (const std::string scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR  "}) {
+    EXPECT_EQ(with_authorization(scheme + admin_.secret), 200) << scheme;
+  }
+  for (const std::string& wrong : std::vector<std::string>{"Basic " + admin_.secret, "Bearer", "Bearer ",
+                                                           "Bearer" + admin_.secret, "Bearers " + admin_.secret,
+                                                           admin_.secret}) {
+    EXPECT_EQ(with_authorization(wrong), 401) << wrong;
+  }
+  // RFC 9110 8.3.1: type and subtype are case-insensitive; parameters may follow.
+  const std::pair<std::string, std::string> accepted[] = {{"QROO/MUN/BJ", "application/json"},
+                                                          {"QROO/MUN/OPB", "application/json; charset=utf-8"},
+                                                          {"QROO/MUN/COZ", "Application/JSON"},
+                                                          {"QROO/MUN/FCP", " application/json ;charset=UTF-8"}};
+  for (const auto& [member, type] : accepted) {
+    EXPECT_EQ(call("POST", "/api/v1/applications", application_for(member).dump(), As::kAdministrator, type).status,
+              201)
+        << type;
+  }
+  for (const std::string type : {"application/jsonx", "application/json-patch+json", "text/json", "application/",
+                                 "json", "application/x-www-form-urlencoded"}) {
+    const Reply r =
+        call("POST", "/api/v1/applications", application_for("QROO/MUN/TUL").dump(), As::kAdministrator, type);
+    EXPECT_EQ(r.status, 415) << type;
+  }
+  EXPECT_EQ(member_state("/api/v1/members/QROO/MUN/TUL"), "HTTP 404");
+}
+
+TEST_F(CentralRegistryTest, RegistersASecurityServerThroughItsSignedRequestAndAnAdministrator) {
+  admit(kMember);
+  const std::string server = kMember + "/SS1";
+  const crypto::PrivateKey key = new_key();
+  const SignedRequest request = bootstrap(server, key, "6f1c9a0e2b7d4c35a8e1f0d2c4b6a890");
+  const auto start = last_audit_id();
+  const Reply submitted = submit(request.envelope());
+  ASSERT_EQ(submitted.status, 201) << submitted.http.body;
+  const std::string id = std::to_string(submitted.json["id"].get<std::int64_t>());
+  EXPECT_EQ(submitted.json["state"], "pending");
+  EXPECT_EQ(submitted.json["type"], "register-server");
+  EXPECT_EQ(submitted.json["server"], server);
+  EXPECT_EQ(submitted.json["request_id"], "6f1c9a0e2b7d4c35a8e1f0d2c4b6a890");
+  EXPECT_EQ(submitted.json["signer"], "bootstrap");
+  EXPECT_EQ(submitted.json["request"], crypto::base64_encode(request.body));  // the bytes as signed
+  // What the administrator confirms with the member before approving: the SHA-256 of the key.
+  EXPECT_EQ(submitted.json["csr_key_sha256"], crypto::to_hex(crypto::sha256(key.public_key_der())));
+  EXPECT_FALSE(submitted.json.contains("issued_certificate"));
+  const Reply pending = get("/api/v1/management-requests?state=pending", As::kAuditor);
+  ASSERT_EQ(pending.status, 200) << pending.http.body;
+  ASSERT_EQ(pending.json["requests"].size(), 1u);
+  EXPECT_EQ(pending.json["requests"][0], submitted.json);
+  EXPECT_TRUE(get("/api/v1/security-servers").json["servers"].empty());
+
+  EXPECT_EQ(call("POST", "/api/v1/management-requests/" + id + "/approve", "", As::kAuditor).status, 403);
+  const Reply approved = call("POST", "/api/v1/management-requests/" + id + "/approve");
+  ASSERT_EQ(approved.status, 200) << approved.http.body;
+  EXPECT_EQ(approved.json["state"], "approved");
+  EXPECT_EQ(approved.json["decided_by"], "admin");
+  EXPECT_EQ(get("/api/v1/management-requests/" + id, As::kAuditor).json, approved.json);
+  // The issued authentication certificate, for the server to collect, chains to the CEIQROO root.
+  const std::string pem = services_.dir().file("ss1-auth.pem");
+  write_text(pem, approved.json.value("issued_certificate", ""));
+  const CommandResult verified = run_command({"openssl", "verify", "-CAfile", services_.root_pem(), pem});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(verified.output.find(pem + ": OK"), std::string::npos) << verified.output;
+  auto cert = crypto::Certificate::from_pem(approved.json.value("issued_certificate", ""));
+  ASSERT_TRUE(cert) << cert.status().to_string();
+
+  const Reply servers = get("/api/v1/security-servers", As::kAuditor);
+  ASSERT_EQ(servers.status, 200) << servers.http.body;
+  ASSERT_EQ(servers.json["servers"].size(), 1u) << servers.http.body;
+  const Json& s = servers.json["servers"][0];
+  EXPECT_EQ(s["id"], server);
+  EXPECT_EQ(s["address"], "ss1.pgj.qroo.gob.mx:5500");
+  EXPECT_EQ(s["country"], "MX");
+  EXPECT_EQ(s["software_version"], "1.0.0");
+  EXPECT_EQ(s["outdated"], false);
+  EXPECT_EQ(s["auth_certificate_sha256"], Json::array({cert->sha256_fingerprint()}));
+  const Json certificates = get(kMemberPath).json["certificates"];
+  ASSERT_EQ(certificates.size(), 1u) << certificates.dump();
+  EXPECT_EQ(certificates[0]["profile"], "auth");
+  EXPECT_EQ(certificates[0]["server_code"], "SS1");
+
+  const Reply again = call("POST", "/api/v1/management-requests/" + id + "/approve");
+  EXPECT_EQ(again.status, 409) << again.http.body;
+  std::vector<std::tuple<std::string, std::string, bool>> trail;
+  for (const auto& e : audit_after(start)) {
+    trail.emplace_back(e["actor"].get<std::string>(), e["action"].get<std::string>(), e["success"].get<bool>());
+  }
+  const std::vector<std::tuple<std::string, std::string, bool>> expected = {
+      {"server:" + server, "management.submit", true},
+      {"auditor", "api POST /api/v1/management-requests/{requestId}/approve", false},
+      {"admin", "management.approve", true},
+      {"admin", "management.approve", false},
+  };
+  EXPECT_EQ(trail, expected);
+}
+
+TEST_F(CentralRegistryTest, DeclinesAManagementRequestWithAReason) {
+  admit(kMember);
+  const Reply submitted = submit(bootstrap(kMember + "/SS2", new_key(), "decline-me-0001").envelope());
+  ASSERT_EQ(submitted.status, 201) << submitted.http.body;
+  const std::string target = "/api/v1/management-requests/" + std::to_string(submitted.json.value("id", 0));
+  const Reply unexplained = post(target + "/decline", Json::object());
+  EXPECT_EQ(unexplained.status, 400) << unexplained.http.body;
+  const Reply declined = post(target + "/decline", {{"reason", "the member did not confirm the key"}});
+  ASSERT_EQ(declined.status, 200) << declined.http.body;
+  EXPECT_EQ(declined.json["state"], "declined");
+  EXPECT_EQ(declined.json["decline_reason"], "the member did not confirm the key");
+  EXPECT_FALSE(declined.json.contains("issued_certificate"));
+  EXPECT_EQ(call("POST", target + "/approve").status, 409);
+  EXPECT_EQ(get("/api/v1/management-requests?state=declined").json["requests"].size(), 1u);
+  EXPECT_TRUE(get("/api/v1/management-requests?state=approved").json["requests"].empty());
+  EXPECT_TRUE(get("/api/v1/security-servers").json["servers"].empty());
+}
+
+struct ManagementRefusal {
+  const char* name;
+  std::function<Json()> envelope;
+  int status;
+  const char* code;
+  const char* actor;   // of the one audit entry
+  const char* action;
+};
+
+TEST_F(CentralRegistryTest, RefusesManagementRequestsThatAreNotProperlySigned) {
+  admit(kMember);
+  const std::string server = kMember + "/SS3";
+  const crypto::PrivateKey key = new_key(), other = new_key();
+  const SignedRequest replayed = bootstrap(server, key, "replayed-request-01");
+  ASSERT_EQ(submit(replayed.envelope()).status, 201);
+  int n = 0;
+  auto fresh = [&] { return bootstrap(server, key, "refused-request-" + std::to_string(++n)); };
+  const std::string router = "api POST /api/v1/management-requests";
+  const std::string by_server = "server:" + server;
+  const ManagementRefusal cases[] = {
+      {"unsigned", [&] { return Json{{"request", fresh().envelope()["request"]}}; }, 403, "PERMISSION_DENIED",
+       "unauthenticated", "management.submit"},
+      {"empty signature", [&] { return Json{{"request", fresh().envelope()["request"]}, {"signature", ""}}; }, 403,
+       "PERMISSION_DENIED", "unauthenticated", "management.submit"},
+      {"request not base64", [&] { return Json{{"request", "{not base64}"}, {"signature", "AAAA"}}; }, 400,
+       "INVALID_ARGUMENT", "unauthenticated", router.c_str()},
+      {"signature not base64",
+       [&] { return Json{{"request", fresh().envelope()["request"]}, {"signature", "%%%"}}; }, 400,
+       "INVALID_ARGUMENT", "unauthenticated", router.c_str()},
+      {"no request", [&] { return Json{{"signature", fresh().envelope()["signature"]}}; }, 400, "INVALID_ARGUMENT",
+       "unauthenticated", router.c_str()},
+      {"unknown field", [&] { Json j = fresh().envelope(); j["token"] = "x"; return j; }, 400, "INVALID_ARGUMENT",
+       "unauthenticated", router.c_str()},
+      {"signature that is not CMS",
+       [&] {
+         return Json{{"request", fresh().envelope()["request"]}, {"signature", crypto::base64_encode("garbage")}};
+       },
+       400, "INVALID_ARGUMENT", "unauthenticated", "management.submit"},
+      {"signed with a key other than the CSR's",
+       [&] {
+         const std::string body = registration(server, key, "refused-request-" + std::to_string(++n));
+         auto cert = registry::make_bootstrap_certificate(other, id::SecurityServerId::parse(server).value(),
+                                                          std::chrono::system_clock::now());
+         return signed_by(body, other, cert.value()).envelope();
+       },
+       403, "PERMISSION_DENIED", "unauthenticated", "management.submit"},
+      {"signature over other bytes",
+       [&] {
+         SignedRequest s = fresh();
+         s.body.back() = ' ';  // "}" -> " ": the bytes no longer say what was signed
+         return s.envelope();
+       },
+       400, "INVALID_ARGUMENT", "unauthenticated", "management.submit"},
+      {"signature over other valid bytes",
+       [&] {
+         SignedRequest s = fresh();
+         s.body += " ";
+         return s.envelope();
+       },
+       403, "PERMISSION_DENIED", "unauthenticated", "management.submit"},
+      {"replay", [&] { return replayed.envelope(); }, 409, "ALREADY_EXISTS", by_server.c_str(),
+       "management.submit"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto before = last_audit_id();
+    const Reply r = submit(c.envelope());
+    EXPECT_EQ(r.status, c.status) << r.http.body;
+    EXPECT_EQ(r.code(), c.code) << r.http.body;
+    const Json entries = audit_after(before);
+    ASSERT_EQ(entries.size(), 1u) << entries.dump(2);
+    EXPECT_EQ(entries[0]["actor"], c.actor);
+    EXPECT_EQ(entries[0]["action"], c.action);
+    EXPECT_EQ(entries[0]["success"], false);
+  }
+  // A bearer token is no signature.
+  const Reply with_token = post("/api/v1/management-requests", {{"request", fresh().envelope()["request"]}});
+  EXPECT_EQ(with_token.status, 403) << with_token.http.body;
+  EXPECT_EQ(get("/api/v1/management-requests").json["requests"].size(), 1u);
+}
+
+TEST_F(CentralRegistryTest, RecordsHostingPermissionsAndReleasesAndFlagsOutdatedServers) {
+  admit(kMember);
+  const std::string abroad = kMember + "/SS-US";
+  const Reply refused = submit(bootstrap(abroad, new_key(), "abroad-request-01", "US").envelope());
+  EXPECT_EQ(refused.status, 403) << refused.http.body;
+  EXPECT_NE(refused.message().find("foreign hosting"), std::string::npos) << refused.http.body;
+
+  const Reply granted = post("/api/v1/security-servers/" + abroad + "/foreign-hosting",
+                             {{"reference", "CEIQROO/OF/2026/031"}});
+  ASSERT_EQ(granted.status, 200) << granted.http.body;
+  EXPECT_EQ(granted.json, Json({{"server", abroad}, {"foreign_hosting_reference", "CEIQROO/OF/2026/031"}}));
+  // A refused request is sent again with a new request id once the permission exists.
+  const Reply accepted = submit(bootstrap(abroad, new_key(), "abroad-request-02", "US").envelope());
+  ASSERT_EQ(accepted.status, 201) << accepted.http.body;
+  ASSERT_EQ(call("POST", "/api/v1/management-requests/" + std::to_string(accepted.json.value("id", 0)) + "/approve")
+                .status,
+            200);
+
+  // A release published more than two months ago that the server does not run makes it outdated.
+  const std::string old_enough = globalconf::format_time(std::chrono::floor<std::chrono::seconds>(
+      std::chrono::system_clock::now() - std::chrono::days{70}));
+  const Reply release = post("/api/v1/releases", {{"version", "1.1.0"}, {"published_at", old_enough}});
+  ASSERT_EQ(release.status, 201) << release.http.body;
+  EXPECT_EQ(release.json["version"], "1.1.0");
+  EXPECT_EQ(release.json["published_at"], old_enough);
+  EXPECT_EQ(post("/api/v1/releases", {{"version", "1.1.0"}, {"published_at", old_enough}}).status, 409);
+  EXPECT_EQ(post("/api/v1/releases", {{"version", "01.1"}, {"published_at", old_enough}}).status, 400);
+  const Reply releases = get("/api/v1/releases", As::kAuditor);
+  ASSERT_EQ(releases.status, 200) << releases.http.body;
+  ASSERT_EQ(releases.json["releases"].size(), 1u);
+  EXPECT_EQ(releases.json["releases"][0], release.json);
+
+  const Json servers = get("/api/v1/security-servers").json["servers"];
+  ASSERT_EQ(servers.size(), 1u) << servers.dump();
+  EXPECT_EQ(servers[0]["id"], abroad);
+  EXPECT_EQ(servers[0]["country"], "US");
+  EXPECT_EQ(servers[0]["foreign_hosting_reference"], "CEIQROO/OF/2026/031");
+  EXPECT_EQ(servers[0]["outdated"], true);
+}
+
+TEST_F(CentralRegistryTest, AutoApprovesCsrsOfRegisteredServersWhenConfigured) {
+  config_["registry"]["auto_approve_csrs"] = true;
+  ASSERT_EQ(registry_->stop(SIGTERM), 0) << registry_->log();
+  start();
+  admit(kMember);
+  const std::string server = kMember + "/SS1";
+  const crypto::PrivateKey auth_key = new_key();
+  // Registrations still wait for an administrator (registered_server approves it).
+  auto auth_cert = crypto::Certificate::load(registered_server(server, auth_key));
+  ASSERT_TRUE(auth_cert) << auth_cert.status().to_string();
+
+  // A submit-csr signed with the server's authentication certificate is issued at once.
+  const crypto::PrivateKey sign_key = new_key();
+  const std::string body = Json{{"type", "submit-csr"},
+                                {"server", server},
+                                {"request_id", "sign-key-request-01"},
+                                {"created_at", utc_now()},
+                                {"payload",
+                                 {{"key_usage", "sign"},
+                                  {"csr", crypto::CertificateRequest::create(sign_key, {{"CN", "x"}}).value().pem()}}}}
+                               .dump();
+  const Reply r = submit(signed_by(body, auth_key, *auth_cert).envelope());
+  ASSERT_EQ(r.status, 201) << r.http.body;
+  EXPECT_EQ(r.json["state"], "approved");
+  EXPECT_EQ(r.json["decided_by"], "policy:auto-approval");
+  EXPECT_EQ(r.json["signer"], auth_cert->serial_hex());
+  const std::string pem = services_.dir().file("sign.pem");
+  write_text(pem, r.json.value("issued_certificate", ""));
+  const CommandResult verified = run_command({"openssl", "verify", "-CAfile", services_.root_pem(), pem});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_EQ(get(kMemberPath).json["certificates"].size(), 2u);
+}
+
+TEST_F(CentralRegistryTest, SuspensionPutsTheMembersServerCertificateOnHold) {
+  admit(kMember);
+  const std::string cert = registered_server(kMember + "/SS1", new_key());
+  services_.start_ocsp();
+  auto ocsp = [&] {
+    const CommandResult r = run_command({"openssl", "ocsp", "-issuer", services_.root_pem(), "-cert", cert, "-url",
+                                         services_.ocsp_url(), "-CAfile", services_.root_pem()});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("Response verify OK"), std::string::npos) << r.output;
+    return r.output;
+  };
+  EXPECT_NE(ocsp().find(cert + ": good"), std::string::npos);
+  ASSERT_EQ(post(kMemberPath + "/suspend", {{"reason", "unauthorised access attempts"}}).status, 200);
+  const std::string held = ocsp();
+  EXPECT_NE(held.find(cert + ": revoked"), std::string::npos) << held;
+  EXPECT_NE(held.find("Reason: certificateHold"), std::string::npos) << held;
+  ASSERT_EQ(post(kMemberPath + "/reactivate", {{"reason", "remedied"}}).status, 200);
+  EXPECT_NE(ocsp().find(cert + ": good"), std::string::npos);
 }
 
 struct BadConfig {
@@ -527,6 +969,16 @@ TEST_F(CentralRegistryTest, RefusesToStartWithABadConfiguration) {
        "'registry.users.auditor.role' must be administrator or auditor"},
       {"unknown instance", [](Json& c) { c["registry"]["instance"] = "QROO-PROD"; },
        "'registry.instance' must be QROO or QROO-TEST"},
+      {"auto-approval not a boolean", [](Json& c) { c["registry"]["auto_approve_csrs"] = "yes"; },
+       "'registry.auto_approve_csrs' must be true or false"},
+      {"mail retry maximum below the first delay",
+       [](Json& c) {
+         c["registry"]["smtp"]["retry_initial_seconds"] = 60;
+         c["registry"]["smtp"]["retry_max_seconds"] = 30;
+       },
+       "'registry.smtp.retry_max_seconds' must be at least retry_initial_seconds"},
+      {"mail retry delay of zero", [](Json& c) { c["registry"]["smtp"]["retry_initial_seconds"] = 0; },
+       "registry.smtp.retry_initial_seconds"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
