@@ -6,12 +6,14 @@
 //   ca revoke      revoke (or hold) a certificate; ca release lifts a hold
 //   ca status      show one certificate's status; ca list shows them all
 //   token generate a bearer token for the registry admin API, and the hash its configuration holds
+//   registry ...   the central registry's admin API: members, applications, notifications, incidents, audit
 // Exit codes: 0 success, 1 refused or failed (message on stderr), 2 usage error.
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "ca_commands.hpp"
+#include "registry_commands.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/crypto/key.hpp"
@@ -70,6 +72,8 @@ int main(int argc, char** argv) {
       });
 
   tools::add_ca_commands(app, result);
+  int registry_exit = 0;  // the registry commands print their own outcome (with the API's error codes)
+  tools::add_registry_commands(app, registry_exit);
 
   try {
     app.parse(argc, argv);
@@ -77,5 +81,5 @@ int main(int argc, char** argv) {
     // --help is a ParseError with exit code 0; every other one is a usage error.
     return app.exit(e) == 0 ? 0 : 2;
   }
-  return report(result);
+  return registry_exit != 0 ? registry_exit : report(result);
 }

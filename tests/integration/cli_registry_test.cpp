@@ -1,0 +1,374 @@
+// "xacbe registry ..." against the real xacbe-central-registry on a loopback port, as an operator
+// uses it: the membership workflow and its audit trail, notifications and incidents, HTTPS with the
+// CEIQROO root, and the refusals with their exit codes (1: refused by the registry, unreachable,
+// no token; 2: usage, including a malformed member id, which is refused before anything is sent).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/e2e/trust_services.hpp"
+
+namespace xacbe::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+const std::string kMember = "QROO/FED/PGJ";
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+struct Token {
+  std::string secret;
+  std::string sha256;
+  std::string file;  // holds the secret, as an operator keeps it
+};
+
+Token generate_token(const TrustServices& services, const std::string& name) {
+  const CommandResult r = services.cli({"token", "generate"});
+  static const std::regex kOutput(R"(token ([0-9a-f]+)\ntoken_sha256 ([0-9a-f]{64}))");
+  std::smatch m;
+  if (r.exit_code != 0 || !std::regex_search(r.output, m, kOutput)) {
+    throw std::runtime_error("xacbe token generate: " + r.output);
+  }
+  Token token{m[1], m[2], services.dir().file(name + ".token")};
+  write_text(token.file, token.secret + "\n");
+  std::filesystem::permissions(token.file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return token;
+}
+
+// A complete application, as the protocol requires it.
+Json application_for(const std::string& member) {
+  return {{"member", member},
+          {"member_name", "Fiscalía General del Estado de Quintana Roo"},
+          {"agreement_reference", "CEIQROO/CC/2026/017"},
+          {"responsible",
+           {{"name", "Ana Pérez Canul"}, {"email", "ana.perez@fgeqroo.gob.mx"}, {"phone", "+52 983 000 0001"}}},
+          {"administrator",
+           {{"name", "Luis May Chan"}, {"email", "luis.may@fgeqroo.gob.mx"}, {"phone", "+52 983 000 0002"}}},
+          {"liaison", {{"name", "Mesa de enlace"}, {"email", "enlace@fgeqroo.gob.mx"}}},
+          {"security",
+           {{"integrity", "Signed and time-stamped messages"},
+            {"traceability", "Message log kept for five years"},
+            {"confidentiality", "Mutual TLS between security servers"},
+            {"availability", "Two nodes, monitored"}}}};
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class CliRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::copy_file(std::string(XACBE_SOURCE_DIR) + "/conf/business-calendar.json",
+                               services_.dir().file("business-calendar.json"),
+                               std::filesystem::copy_options::overwrite_existing);
+    admin_ = generate_token(services_, "admin");
+    auditor_ = generate_token(services_, "auditor");
+    config_ = {{"listen", {{"address", "127.0.0.1"}, {"port", 0}, {"threads", 2}, {"idle_timeout_ms", 5000}}},
+               {"log", {{"level", "info"}}},
+               {"registry",
+                {{"instance", "QROO"},
+                 {"database", "registry.db"},
+                 {"calendar", "business-calendar.json"},
+                 {"ca_directory", "ca"},
+                 {"schedule_seconds", 3600},
+                 // No SMTP server listens here: notification mail waits in the outbox.
+                 {"smtp", {{"url", "smtp://127.0.0.1:9"}, {"from", "notificaciones@ceiqroo.example.mx"}}},
+                 {"users",
+                  {{"admin", {{"role", "administrator"}, {"token_sha256", admin_.sha256}}},
+                   {"auditor", {{"role", "auditor"}, {"token_sha256", auditor_.sha256}}}}}}}};
+    start();
+  }
+
+  void start() {
+    const std::string config = services_.dir().file("registry.json");
+    write_text(config, config_.dump(2));
+    registry_.reset();
+    registry_ = std::make_unique<ChildProcess>(std::vector<std::string>{XACBE_REGISTRY_BIN, "--config", config},
+                                               services_.dir().file("registry.log"));
+    const auto port = registry_->wait_for_port();
+    if (!port) throw std::runtime_error("xacbe-central-registry did not start: " + registry_->log());
+    url_ = std::string(config_["listen"].contains("tls") ? "https" : "http") + "://127.0.0.1:" + std::to_string(*port);
+  }
+
+  // The CLI with `args`, $XACBE_TOKEN removed from its environment unless `environment` sets it
+  // (e.g. {"XACBE_TOKEN=..."}).
+  static CommandResult xacbe(const std::vector<std::string>& args, const std::vector<std::string>& environment = {}) {
+    std::vector<std::string> argv = {"env", "-u", "XACBE_TOKEN"};
+    argv.insert(argv.end(), environment.begin(), environment.end());
+    argv.push_back(XACBE_CLI_BIN);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+
+  // "xacbe registry --url <this registry> --token-file <token_file> <args>".
+  CommandResult registry(const std::vector<std::string>& args, const std::string& token_file) const {
+    std::vector<std::string> argv = {"registry", "--url", url_, "--token-file", token_file};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return xacbe(argv);
+  }
+
+  // A command expected to succeed: its output is the API's JSON and nothing else.
+  Json ok(const std::vector<std::string>& args, const Token& as) const {
+    const CommandResult r = registry(args, as.file);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    Json j = Json::parse(r.output, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.output;
+    return j;
+  }
+
+  // Submits and admits an application for `member`; returns the application id.
+  std::string admit(const std::string& member) {
+    const std::string file = services_.dir().file("application.json");
+    write_text(file, application_for(member).dump(2));
+    const Json submitted = ok({"application", "submit", "--file", file}, admin_);
+    std::string id = std::to_string(submitted.value("id", std::int64_t{-1}));
+    EXPECT_EQ(ok({"application", "admit", id}, admin_).value("decision", ""), "admitted");
+    return id;
+  }
+
+  std::string last_audit_id() const {
+    const Json entries = ok({"audit", "--limit", "10000"}, auditor_)["entries"];
+    return entries.empty() ? "0" : std::to_string(entries.back()["id"].get<std::int64_t>());
+  }
+
+  TrustServices services_{{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}};
+  Token admin_, auditor_;
+  Json config_;
+  std::unique_ptr<ChildProcess> registry_;
+  std::string url_;
+};
+
+TEST_F(CliRegistryTest, DrivesTheMembershipWorkflowAndTheAuditShowsWhoActed) {
+  const std::string start = last_audit_id();
+  const std::string file = services_.dir().file("application.json");
+  write_text(file, application_for(kMember).dump(2));
+  const Json submitted = ok({"application", "submit", "--file", file}, admin_);
+  EXPECT_EQ(submitted["member"], kMember);
+  EXPECT_TRUE(submitted["decision"].is_null());
+  const std::string id = std::to_string(submitted["id"].get<std::int64_t>());
+
+  const Json undecided = ok({"applications", "--undecided"}, auditor_);
+  ASSERT_EQ(undecided["applications"].size(), 1u) << undecided;
+  EXPECT_EQ(ok({"application", "show", id}, auditor_)["member"], kMember);
+
+  EXPECT_EQ(ok({"application", "admit", id}, admin_)["decision"], "admitted");
+  EXPECT_TRUE(ok({"applications", "--undecided"}, auditor_)["applications"].empty());
+  EXPECT_EQ(ok({"member", "suspend", kMember, "--reason", "unauthorised access attempts"}, admin_)["state"],
+            "suspended");
+  EXPECT_EQ(ok({"members", "--state", "suspended"}, auditor_)["members"].size(), 1u);
+  EXPECT_EQ(ok({"member", "reactivate", kMember, "--reason", "violation remedied"}, admin_)["state"], "active");
+
+  // The token from the environment instead of a file, and the connection options after the
+  // subcommand.
+  const CommandResult shown =
+      xacbe({"registry", "member", "show", kMember, "--url", url_}, {"XACBE_TOKEN=" + auditor_.secret});
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  const Json member = Json::parse(shown.output);
+  EXPECT_EQ(member["state"], "active");
+  EXPECT_EQ(member["name"], "Fiscalía General del Estado de Quintana Roo");
+  EXPECT_TRUE(member["certificates"].is_array());
+
+  const Json entries = ok({"audit", "--after", start}, auditor_)["entries"];
+  std::vector<std::string> actions;
+  for (const auto& e : entries) {
+    SCOPED_TRACE(e.dump());
+    EXPECT_EQ(e["actor"], "admin");
+    EXPECT_TRUE(e["success"].get<bool>());
+    actions.push_back(e["action"]);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"member.apply", "member.admit", "member.suspend", "member.reactivate"}));
+  EXPECT_EQ(ok({"audit", "--after", start, "--limit", "1"}, auditor_)["entries"].size(), 1u);
+}
+
+TEST_F(CliRegistryTest, TerminatesAMemberOnItsRequest) {
+  admit(kMember);
+  const Json member = ok({"member", "terminate", kMember, "--basis", "member-request"}, admin_);
+  EXPECT_EQ(member["state"], "terminating") << member;
+  EXPECT_TRUE(member.contains("termination_effective")) << member;
+  EXPECT_TRUE(ok({"terminations", "complete"}, admin_)["terminated"].empty());
+}
+
+TEST_F(CliRegistryTest, RejectsAnApplicationWithAReason) {
+  const std::string file = services_.dir().file("application.json");
+  write_text(file, application_for("QROO/MUN/OPB").dump());
+  const std::string id =
+      std::to_string(ok({"application", "submit", "--file", file}, admin_)["id"].get<std::int64_t>());
+  const Json rejected =
+      ok({"application", "reject", id, "--reason", "requirements-not-met", "--comment", "no agreement"}, admin_);
+  EXPECT_EQ(rejected["decision"], "rejected");
+  EXPECT_EQ(rejected["rejection_reason"], "requirements-not-met");
+  EXPECT_EQ(rejected["comment"], "no agreement");
+}
+
+TEST_F(CliRegistryTest, SendsNotificationsAndFollowsIncidents) {
+  admit(kMember);
+  const std::string body = services_.dir().file("notice.txt");
+  write_text(body, "El servicio de sellado de tiempo cambiará de dirección.\n");
+  const Json sent = ok({"notify", "--kind", "planned-change", "--subject", "Cambio de TSA", "--body-file", body,
+                        "--effective", "2030-01-07", "--member", kMember},
+                       admin_);
+  EXPECT_EQ(sent["body"], "El servicio de sellado de tiempo cambiará de dirección.\n");
+  ASSERT_EQ(sent["deliveries"].size(), 1u) << sent;
+  const std::string notification = std::to_string(sent["id"].get<std::int64_t>());
+  const Json acknowledged = ok({"acknowledge", notification, "--member", kMember}, admin_);
+  EXPECT_EQ(acknowledged["deliveries"][0]["acknowledgement"]["by"], "admin") << acknowledged;
+  EXPECT_EQ(ok({"notifications", "--member", kMember}, auditor_)["notifications"].size(), 1u);
+  EXPECT_EQ(ok({"notify", "--kind", "planned-change", "--subject", "Aviso", "--body-file", body, "--effective",
+                "2030-01-07", "--all-active"},
+               admin_)["deliveries"]
+                .size(),
+            1u);
+
+  const Json reported = ok({"incident", "report", "--member", kMember, "--severity", "high", "--description",
+                            "credential stuffing against the security server", "--occurred-at", "2026-03-01T12:00:00Z"},
+                           admin_);
+  EXPECT_EQ(reported["state"], "open") << reported;
+  const std::string incident = std::to_string(reported["id"].get<std::int64_t>());
+  ok({"incident", "follow-up", incident, "--text", "passwords rotated", "--close"}, admin_);
+  const Json incidents = ok({"incidents", "--member", kMember}, auditor_)["incidents"];
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0]["state"], "closed") << incidents;
+  EXPECT_EQ(incidents[0]["follow_ups"][0]["text"], "passwords rotated");
+}
+
+TEST_F(CliRegistryTest, AuditorTokenIsRefusedAWrite) {
+  admit(kMember);
+  const CommandResult r = registry({"member", "suspend", kMember, "--reason", "test"}, auditor_.file);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output.rfind("xacbe: PERMISSION_DENIED: ", 0), 0u) << r.output;
+  EXPECT_EQ(ok({"member", "show", kMember}, auditor_)["state"], "active");
+  const Json last = ok({"audit"}, auditor_)["entries"].back();
+  EXPECT_EQ(last["actor"], "auditor");
+  EXPECT_FALSE(last["success"].get<bool>());
+}
+
+struct Refusal {
+  const char* name;
+  std::vector<std::string> args;  // after "registry --url <registry>" (or "registry" when they give --url)
+  int exit_code;
+  std::string message;
+};
+
+TEST_F(CliRegistryTest, RefusesWithExitCodeAndClearMessage) {
+  const std::string decided = admit(kMember);
+  const std::string wrong_token = services_.dir().file("wrong.token");
+  write_text(wrong_token, std::string(64, 'a') + "\n");
+  const std::string not_a_token = services_.dir().file("not-a-token");
+  write_text(not_a_token, "token abc\ntoken_sha256 def\n");
+  const std::string missing = services_.dir().file("missing.token");
+  const std::string body = services_.dir().file("notice.txt");
+  write_text(body, "texto");
+  const std::string& admin = admin_.file;
+  const std::vector<std::string> notify = {"--token-file", admin, "notify",      "--kind",    "planned-change",
+                                           "--subject",    "s",   "--effective", "2030-01-07"};
+  const std::vector<Refusal> before_sending = {
+      {"token file missing", {"--token-file", missing, "members"}, 1, "xacbe: NOT_FOUND: cannot open " + missing},
+      {"no token at all",
+       {"members"},
+       1,
+       "xacbe: INVALID_ARGUMENT: no API token: give --token-file or set XACBE_TOKEN"},
+      {"token file not a token", {"--token-file", not_a_token, "members"}, 1, "does not hold one bearer token"},
+      {"bad member id",
+       {"--token-file", admin, "member", "suspend", "QROO/fed/PGJ", "--reason", "r"},
+       2,
+       "invalid member class 'fed' in 'QROO/fed/PGJ'"},
+      {"member id too short", {"--token-file", admin, "member", "show", "QROO/FED"}, 2, "QROO/FED"},
+      {"dot-dot member code",
+       {"--token-file", admin, "member", "reactivate", "QROO/FED/..", "--reason", "r"},
+       2,
+       "QROO/FED/.."},
+      {"bad member id in a list", with(notify, {"--body-file", body, "--member", kMember, "QROO/FED/a b"}), 2,
+       "QROO/FED/a b"},
+      {"application id not a number", {"--token-file", admin, "application", "admit", "1x"}, 2, "'1x' is not a number"},
+      {"unknown basis", {"--token-file", admin, "member", "terminate", kMember, "--basis", "whim"}, 2, "whim"},
+      {"no audience", with(notify, {"--body-file", body}), 2, "--all-active"},
+      {"two audiences", with(notify, {"--body-file", body, "--all-active", "--member", kMember}), 2, "--all-active"},
+      {"body file missing", with(notify, {"--body-file", missing, "--all-active"}), 1, "cannot open " + missing},
+      {"https without its root", {"--token-file", admin, "--url", "https://127.0.0.1:1", "members"}, 2, "--ca-file"},
+      {"url with a query", {"--token-file", admin, "--url", "http://127.0.0.1:1/?x=1", "members"}, 2, "query"},
+  };
+  const std::vector<Refusal> by_registry = {
+      {"unknown token", {"--token-file", wrong_token, "members"}, 1, "xacbe: UNAUTHENTICATED: "},
+      {"unknown member", {"--token-file", admin, "member", "show", "QROO/FED/NOBODY"}, 1, "xacbe: NOT_FOUND: "},
+      {"other instance",
+       {"--token-file", admin, "member", "suspend", "QROO-TEST/FED/PGJ", "--reason", "r"},
+       1,
+       "xacbe: INVALID_ARGUMENT: "},
+      // Percent-encoded on the way: the registry names the state as it was given.
+      {"unknown state",
+       {"--token-file", admin, "members", "--state", "asleep & dreaming"},
+       1,
+       "xacbe: INVALID_ARGUMENT: unknown member state 'asleep & dreaming'"},
+      {"already decided", {"--token-file", admin, "application", "admit", decided}, 1, "xacbe: FAILED_PRECONDITION: "},
+      {"notice too short",
+       {"--token-file", admin, "member", "terminate", kMember, "--basis", "ceiqroo-notice", "--effective", "2000-01-01",
+        "--reason", "r"},
+       1,
+       "xacbe: FAILED_PRECONDITION: "},
+  };
+  const auto check = [this](const Refusal& c) {
+    SCOPED_TRACE(c.name);
+    const bool own_url = std::find(c.args.begin(), c.args.end(), "--url") != c.args.end();
+    const std::vector<std::string> prefix =
+        own_url ? std::vector<std::string>{"registry"} : std::vector<std::string>{"registry", "--url", url_};
+    const CommandResult r = xacbe(with(prefix, c.args));
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.output;
+    EXPECT_TRUE(contains(r.output, c.message)) << r.output;
+    EXPECT_FALSE(contains(r.output, admin_.secret)) << r.output;
+  };
+  const std::string audited = last_audit_id();
+  for (const auto& c : before_sending) check(c);
+  // None of them reached the registry, which audits every refused write.
+  EXPECT_EQ(last_audit_id(), audited);
+  for (const auto& c : by_registry) check(c);
+}
+
+TEST_F(CliRegistryTest, ReportsARegistryThatIsDown) {
+  ASSERT_EQ(ok({"members"}, auditor_)["members"].size(), 0u);
+  registry_->stop(SIGTERM);
+  const CommandResult r = registry({"members"}, auditor_.file);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.output, "xacbe: UNAVAILABLE: no answer from the registry at " + url_)) << r.output;
+}
+
+TEST_F(CliRegistryTest, TalksHttpsTrustingOnlyTheGivenRoot) {
+  services_.issue("auth", "registry-tls");
+  config_["listen"]["tls"] = {{"certificate", "registry-tls.pem"}, {"key", "registry-tls.key"}};
+  start();
+  ASSERT_EQ(url_.rfind("https://", 0), 0u);
+  const Json members = ok({"--ca-file", services_.root_pem(), "members"}, auditor_);
+  EXPECT_TRUE(members["members"].is_array()) << members;
+
+  // A root the registry's certificate does not chain to.
+  const std::string other = services_.dir().file("other-ca");
+  const CommandResult init = xacbe({"ca", "--dir", other, "init", "--subject", "C=MX,O=Other,CN=Other Root"});
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  const CommandResult r = registry({"--ca-file", other + "/ca.pem", "members"}, auditor_.file);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.output, "xacbe: UNAVAILABLE: no answer from the registry at " + url_)) << r.output;
+  EXPECT_TRUE(contains(r.output, "TLS handshake")) << r.output;
+}
+
+}  // namespace
+}  // namespace xacbe::testing

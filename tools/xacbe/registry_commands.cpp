@@ -1,0 +1,474 @@
+#include "registry_commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "xacbe/crypto/certificate.hpp"
+#include "xacbe/file.hpp"
+#include "xacbe/id/identifiers.hpp"
+#include "xacbe/net/http_client.hpp"
+
+namespace xacbe::tools {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kTokenVariable = "XACBE_TOKEN";
+
+// The "registry" command's own options: where the registry is and how to authenticate to it.
+struct Connection {
+  std::string url = "http://127.0.0.1:8880";
+  std::string token_file;
+  std::string ca_file;
+};
+
+// One call of the admin API.
+struct ApiRequest {
+  std::string method;
+  std::string target;               // below the base URL: path and query, e.g. /api/v1/members?state=active
+  std::optional<std::string> body;  // JSON text
+};
+
+// Text shown on a terminal (the registry's messages, our own): control characters escaped as
+// \xHH, so that nothing the registry or a file says can drive the terminal.
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+bool is_b64token(std::string_view token) {
+  const std::size_t last = token.find_last_not_of('=');
+  if (last == std::string_view::npos) return false;
+  for (const char c : token.substr(0, last + 1)) {
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("-._~+/").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// The bearer token from --token-file, else from $XACBE_TOKEN. Whitespace around it (the file's
+// final newline) is not part of it. No message shows the token.
+Result<std::string> read_token(const std::string& token_file) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
+  const char* from_environment = std::getenv(kTokenVariable);
+  std::string token, origin;
+  if (!token_file.empty()) {
+    XACBE_ASSIGN_OR_RETURN(token, read_file(token_file));
+    origin = "the token file " + token_file;
+  } else if (from_environment != nullptr) {
+    token = from_environment;
+    origin = std::string("$") + kTokenVariable;
+  } else {
+    return invalid_argument(std::string("no API token: give --token-file or set ") + kTokenVariable);
+  }
+  constexpr std::string_view kSpace = " \t\r\n";
+  const std::size_t first = token.find_first_not_of(kSpace);
+  token = first == std::string::npos ? "" : token.substr(first, token.find_last_not_of(kSpace) + 1 - first);
+  if (!is_b64token(token)) return invalid_argument(origin + " does not hold one bearer token (RFC 6750 b64token)");
+  return token;
+}
+
+// The admin API of one registry: base URL, bearer token and the roots its TLS certificate must
+// chain to.
+class RegistryClient {
+ public:
+  static Result<RegistryClient> create(const Connection& connection) {
+    XACBE_ASSIGN_OR_RETURN(net::Url url, net::parse_url(connection.url));
+    net::ClientOptions options;
+    if (url.tls) {
+      net::TlsOptions tls;
+      XACBE_ASSIGN_OR_RETURN(tls.trusted, crypto::load_certificates(connection.ca_file));
+      XACBE_ASSIGN_OR_RETURN(options.tls, net::TlsContext::create_client(std::move(tls)));
+    }
+    XACBE_ASSIGN_OR_RETURN(std::string token, read_token(connection.token_file));
+    std::string base = connection.url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return RegistryClient(std::move(base), std::move(token), std::move(options));
+  }
+
+  // The registry's answer, whatever its HTTP status; a Status only when no answer came.
+  Result<net::HttpResponse> send(const ApiRequest& request) const {
+    net::HttpRequest http;
+    http.method = request.method;
+    http.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
+    if (request.body) {
+      http.headers.emplace_back("Content-Type", "application/json");
+      http.body = *request.body;
+    }
+    auto response = net::http_request(base_ + request.target, std::move(http), options_);
+    if (!response) {
+      return Status(response.status().code(),
+                    "no answer from the registry at " + base_ + ": " + response.status().message());
+    }
+    return response;
+  }
+
+ private:
+  RegistryClient(std::string base, std::string token, net::ClientOptions options)
+      : base_(std::move(base)), token_(std::move(token)), options_(std::move(options)) {}
+
+  std::string base_;  // without a trailing '/'
+  std::string token_;
+  net::ClientOptions options_;
+};
+
+std::string string_member(const Json& object, const char* key) {
+  return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : std::string();
+}
+
+int fail(const Status& st) {
+  std::cerr << "xacbe: " << printable(st.to_string()) << "\n";
+  return 1;
+}
+
+// A 2xx answer's JSON, pretty-printed on stdout; anything else on stderr as
+// "xacbe: <CODE>: <message>" from the API's error document, or the HTTP status and the first line
+// of a body that is not one (e.g. the HTTP layer's plain-text 413).
+int report_answer(const net::HttpResponse& response) {
+  const Json body = Json::parse(response.body, nullptr, false);
+  const bool success = response.status >= 200 && response.status < 300;
+  if (success && !body.is_discarded()) {
+    std::cout << body.dump(2) << "\n";
+    return 0;
+  }
+  if (!success && body.is_object() && body.contains("error") && body["error"].is_object()) {
+    const std::string code = string_member(body["error"], "code");
+    if (!code.empty()) {
+      std::cerr << "xacbe: " << printable(code) << ": " << printable(string_member(body["error"], "message")) << "\n";
+      return 1;
+    }
+  }
+  const std::string line = response.body.substr(0, std::min<std::size_t>(response.body.find('\n'), 200));
+  std::cerr << "xacbe: HTTP " << response.status << ": "
+            << (line.empty() ? std::string("the registry's answer is not JSON") : printable(line)) << "\n";
+  return 1;
+}
+
+// Usage errors that depend on more than one option: CLI11 parse errors, exit 2 in main.
+void check_usage(const Connection& connection) {
+  const auto url = net::parse_url(connection.url);
+  if (url && url->tls && connection.ca_file.empty()) {
+    throw CLI::ValidationError("--ca-file", "an https:// --url needs --ca-file, the CEIQROO root certificate (PEM)");
+  }
+}
+
+using BuildRequest = std::function<Result<ApiRequest>()>;
+
+// One command: build its request (reading any file it names), send it with the token, print the
+// answer. Returns the exit code.
+int run(const Connection& connection, const BuildRequest& build) {
+  check_usage(connection);
+  auto request = build();
+  if (!request) return fail(request.status());
+  auto client = RegistryClient::create(connection);
+  if (!client) return fail(client.status());
+  auto response = client->send(*request);
+  if (!response) return fail(response.status());
+  return report_answer(*response);
+}
+
+ApiRequest get(std::string target) {
+  return {"GET", std::move(target), std::nullopt};
+}
+ApiRequest post_without_body(std::string target) {
+  return {"POST", std::move(target), std::nullopt};
+}
+
+// Text from the command line or a file that is not UTF-8 cannot be JSON: refused, not altered.
+Result<ApiRequest> post(std::string target, const Json& body) {
+  try {
+    return ApiRequest{"POST", std::move(target), body.dump()};
+  } catch (const Json::exception& e) {
+    return invalid_argument(std::string("the request cannot be sent as JSON: ") + e.what());
+  }
+}
+
+// RFC 3986 3.4: a free-form query value, every byte but the unreserved ones percent-encoded.
+std::string query_value(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (alnum || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+// A member's path, /api/v1/members/INSTANCE/CLASS/CODE then `action`. MemberId::parse allows only
+// [A-Za-z0-9._-] in a part and no "." or ".." part, so nothing needs percent-encoding.
+Result<std::string> member_target(const std::string& text, const std::string& action = {}) {
+  XACBE_ASSIGN_OR_RETURN(id::MemberId id, id::MemberId::parse(text));
+  return "/api/v1/members/" + id.instance() + "/" + id.member_class() + "/" + id.code() + action;
+}
+
+// Member ids are checked as they are parsed: a malformed one is a usage error and nothing is sent.
+const CLI::Validator kMemberId(
+    [](const std::string& text) -> std::string {
+      auto id = id::MemberId::parse(text);
+      return id ? std::string() : id.status().message();
+    },
+    "INSTANCE/CLASS/CODE");
+
+// The base URL: http:// or https://, without query or fragment, since API paths are appended.
+const CLI::Validator kBaseUrl(
+    [](const std::string& text) -> std::string {
+      if (text.find_first_of("?#") != std::string::npos) return "'" + printable(text) + "' has a query or fragment";
+      auto url = net::parse_url(text);
+      return url ? std::string() : printable(url.status().message());
+    },
+    "URL");
+
+// Ids and counts as the API's path and query parameters take them: decimal digits only, at most 18
+// (so within the registry's int64 range).
+const CLI::Validator kNumber(
+    [](const std::string& text) -> std::string {
+      if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+        return "'" + printable(text) + "' is not a number (decimal digits, at most 18)";
+      }
+      return {};
+    },
+    "N");
+
+// What CLI11 fills in while parsing and the callbacks read; only one subcommand runs.
+struct Arguments {
+  Connection connection;
+  std::string member, state, reason, basis, effective, comment, file;
+  std::string kind, subject, body_file, severity, description, occurred_at, text;
+  std::string number, after, limit;  // checked by kNumber
+  std::vector<std::string> members;
+  bool undecided = false, all_active = false, close = false;
+};
+
+void add_member_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  auto* members = registry.add_subcommand("members", "list members");
+  members->add_option("--state", a.state,
+                      "only members in this state: pending, active, suspended, terminating, terminated, rejected");
+  members->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return get("/api/v1/members" + (a.state.empty() ? "" : "?state=" + query_value(a.state)));
+    });
+  });
+
+  auto* member = registry.add_subcommand("member", "one member")->require_subcommand(1);
+  const auto add_id = [&a](CLI::App* command) {
+    command->add_option("id", a.member, "member id")->required()->check(kMemberId);
+  };
+  auto* show = member->add_subcommand("show", "show a member and the certificates linked to it");
+  add_id(show);
+  show->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member));
+      return get(std::move(target));
+    });
+  });
+  for (const std::string action : {"suspend", "reactivate"}) {
+    auto* command = member->add_subcommand(
+        action, action == "suspend" ? "suspend an active or terminating member" : "reactivate a suspended member");
+    add_id(command);
+    command->add_option("--reason", a.reason, "why, for the audit trail")->required();
+    command->callback([&a, &exit_code, action] {
+      exit_code = run(a.connection, [&a, action]() -> Result<ApiRequest> {
+        XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/" + action));
+        return post(std::move(target), {{"reason", a.reason}});
+      });
+    });
+  }
+  auto* terminate = member->add_subcommand("terminate", "start a member's termination");
+  add_id(terminate);
+  terminate->add_option("--basis", a.basis, "member-request or ceiqroo-notice")
+      ->required()
+      ->check(CLI::IsMember({"member-request", "ceiqroo-notice"}));
+  auto* effective = terminate->add_option("--effective", a.effective, "YYYY-MM-DD; required for ceiqroo-notice");
+  auto* reason = terminate->add_option("--reason", a.reason, "required for ceiqroo-notice");
+  terminate->callback([&a, &exit_code, effective, reason] {
+    exit_code = run(a.connection, [&a, effective, reason]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/termination"));
+      Json body = {{"basis", a.basis}};
+      if (effective->count() > 0) body["effective"] = a.effective;
+      if (reason->count() > 0) body["reason"] = a.reason;
+      return post(std::move(target), body);
+    });
+  });
+}
+
+void add_application_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  auto* list = registry.add_subcommand("applications", "list applications for membership, oldest first");
+  list->add_flag("--undecided", a.undecided, "only those without a decision");
+  list->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return get(std::string("/api/v1/applications") + (a.undecided ? "?undecided=true" : ""));
+    });
+  });
+
+  auto* application = registry.add_subcommand("application", "one application")->require_subcommand(1);
+  auto* submit = application->add_subcommand("submit", "submit an application for membership");
+  submit->add_option("--file", a.file, "the application (JSON, as the API document's ApplicationRequest)")->required();
+  submit->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      // Sent as written: the registry's strict parser judges it (repeated keys, unknown fields).
+      XACBE_ASSIGN_OR_RETURN(std::string body, read_file(a.file));
+      return ApiRequest{"POST", "/api/v1/applications", std::move(body)};
+    });
+  });
+  for (const std::string action : {"show", "admit", "reject"}) {
+    auto* command = application->add_subcommand(action, action == "show"    ? "show an application"
+                                                        : action == "admit" ? "admit an application"
+                                                                            : "reject an application");
+    command->add_option("id", a.number, "application id")->required()->check(kNumber);
+    if (action == "reject") {
+      command
+          ->add_option("--reason", a.reason,
+                       "no-right-of-representation, information-missing-or-outdated or requirements-not-met")
+          ->required();
+    }
+    auto* comment = action == "reject" ? command->add_option("--comment", a.comment, "for the applicant") : nullptr;
+    command->callback([&a, &exit_code, action, comment] {
+      exit_code = run(a.connection, [&a, action, comment]() -> Result<ApiRequest> {
+        const std::string target = "/api/v1/applications/" + a.number;
+        if (action == "show") return get(target);
+        if (action == "admit") return post_without_body(target + "/admit");
+        Json body = {{"reason", a.reason}};
+        if (comment->count() > 0) body["comment"] = a.comment;
+        return post(target + "/reject", body);
+      });
+    });
+  }
+
+  auto* terminations = registry.add_subcommand("terminations", "terminations")->require_subcommand(1);
+  terminations->add_subcommand("complete", "terminate every member whose termination date has come")
+      ->callback([&a, &exit_code] {
+        exit_code = run(a.connection, [] { return post_without_body("/api/v1/terminations/complete"); });
+      });
+}
+
+void add_notification_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  // GET /api/v1/notifications and /api/v1/incidents, optionally for one member.
+  for (const std::string what : {"notifications", "incidents"}) {
+    auto* list = registry.add_subcommand(what, "list " + what);
+    auto* member = list->add_option("--member", a.member, "only those of this member")->check(kMemberId);
+    list->callback([&a, &exit_code, what, member] {
+      exit_code = run(a.connection, [&a, what, member]() -> Result<ApiRequest> {
+        // A checked member id is a valid query value as it stands (RFC 3986 3.4 allows '/').
+        return get("/api/v1/" + what + (member->count() > 0 ? "?member=" + a.member : ""));
+      });
+    });
+  }
+
+  auto* notify = registry.add_subcommand("notify", "send a notification to members");
+  notify->add_option("--kind", a.kind, "planned-change, extraordinary-change, protocol-change or termination")
+      ->required();
+  notify->add_option("--subject", a.subject, "subject line")->required();
+  notify->add_option("--body-file", a.body_file, "file holding the text of the notification (UTF-8)")->required();
+  notify->add_option("--effective", a.effective, "effective date YYYY-MM-DD")->required();
+  auto* audience = notify->add_option_group("audience", "who receives it: exactly one of these");
+  audience->add_flag("--all-active", a.all_active, "every active member");
+  audience->add_option("--member", a.members, "these members (repeatable)")->check(kMemberId);
+  audience->require_option(1);
+  notify->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string text, read_file(a.body_file));
+      const Json audience = a.all_active ? Json("all-active") : Json(a.members);
+      return post("/api/v1/notifications", {{"kind", a.kind},
+                                            {"subject", a.subject},
+                                            {"body", text},
+                                            {"effective", a.effective},
+                                            {"audience", audience}});
+    });
+  });
+
+  auto* acknowledge = registry.add_subcommand("acknowledge", "record a member's acknowledgement of a notification");
+  acknowledge->add_option("id", a.number, "notification id")->required()->check(kNumber);
+  acknowledge->add_option("--member", a.member, "the member acknowledging")->required()->check(kMemberId);
+  acknowledge->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return post("/api/v1/notifications/" + a.number + "/acknowledgements", {{"member", a.member}});
+    });
+  });
+
+  auto* incident = registry.add_subcommand("incident", "security incidents")->require_subcommand(1);
+  auto* report = incident->add_subcommand("report", "report a security incident of a member");
+  report->add_option("--member", a.member, "the member concerned")->required()->check(kMemberId);
+  report->add_option("--severity", a.severity, "low, medium, high or critical")->required();
+  report->add_option("--description", a.description, "what happened")->required();
+  report->add_option("--occurred-at", a.occurred_at, "when, UTC: YYYY-MM-DDTHH:MM:SSZ")->required();
+  report->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return post("/api/v1/incidents", {{"member", a.member},
+                                        {"severity", a.severity},
+                                        {"description", a.description},
+                                        {"occurred_at", a.occurred_at}});
+    });
+  });
+  auto* follow_up = incident->add_subcommand("follow-up", "add a follow-up to an incident");
+  follow_up->add_option("id", a.number, "incident id")->required()->check(kNumber);
+  follow_up->add_option("--text", a.text, "the follow-up")->required();
+  follow_up->add_flag("--close", a.close, "and close the incident");
+  follow_up->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return post("/api/v1/incidents/" + a.number + "/follow-ups", {{"text", a.text}, {"close", a.close}});
+    });
+  });
+}
+
+void add_audit_command(CLI::App& registry, Arguments& a, int& exit_code) {
+  auto* audit = registry.add_subcommand("audit", "audit trail entries, oldest first");
+  auto* after = audit->add_option("--after", a.after, "only entries with a greater id")->check(kNumber);
+  auto* limit =
+      audit->add_option("--limit", a.limit, "at most this many entries (registry default 1000)")->check(kNumber);
+  audit->callback([&a, &exit_code, after, limit] {
+    exit_code = run(a.connection, [&a, after, limit]() -> Result<ApiRequest> {
+      std::string query;
+      if (after->count() > 0) query += "&after=" + a.after;
+      if (limit->count() > 0) query += "&limit=" + a.limit;
+      if (!query.empty()) query[0] = '?';
+      return get("/api/v1/audit" + query);
+    });
+  });
+}
+
+}  // namespace
+
+void add_registry_commands(CLI::App& app, int& exit_code) {
+  static Arguments a;
+  auto* registry = app.add_subcommand("registry", "the central registry's admin API")->require_subcommand(1);
+  // Subcommands created after this hand these options up, so they may come anywhere on the line.
+  registry->fallthrough();
+  registry->add_option("--url", a.connection.url, "base URL of the registry")->capture_default_str()->check(kBaseUrl);
+  registry->add_option(
+      "--token-file", a.connection.token_file,
+      std::string("file holding the API token (default: the ") + kTokenVariable + " environment variable)");
+  registry->add_option("--ca-file", a.connection.ca_file, "root certificate(s) of an https:// registry (PEM)");
+  add_member_commands(*registry, a, exit_code);
+  add_application_commands(*registry, a, exit_code);
+  add_notification_commands(*registry, a, exit_code);
+  add_audit_command(*registry, a, exit_code);
+}
+
+}  // namespace xacbe::tools
