@@ -4,6 +4,7 @@
 // and delivers notification mail through its outbox, retried with the "smtp" section's backoff.
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <atomic>
 #include <condition_variable>
 #include <thread>
@@ -11,6 +12,8 @@
 #include "routes.hpp"
 #include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/config/config.hpp"
+#include "xacbe/crypto/csr.hpp"
+#include "xacbe/file.hpp"
 #include "xacbe/mail/outbox.hpp"
 #include "xacbe/registry/schema.hpp"
 #include "xacbe/service/service.hpp"
@@ -24,6 +27,12 @@ struct RegistryConfig {
   service::ServiceConfig service;
   std::string instance, database, calendar, ca_directory;
   mail::SmtpSettings smtp;
+  // The optional "globalconf" section: without it the registry publishes no global configuration.
+  struct GlobalConf {
+    std::string signing_key, signing_certificate, ocsp_certificate, tsa_certificate;
+    registry::PublisherSettings publisher;
+  };
+  std::optional<GlobalConf> globalconf;
   std::chrono::seconds mail_interval{10};
   mail::RetryPolicy mail_retry;
   bool auto_approve_csrs = false;
@@ -64,6 +73,26 @@ Result<RegistryConfig> read_config(const std::string& path) {
     return invalid_argument(path + ": 'registry.smtp.retry_max_seconds' must be at least retry_initial_seconds");
   }
   out.mail_retry = {std::chrono::seconds(retry_initial), std::chrono::seconds(retry_max)};
+  if (node.has("globalconf")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node g, node.object("globalconf"));
+    RegistryConfig::GlobalConf gc;
+    XACBE_ASSIGN_OR_RETURN(gc.signing_key, g.path("signing_key"));
+    XACBE_ASSIGN_OR_RETURN(gc.signing_certificate, g.path("signing_certificate"));
+    XACBE_ASSIGN_OR_RETURN(gc.ocsp_certificate, g.path("ocsp_certificate"));
+    XACBE_ASSIGN_OR_RETURN(gc.tsa_certificate, g.path("tsa_certificate"));
+    auto& p = gc.publisher;
+    p.instance = out.instance;
+    XACBE_ASSIGN_OR_RETURN(p.download_url, g.string("download_url"));
+    XACBE_ASSIGN_OR_RETURN(p.ocsp_urls, g.strings("ocsp_urls"));
+    XACBE_ASSIGN_OR_RETURN(p.tsa_url, g.string("tsa_url"));
+    XACBE_ASSIGN_OR_RETURN(auto hours, config::integer_or(g, "validity_hours", 24, 1, 24 * 31));
+    p.validity = std::chrono::hours(hours);
+    XACBE_ASSIGN_OR_RETURN(auto freshness, config::integer_or(g, "ocsp_freshness_seconds", 3600, 60, 8 * 3600));
+    XACBE_ASSIGN_OR_RETURN(auto interval, config::integer_or(g, "timestamp_interval_seconds", 60, 1, 3600));
+    p.settings.ocsp_freshness = std::chrono::seconds(freshness);
+    p.settings.timestamp_interval = std::chrono::seconds(interval);
+    out.globalconf = std::move(gc);
+  }
   XACBE_ASSIGN_OR_RETURN(config::Node users, node.object("users"));
   for (const auto& name : users.keys()) {
     XACBE_ASSIGN_OR_RETURN(config::Node user, users.object(name));
@@ -82,6 +111,37 @@ Result<RegistryConfig> read_config(const std::string& path) {
   if (out.users.empty()) return invalid_argument(path + ": 'registry.users' needs at least one user");
   XACBE_RETURN_IF_ERROR(root.check_all_used());
   return out;
+}
+
+// The configuration-signing key and certificate: made on first start (key mode 0600, certificate
+// issued by the registry's own CA with the signing profile), loaded afterwards.
+Result<std::unique_ptr<registry::ConfigurationPublisher>> open_publisher(
+    const RegistryConfig& cfg, store::Database& db, const Clock& clock, registry::Membership& membership,
+    registry::SecurityServers& servers, ca::CertificateAuthority& ca) {
+  const auto& gc = *cfg.globalconf;
+  if (!std::filesystem::exists(gc.signing_key)) {
+    XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::generate(crypto::KeyType::kEcP256));
+    XACBE_RETURN_IF_ERROR(key.save(gc.signing_key));
+    log::info("created the configuration-signing key {}", gc.signing_key);
+  }
+  XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::load(gc.signing_key));
+  if (!std::filesystem::exists(gc.signing_certificate)) {
+    const crypto::DistinguishedName dn = {
+        {"C", "MX"}, {"O", "CEIQROO"}, {"CN", "CEIQROO global configuration " + cfg.instance}};
+    XACBE_ASSIGN_OR_RETURN(crypto::CertificateRequest csr, crypto::CertificateRequest::create(key, dn));
+    XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca.issue(csr, ca::Profile::kSigning, dn));
+    XACBE_RETURN_IF_ERROR(write_file_atomic(gc.signing_certificate, cert.pem()));
+    log::info("the CA issued the configuration-signing certificate {} (serial {})", gc.signing_certificate,
+              cert.serial_hex());
+  }
+  XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::load(gc.signing_certificate));
+  registry::PublisherSettings settings = gc.publisher;
+  XACBE_ASSIGN_OR_RETURN(crypto::Certificate ocsp_cert, crypto::Certificate::load(gc.ocsp_certificate));
+  settings.ocsp_responder_certificates = {ocsp_cert};
+  XACBE_ASSIGN_OR_RETURN(crypto::Certificate tsa_cert, crypto::Certificate::load(gc.tsa_certificate));
+  settings.tsa_certificate = tsa_cert;
+  return registry::ConfigurationPublisher::create(db, clock, membership, servers, ca.certificate(), std::move(key),
+                                                  std::move(cert), std::move(settings));
 }
 
 int fail(const Status& st) {
@@ -121,8 +181,15 @@ int run(const std::string& config_path) {
   server_settings.auto_approve_csrs = cfg->auto_approve_csrs;
   registry::SecurityServers servers(**db, clock, membership, **ca, server_settings);
 
+  std::unique_ptr<registry::ConfigurationPublisher> publisher;
+  if (cfg->globalconf) {
+    auto opened = open_publisher(*cfg, **db, clock, membership, servers, **ca);
+    if (!opened) return fail(opened.status());
+    publisher = std::move(opened).value();
+  }
+
   registry::AdminApi api(cfg->users, membership.audit());
-  registry::add_registry_routes(api, membership, *notifications, servers);
+  registry::add_registry_routes(api, membership, *notifications, servers, publisher.get(), cfg->instance);
 
   std::mutex mu;
   std::condition_variable wake;

@@ -2,6 +2,7 @@
 // The route modules of the admin API; each adds its routes to the router.
 
 #include "admin_api.hpp"
+#include "xacbe/registry/configuration_publisher.hpp"
 #include "xacbe/registry/membership.hpp"
 #include "xacbe/registry/notifications.hpp"
 #include "xacbe/registry/security_servers.hpp"
@@ -16,12 +17,17 @@ void add_notification_routes(AdminApi& api, Notifications& notifications);
 // permissions and software releases.
 void add_server_routes(AdminApi& api, SecurityServers& servers);
 
+// The signed global configuration (public) and its anchor; `publisher` null answers 503.
+void add_configuration_routes(AdminApi& api, ConfigurationPublisher* publisher, const std::string& instance);
+
 // Every route the registry serves (what main() and the OpenAPI test both use).
 inline void add_registry_routes(AdminApi& api, Membership& membership, Notifications& notifications,
-                                SecurityServers& servers) {
+                                SecurityServers& servers, ConfigurationPublisher* publisher,
+                                const std::string& instance) {
   add_membership_routes(api, membership);
   add_notification_routes(api, notifications);
   add_server_routes(api, servers);
+  add_configuration_routes(api, publisher, instance);
 }
 
 }  // namespace xacbe::registry

@@ -22,6 +22,7 @@
 
 #include "routes.hpp"
 #include "support/e2e/trust_services.hpp"
+#include "xacbe/globalconf/signed_configuration.hpp"
 #include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/calendar/business_calendar.hpp"
 #include "xacbe/calendar/notice_rule.hpp"
@@ -129,7 +130,7 @@ std::set<std::pair<std::string, std::string>> served_operations(const TrustServi
   if (!notifications) throw std::runtime_error(notifications.status().to_string());
   registry::SecurityServers servers(**db, clock, membership, **ca, {});
   registry::AdminApi api({}, membership.audit());
-  registry::add_registry_routes(api, membership, *notifications, servers);
+  registry::add_registry_routes(api, membership, *notifications, servers, nullptr, "QROO");
   std::set<std::pair<std::string, std::string>> out = {{"GET", "/health"}};
   for (const auto& route : api.routes()) {
     EXPECT_TRUE(out.emplace(route.method, route.path).second) << "served twice: " << route.method << " " << route.path;
@@ -231,6 +232,15 @@ class CentralRegistryTest : public ::testing::Test {
                  {"schedule_seconds", 3600},
                  // No SMTP server listens here: notification mail would wait in the outbox.
                  {"smtp", {{"url", "smtp://127.0.0.1:9"}, {"from", "notificaciones@ceiqroo.example.mx"}}},
+                 // The signing key and certificate do not exist yet: the registry makes them.
+                 {"globalconf",
+                  {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
+                   {"signing_key", "globalconf-signing.key"},
+                   {"signing_certificate", "globalconf-signing.pem"},
+                   {"ocsp_urls", {"http://127.0.0.1:8891/"}},
+                   {"ocsp_certificate", "ocsp.pem"},
+                   {"tsa_url", "http://127.0.0.1:8890/"},
+                   {"tsa_certificate", "tsa.pem"}}},
                  {"users",
                   {{"admin", {{"role", "administrator"}, {"token_sha256", admin_.sha256}}},
                    {"auditor", {{"role", "auditor"}, {"token_sha256", auditor_.sha256}}}}}}}};
@@ -991,6 +1001,31 @@ TEST_F(CentralRegistryTest, RefusesToStartWithABadConfiguration) {
     EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("listening on"), std::string::npos) << r.output;
   }
+}
+
+TEST_F(CentralRegistryTest, PublishesASignedGlobalConfigurationThatVerifiesAgainstItsAnchor) {
+  admit("QROO/EST/FGE");
+  admit("QROO/EST/SSP");
+  ASSERT_EQ(post("/api/v1/members/QROO/EST/SSP/suspend", {{"reason", "violación del protocolo"}}).status, 200);
+  const Reply anchor_reply = get("/api/v1/configuration-anchor", As::kAuditor);
+  ASSERT_EQ(anchor_reply.status, 200) << anchor_reply.http.body;
+  auto anchor = globalconf::ConfigurationAnchor::from_json(anchor_reply.http.body);
+  ASSERT_TRUE(anchor.is_ok()) << anchor.status().to_string();
+  // Security servers download it without a token.
+  const Reply doc_reply = get("/globalconf/QROO", As::kAnonymous);
+  ASSERT_EQ(doc_reply.status, 200) << doc_reply.http.body;
+  SystemClock clock;
+  auto doc = globalconf::verify(doc_reply.http.body, *anchor, clock, 0);
+  ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
+  EXPECT_NE(doc->find_member(id::MemberId::parse("QROO/EST/FGE").value()), nullptr);
+  EXPECT_EQ(doc->find_member(id::MemberId::parse("QROO/EST/SSP").value()), nullptr);  // suspended
+  // A change publishes a new version; the old one is never served again.
+  ASSERT_EQ(post("/api/v1/members/QROO/EST/SSP/reactivate", {{"reason", "medidas correctivas"}}).status, 200);
+  auto newer = globalconf::verify(get("/globalconf/QROO", As::kAnonymous).http.body, *anchor, clock, doc->version() + 1);
+  ASSERT_TRUE(newer.is_ok()) << newer.status().to_string();
+  EXPECT_NE(newer->find_member(id::MemberId::parse("QROO/EST/SSP").value()), nullptr);
+  // Another instance is not served here.
+  EXPECT_EQ(get("/globalconf/QROO-TEST", As::kAnonymous).status, 404);
 }
 
 TEST_F(CentralRegistryTest, KeepsStateAcrossARestart) {
