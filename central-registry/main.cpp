@@ -180,6 +180,7 @@ int run(const std::string& config_path) {
   server_settings.instance = cfg->instance;
   server_settings.auto_approve_csrs = cfg->auto_approve_csrs;
   registry::SecurityServers servers(**db, clock, membership, **ca, server_settings);
+  registry::MemberRecords records(**db, clock, membership);
 
   std::unique_ptr<registry::ConfigurationPublisher> publisher;
   if (cfg->globalconf) {
@@ -189,7 +190,7 @@ int run(const std::string& config_path) {
   }
 
   registry::AdminApi api(cfg->users, membership.audit());
-  registry::add_registry_routes(api, membership, *notifications, servers, publisher.get(), cfg->instance);
+  registry::add_registry_routes(api, membership, records, *notifications, servers, publisher.get(), cfg->instance);
 
   std::mutex mu;
   std::condition_variable wake;

@@ -3,6 +3,7 @@
 
 #include "admin_api.hpp"
 #include "xacbe/registry/configuration_publisher.hpp"
+#include "xacbe/registry/member_records.hpp"
 #include "xacbe/registry/membership.hpp"
 #include "xacbe/registry/notifications.hpp"
 #include "xacbe/registry/security_servers.hpp"
@@ -11,6 +12,8 @@ namespace xacbe::registry {
 
 // Members, applications, terminations and the audit trail.
 void add_membership_routes(AdminApi& api, Membership& membership);
+// A member's subsystems, authorised users and the data services it will use.
+void add_member_record_routes(AdminApi& api, MemberRecords& records);
 // Notifications with their deliveries and acknowledgements, and security incidents.
 void add_notification_routes(AdminApi& api, Notifications& notifications);
 // Security servers' signed management requests and their approval, the server list, hosting
@@ -21,10 +24,11 @@ void add_server_routes(AdminApi& api, SecurityServers& servers);
 void add_configuration_routes(AdminApi& api, ConfigurationPublisher* publisher, const std::string& instance);
 
 // Every route the registry serves (what main() and the OpenAPI test both use).
-inline void add_registry_routes(AdminApi& api, Membership& membership, Notifications& notifications,
-                                SecurityServers& servers, ConfigurationPublisher* publisher,
-                                const std::string& instance) {
+inline void add_registry_routes(AdminApi& api, Membership& membership, MemberRecords& records,
+                                Notifications& notifications, SecurityServers& servers,
+                                ConfigurationPublisher* publisher, const std::string& instance) {
   add_membership_routes(api, membership);
+  add_member_record_routes(api, records);
   add_notification_routes(api, notifications);
   add_server_routes(api, servers);
   add_configuration_routes(api, publisher, instance);

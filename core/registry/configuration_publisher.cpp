@@ -1,5 +1,6 @@
 #include "xacbe/registry/configuration_publisher.hpp"
 
+#include <map>
 #include <set>
 
 #include "xacbe/crypto/encoding.hpp"
@@ -40,7 +41,7 @@ ConfigurationPublisher::ConfigurationPublisher(store::Database& db, const Clock&
                                                SecurityServers& servers, globalconf::ConfigurationAnchor anchor,
                                                crypto::PrivateKey signing_key, crypto::Certificate signing_cert,
                                                PublisherSettings settings)
-    : db_(db), clock_(clock), membership_(membership), servers_(servers), anchor_(std::move(anchor)),
+    : db_(db), clock_(clock), membership_(membership), records_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)),
       signing_key_(std::move(signing_key)), signing_cert_(std::move(signing_cert)), settings_(std::move(settings)) {}
 
 std::string ConfigurationPublisher::anchor_json() const { return anchor_.to_json(); }
@@ -58,10 +59,20 @@ Result<globalconf::ConfigurationContent> ConfigurationPublisher::gather() {
     c.members.push_back({m.id, m.name});
     listed.insert(m.id);
   }
+  // Current subsystems of listed members; a member's servers carry its subsystems' exchanges.
+  std::map<id::MemberId, std::vector<id::SubsystemId>> subsystems_of;
+  XACBE_ASSIGN_OR_RETURN(std::vector<id::SubsystemId> subsystems, records_.current_subsystems());
+  for (const auto& sub : subsystems) {
+    if (!listed.count(sub.member())) continue;
+    c.subsystems.push_back({sub});
+    subsystems_of[sub.member()].push_back(sub);
+  }
   XACBE_ASSIGN_OR_RETURN(std::vector<SecurityServer> servers, servers_.list_servers());
   for (const auto& s : servers) {
     if (!listed.count(s.id.owner()) || s.auth_certificate_sha256.empty()) continue;
-    c.security_servers.push_back({s.id, s.address, {id::ClientId(s.id.owner())}, s.auth_certificate_sha256});
+    std::vector<id::ClientId> clients{id::ClientId(s.id.owner())};
+    for (const auto& sub : subsystems_of[s.id.owner()]) clients.emplace_back(sub);
+    c.security_servers.push_back({s.id, s.address, std::move(clients), s.auth_certificate_sha256});
   }
   return c;
 }
@@ -95,9 +106,11 @@ Result<std::string> ConfigurationPublisher::current() {
   insert.bind(1, static_cast<std::int64_t>(content.version)).bind(2, now.time_since_epoch().count());
   insert.bind(3, content.expires_at.time_since_epoch().count()).bind(4, fingerprint).bind(5, signed_form);
   XACBE_RETURN_IF_ERROR(insert.run());
-  (void)membership_.audit().record("system", "globalconf.publish", settings_.instance + " v" +
-                                                                       std::to_string(content.version),
-                                   Status::ok(), std::to_string(content.members.size()) + " members, " + std::to_string(content.security_servers.size()) + " servers");
+  (void)membership_.audit().record("system", "globalconf.publish",
+                                   settings_.instance + " v" + std::to_string(content.version), Status::ok(),
+                                   std::to_string(content.members.size()) + " members, " +
+                                       std::to_string(content.subsystems.size()) + " subsystems, " +
+                                       std::to_string(content.security_servers.size()) + " servers");
   return signed_form;
 }
 

@@ -117,6 +117,8 @@ Result<RejectionReason> parse_rejection_reason(std::string_view name) {
                           "' (no-right-of-representation, information-missing-or-outdated, requirements-not-met)");
 }
 
+bool is_email_address(std::string_view text) { return is_email(text); }
+
 Status validate(const Application& a) {
   XACBE_RETURN_IF_ERROR(require_text(a.member_name, "member_name"));
   XACBE_RETURN_IF_ERROR(require_text(a.agreement_reference, "agreement_reference"));

@@ -171,6 +171,47 @@ CREATE TABLE globalconf_publication (
   signed TEXT NOT NULL                    -- the signed form as served
 );
 )sql",
+      // 5: what an admitted member has: subsystems, authorised users, the services it will use
+      // (docs/protocol/member-records.md). Nothing is deleted: removals are stamped.
+      R"sql(
+CREATE TABLE member_subsystem (
+  id INTEGER PRIMARY KEY,
+  subsystem_id TEXT NOT NULL,             -- INSTANCE/CLASS/CODE/SUBSYSTEM
+  member_id TEXT NOT NULL,
+  added_at INTEGER NOT NULL,
+  added_by TEXT NOT NULL,
+  removed_at INTEGER,
+  removed_by TEXT
+);
+CREATE UNIQUE INDEX member_subsystem_current ON member_subsystem(subsystem_id) WHERE removed_at IS NULL;
+CREATE INDEX member_subsystem_member ON member_subsystem(member_id);
+CREATE TABLE member_user (                -- people authorised to act for a member
+  id INTEGER PRIMARY KEY,
+  member_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('responsible','administrator','operator','auditor')),
+  added_at INTEGER NOT NULL,
+  added_by TEXT NOT NULL,
+  revoked_at INTEGER,
+  revoked_by TEXT
+);
+CREATE UNIQUE INDEX member_user_current ON member_user(member_id, email COLLATE NOCASE, role)
+  WHERE revoked_at IS NULL;
+CREATE TABLE service_usage (              -- data services a member's subsystem will use
+  id INTEGER PRIMARY KEY,
+  member_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,                -- the member's subsystem
+  service_id TEXT NOT NULL,               -- INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE[/VERSION]
+  purpose TEXT NOT NULL,
+  declared_at INTEGER NOT NULL,
+  declared_by TEXT NOT NULL,
+  withdrawn_at INTEGER,
+  withdrawn_by TEXT
+);
+CREATE UNIQUE INDEX service_usage_current ON service_usage(client_id, service_id) WHERE withdrawn_at IS NULL;
+CREATE INDEX service_usage_member ON service_usage(member_id);
+)sql",
   };
   return kMigrations;
 }

@@ -129,8 +129,9 @@ std::set<std::pair<std::string, std::string>> served_operations(const TrustServi
   auto notifications = registry::Notifications::create(**db, clock, *calendar, membership, **outbox, smtp.from);
   if (!notifications) throw std::runtime_error(notifications.status().to_string());
   registry::SecurityServers servers(**db, clock, membership, **ca, {});
+  registry::MemberRecords records(**db, clock, membership);
   registry::AdminApi api({}, membership.audit());
-  registry::add_registry_routes(api, membership, *notifications, servers, nullptr, "QROO");
+  registry::add_registry_routes(api, membership, records, *notifications, servers, nullptr, "QROO");
   std::set<std::pair<std::string, std::string>> out = {{"GET", "/health"}};
   for (const auto& route : api.routes()) {
     EXPECT_TRUE(out.emplace(route.method, route.path).second) << "served twice: " << route.method << " " << route.path;
@@ -349,7 +350,8 @@ TEST_F(CentralRegistryTest, OpenApiDocumentMatchesTheRoutes) {
   const std::map<std::string, std::string> dummies = {
       {"{instance}", "QROO"},          {"{memberClass}", "lower"},   {"{memberCode}", "PGJ"},
       {"{serverCode}", "SS1"},         {"{applicationId}", "none"},  {"{notificationId}", "none"},
-      {"{incidentId}", "none"},        {"{requestId}", "none"}};
+      {"{incidentId}", "none"},        {"{requestId}", "none"},      {"{subsystemCode}", "SIGI"},
+      {"{userId}", "none"},            {"{usageId}", "none"}};
   std::map<std::string, std::set<std::string>> methods_of;
   for (const auto& [method, path] : documented) methods_of[path].insert(method);
   for (const auto& [method, path] : documented) {
@@ -1026,6 +1028,68 @@ TEST_F(CentralRegistryTest, PublishesASignedGlobalConfigurationThatVerifiesAgain
   EXPECT_NE(newer->find_member(id::MemberId::parse("QROO/EST/SSP").value()), nullptr);
   // Another instance is not served here.
   EXPECT_EQ(get("/globalconf/QROO-TEST", As::kAnonymous).status, 404);
+}
+
+TEST_F(CentralRegistryTest, RecordsSubsystemsUsersAndServiceUsagesAndPublishesTheSubsystems) {
+  admit("QROO/EST/FGE");
+  admit("QROO/FED/PGJ");
+  const std::string fge = "/api/v1/members/QROO/EST/FGE";
+  const std::string pgj = "/api/v1/members/QROO/FED/PGJ";
+  const Reply sigi = post(fge + "/subsystems", {{"subsystem_code", "SIGI"}});
+  ASSERT_EQ(sigi.status, 201) << sigi.http.body;
+  EXPECT_EQ(sigi.json["id"], "QROO/EST/FGE/SIGI");
+  EXPECT_TRUE(sigi.json["removed_at"].is_null());
+  ASSERT_EQ(post(pgj + "/subsystems", {{"subsystem_code", "DENUNCIAS"}}).status, 201);
+  ASSERT_EQ(post(fge + "/subsystems", {{"subsystem_code", "NOMINA"}}).status, 201);
+
+  const Reply user = post(fge + "/users", {{"name", "Ana Pérez"}, {"email", "ana@fge.qroo.gob.mx"}, {"role", "operator"}});
+  ASSERT_EQ(user.status, 201) << user.http.body;
+  EXPECT_EQ(user.json["role"], "operator");
+  const Reply usage = post(fge + "/service-usages", {{"client_subsystem_code", "SIGI"},
+                                                     {"service", "QROO/FED/PGJ/DENUNCIAS/consultaDenuncia/v1"},
+                                                     {"purpose", "Integrar carpetas de investigación"}});
+  ASSERT_EQ(usage.status, 201) << usage.http.body;
+  EXPECT_EQ(usage.json["client"], "QROO/EST/FGE/SIGI");
+
+  // Refusals: 400 bad input, 404 unknown, 409 state or duplicate; an auditor may only read.
+  EXPECT_EQ(post(fge + "/subsystems", {{"subsystem_code", "../x"}}).status, 400);
+  EXPECT_EQ(post(fge + "/users", {{"name", "Ana"}, {"email", "ana@"}, {"role", "operator"}}).status, 400);
+  EXPECT_EQ(post(fge + "/users", {{"name", "Ana"}, {"email", "a@b.mx"}, {"role", "jefa"}}).status, 400);
+  EXPECT_EQ(post("/api/v1/members/QROO/EST/NADIE/subsystems", {{"subsystem_code", "SIGI"}}).status, 404);
+  EXPECT_EQ(post(fge + "/users/999/revocation", Json::object()).status, 404);
+  EXPECT_EQ(post(fge + "/subsystems", {{"subsystem_code", "SIGI"}}).status, 409);
+  EXPECT_EQ(post(fge + "/subsystems/SIGI/removal", Json::object()).status, 409);  // still uses a service
+  EXPECT_EQ(post(fge + "/subsystems", {{"subsystem_code", "OTRO"}}, As::kAuditor).status, 403);
+  const Reply refused = post(fge + "/service-usages", {{"client_subsystem_code", "SIGI"},
+                                                       {"service", "QROO/FED/PGJ/NADA/consulta"},
+                                                       {"purpose", "x"}});
+  EXPECT_EQ(refused.status, 404) << refused.http.body;
+  const Json last = audit_after(0).back();
+  EXPECT_EQ(last["action"], "service-usage.declare");
+  EXPECT_FALSE(last["success"].get<bool>());
+
+  // Withdrawn and removed records stay listed, stamped.
+  const std::string usage_id = std::to_string(usage.json["id"].get<std::int64_t>());
+  ASSERT_EQ(post(fge + "/service-usages/" + usage_id + "/withdrawal", Json::object()).status, 200);
+  EXPECT_EQ(post(fge + "/service-usages/" + usage_id + "/withdrawal", Json::object()).status, 409);
+  const Reply removed = post(fge + "/subsystems/SIGI/removal", Json::object());
+  ASSERT_EQ(removed.status, 200) << removed.http.body;
+  EXPECT_FALSE(removed.json["removed_at"].is_null());
+  const Reply subsystems = get(fge + "/subsystems", As::kAuditor);
+  ASSERT_EQ(subsystems.status, 200);
+  EXPECT_EQ(subsystems.json["subsystems"].size(), 2u);
+  EXPECT_EQ(get(fge + "/users", As::kAuditor).json["users"].size(), 1u);
+  EXPECT_FALSE(get(fge + "/service-usages", As::kAuditor).json["service_usages"][0]["withdrawn_at"].is_null());
+
+  // The published configuration lists current subsystems only.
+  auto anchor = globalconf::ConfigurationAnchor::from_json(get("/api/v1/configuration-anchor", As::kAuditor).http.body);
+  ASSERT_TRUE(anchor.is_ok()) << anchor.status().to_string();
+  SystemClock clock;
+  auto doc = globalconf::verify(get("/globalconf/QROO", As::kAnonymous).http.body, *anchor, clock, 0);
+  ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
+  EXPECT_TRUE(doc->has_client(id::SubsystemId::parse("QROO/EST/FGE/NOMINA").value()));
+  EXPECT_TRUE(doc->has_client(id::SubsystemId::parse("QROO/FED/PGJ/DENUNCIAS").value()));
+  EXPECT_FALSE(doc->has_client(id::SubsystemId::parse("QROO/EST/FGE/SIGI").value()));
 }
 
 TEST_F(CentralRegistryTest, KeepsStateAcrossARestart) {

@@ -1,8 +1,9 @@
 #pragma once
 // Publishes the instance's global configuration (ARCHITECTURE.md, "Global configuration";
 // docs/protocol/global-configuration.md): the members in good standing (active or terminating;
-// suspended and terminated ones drop out), their security servers with addresses and
-// authentication-certificate hashes, the CA, OCSP and TSA, and the global settings, signed with
+// suspended and terminated ones drop out) and their current subsystems, their security servers
+// with addresses, clients (the owner member, then its subsystems) and authentication-certificate
+// hashes, the CA, OCSP and TSA, and the global settings, signed with
 // the registry's configuration-signing key.
 //
 // A new version is published when the content changes or when the current one has used half of
@@ -16,6 +17,7 @@
 
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/globalconf/signed_configuration.hpp"
+#include "xacbe/registry/member_records.hpp"
 #include "xacbe/registry/membership.hpp"
 #include "xacbe/registry/security_servers.hpp"
 
@@ -56,6 +58,7 @@ class ConfigurationPublisher {
   store::Database& db_;
   const Clock& clock_;
   Membership& membership_;
+  MemberRecords records_;
   SecurityServers& servers_;
   const globalconf::ConfigurationAnchor anchor_;
   const crypto::PrivateKey signing_key_;

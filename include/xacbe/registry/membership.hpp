@@ -74,6 +74,9 @@ struct Application {
 
 // Every required field present, e-mail addresses well-formed, no control characters anywhere.
 Status validate(const Application& application);
+// The e-mail check applications pass: one '@', a dotted domain, at most 254 bytes, no spaces,
+// controls or mail-header specials (the address ends up in SMTP commands and headers).
+bool is_email_address(std::string_view text);
 
 struct ApplicationRecord {
   std::int64_t id = 0;

@@ -116,6 +116,40 @@ TEST_F(ConfigurationPublisherTest, ADocumentFromAnotherSignerIsRefusedByTheAncho
   EXPECT_FALSE(globalconf::verify(forged, anchor, clock_, 0).is_ok());
 }
 
+TEST_F(ConfigurationPublisherTest, PublishesCurrentSubsystemsAsClientsOfTheirMembersServers) {
+  admit("QROO/EST/FGE");
+  // A registered server with an authentication certificate (the rows approval leaves behind).
+  ASSERT_TRUE(db_->exec("INSERT INTO security_server VALUES('QROO/EST/FGE/ss1', 'QROO/EST/FGE', 'ss1.fge:5500',"
+                        " 'MX', '1.0.0', 0, 0, 'admin');"
+                        "INSERT INTO security_server_certificate VALUES('01', 'QROO/EST/FGE/ss1',"
+                        " '" + std::string(64, 'a') + "', 0);")
+                  .is_ok());
+  MemberRecords records(*db_, clock_, *membership_);
+  const auto sigi = id::SubsystemId::parse("QROO/EST/FGE/SIGI").value();
+  const auto nomina = id::SubsystemId::parse("QROO/EST/FGE/NOMINA").value();
+  ASSERT_TRUE(records.add_subsystem("admin", sigi).is_ok());
+  ASSERT_TRUE(records.add_subsystem("admin", nomina).is_ok());
+
+  auto doc = served();
+  EXPECT_TRUE(doc.has_client(sigi));
+  EXPECT_TRUE(doc.has_client(nomina));
+  ASSERT_EQ(doc.servers_for(sigi).size(), 1u);
+  const auto& clients = doc.servers_for(sigi)[0]->clients;
+  ASSERT_EQ(clients.size(), 3u);
+  EXPECT_EQ(clients[0], id::ClientId(id::MemberId::parse("QROO/EST/FGE").value()));  // the owner first
+
+  ASSERT_TRUE(records.remove_subsystem("admin", sigi).is_ok());
+  doc = served();
+  EXPECT_EQ(doc.version(), 2u);
+  EXPECT_FALSE(doc.has_client(sigi));
+  EXPECT_TRUE(doc.servers_for(sigi).empty());
+  EXPECT_TRUE(doc.has_client(nomina));
+
+  // A suspended member's subsystems drop out with it.
+  ASSERT_TRUE(membership_->suspend("admin", id::MemberId::parse("QROO/EST/FGE").value(), "violación").is_ok());
+  EXPECT_FALSE(served().has_client(nomina));
+}
+
 TEST_F(ConfigurationPublisherTest, RefusesIncompleteSettings) {
   PublisherSettings s;
   s.instance = "QROO";
