@@ -96,6 +96,17 @@ Status audited(AuditTrail& audit, const std::string& actor, const std::string& a
   return outcome;
 }
 
+// The termination a member has pending (kept through suspension), if any.
+std::optional<Membership::Termination> pending_termination(const Member& m) {
+  if (!m.termination_effective) return std::nullopt;
+  return Membership::Termination{*m.termination_effective, m.termination_basis};
+}
+
+// A suspended member stays suspended until its termination takes effect.
+MemberState terminating_state(const Member& m) {
+  return m.state == MemberState::kSuspended ? MemberState::kSuspended : MemberState::kTerminating;
+}
+
 }  // namespace
 
 std::string_view state_name(MemberState state) { return kStateNames[static_cast<int>(state)]; }
@@ -232,15 +243,19 @@ Status Membership::reject(const std::string& actor, std::int64_t application_id,
 Status Membership::suspend(const std::string& actor, const id::MemberId& member, const std::string& reason) {
   return audited(audit_, actor, "member.suspend", member.to_string(), [&]() -> Status {
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a suspension needs a reason");
+    XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
     return transition(actor, member, {MemberState::kActive, MemberState::kTerminating}, MemberState::kSuspended,
-                      reason);
+                      reason, pending_termination(current));
   });
 }
 
 Status Membership::reactivate(const std::string& actor, const id::MemberId& member, const std::string& reason) {
   return audited(audit_, actor, "member.reactivate", member.to_string(), [&]() -> Status {
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a reactivation needs a reason");
-    return transition(actor, member, {MemberState::kSuspended}, MemberState::kActive, reason);
+    XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
+    const auto termination = pending_termination(current);
+    return transition(actor, member, {MemberState::kSuspended},
+                      termination ? MemberState::kTerminating : MemberState::kActive, reason, termination);
   });
 }
 
@@ -254,9 +269,9 @@ Status Membership::request_termination(const std::string& actor, const id::Membe
       return failed_precondition("a termination on the member's request takes effect on " +
                                  calendar::format_date(earliest) + " at the earliest");
     }
-    const Date when = effective.value_or(earliest);
-    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, MemberState::kTerminating,
-                      "member-request", when);
+    XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
+    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, terminating_state(current),
+                      "member-request", Termination{effective.value_or(earliest), "member-request"});
   });
 }
 
@@ -266,15 +281,16 @@ Status Membership::terminate_with_notice(const std::string& actor, const id::Mem
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a termination needs a reason");
     XACBE_RETURN_IF_ERROR(
         calendar::check_notice(calendar::NoticeKind::kTermination, clock_.now(), effective, calendar_));
-    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, MemberState::kTerminating,
-                      "ceiqroo-notice: " + reason, effective);
+    XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
+    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, terminating_state(current),
+                      "ceiqroo-notice: " + reason, Termination{effective, "ceiqroo-notice"});
   });
 }
 
 Result<std::vector<id::MemberId>> Membership::complete_due_terminations(const std::string& actor) {
   const std::string today = calendar::format_date(calendar::local_date(clock_.now()));
   XACBE_ASSIGN_OR_RETURN(store::Statement due,
-                         db_.prepare("SELECT id FROM member WHERE state='terminating' AND termination_effective<=?1"
+                         db_.prepare("SELECT id FROM member WHERE state IN ('terminating','suspended') AND termination_effective<=?1"
                                      " ORDER BY id"));
   due.bind(1, today);
   std::vector<id::MemberId> ids;
@@ -286,7 +302,8 @@ Result<std::vector<id::MemberId>> Membership::complete_due_terminations(const st
   }
   for (const auto& m : ids) {
     XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.terminated", m.to_string(), [&] {
-      return transition(actor, m, {MemberState::kTerminating}, MemberState::kTerminated, "effective date " + today);
+      return transition(actor, m, {MemberState::kTerminating, MemberState::kSuspended}, MemberState::kTerminated,
+                        "effective date " + today);
     }));
   }
   return ids;
@@ -294,7 +311,8 @@ Result<std::vector<id::MemberId>> Membership::complete_due_terminations(const st
 
 Status Membership::transition(const std::string& actor, const id::MemberId& member,
                               std::initializer_list<MemberState> from, MemberState to, const std::string& reason,
-                              std::optional<Date> effective, const std::function<Status()>& in_transaction) {
+                              std::optional<Termination> termination,
+                              const std::function<Status()>& in_transaction) {
   XACBE_RETURN_IF_ERROR(check_instance(member));
   {
     XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
@@ -312,8 +330,8 @@ Status Membership::transition(const std::string& actor, const id::MemberId& memb
                            db_.prepare("UPDATE member SET state=?2, state_since=?3, termination_effective=?4,"
                                        " termination_basis=?5 WHERE id=?1"));
     update.bind(1, member.to_string()).bind(2, state_name(to)).bind(3, now);
-    if (effective) {
-      update.bind(4, calendar::format_date(*effective)).bind(5, reason.substr(0, reason.find(':')));
+    if (termination) {
+      update.bind(4, calendar::format_date(termination->effective)).bind(5, termination->basis);
     } else {
       update.bind_null(4).bind_null(5);
     }
@@ -322,8 +340,9 @@ Status Membership::transition(const std::string& actor, const id::MemberId& memb
                            db_.prepare("INSERT INTO member_event(member_id, at, actor, from_state, to_state, reason)"
                                        " VALUES(?1,?2,?3,?4,?5,?6)"));
     event.bind(1, member.to_string()).bind(2, now).bind(3, actor).bind(4, state_name(current));
-    event.bind(5, state_name(to)).bind(6, effective ? reason + " (effective " + calendar::format_date(*effective) + ")"
-                                                    : reason);
+    event.bind(5, state_name(to))
+        .bind(6, termination ? reason + " (termination effective " + calendar::format_date(termination->effective) + ")"
+                             : reason);
     XACBE_RETURN_IF_ERROR(event.run());
     if (in_transaction) XACBE_RETURN_IF_ERROR(in_transaction());
     XACBE_RETURN_IF_ERROR(tx.commit());
@@ -407,7 +426,7 @@ Result<Member> Membership::member(const id::MemberId& member) {
 Result<std::vector<Member>> Membership::members(std::optional<MemberState> state) {
   XACBE_ASSIGN_OR_RETURN(store::Statement query,
                          db_.prepare("SELECT id, name, state, state_since, liaison_name, liaison_email,"
-                                     " termination_effective FROM member WHERE ?1 IS NULL OR state=?1 ORDER BY id"));
+                                     " termination_effective, termination_basis FROM member WHERE ?1 IS NULL OR state=?1 ORDER BY id"));
   if (state) query.bind(1, state_name(*state)); else query.bind_null(1);
   std::vector<Member> out;
   for (;;) {
@@ -420,6 +439,7 @@ Result<std::vector<Member>> Membership::members(std::optional<MemberState> state
     if (!query.is_null(6)) {
       XACBE_ASSIGN_OR_RETURN(Date d, calendar::parse_date(query.column_text(6)));
       m.termination_effective = d;
+      m.termination_basis = query.is_null(7) ? "" : query.column_text(7);
     }
     out.push_back(std::move(m));
   }

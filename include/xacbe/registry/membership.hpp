@@ -5,10 +5,14 @@
 //
 //   state        reached by                                          next
 //   pending      apply (new, rejected or terminated member)          active, rejected
-//   active       admit                                               suspended, terminating
-//   suspended    suspend (a violation: at once)                      active, terminating
+//   active       admit, reactivate                                   suspended, terminating
+//   suspended    suspend (a violation: at once)                      active, terminating, terminated
 //   terminating  request_termination / terminate_with_notice         suspended, terminated
 //   terminated   complete_due_terminations on the effective date     pending (a new application)
+//
+// A termination decided for a suspended member keeps it suspended (its certificates stay on hold)
+// until the date; suspending a terminating member keeps its termination date; reactivating a
+// suspended member with a pending termination makes it terminating again, not active.
 //   rejected     reject                                              pending (a new application)
 //
 // Certificates follow the member: suspension puts every certificate the CA issued for it on hold
@@ -94,7 +98,10 @@ struct Member {
   MemberState state;
   TimePoint state_since;
   Person liaison;
-  std::optional<calendar::Date> termination_effective;  // while terminating
+  // A pending termination: its date and basis ("member-request" or "ceiqroo-notice"). Set while
+  // terminating, and kept through a suspension (a suspended member's termination still happens).
+  std::optional<calendar::Date> termination_effective;
+  std::string termination_basis;
 };
 
 struct MemberCertificate {
@@ -105,6 +112,11 @@ struct MemberCertificate {
 
 class Membership {
  public:
+  struct Termination {
+    calendar::Date effective;
+    std::string basis;  // "member-request" or "ceiqroo-notice"
+  };
+
   // `db` has the registry schema; `instance` is the one instance this registry serves (ids of
   // another are refused). `ca` may be null (no certificate follow-up). All must outlive this.
   Membership(store::Database& db, const Clock& clock, const calendar::BusinessCalendar& calendar,
@@ -145,7 +157,7 @@ class Membership {
  private:
   Status check_instance(const id::MemberId& member) const;
   Status transition(const std::string& actor, const id::MemberId& member, std::initializer_list<MemberState> from,
-                    MemberState to, const std::string& reason, std::optional<calendar::Date> effective = {},
+                    MemberState to, const std::string& reason, std::optional<Termination> termination = {},
                     const std::function<Status()>& in_transaction = {});
   Status follow_certificates(const id::MemberId& member, MemberState state);
 

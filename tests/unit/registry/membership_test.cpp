@@ -261,3 +261,44 @@ TEST_F(MembershipTest, StateSurvivesReopeningTheDatabase) {
 
 }  // namespace
 }  // namespace xacbe::registry
+
+namespace xacbe::registry {
+namespace {
+
+using namespace std::chrono;
+
+TEST_F(MembershipTest, ATerminationDecidedWhileSuspendedKeepsTheCertificatesOnHold) {
+  const auto serial = admitted("QROO/EST/FGE");
+  const auto fge = member_id("QROO/EST/FGE");
+  ASSERT_TRUE(membership_->suspend("maria", fge, "violación").is_ok());
+  ASSERT_TRUE(membership_->request_termination("maria", fge, std::nullopt).is_ok());
+  auto m = membership_->member(fge);
+  EXPECT_EQ(m->state, MemberState::kSuspended);
+  EXPECT_EQ(m->termination_effective, calendar::Date(year{2026} / November / 25));
+  EXPECT_EQ(cert_status(serial).reason, crypto::RevocationReason::kCertificateHold);
+  // It still takes effect on its date.
+  clock_.set(sys_days{year{2026} / November / 25} + hours(12));
+  ASSERT_EQ(membership_->complete_due_terminations("system")->size(), 1u);
+  EXPECT_EQ(state_of("QROO/EST/FGE"), MemberState::kTerminated);
+  EXPECT_EQ(cert_status(serial).reason, crypto::RevocationReason::kCessationOfOperation);
+}
+
+TEST_F(MembershipTest, SuspendingATerminatingMemberKeepsItsTerminationAndReactivationRestoresIt) {
+  const auto serial = admitted("QROO/EST/FGE");
+  const auto fge = member_id("QROO/EST/FGE");
+  ASSERT_TRUE(membership_->terminate_with_notice("maria", fge, calendar::Date(year{2026} / December / 10), "fin del convenio")
+                  .is_ok());
+  ASSERT_TRUE(membership_->suspend("maria", fge, "violación").is_ok());
+  auto m = membership_->member(fge);
+  EXPECT_EQ(m->state, MemberState::kSuspended);
+  EXPECT_EQ(m->termination_effective, calendar::Date(year{2026} / December / 10));
+  EXPECT_EQ(m->termination_basis, "ceiqroo-notice");
+  ASSERT_TRUE(membership_->reactivate("maria", fge, "medidas correctivas").is_ok());
+  m = membership_->member(fge);
+  EXPECT_EQ(m->state, MemberState::kTerminating);  // not active: the termination still stands
+  EXPECT_EQ(m->termination_effective, calendar::Date(year{2026} / December / 10));
+  EXPECT_EQ(cert_status(serial).kind, crypto::CertStatus::Kind::kGood);
+}
+
+}  // namespace
+}  // namespace xacbe::registry
