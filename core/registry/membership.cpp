@@ -243,6 +243,7 @@ Status Membership::reject(const std::string& actor, std::int64_t application_id,
 Status Membership::suspend(const std::string& actor, const id::MemberId& member, const std::string& reason) {
   return audited(audit_, actor, "member.suspend", member.to_string(), [&]() -> Status {
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a suspension needs a reason");
+    XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
     return transition(actor, member, {MemberState::kActive, MemberState::kTerminating}, MemberState::kSuspended,
                       reason, pending_termination(current));
@@ -252,6 +253,7 @@ Status Membership::suspend(const std::string& actor, const id::MemberId& member,
 Status Membership::reactivate(const std::string& actor, const id::MemberId& member, const std::string& reason) {
   return audited(audit_, actor, "member.reactivate", member.to_string(), [&]() -> Status {
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a reactivation needs a reason");
+    XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
     const auto termination = pending_termination(current);
     return transition(actor, member, {MemberState::kSuspended},
@@ -269,6 +271,7 @@ Status Membership::request_termination(const std::string& actor, const id::Membe
       return failed_precondition("a termination on the member's request takes effect on " +
                                  calendar::format_date(earliest) + " at the earliest");
     }
+    XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
     return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, terminating_state(current),
                       "member-request", Termination{effective.value_or(earliest), "member-request"});
@@ -281,6 +284,7 @@ Status Membership::terminate_with_notice(const std::string& actor, const id::Mem
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a termination needs a reason");
     XACBE_RETURN_IF_ERROR(
         calendar::check_notice(calendar::NoticeKind::kTermination, clock_.now(), effective, calendar_));
+    XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
     return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, terminating_state(current),
                       "ceiqroo-notice: " + reason, Termination{effective, "ceiqroo-notice"});
