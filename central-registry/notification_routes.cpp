@@ -5,11 +5,9 @@
 #include "xacbe/globalconf/global_configuration.hpp"
 
 namespace xacbe::registry {
-namespace {
 
-using namespace api;
-
-Json notification_json(const Notification& n) {
+api::Json notification_json(const Notification& n) {
+  using Json = api::Json;
   Json deliveries = Json::array();
   for (const auto& d : n.deliveries) {
     Json j = {{"member", d.member.to_string()},
@@ -33,6 +31,10 @@ Json notification_json(const Notification& n) {
           {"actor", n.actor},
           {"deliveries", deliveries}};
 }
+
+namespace {
+
+using namespace api;
 
 Json incident_json(const Incident& i) {
   Json follow_ups = Json::array();

@@ -2,6 +2,7 @@
 // The route modules of the admin API; each adds its routes to the router.
 
 #include "admin_api.hpp"
+#include "api_json.hpp"
 #include "xacbe/registry/configuration_publisher.hpp"
 #include "xacbe/registry/member_records.hpp"
 #include "xacbe/registry/membership.hpp"
@@ -17,8 +18,12 @@ void add_member_record_routes(AdminApi& api, MemberRecords& records);
 // Notifications with their deliveries and acknowledgements, and security incidents.
 void add_notification_routes(AdminApi& api, Notifications& notifications);
 // Security servers' signed management requests and their approval, the server list, hosting
-// permissions and software releases.
-void add_server_routes(AdminApi& api, SecurityServers& servers);
+// permissions and software releases. A server's signed list-notifications and
+// acknowledge-notification requests are answered from `notifications`.
+void add_server_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications);
+
+// A notification as the API shows it, with the deliveries it carries.
+api::Json notification_json(const Notification& n);
 
 // The signed global configuration (public) and its anchor; `publisher` null answers 503.
 void add_configuration_routes(AdminApi& api, ConfigurationPublisher* publisher, const std::string& instance);
@@ -30,7 +35,7 @@ inline void add_registry_routes(AdminApi& api, Membership& membership, MemberRec
   add_membership_routes(api, membership);
   add_member_record_routes(api, records);
   add_notification_routes(api, notifications);
-  add_server_routes(api, servers);
+  add_server_routes(api, servers, notifications);
   add_configuration_routes(api, publisher, instance);
 }
 

@@ -93,9 +93,46 @@ Result<std::string> base64_field(const Json& j, const char* key) {
   return std::move(bytes).value();
 }
 
+// The type a request claims, read without any check, only to choose who handles it; an unreadable
+// one goes to submit(), which refuses it with the documented reason.
+std::string claimed_type(const std::string& request) {
+  const Json j = Json::parse(request, nullptr, false);
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) return {};
+  return j["type"].get<std::string>();
+}
+
+// list-notifications and acknowledge-notification: the owner member's copies of its
+// notifications (all of them, or the one acknowledged), once the registry verified the request.
+net::HttpResponse answer_notification_request(SecurityServers& servers, Notifications& notifications,
+                                              const std::string& request, const std::string& signature) {
+  auto verified = servers.authenticate(request, signature);
+  if (!verified) return error_response(verified.status());
+  const id::MemberId member = verified->server.owner();
+  const bool acknowledge = verified->type == ManagementRequestType::kAcknowledgeNotification;
+  if (acknowledge) {
+    Status st = notifications.acknowledge("server:" + verified->server.to_string(), member,
+                                          verified->notification_id.value());
+    if (!st.is_ok()) return error_response(st);
+  }
+  auto list = notifications.list(member);
+  if (!list) return error_response(list.status());
+  Json out = Json::array();
+  for (const auto& n : *list) {
+    if (!acknowledge) {
+      out.push_back(notification_json(n));
+    } else if (n.id == verified->notification_id) {
+      return json_response(200, notification_json(n));
+    }
+  }
+  if (acknowledge) return error_response(internal_error("acknowledged notification not found"));
+  return json_response(200, {{"member", member.to_string()}, {"notifications", out}});
+}
+
 // A management request: the request bytes and the detached CMS over them. The signature is what
 // authenticates the call; an absent or empty one reaches the domain, which refuses it (check 1).
-net::HttpResponse submit(SecurityServers& servers, const ApiCall& call) {
+// Requests that change trust are stored (201, the request); the others are answered at once
+// (200): report-version with the server, the notification requests with notifications.
+net::HttpResponse receive(SecurityServers& servers, Notifications& notifications, const ApiCall& call) {
   auto j = object_body(call.body, {"request", "signature"});
   if (!j) return error_response(j.status());
   if (!j->contains("request")) return error_response(invalid_argument("'request' is required"));
@@ -103,14 +140,24 @@ net::HttpResponse submit(SecurityServers& servers, const ApiCall& call) {
   if (!request) return error_response(request.status());
   auto signature = base64_field(*j, "signature");
   if (!signature) return error_response(signature.status());
+  const std::string type = claimed_type(*request);
+  if (type == request_type_name(ManagementRequestType::kReportVersion)) {
+    auto server = servers.report(*request, *signature);
+    return server ? json_response(200, server_json(*server)) : error_response(server.status());
+  }
+  if (type == request_type_name(ManagementRequestType::kListNotifications) ||
+      type == request_type_name(ManagementRequestType::kAcknowledgeNotification)) {
+    return answer_notification_request(servers, notifications, *request, *signature);
+  }
   auto accepted = servers.submit(*request, *signature);
   if (!accepted) return error_response(accepted.status());
   return request_reply(servers, accepted->id, 201);
 }
 
-void add_management_request_routes(AdminApi& api, SecurityServers& servers) {
+void add_management_request_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications) {
   const std::string requests = "/api/v1/management-requests";
-  api.add({"POST", requests, true, [&servers](const ApiCall& call) { return submit(servers, call); },
+  api.add({"POST", requests, true,
+           [&servers, &notifications](const ApiCall& call) { return receive(servers, notifications, call); },
            /*bearer=*/false});
   api.add({"GET", requests, false, [&servers](const ApiCall& call) {
              auto state = state_filter(call);
@@ -183,8 +230,8 @@ void add_server_list_routes(AdminApi& api, SecurityServers& servers) {
 
 }  // namespace
 
-void add_server_routes(AdminApi& api, SecurityServers& servers) {
-  add_management_request_routes(api, servers);
+void add_server_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications) {
+  add_management_request_routes(api, servers, notifications);
   add_server_list_routes(api, servers);
 }
 

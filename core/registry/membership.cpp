@@ -439,7 +439,7 @@ Result<std::vector<Member>> Membership::members(std::optional<MemberState> state
     XACBE_ASSIGN_OR_RETURN(id::MemberId id, id::MemberId::parse(query.column_text(0)));
     XACBE_ASSIGN_OR_RETURN(MemberState st, parse_state(query.column_text(2)));
     Member m{std::move(id), query.column_text(1), st, TimePoint(std::chrono::seconds(query.column_int64(3))),
-             {query.column_text(4), query.column_text(5), ""}, std::nullopt};
+             {query.column_text(4), query.column_text(5), ""}, std::nullopt, ""};
     if (!query.is_null(6)) {
       XACBE_ASSIGN_OR_RETURN(Date d, calendar::parse_date(query.column_text(6)));
       m.termination_effective = d;

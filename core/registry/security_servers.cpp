@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -26,7 +27,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::string_view kTypeNames[] = {"register-server", "submit-csr", "register-auth-certificate"};
+constexpr std::string_view kTypeNames[] = {"register-server",    "submit-csr",         "register-auth-certificate",
+                                           "report-version",     "list-notifications", "acknowledge-notification"};
 constexpr std::string_view kStateNames[] = {"pending", "approved", "declined"};
 constexpr std::string_view kBootstrap = "bootstrap";
 constexpr std::string_view kAutoApproval = "policy:auto-approval";
@@ -260,16 +262,22 @@ struct SecurityServers::Envelope {
   std::chrono::sys_seconds created_at;
   std::string address;           // register-server
   std::string country;           // register-server
-  std::string software_version;  // register-server
+  std::string software_version;  // register-server, report-version
   std::optional<crypto::CertificateRequest> csr;   // register-server, submit-csr
   ca::Profile key_usage = ca::Profile::kAuthentication;  // submit-csr
   std::optional<crypto::Certificate> certificate;  // register-auth-certificate
+  std::optional<std::int64_t> notification_id;     // acknowledge-notification
 };
 
 struct SecurityServers::Signer {
   bool bootstrap = false;
   std::string serial;  // of the CEIQROO certificate, unless bootstrap
   std::string label() const { return bootstrap ? std::string(kBootstrap) : serial; }
+};
+
+struct SecurityServers::Received {
+  Envelope envelope;
+  Signer signer;
 };
 
 std::string_view request_type_name(ManagementRequestType type) { return kTypeNames[static_cast<int>(type)]; }
@@ -279,7 +287,8 @@ Result<ManagementRequestType> parse_request_type(std::string_view name) {
     if (kTypeNames[i] == name) return static_cast<ManagementRequestType>(i);
   }
   return invalid_argument("unknown request type '" + std::string(name.substr(0, 64)) +
-                          "' (register-server, submit-csr, register-auth-certificate)");
+                          "' (register-server, submit-csr, register-auth-certificate, report-version,"
+                          " list-notifications, acknowledge-notification)");
 }
 
 std::string_view request_state_name(RequestState state) { return kStateNames[static_cast<int>(state)]; }
@@ -330,7 +339,7 @@ Result<SecurityServers::Envelope> SecurityServers::parse_envelope(std::string_vi
   XACBE_ASSIGN_OR_RETURN(std::string created_text, text(j, "created_at", "request"));
   auto created = globalconf::parse_time(created_text);
   if (!created) return invalid_argument("malformed request: created_at: " + created.status().message());
-  SecurityServers::Envelope e{type, std::move(server).value(), request_id, *created, {}, {}, {}, {}, {}, {}};
+  SecurityServers::Envelope e{type, std::move(server).value(), request_id, *created, {}, {}, {}, {}, {}, {}, {}};
 
   const Json& payload = j.at("payload");
   auto parse_csr = [&](const std::string& pem) -> Status {
@@ -372,6 +381,26 @@ Result<SecurityServers::Envelope> SecurityServers::parse_envelope(std::string_vi
       e.certificate = std::move(cert).value();
       break;
     }
+    case ManagementRequestType::kReportVersion: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"version"}, "payload"));
+      XACBE_ASSIGN_OR_RETURN(e.software_version, text(payload, "version", "payload"));
+      auto version = parse_version(e.software_version);
+      if (!version) return invalid_argument("malformed request: version: " + version.status().message());
+      break;
+    }
+    case ManagementRequestType::kListNotifications:
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {}, "payload"));
+      break;
+    case ManagementRequestType::kAcknowledgeNotification: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"notification_id"}, "payload"));
+      const Json& id = payload.at("notification_id");
+      if (!id.is_number_unsigned() || id.get<std::uint64_t>() == 0 ||
+          id.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return invalid_argument("malformed request: 'payload.notification_id' is not a positive integer");
+      }
+      e.notification_id = static_cast<std::int64_t>(id.get<std::uint64_t>());
+      break;
+    }
   }
   return e;
 }
@@ -388,19 +417,13 @@ Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::st
   std::int64_t id = 0;
   bool auto_approve = false;
   Status outcome = [&]() -> Status {
-    if (signature.empty()) return permission_denied("unsigned request: a management request needs a CMS signature");
-    if (body.size() > kMaxManagementRequestBytes || signature.size() > kMaxManagementRequestBytes) {
-      return invalid_argument("malformed request: request or signature over 64 KiB");
-    }
-    XACBE_ASSIGN_OR_RETURN(Envelope envelope, parse_envelope(body, settings_.instance));
-    target = envelope.server.to_string();
-    XACBE_ASSIGN_OR_RETURN(Signer signer, authenticate(envelope, body, signature));
-    actor = "server:" + target;
-    XACBE_RETURN_IF_ERROR(check_fresh(envelope));
-    XACBE_RETURN_IF_ERROR(remember_request_id(envelope));
-    XACBE_RETURN_IF_ERROR(check_owner_active(envelope.server.owner()));
-    XACBE_RETURN_IF_ERROR(check_signer_status(signer));
-    XACBE_RETURN_IF_ERROR(check_payload(envelope));
+    XACBE_ASSIGN_OR_RETURN(Received received,
+                           receive(body, signature,
+                                   {ManagementRequestType::kRegisterServer, ManagementRequestType::kSubmitCsr,
+                                    ManagementRequestType::kRegisterAuthCertificate},
+                                   actor, target));
+    const Envelope& envelope = received.envelope;
+    const Signer& signer = received.signer;
     XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.prepare("INSERT INTO management_request(server_id, request_id, type, created_at,"
                                        " received_at, signer, body, signature, state)"
@@ -422,7 +445,71 @@ Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::st
   return request(id);
 }
 
-Result<SecurityServers::Signer> SecurityServers::authenticate(const Envelope& envelope, std::string_view body,
+Result<SecurityServer> SecurityServers::report(std::string_view body, std::string_view signature) {
+  std::string actor = "unauthenticated";
+  std::string target = "?";
+  std::optional<Received> received;
+  Status outcome = [&]() -> Status {
+    XACBE_ASSIGN_OR_RETURN(Received r, receive(body, signature, {ManagementRequestType::kReportVersion}, actor, target));
+    received = std::move(r);
+    return Status::ok();
+  }();
+  Status logged = membership_.audit().record(actor, "management.submit", target, outcome,
+                                             received ? "report-version applied" : "");
+  if (!outcome.is_ok()) return outcome;
+  if (!logged.is_ok()) return logged;
+  const id::SecurityServerId& server = received->envelope.server;
+  XACBE_RETURN_IF_ERROR(report_version(server, received->envelope.software_version));
+  return this->server(server);
+}
+
+Result<AuthenticatedRequest> SecurityServers::authenticate(std::string_view body, std::string_view signature) {
+  std::string actor = "unauthenticated";
+  std::string target = "?";
+  std::optional<AuthenticatedRequest> out;
+  Status outcome = [&]() -> Status {
+    XACBE_ASSIGN_OR_RETURN(Received r, receive(body, signature,
+                                               {ManagementRequestType::kListNotifications,
+                                                ManagementRequestType::kAcknowledgeNotification},
+                                               actor, target));
+    out = AuthenticatedRequest{r.envelope.type, r.envelope.server, r.envelope.request_id, r.signer.serial,
+                               r.envelope.notification_id};
+    return Status::ok();
+  }();
+  Status logged = membership_.audit().record(
+      actor, "management.submit", target, outcome,
+      out ? std::string(request_type_name(out->type)) + " authenticated, answered by the API" : "");
+  if (!outcome.is_ok()) return outcome;
+  if (!logged.is_ok()) return logged;
+  return std::move(*out);
+}
+
+// Checks 1 to 13 of docs/protocol/management-requests.md, everything but storing or acting on the
+// request. `actor` and `target` are set for the audit entry as soon as they are known.
+Result<SecurityServers::Received> SecurityServers::receive(std::string_view body, std::string_view signature,
+                                                           std::initializer_list<ManagementRequestType> accepted,
+                                                           std::string& actor, std::string& target) {
+  if (signature.empty()) return permission_denied("unsigned request: a management request needs a CMS signature");
+  if (body.size() > kMaxManagementRequestBytes || signature.size() > kMaxManagementRequestBytes) {
+    return invalid_argument("malformed request: request or signature over 64 KiB");
+  }
+  XACBE_ASSIGN_OR_RETURN(Envelope envelope, parse_envelope(body, settings_.instance));
+  target = envelope.server.to_string();
+  if (std::find(accepted.begin(), accepted.end(), envelope.type) == accepted.end()) {
+    return invalid_argument("malformed request: a " + std::string(request_type_name(envelope.type)) +
+                            " request is not handled by this operation");
+  }
+  XACBE_ASSIGN_OR_RETURN(Signer signer, verify_signer(envelope, body, signature));
+  actor = "server:" + target;
+  XACBE_RETURN_IF_ERROR(check_fresh(envelope));
+  XACBE_RETURN_IF_ERROR(remember_request_id(envelope));
+  XACBE_RETURN_IF_ERROR(check_owner_active(envelope.server.owner()));
+  XACBE_RETURN_IF_ERROR(check_signer_status(signer));
+  XACBE_RETURN_IF_ERROR(check_payload(envelope));
+  return Received{std::move(envelope), std::move(signer)};
+}
+
+Result<SecurityServers::Signer> SecurityServers::verify_signer(const Envelope& envelope, std::string_view body,
                                                               std::string_view signature) {
   const TimePoint now = clock_.now();
   XACBE_ASSIGN_OR_RETURN(crypto::Certificate signer, embedded_signer(signature));
@@ -542,6 +629,11 @@ Status SecurityServers::check_payload(const Envelope& envelope) {
       }
       return Status::ok();
     }
+    case ManagementRequestType::kReportVersion:
+    case ManagementRequestType::kListNotifications:
+    case ManagementRequestType::kAcknowledgeNotification:
+      if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");
+      return Status::ok();
     case ManagementRequestType::kSubmitCsr:
       if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");
       if (envelope.key_usage == ca::Profile::kSigning && server.owner().to_string().size() > 64) {

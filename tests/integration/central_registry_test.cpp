@@ -912,6 +912,99 @@ TEST_F(CentralRegistryTest, RecordsHostingPermissionsAndReleasesAndFlagsOutdated
   EXPECT_EQ(servers[0]["outdated"], true);
 }
 
+TEST_F(CentralRegistryTest, RegisteredServerReportsItsVersionAndReadsAndAcknowledgesItsNotifications) {
+  admit(kMember);
+  admit("QROO/MUN/TUL");
+  const std::string server = kMember + "/SS1";
+  const crypto::PrivateKey key = new_key();
+  auto cert = crypto::Certificate::load(registered_server(server, key));
+  ASSERT_TRUE(cert) << cert.status().to_string();
+  const std::string other_server = "QROO/MUN/TUL/SS1";
+  const crypto::PrivateKey other_key = new_key();
+  auto other_cert = crypto::Certificate::load(registered_server(other_server, other_key));
+  ASSERT_TRUE(other_cert) << other_cert.status().to_string();
+  // A request as the server signs it (docs/protocol/management-requests.md).
+  const auto signed_request = [&](const std::string& from, const std::string& type, const Json& payload,
+                                  const crypto::PrivateKey& k, const crypto::Certificate& c) {
+    const std::string body = Json{{"type", type},
+                                  {"server", from},
+                                  {"request_id", "answered-" + std::to_string(++requests_)},
+                                  {"created_at", utc_now()},
+                                  {"payload", payload}}
+                                 .dump();
+    return signed_by(body, k, c);
+  };
+
+  // report-version: applied at once, the outdated flag follows.
+  const std::string old_enough = globalconf::format_time(std::chrono::floor<std::chrono::seconds>(
+      std::chrono::system_clock::now() - std::chrono::days{70}));
+  ASSERT_EQ(post("/api/v1/releases", {{"version", "1.1.0"}, {"published_at", old_enough}}).status, 201);
+  const auto outdated = [&]() {
+    const Json servers = get("/api/v1/security-servers", As::kAuditor).json["servers"];
+    for (const auto& s : servers) {
+      if (s["id"] == server) return s["outdated"].get<bool>();
+    }
+    ADD_FAILURE() << server << " not listed";
+    return false;
+  };
+  EXPECT_TRUE(outdated());
+  const SignedRequest report = signed_request(server, "report-version", {{"version", "1.1.0"}}, key, *cert);
+  const Reply reported = submit(report.envelope());
+  ASSERT_EQ(reported.status, 200) << reported.http.body;
+  EXPECT_EQ(reported.json["software_version"], "1.1.0");
+  EXPECT_EQ(reported.json["outdated"], false);
+  EXPECT_FALSE(outdated());
+  EXPECT_EQ(submit(report.envelope()).status, 409);  // replayed
+  EXPECT_TRUE(get("/api/v1/management-requests?state=pending").json["requests"].empty());
+
+  // list-notifications: the owner member's notifications, its own delivery only.
+  const Reply announced = post("/api/v1/notifications", {{"kind", "planned-change"},
+                                                         {"subject", "Mantenimiento del registro"},
+                                                         {"body", "Ventana de mantenimiento."},
+                                                         {"effective", "2030-01-07"},
+                                                         {"audience", Json::array({kMember})}});
+  ASSERT_EQ(announced.status, 201) << announced.http.body;
+  const std::int64_t notification = announced.json["id"].get<std::int64_t>();
+  const Reply listed = submit(signed_request(server, "list-notifications", Json::object(), key, *cert).envelope());
+  ASSERT_EQ(listed.status, 200) << listed.http.body;
+  EXPECT_EQ(listed.json["member"], kMember);
+  ASSERT_EQ(listed.json["notifications"].size(), 1u) << listed.http.body;
+  EXPECT_EQ(listed.json["notifications"][0]["id"], notification);
+  EXPECT_EQ(listed.json["notifications"][0]["subject"], "Mantenimiento del registro");
+  ASSERT_EQ(listed.json["notifications"][0]["deliveries"].size(), 1u);
+  EXPECT_EQ(listed.json["notifications"][0]["deliveries"][0]["member"], kMember);
+
+  // Another member's server sees none of them, and cannot acknowledge them.
+  const Reply other_list =
+      submit(signed_request(other_server, "list-notifications", Json::object(), other_key, *other_cert).envelope());
+  ASSERT_EQ(other_list.status, 200) << other_list.http.body;
+  EXPECT_EQ(other_list.json["member"], "QROO/MUN/TUL");
+  EXPECT_TRUE(other_list.json["notifications"].empty()) << other_list.http.body;
+  EXPECT_EQ(submit(signed_request(other_server, "acknowledge-notification", {{"notification_id", notification}},
+                                  other_key, *other_cert)
+                       .envelope())
+                .status,
+            404);
+  // Nor can it speak for the member's server.
+  EXPECT_EQ(submit(signed_request(server, "list-notifications", Json::object(), other_key, *other_cert).envelope())
+                .status,
+            403);
+
+  // acknowledge-notification: recorded for the member, by the server.
+  const Reply acknowledged = submit(
+      signed_request(server, "acknowledge-notification", {{"notification_id", notification}}, key, *cert).envelope());
+  ASSERT_EQ(acknowledged.status, 200) << acknowledged.http.body;
+  EXPECT_EQ(acknowledged.json["id"], notification);
+  const Reply shown = get("/api/v1/notifications/" + std::to_string(notification), As::kAuditor);
+  ASSERT_EQ(shown.status, 200) << shown.http.body;
+  ASSERT_EQ(shown.json["deliveries"].size(), 1u);
+  EXPECT_EQ(shown.json["deliveries"][0]["acknowledgement"]["by"], "server:" + server) << shown.http.body;
+  EXPECT_EQ(submit(signed_request(server, "acknowledge-notification", {{"notification_id", notification}}, key, *cert)
+                       .envelope())
+                .status,
+            409);  // already acknowledged
+}
+
 TEST_F(CentralRegistryTest, AutoApprovesCsrsOfRegisteredServersWhenConfigured) {
   config_["registry"]["auto_approve_csrs"] = true;
   ASSERT_EQ(registry_->stop(SIGTERM), 0) << registry_->log();

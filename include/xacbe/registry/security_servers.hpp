@@ -3,12 +3,17 @@
 // the wire format is docs/protocol/management-requests.md).
 //
 // A security server asks the registry for things with a management request: JSON bytes plus a
-// detached CMS signature over exactly those bytes. Three types exist:
+// detached CMS signature over exactly those bytes. Requests that change trust are stored and
+// decided (submit):
 //   register-server            register the server (address, hosting country, software version)
 //                              and certify its first authentication key (the CSR it carries)
 //   submit-csr                 certify another key: "auth" (names the server) or "sign" (names the
 //                              owner member)
 //   register-auth-certificate  bind an authentication certificate the CEIQROO CA issued otherwise
+// The others are answered at once and not stored (their request ids still are):
+//   report-version             the software version the server now runs (report)
+//   list-notifications         the owner member's notifications (authenticate; the caller answers)
+//   acknowledge-notification   the owner member acknowledges one (authenticate; the caller records)
 //
 // Authentication. A request is signed by a certificate the CEIQROO CA issued to the owner member
 // (a signing certificate, or an authentication certificate bound to this very server), except the
@@ -35,6 +40,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,7 +63,14 @@ namespace xacbe::registry {
 
 class Membership;
 
-enum class ManagementRequestType { kRegisterServer, kSubmitCsr, kRegisterAuthCertificate };
+enum class ManagementRequestType {
+  kRegisterServer,
+  kSubmitCsr,
+  kRegisterAuthCertificate,
+  kReportVersion,
+  kListNotifications,
+  kAcknowledgeNotification,
+};
 std::string_view request_type_name(ManagementRequestType type);  // "register-server", ...
 Result<ManagementRequestType> parse_request_type(std::string_view name);
 
@@ -91,6 +104,16 @@ struct ManagementRequest {
   std::string decided_by;
   std::string decline_reason;
   std::string issued_certificate_pem;  // approved register-server and submit-csr
+};
+
+// A request of a type answered at once (list-notifications, acknowledge-notification) that
+// authenticate() verified: signature, signer, freshness, request id, owner and server.
+struct AuthenticatedRequest {
+  ManagementRequestType type;
+  id::SecurityServerId server;  // registered; its owner member is the one that speaks
+  std::string request_id;
+  std::string signer;                           // serial of the signing CEIQROO certificate
+  std::optional<std::int64_t> notification_id;  // acknowledge-notification
 };
 
 struct SecurityServer {
@@ -137,7 +160,18 @@ class SecurityServers {
   // id, unknown type, garbage CMS), kAlreadyExists (replayed request id, server already
   // registered, certificate already bound), kFailedPrecondition (owner member not active),
   // kNotFound (server not registered, unknown owner member).
+  // Only the stored types; another type is kInvalidArgument.
   Result<ManagementRequest> submit(std::string_view request, std::string_view signature);
+
+  // A signed report-version: verified like submit(), then the version is recorded at once, without
+  // approval (a report changes no trust). Returns the server as it now is (outdated recomputed).
+  // Refusals as submit(); kNotFound for a server not registered.
+  Result<SecurityServer> report(std::string_view request, std::string_view signature);
+
+  // Verifies a list-notifications or acknowledge-notification request like submit() (the server
+  // must be registered) and records its request id, without storing the request: acting on it is
+  // the caller's (the registry's API, which holds the notifications). Audited like submit().
+  Result<AuthenticatedRequest> authenticate(std::string_view request, std::string_view signature);
 
   // Approves a pending request: re-checks the rules (the owner's state may have changed), issues
   // the certificate and records it. Approving a decided request is kFailedPrecondition.
@@ -163,10 +197,14 @@ class SecurityServers {
  private:
   struct Envelope;  // a parsed request
   struct Signer;
+  struct Received;  // a verified request and its signer
 
   static Result<Envelope> parse_envelope(std::string_view body, const std::string& instance);
 
-  Result<Signer> authenticate(const Envelope& envelope, std::string_view body, std::string_view signature);
+  Result<Received> receive(std::string_view body, std::string_view signature,
+                           std::initializer_list<ManagementRequestType> accepted, std::string& actor,
+                           std::string& target);
+  Result<Signer> verify_signer(const Envelope& envelope, std::string_view body, std::string_view signature);
   Status check_fresh(const Envelope& envelope) const;
   Status remember_request_id(const Envelope& envelope);
   Status check_owner_active(const id::MemberId& owner);

@@ -590,5 +590,98 @@ TEST_F(SecurityServersTest, RevokedSignerIsRefused) {
   EXPECT_NE(refused.status().message().find("revoked signer"), std::string::npos) << refused.status().to_string();
 }
 
+TEST_F(SecurityServersTest, SignedVersionReportClearsTheOutdatedFlagAtOnce) {
+  RegisteredServer ss1 = registered("QROO/EST/FGE/SS1", "MX", "1.9.0");
+  ASSERT_TRUE(servers_->record_release("maria", "1.10.0", kMonday - days(90)).is_ok());
+  ASSERT_TRUE(outdated(ss1.id));
+
+  const std::string body = request("report-version", "QROO/EST/FGE/SS1", {{"version", "1.10.0"}});
+  auto reported = servers_->report(body, sign(body, ss1.auth_key, ss1.auth_cert));
+  ASSERT_TRUE(reported.is_ok()) << reported.status().to_string();
+  EXPECT_EQ(reported->software_version, "1.10.0");
+  EXPECT_FALSE(reported->outdated);
+  EXPECT_FALSE(outdated(ss1.id));
+  // A report is not a change of trust: nothing waits for an administrator, nothing is stored.
+  EXPECT_TRUE(servers_->requests(RequestState::kPending)->empty());
+  auto entries = membership_->audit().list();
+  ASSERT_TRUE(entries.is_ok());
+  ASSERT_FALSE(entries->empty());
+  EXPECT_EQ(entries->back().action, "server.report-version");
+  EXPECT_EQ(entries->back().actor, "server:QROO/EST/FGE/SS1");
+  EXPECT_TRUE(entries->back().success);
+}
+
+TEST_F(SecurityServersRefusalTest, RefusesBadVersionReports) {
+  const auto report = [&](const std::string& version) {
+    return request("report-version", "QROO/EST/FGE/SS1", {{"version", version}});
+  };
+  const std::string replayed = report("2.0");
+  ASSERT_TRUE(servers_->report(replayed, by_ss1(replayed).signature).is_ok());
+  const std::string by_other = report("2.0");
+  const std::string unsigned_body = report("2.0");
+  const std::string bad_version = report("2.x");
+  const std::string unregistered = request("report-version", "QROO/EST/FGE/SS9", {{"version", "2.0"}});
+  const std::string stored_type = csr_request();
+  struct Row {
+    const char* name;
+    Signed request;
+    Code code;
+    const char* message;
+  };
+  const Row rows[] = {
+      {"unsigned", {unsigned_body, ""}, Code::kPermissionDenied, "unsigned request"},
+      {"another member's signer",
+       {by_other, sign(by_other, opb_->auth_key, opb_->auth_cert)},
+       Code::kPermissionDenied,
+       "wrong signer"},
+      {"replayed", by_ss1(replayed), Code::kAlreadyExists, "replayed request"},
+      {"bad version", by_ss1(bad_version), Code::kInvalidArgument, "malformed request: version"},
+      {"unregistered server",
+       {unregistered, sign(unregistered, member_sign_->key, member_sign_->cert)},
+       Code::kNotFound,
+       "unknown server"},
+      {"a type that is stored", by_ss1(stored_type), Code::kInvalidArgument, "not handled by this operation"},
+  };
+  for (const Row& row : rows) {
+    auto refused = servers_->report(row.request.body, row.request.signature);
+    ASSERT_FALSE(refused.is_ok()) << row.name;
+    EXPECT_EQ(refused.status().code(), row.code) << row.name << ": " << refused.status().to_string();
+    EXPECT_NE(refused.status().message().find(row.message), std::string::npos)
+        << row.name << ": " << refused.status().to_string();
+  }
+  EXPECT_EQ(servers_->server(ss1_->id)->software_version, "2.0");
+}
+
+TEST_F(SecurityServersRefusalTest, AuthenticatesNotificationRequestsWithoutStoringThem) {
+  const std::string list = request("list-notifications", "QROO/EST/FGE/SS1", Json::object());
+  auto verified = servers_->authenticate(list, by_ss1(list).signature);
+  ASSERT_TRUE(verified.is_ok()) << verified.status().to_string();
+  EXPECT_EQ(verified->type, ManagementRequestType::kListNotifications);
+  EXPECT_EQ(verified->server.to_string(), "QROO/EST/FGE/SS1");
+  EXPECT_EQ(verified->signer, ss1_->auth_cert.serial_hex());
+  EXPECT_FALSE(verified->notification_id);
+  EXPECT_EQ(servers_->authenticate(list, by_ss1(list).signature).status().code(), Code::kAlreadyExists);
+
+  const std::string ack = request("acknowledge-notification", "QROO/EST/FGE/SS1", {{"notification_id", 7}});
+  auto acknowledged = servers_->authenticate(ack, by_ss1(ack).signature);
+  ASSERT_TRUE(acknowledged.is_ok()) << acknowledged.status().to_string();
+  EXPECT_EQ(acknowledged->notification_id, 7);
+  EXPECT_TRUE(servers_->requests(RequestState::kPending)->empty());
+
+  const std::string other = request("list-notifications", "QROO/EST/FGE/SS1", Json::object());
+  EXPECT_EQ(servers_->authenticate(other, sign(other, opb_->auth_key, opb_->auth_cert)).status().code(),
+            Code::kPermissionDenied);
+  for (const Json& id : {Json(0), Json(-1), Json("7"), Json(1.5)}) {
+    const std::string bad = request("acknowledge-notification", "QROO/EST/FGE/SS1", {{"notification_id", id}});
+    EXPECT_EQ(servers_->authenticate(bad, by_ss1(bad).signature).status().code(), Code::kInvalidArgument) << id;
+  }
+  // Types that change trust are submitted and decided, never merely authenticated.
+  const std::string csr = csr_request();
+  EXPECT_EQ(servers_->authenticate(csr, by_ss1(csr).signature).status().code(), Code::kInvalidArgument);
+  const std::string sent_to_submit = request("list-notifications", "QROO/EST/FGE/SS1", Json::object());
+  EXPECT_EQ(servers_->submit(sent_to_submit, by_ss1(sent_to_submit).signature).status().code(),
+            Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace xacbe::registry
