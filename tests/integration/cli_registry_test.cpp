@@ -1,7 +1,8 @@
 // "xacbe registry ..." against the real xacbe-central-registry on a loopback port, as an operator
-// uses it: the membership workflow and its audit trail, notifications and incidents, HTTPS with the
-// CEIQROO root, and the refusals with their exit codes (1: refused by the registry, unreachable,
-// no token; 2: usage, including a malformed member id, which is refused before anything is sent).
+// uses it: the membership workflow and its audit trail, notifications and incidents, a member's
+// records, servers and releases, the configuration anchor, HTTPS with the CEIQROO root, and the
+// refusals with their exit codes (1: refused by the registry, unreachable, no token; 2: usage,
+// including a malformed id, which is refused before anything is sent).
 
 #include <gtest/gtest.h>
 
@@ -263,6 +264,67 @@ TEST_F(CliRegistryTest, AuditorTokenIsRefusedAWrite) {
   EXPECT_FALSE(last["success"].get<bool>());
 }
 
+TEST_F(CliRegistryTest, KeepsAMembersRecordsAndPrintsTheAnchorVerbatim) {
+  // The registry publishes a global configuration, and so has an anchor, only with this section;
+  // it makes the signing key and certificate itself.
+  config_["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
+                                       {"signing_key", "globalconf-signing.key"},
+                                       {"signing_certificate", "globalconf-signing.pem"},
+                                       {"ocsp_urls", {"http://127.0.0.1:8891/"}},
+                                       {"ocsp_certificate", "ocsp.pem"},
+                                       {"tsa_url", "http://127.0.0.1:8890/"},
+                                       {"tsa_certificate", "tsa.pem"}};
+  start();
+  const std::string provider = "QROO/MUN/OPB";
+  admit(kMember);
+  admit(provider);
+
+  EXPECT_EQ(ok({"subsystem", "add", provider, "--code", "PADRON"}, admin_)["id"], provider + "/PADRON");
+  EXPECT_EQ(ok({"subsystem", "add", kMember, "--code", "CARPETAS"}, admin_)["subsystem_code"], "CARPETAS");
+  ok({"subsystem", "add", kMember, "--code", "ARCHIVO"}, admin_);
+  ok({"subsystem", "remove", kMember, "--code", "ARCHIVO"}, admin_);
+  const Json subsystems = ok({"subsystems", kMember}, auditor_)["subsystems"];
+  ASSERT_EQ(subsystems.size(), 2u) << subsystems;  // the removed one keeps its record
+
+  const Json user = ok(
+      {"user", "add", kMember, "--name", "Luis May Chan", "--email", "luis.may@fgeqroo.gob.mx", "--role", "operator"},
+      admin_);
+  EXPECT_EQ(user["role"], "operator") << user;
+  const std::string user_id = std::to_string(user["id"].get<std::int64_t>());
+  ok({"user", "revoke", kMember, "--id", user_id}, admin_);
+  const Json users = ok({"users", kMember}, auditor_)["users"];
+  ASSERT_EQ(users.size(), 1u) << users;
+  EXPECT_EQ(users[0]["email"], "luis.may@fgeqroo.gob.mx");
+
+  const Json usage = ok({"usage", "declare", kMember, "--client-subsystem", "CARPETAS", "--service",
+                         provider + "/PADRON/consulta", "--purpose", "verificar domicilios"},
+                        admin_);
+  EXPECT_EQ(usage["service"], provider + "/PADRON/consulta") << usage;
+  EXPECT_EQ(usage["purpose"], "verificar domicilios");
+  ok({"usage", "withdraw", kMember, "--id", std::to_string(usage["id"].get<std::int64_t>())}, admin_);
+  EXPECT_EQ(ok({"usages", kMember}, auditor_)["service_usages"].size(), 1u);
+
+  // What the registry serves, byte for byte: compact JSON, not pretty-printed, nothing added.
+  const CommandResult anchor = registry({"anchor"}, auditor_.file);
+  ASSERT_EQ(anchor.exit_code, 0) << anchor.output;
+  const Json parsed = Json::parse(anchor.output, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << anchor.output;
+  EXPECT_EQ(anchor.output, parsed.dump());
+  EXPECT_EQ(parsed["instance"], "QROO");
+  EXPECT_TRUE(contains(parsed.value("ca_certificate", ""), "BEGIN CERTIFICATE")) << parsed;
+}
+
+TEST_F(CliRegistryTest, ListsServersRequestsAndReleases) {
+  EXPECT_TRUE(ok({"servers"}, auditor_)["servers"].empty());
+  EXPECT_TRUE(ok({"requests", "--state", "pending"}, auditor_)["requests"].empty());
+  EXPECT_TRUE(ok({"releases"}, auditor_)["releases"].empty());
+  const Json added = ok({"release", "add", "--version", "1.4.0", "--published-at", "2026-02-01T10:00:00Z"}, admin_);
+  EXPECT_EQ(added["version"], "1.4.0") << added;
+  const Json releases = ok({"releases"}, auditor_)["releases"];
+  ASSERT_EQ(releases.size(), 1u) << releases;
+  EXPECT_EQ(releases[0]["version"], "1.4.0");
+}
+
 struct Refusal {
   const char* name;
   std::vector<std::string> args;  // after "registry --url <registry>" (or "registry" when they give --url)
@@ -307,6 +369,17 @@ TEST_F(CliRegistryTest, RefusesWithExitCodeAndClearMessage) {
       {"body file missing", with(notify, {"--body-file", missing, "--all-active"}), 1, "cannot open " + missing},
       {"https without its root", {"--token-file", admin, "--url", "https://127.0.0.1:1", "members"}, 2, "--ca-file"},
       {"url with a query", {"--token-file", admin, "--url", "http://127.0.0.1:1/?x=1", "members"}, 2, "query"},
+      {"server id without its server code",
+       {"--token-file", admin, "server", "allow-foreign-hosting", "QROO/FED/PGJ", "--reference", "r"},
+       2,
+       "QROO/FED/PGJ"},
+      {"dot-dot subsystem code", {"--token-file", admin, "subsystem", "remove", kMember, "--code", ".."}, 2, "'..'"},
+      {"service id without a service",
+       {"--token-file", admin, "usage", "declare", kMember, "--client-subsystem", "C", "--service", "QROO/FED/PGJ",
+        "--purpose", "p"},
+       2,
+       "QROO/FED/PGJ"},
+      {"request id not a number", {"--token-file", admin, "request", "approve", "-1"}, 2, "'-1' is not a number"},
   };
   const std::vector<Refusal> by_registry = {
       {"unknown token", {"--token-file", wrong_token, "members"}, 1, "xacbe: UNAUTHENTICATED: "},
@@ -326,6 +399,8 @@ TEST_F(CliRegistryTest, RefusesWithExitCodeAndClearMessage) {
         "--reason", "r"},
        1,
        "xacbe: FAILED_PRECONDITION: "},
+      {"unknown request", {"--token-file", admin, "request", "show", "999"}, 1, "xacbe: NOT_FOUND: "},
+      {"unknown user", {"--token-file", admin, "user", "revoke", kMember, "--id", "999"}, 1, "xacbe: NOT_FOUND: "},
   };
   const auto check = [this](const Refusal& c) {
     SCOPED_TRACE(c.name);

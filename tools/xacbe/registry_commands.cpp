@@ -141,14 +141,22 @@ int fail(const Status& st) {
   return 1;
 }
 
-// A 2xx answer's JSON, pretty-printed on stdout; anything else on stderr as
+// How a 2xx answer is printed: pretty JSON for a person, or its body byte for byte for a file
+// (the configuration anchor, whose exact text security servers are given).
+enum class Output { kPretty, kVerbatim };
+
+// A 2xx answer's JSON on stdout as `output` says; anything else on stderr as
 // "xacbe: <CODE>: <message>" from the API's error document, or the HTTP status and the first line
 // of a body that is not one (e.g. the HTTP layer's plain-text 413).
-int report_answer(const net::HttpResponse& response) {
+int report_answer(const net::HttpResponse& response, Output output) {
   const Json body = Json::parse(response.body, nullptr, false);
   const bool success = response.status >= 200 && response.status < 300;
   if (success && !body.is_discarded()) {
-    std::cout << body.dump(2) << "\n";
+    if (output == Output::kVerbatim) {
+      std::cout << response.body;
+    } else {
+      std::cout << body.dump(2) << "\n";
+    }
     return 0;
   }
   if (!success && body.is_object() && body.contains("error") && body["error"].is_object()) {
@@ -176,7 +184,7 @@ using BuildRequest = std::function<Result<ApiRequest>()>;
 
 // One command: build its request (reading any file it names), send it with the token, print the
 // answer. Returns the exit code.
-int run(const Connection& connection, const BuildRequest& build) {
+int run(const Connection& connection, const BuildRequest& build, Output output = Output::kPretty) {
   check_usage(connection);
   auto request = build();
   if (!request) return fail(request.status());
@@ -184,7 +192,7 @@ int run(const Connection& connection, const BuildRequest& build) {
   if (!client) return fail(client.status());
   auto response = client->send(*request);
   if (!response) return fail(response.status());
-  return report_answer(*response);
+  return report_answer(*response, output);
 }
 
 ApiRequest get(std::string target) {
@@ -236,6 +244,32 @@ const CLI::Validator kMemberId(
     },
     "INSTANCE/CLASS/CODE");
 
+// A security server's id, INSTANCE/CLASS/CODE/SERVERCODE, checked like a member id. Its parts
+// have the member id's characters, so it too goes into a path as it stands.
+const CLI::Validator kServerId(
+    [](const std::string& text) -> std::string {
+      auto id = id::SecurityServerId::parse(text);
+      return id ? std::string() : id.status().message();
+    },
+    "INSTANCE/CLASS/CODE/SERVERCODE");
+
+// A service's id, INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE[/VERSION].
+const CLI::Validator kServiceId(
+    [](const std::string& text) -> std::string {
+      auto id = id::ServiceId::parse(text);
+      return id ? std::string() : id.status().message();
+    },
+    "SERVICE_ID");
+
+// A subsystem code of `member`, checked in the callback since the rule takes the member too: a
+// malformed one is a usage error (exit 2) and nothing is sent.
+void check_subsystem_code(const std::string& member, const std::string& code, const std::string& option) {
+  auto owner = id::MemberId::parse(member);
+  if (!owner) throw CLI::ValidationError(option, owner.status().message());
+  auto subsystem = id::SubsystemId::create(*owner, code);
+  if (!subsystem) throw CLI::ValidationError(option, subsystem.status().message());
+}
+
 // The base URL: http:// or https://, without query or fragment, since API paths are appended.
 const CLI::Validator kBaseUrl(
     [](const std::string& text) -> std::string {
@@ -261,6 +295,7 @@ struct Arguments {
   Connection connection;
   std::string member, state, reason, basis, effective, comment, file;
   std::string kind, subject, body_file, severity, description, occurred_at, text;
+  std::string server, code, name, email, role, service, purpose, reference, version, published_at;
   std::string number, after, limit;  // checked by kNumber
   std::vector<std::string> members;
   bool undecided = false, all_active = false, close = false;
@@ -437,6 +472,164 @@ void add_notification_commands(CLI::App& registry, Arguments& a, int& exit_code)
   });
 }
 
+// "<name> MEMBER": GET /api/v1/members/{id}<path>, a member's records of one kind.
+void add_record_list(CLI::App& registry, Arguments& a, int& exit_code, const std::string& name, const std::string& path,
+                     const std::string& what) {
+  auto* list = registry.add_subcommand(name, "list a member's " + what);
+  list->add_option("member", a.member, "member id")->required()->check(kMemberId);
+  list->callback([&a, &exit_code, path] {
+    exit_code = run(a.connection, [&a, path]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, path));
+      return get(std::move(target));
+    });
+  });
+}
+
+// A subcommand of `parent` that acts on one record of a member.
+CLI::App* add_record_command(CLI::App& parent, Arguments& a, const std::string& name, const std::string& help) {
+  auto* command = parent.add_subcommand(name, help);
+  command->add_option("member", a.member, "member id")->required()->check(kMemberId);
+  return command;
+}
+
+// A member's subsystems; a removed one keeps its record.
+void add_subsystem_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  add_record_list(registry, a, exit_code, "subsystems", "/subsystems", "subsystems");
+  auto* subsystem = registry.add_subcommand("subsystem", "a member's subsystem")->require_subcommand(1);
+  for (const std::string action : {"add", "remove"}) {
+    auto* command =
+        add_record_command(*subsystem, a, action, action == "add" ? "register a subsystem" : "remove a subsystem");
+    command->add_option("--code", a.code, "subsystem code")->required();
+    command->callback([&a, &exit_code, action] {
+      check_subsystem_code(a.member, a.code, "--code");
+      exit_code = run(a.connection, [&a, action]() -> Result<ApiRequest> {
+        if (action == "add") {
+          XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/subsystems"));
+          return post(std::move(target), {{"subsystem_code", a.code}});
+        }
+        // The code is checked: SubsystemId allows only [A-Za-z0-9._-] and no "." or ".." code.
+        XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/subsystems/" + a.code + "/removal"));
+        return post_without_body(std::move(target));
+      });
+    });
+  }
+}
+
+// A member's authorised users; a revoked one keeps its record.
+void add_user_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  add_record_list(registry, a, exit_code, "users", "/users", "authorised users");
+  auto* user = registry.add_subcommand("user", "a member's authorised user")->require_subcommand(1);
+  auto* add = add_record_command(*user, a, "add", "authorise a person for the member");
+  add->add_option("--name", a.name, "the person's name")->required();
+  add->add_option("--email", a.email, "the person's e-mail address")->required();
+  add->add_option("--role", a.role, "responsible, administrator, operator or auditor")->required();
+  add->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/users"));
+      return post(std::move(target), {{"name", a.name}, {"email", a.email}, {"role", a.role}});
+    });
+  });
+  auto* revoke = add_record_command(*user, a, "revoke", "revoke a user's authorisation");
+  revoke->add_option("--id", a.number, "user id")->required()->check(kNumber);
+  revoke->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/users/" + a.number + "/revocation"));
+      return post_without_body(std::move(target));
+    });
+  });
+}
+
+// The data services a member declares it will use; a withdrawn usage keeps its record.
+void add_usage_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  add_record_list(registry, a, exit_code, "usages", "/service-usages", "declared uses of data services");
+  auto* usage = registry.add_subcommand("usage", "a member's declared use of a data service")->require_subcommand(1);
+  auto* declare = add_record_command(*usage, a, "declare", "declare that a subsystem will use a service");
+  declare->add_option("--client-subsystem", a.code, "code of the member's subsystem that calls the service")
+      ->required();
+  declare->add_option("--service", a.service, "the service used")->required()->check(kServiceId);
+  declare->add_option("--purpose", a.purpose, "what the data is used for")->required();
+  declare->callback([&a, &exit_code] {
+    check_subsystem_code(a.member, a.code, "--client-subsystem");
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/service-usages"));
+      return post(std::move(target),
+                  {{"client_subsystem_code", a.code}, {"service", a.service}, {"purpose", a.purpose}});
+    });
+  });
+  auto* withdraw = add_record_command(*usage, a, "withdraw", "withdraw a declared usage");
+  withdraw->add_option("--id", a.number, "usage id")->required()->check(kNumber);
+  withdraw->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target,
+                             member_target(a.member, "/service-usages/" + a.number + "/withdrawal"));
+      return post_without_body(std::move(target));
+    });
+  });
+}
+
+// Security servers' management requests and their approval, the server list, hosting permissions,
+// software releases and the configuration anchor.
+void add_server_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  auto* requests = registry.add_subcommand("requests", "list security servers' management requests");
+  requests->add_option("--state", a.state, "only requests in this state: pending, approved or declined");
+  requests->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return get("/api/v1/management-requests" + (a.state.empty() ? "" : "?state=" + query_value(a.state)));
+    });
+  });
+  auto* request = registry.add_subcommand("request", "one management request")->require_subcommand(1);
+  for (const std::string action : {"show", "approve", "decline"}) {
+    auto* command = request->add_subcommand(action, action == "show"      ? "show a management request"
+                                                    : action == "approve" ? "approve a management request"
+                                                                          : "decline a management request");
+    command->add_option("id", a.number, "request id")->required()->check(kNumber);
+    if (action == "decline") command->add_option("--reason", a.reason, "why, for the server's owner")->required();
+    command->callback([&a, &exit_code, action] {
+      exit_code = run(a.connection, [&a, action]() -> Result<ApiRequest> {
+        const std::string target = "/api/v1/management-requests/" + a.number;
+        if (action == "show") return get(target);
+        if (action == "approve") return post_without_body(target + "/approve");
+        return post(target + "/decline", {{"reason", a.reason}});
+      });
+    });
+  }
+
+  registry.add_subcommand("servers", "list the registered security servers")->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [] { return get("/api/v1/security-servers"); });
+  });
+  auto* server = registry.add_subcommand("server", "one security server")->require_subcommand(1);
+  auto* hosting = server->add_subcommand("allow-foreign-hosting", "let a server host other members' subsystems");
+  hosting->add_option("id", a.server, "security server id")->required()->check(kServerId);
+  hosting->add_option("--reference", a.reference, "the agreement that allows it")->required();
+  hosting->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      // Its canonical form is the path's four parts; kServerId allows only path-safe ones.
+      XACBE_ASSIGN_OR_RETURN(id::SecurityServerId id, id::SecurityServerId::parse(a.server));
+      return post("/api/v1/security-servers/" + id.to_string() + "/foreign-hosting", {{"reference", a.reference}});
+    });
+  });
+
+  registry.add_subcommand("releases", "list the recorded software releases")->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [] { return get("/api/v1/releases"); });
+  });
+  auto* release = registry.add_subcommand("release", "software releases")->require_subcommand(1);
+  auto* add = release->add_subcommand("add", "record a software release");
+  add->add_option("--version", a.version, "the release's version")->required();
+  add->add_option("--published-at", a.published_at, "when it was published, UTC: YYYY-MM-DDTHH:MM:SSZ")->required();
+  add->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return post("/api/v1/releases", {{"version", a.version}, {"published_at", a.published_at}});
+    });
+  });
+
+  // Printed verbatim, so that "xacbe registry anchor > anchor.json" gives what the registry serves.
+  registry.add_subcommand("anchor", "the global configuration's anchor, for security servers")
+      ->callback([&a, &exit_code] {
+        exit_code = run(
+            a.connection, [] { return get("/api/v1/configuration-anchor"); }, Output::kVerbatim);
+      });
+}
+
 void add_audit_command(CLI::App& registry, Arguments& a, int& exit_code) {
   auto* audit = registry.add_subcommand("audit", "audit trail entries, oldest first");
   auto* after = audit->add_option("--after", a.after, "only entries with a greater id")->check(kNumber);
@@ -469,6 +662,10 @@ void add_registry_commands(CLI::App& app, int& exit_code) {
   add_application_commands(*registry, a, exit_code);
   add_notification_commands(*registry, a, exit_code);
   add_audit_command(*registry, a, exit_code);
+  add_subsystem_commands(*registry, a, exit_code);
+  add_user_commands(*registry, a, exit_code);
+  add_usage_commands(*registry, a, exit_code);
+  add_server_commands(*registry, a, exit_code);
 }
 
 }  // namespace xacbe::tools
