@@ -181,6 +181,7 @@ int run(const std::string& config_path) {
   server_settings.auto_approve_csrs = cfg->auto_approve_csrs;
   registry::SecurityServers servers(**db, clock, membership, **ca, server_settings);
   registry::MemberRecords records(**db, clock, membership);
+  registry::GlobalGroups groups(**db, clock, membership);
 
   std::unique_ptr<registry::ConfigurationPublisher> publisher;
   if (cfg->globalconf) {
@@ -190,7 +191,8 @@ int run(const std::string& config_path) {
   }
 
   registry::AdminApi api(cfg->users, membership.audit());
-  registry::add_registry_routes(api, membership, records, *notifications, servers, publisher.get(), cfg->instance);
+  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, publisher.get(),
+                                cfg->instance);
 
   std::mutex mu;
   std::condition_variable wake;

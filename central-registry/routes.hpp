@@ -4,6 +4,7 @@
 #include "admin_api.hpp"
 #include "api_json.hpp"
 #include "xacbe/registry/configuration_publisher.hpp"
+#include "xacbe/registry/global_groups.hpp"
 #include "xacbe/registry/member_records.hpp"
 #include "xacbe/registry/membership.hpp"
 #include "xacbe/registry/notifications.hpp"
@@ -15,6 +16,8 @@ namespace xacbe::registry {
 void add_membership_routes(AdminApi& api, Membership& membership);
 // A member's subsystems, authorised users and the data services it will use.
 void add_member_record_routes(AdminApi& api, MemberRecords& records);
+// Global groups and their members (published in the global configuration).
+void add_group_routes(AdminApi& api, GlobalGroups& groups);
 // Notifications with their deliveries and acknowledgements, and security incidents.
 void add_notification_routes(AdminApi& api, Notifications& notifications);
 // Security servers' signed management requests and their approval, the server list, hosting
@@ -30,10 +33,11 @@ void add_configuration_routes(AdminApi& api, ConfigurationPublisher* publisher, 
 
 // Every route the registry serves (what main() and the OpenAPI test both use).
 inline void add_registry_routes(AdminApi& api, Membership& membership, MemberRecords& records,
-                                Notifications& notifications, SecurityServers& servers,
+                                GlobalGroups& groups, Notifications& notifications, SecurityServers& servers,
                                 ConfigurationPublisher* publisher, const std::string& instance) {
   add_membership_routes(api, membership);
   add_member_record_routes(api, records);
+  add_group_routes(api, groups);
   add_notification_routes(api, notifications);
   add_server_routes(api, servers, notifications);
   add_configuration_routes(api, publisher, instance);

@@ -41,7 +41,8 @@ ConfigurationPublisher::ConfigurationPublisher(store::Database& db, const Clock&
                                                SecurityServers& servers, globalconf::ConfigurationAnchor anchor,
                                                crypto::PrivateKey signing_key, crypto::Certificate signing_cert,
                                                PublisherSettings settings)
-    : db_(db), clock_(clock), membership_(membership), records_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)),
+    : db_(db), clock_(clock), membership_(membership), records_(db, clock, membership),
+      groups_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)),
       signing_key_(std::move(signing_key)), signing_cert_(std::move(signing_cert)), settings_(std::move(settings)) {}
 
 std::string ConfigurationPublisher::anchor_json() const { return anchor_.to_json(); }
@@ -73,6 +74,18 @@ Result<globalconf::ConfigurationContent> ConfigurationPublisher::gather() {
     std::vector<id::ClientId> clients{id::ClientId(s.id.owner())};
     for (const auto& sub : subsystems_of[s.id.owner()]) clients.emplace_back(sub);
     c.security_servers.push_back({s.id, s.address, std::move(clients), s.auth_certificate_sha256});
+  }
+  // Every group, with those of its clients this document lists (a suspended member, or a removed
+  // subsystem, leaves its groups here while its registry record stays).
+  std::set<id::ClientId> in_document(listed.begin(), listed.end());
+  for (const auto& sub : c.subsystems) in_document.insert(sub.id);
+  XACBE_ASSIGN_OR_RETURN(std::vector<GlobalGroupRecord> groups, groups_.list());
+  for (const auto& g : groups) {
+    globalconf::GlobalGroup group{g.code, {}};
+    for (const auto& m : g.members) {
+      if (in_document.count(m.client)) group.members.push_back(m.client);
+    }
+    c.global_groups.push_back(std::move(group));
   }
   return c;
 }
@@ -110,7 +123,8 @@ Result<std::string> ConfigurationPublisher::current() {
                                    settings_.instance + " v" + std::to_string(content.version), Status::ok(),
                                    std::to_string(content.members.size()) + " members, " +
                                        std::to_string(content.subsystems.size()) + " subsystems, " +
-                                       std::to_string(content.security_servers.size()) + " servers");
+                                       std::to_string(content.security_servers.size()) + " servers, " +
+                                       std::to_string(content.global_groups.size()) + " global groups");
   return signed_form;
 }
 

@@ -212,6 +212,22 @@ CREATE TABLE service_usage (              -- data services a member's subsystem 
 CREATE UNIQUE INDEX service_usage_current ON service_usage(client_id, service_id) WHERE withdrawn_at IS NULL;
 CREATE INDEX service_usage_member ON service_usage(member_id);
 )sql",
+      // 6: global groups, sets of members and subsystems published in the global configuration.
+      R"sql(
+CREATE TABLE global_group (
+  code TEXT PRIMARY KEY,                  -- the characters of a member code
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE global_group_member (
+  group_code TEXT NOT NULL REFERENCES global_group(code),
+  client_id TEXT NOT NULL,                -- INSTANCE/CLASS/CODE[/SUBSYSTEM]
+  added_at INTEGER NOT NULL,
+  added_by TEXT NOT NULL,
+  PRIMARY KEY (group_code, client_id)
+);
+)sql",
   };
   return kMigrations;
 }

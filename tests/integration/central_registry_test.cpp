@@ -130,8 +130,9 @@ std::set<std::pair<std::string, std::string>> served_operations(const TrustServi
   if (!notifications) throw std::runtime_error(notifications.status().to_string());
   registry::SecurityServers servers(**db, clock, membership, **ca, {});
   registry::MemberRecords records(**db, clock, membership);
+  registry::GlobalGroups groups(**db, clock, membership);
   registry::AdminApi api({}, membership.audit());
-  registry::add_registry_routes(api, membership, records, *notifications, servers, nullptr, "QROO");
+  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, nullptr, "QROO");
   std::set<std::pair<std::string, std::string>> out = {{"GET", "/health"}};
   for (const auto& route : api.routes()) {
     EXPECT_TRUE(out.emplace(route.method, route.path).second) << "served twice: " << route.method << " " << route.path;
@@ -351,7 +352,7 @@ TEST_F(CentralRegistryTest, OpenApiDocumentMatchesTheRoutes) {
       {"{instance}", "QROO"},          {"{memberClass}", "lower"},   {"{memberCode}", "PGJ"},
       {"{serverCode}", "SS1"},         {"{applicationId}", "none"},  {"{notificationId}", "none"},
       {"{incidentId}", "none"},        {"{requestId}", "none"},      {"{subsystemCode}", "SIGI"},
-      {"{userId}", "none"},            {"{usageId}", "none"}};
+      {"{userId}", "none"},            {"{usageId}", "none"},        {"{groupCode}", "-invalid"}};
   std::map<std::string, std::set<std::string>> methods_of;
   for (const auto& [method, path] : documented) methods_of[path].insert(method);
   for (const auto& [method, path] : documented) {
@@ -1121,6 +1122,52 @@ TEST_F(CentralRegistryTest, PublishesASignedGlobalConfigurationThatVerifiesAgain
   EXPECT_NE(newer->find_member(id::MemberId::parse("QROO/EST/SSP").value()), nullptr);
   // Another instance is not served here.
   EXPECT_EQ(get("/globalconf/QROO-TEST", As::kAnonymous).status, 404);
+}
+
+TEST_F(CentralRegistryTest, PublishesAGlobalGroupCreatedOverTheApi) {
+  admit("QROO/EST/FGE");
+  admit("QROO/EST/SSP");
+  const Reply created = post("/api/v1/global-groups", {{"code", "seguridad"}, {"description", "Seguridad pública"}});
+  ASSERT_EQ(created.status, 201) << created.http.body;
+  EXPECT_EQ(created.json["code"], "seguridad");
+  EXPECT_TRUE(created.json["members"].empty());
+  const Reply added = post("/api/v1/global-groups/seguridad/members", {{"client", "QROO/EST/FGE"}});
+  ASSERT_EQ(added.status, 201) << added.http.body;
+  ASSERT_EQ(added.json["members"].size(), 1u);
+  EXPECT_EQ(added.json["members"][0]["client"], "QROO/EST/FGE");
+  ASSERT_EQ(post("/api/v1/global-groups/seguridad/members", {{"client", "QROO/EST/SSP"}}).status, 201);
+  ASSERT_EQ(post("/api/v1/global-groups/seguridad/members/removal", {{"client", "QROO/EST/SSP"}}).status, 200);
+  // Refusals: 409 duplicate, 404 unknown, 400 bad input; an auditor may only read.
+  EXPECT_EQ(post("/api/v1/global-groups/seguridad/members", {{"client", "QROO/EST/FGE"}}).status, 409);
+  EXPECT_EQ(post("/api/v1/global-groups/seguridad/members", {{"client", "QROO/EST/NADIE"}}).status, 404);
+  EXPECT_EQ(post("/api/v1/global-groups/nadie/members", {{"client", "QROO/EST/FGE"}}).status, 404);
+  EXPECT_EQ(post("/api/v1/global-groups", {{"code", "../x"}, {"description", "x"}}).status, 400);
+  EXPECT_EQ(post("/api/v1/global-groups/seguridad/members", {{"client", "qroo"}}).status, 400);
+  EXPECT_EQ(post("/api/v1/global-groups", {{"code", "otro"}, {"description", "x"}}, As::kAuditor).status, 403);
+  const Reply members = get("/api/v1/global-groups/seguridad/members", As::kAuditor);
+  ASSERT_EQ(members.status, 200) << members.http.body;
+  EXPECT_EQ(members.json["members"].size(), 1u);
+  EXPECT_EQ(get("/api/v1/global-groups", As::kAuditor).json["global_groups"].size(), 1u);
+
+  const Reply anchor_reply = get("/api/v1/configuration-anchor", As::kAuditor);
+  ASSERT_EQ(anchor_reply.status, 200) << anchor_reply.http.body;
+  auto anchor = globalconf::ConfigurationAnchor::from_json(anchor_reply.http.body);
+  ASSERT_TRUE(anchor.is_ok()) << anchor.status().to_string();
+  SystemClock clock;
+  auto doc = globalconf::verify(get("/globalconf/QROO", As::kAnonymous).http.body, *anchor, clock, 0);
+  ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
+  const globalconf::GlobalGroup* group = doc->find_group("seguridad");
+  ASSERT_NE(group, nullptr);
+  EXPECT_EQ(group->members, std::vector<id::ClientId>{id::MemberId::parse("QROO/EST/FGE").value()});
+
+  // A deleted group leaves the next version.
+  const Reply deleted = post("/api/v1/global-groups/seguridad/deletion", Json::object());
+  ASSERT_EQ(deleted.status, 200) << deleted.http.body;
+  EXPECT_EQ(post("/api/v1/global-groups/seguridad/deletion", Json::object()).status, 404);
+  auto newer =
+      globalconf::verify(get("/globalconf/QROO", As::kAnonymous).http.body, *anchor, clock, doc->version() + 1);
+  ASSERT_TRUE(newer.is_ok()) << newer.status().to_string();
+  EXPECT_EQ(newer->find_group("seguridad"), nullptr);
 }
 
 TEST_F(CentralRegistryTest, RecordsSubsystemsUsersAndServiceUsagesAndPublishesTheSubsystems) {

@@ -3,8 +3,8 @@
 // docs/protocol/global-configuration.md): the members in good standing (active or terminating;
 // suspended and terminated ones drop out) and their current subsystems, their security servers
 // with addresses, clients (the owner member, then its subsystems) and authentication-certificate
-// hashes, the CA, OCSP and TSA, and the global settings, signed with
-// the registry's configuration-signing key.
+// hashes, the global groups (each with those of its clients the document lists), the CA, OCSP and
+// TSA, and the global settings, signed with the registry's configuration-signing key.
 //
 // A new version is published when the content changes or when the current one has used half of
 // its validity, so security servers always hold a copy well before it expires. Every publication
@@ -17,6 +17,7 @@
 
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/globalconf/signed_configuration.hpp"
+#include "xacbe/registry/global_groups.hpp"
 #include "xacbe/registry/member_records.hpp"
 #include "xacbe/registry/membership.hpp"
 #include "xacbe/registry/security_servers.hpp"
@@ -59,6 +60,7 @@ class ConfigurationPublisher {
   const Clock& clock_;
   Membership& membership_;
   MemberRecords records_;
+  GlobalGroups groups_;
   SecurityServers& servers_;
   const globalconf::ConfigurationAnchor anchor_;
   const crypto::PrivateKey signing_key_;

@@ -150,6 +150,41 @@ TEST_F(ConfigurationPublisherTest, PublishesCurrentSubsystemsAsClientsOfTheirMem
   EXPECT_FALSE(served().has_client(nomina));
 }
 
+TEST_F(ConfigurationPublisherTest, PublishesGlobalGroupsWithTheirClientsThatTheDocumentLists) {
+  admit("QROO/EST/FGE");
+  admit("QROO/EST/SSP");
+  const auto fge = id::MemberId::parse("QROO/EST/FGE").value();
+  const auto ssp = id::MemberId::parse("QROO/EST/SSP").value();
+  const auto sigi = id::SubsystemId::parse("QROO/EST/FGE/SIGI").value();
+  MemberRecords records(*db_, clock_, *membership_);
+  ASSERT_TRUE(records.add_subsystem("admin", sigi).is_ok());
+  GlobalGroups groups(*db_, clock_, *membership_);
+  ASSERT_TRUE(groups.create("admin", "seguridad", "Instituciones de seguridad").is_ok());
+  ASSERT_TRUE(groups.create("admin", "vacio", "Sin miembros").is_ok());
+  ASSERT_TRUE(groups.add_member("admin", "seguridad", fge).is_ok());
+  ASSERT_TRUE(groups.add_member("admin", "seguridad", ssp).is_ok());
+  ASSERT_TRUE(groups.add_member("admin", "seguridad", sigi).is_ok());
+
+  auto doc = served();
+  const globalconf::GlobalGroup* group = doc.find_group("seguridad");
+  ASSERT_NE(group, nullptr);
+  EXPECT_EQ(group->members, (std::vector<id::ClientId>{fge, sigi, ssp}));  // identifier order
+  ASSERT_NE(doc.find_group("vacio"), nullptr);
+  EXPECT_TRUE(doc.find_group("vacio")->members.empty());
+
+  // A suspended member and a removed subsystem drop out of the published group, not of the registry's.
+  ASSERT_TRUE(membership_->suspend("admin", ssp, "violación").is_ok());
+  ASSERT_TRUE(records.remove_subsystem("admin", sigi).is_ok());
+  doc = served();
+  ASSERT_NE(doc.find_group("seguridad"), nullptr);
+  EXPECT_EQ(doc.find_group("seguridad")->members, std::vector<id::ClientId>{fge});
+  EXPECT_EQ(groups.group("seguridad").value().members.size(), 3u);
+
+  // A deleted group is no longer published.
+  ASSERT_TRUE(groups.delete_group("admin", "vacio").is_ok());
+  EXPECT_EQ(served().find_group("vacio"), nullptr);
+}
+
 TEST_F(ConfigurationPublisherTest, RefusesIncompleteSettings) {
   PublisherSettings s;
   s.instance = "QROO";
