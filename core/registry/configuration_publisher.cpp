@@ -32,9 +32,39 @@ Result<std::unique_ptr<ConfigurationPublisher>> ConfigurationPublisher::create(
   XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationAnchor anchor,
                          globalconf::ConfigurationAnchor::create(settings.instance, settings.download_url, ca_cert,
                                                                  {signing_cert}));
-  return std::unique_ptr<ConfigurationPublisher>(new ConfigurationPublisher(
+  std::unique_ptr<ConfigurationPublisher> publisher(new ConfigurationPublisher(
       db, clock, membership, servers, std::move(anchor), std::move(signing_key), std::move(signing_cert),
       std::move(settings)));
+  XACBE_RETURN_IF_ERROR(publisher->self_check());
+  return publisher;
+}
+
+Status ConfigurationPublisher::self_check() {
+  // Settings the document rules refuse (URLs, OCSP freshness + timestamp interval beyond the
+  // eight-hour window), a key that does not match its certificate, or a signing certificate out of
+  // validity must stop the start-up, not surface as refused downloads later.
+  const TimePoint now = clock_.now();
+  if (now < signing_cert_.not_before() || now > signing_cert_.not_after()) {
+    return failed_precondition("the configuration-signing certificate is outside its validity (until " +
+                               to_iso8601_utc(signing_cert_.not_after()) + ")");
+  }
+  if (now + settings_.validity > signing_cert_.not_after()) {
+    return failed_precondition("the configuration-signing certificate expires " +
+                               to_iso8601_utc(signing_cert_.not_after()) +
+                               ", before a document published now would; renew it");
+  }
+  XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationContent content, gather());
+  content.version = 1;
+  content.created_at = std::chrono::floor<std::chrono::seconds>(now);
+  content.expires_at = content.created_at + settings_.validity;
+  auto doc = globalconf::GlobalConfiguration::create(content);
+  if (!doc) return Status(doc.status().code(), "global configuration settings: " + doc.status().message());
+  XACBE_ASSIGN_OR_RETURN(std::string signed_form, globalconf::sign_configuration(*doc, signing_key_, signing_cert_));
+  auto verified = globalconf::verify(signed_form, anchor_, clock_, 0);
+  if (!verified) {
+    return Status(verified.status().code(), "a trial configuration does not verify: " + verified.status().message());
+  }
+  return Status::ok();
 }
 
 ConfigurationPublisher::ConfigurationPublisher(store::Database& db, const Clock& clock, Membership& membership,

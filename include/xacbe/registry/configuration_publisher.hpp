@@ -55,6 +55,9 @@ class ConfigurationPublisher {
                          globalconf::ConfigurationAnchor anchor, crypto::PrivateKey signing_key,
                          crypto::Certificate signing_cert, PublisherSettings settings);
   Result<globalconf::ConfigurationContent> gather();
+  // Signs and verifies a trial document: refuses settings, keys and certificates that could
+  // never publish a valid configuration.
+  Status self_check();
 
   store::Database& db_;
   const Clock& clock_;

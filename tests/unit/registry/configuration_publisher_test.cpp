@@ -201,5 +201,47 @@ TEST_F(ConfigurationPublisherTest, RefusesIncompleteSettings) {
   EXPECT_FALSE(bad_instance.is_ok());
 }
 
+TEST_F(ConfigurationPublisherTest, RefusesAtStartSettingsThatCouldNeverPublish) {
+  struct Case {
+    const char* name;
+    void (*spoil)(PublisherSettings&);
+  };
+  const Case cases[] = {
+      {"freshness plus interval beyond eight hours",
+       [](PublisherSettings& s) {
+         s.settings.ocsp_freshness = hours(8);
+         s.settings.timestamp_interval = minutes(10);
+       }},
+      {"OCSP URL that is no URL", [](PublisherSettings& s) { s.ocsp_urls = {"not a url"}; }},
+      {"TSA URL that is no URL", [](PublisherSettings& s) { s.tsa_url = "ftp//x"; }},
+      {"validity beyond the signing certificate", [](PublisherSettings& s) { s.validity = hours(24 * 365 * 5); }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    PublisherSettings s;
+    s.instance = "QROO";
+    s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
+    s.ocsp_urls = {"http://127.0.0.1:8891/"};
+    s.ocsp_responder_certificates = {ocsp_.cert};
+    s.tsa_url = "http://127.0.0.1:8890/";
+    s.tsa_certificate = tsa_.cert;
+    c.spoil(s);
+    auto p = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
+                                            crypto::PrivateKey::from_pem(signer_.key.to_pem()).value(), signer_.cert, s);
+    EXPECT_FALSE(p.is_ok());
+  }
+  // A key that is not the certificate's.
+  PublisherSettings s;
+  s.instance = "QROO";
+  s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
+  s.ocsp_urls = {"http://127.0.0.1:8891/"};
+  s.tsa_url = "http://127.0.0.1:8890/";
+  s.tsa_certificate = tsa_.cert;
+  auto wrong_key = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
+                                                  crypto::PrivateKey::from_pem(tsa_.key.to_pem()).value(),
+                                                  signer_.cert, s);
+  EXPECT_FALSE(wrong_key.is_ok());
+}
+
 }  // namespace
 }  // namespace xacbe::registry
