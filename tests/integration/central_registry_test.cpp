@@ -8,11 +8,9 @@
 
 #include <cctype>
 #include <csignal>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -21,6 +19,7 @@
 #include <vector>
 
 #include "routes.hpp"
+#include "support/e2e/registry_process.hpp"
 #include "support/e2e/trust_services.hpp"
 #include "xacbe/globalconf/signed_configuration.hpp"
 #include "xacbe/ca/ca_directory.hpp"
@@ -43,42 +42,13 @@ constexpr std::size_t kBodyLimit = 16 * 1024;
 const std::string kMember = "QROO/FED/PGJ";
 const std::string kMemberPath = "/api/v1/members/QROO/FED/PGJ";
 
-struct Token {
-  std::string secret;
-  std::string sha256;
-};
-
-enum class As { kAdministrator, kAuditor, kAnonymous, kWrongToken };
-
-struct Reply {
-  int status = 0;
-  net::HttpResponse http;
-  Json json;  // discarded when the body is not JSON
-
-  std::string code() const { return error_field("code"); }
-  std::string message() const { return error_field("message"); }
-
- private:
-  std::string error_field(const char* name) const {
-    if (!json.is_object() || !json.contains("error") || !json["error"].is_object()) return {};
-    return json["error"].value(name, "");
-  }
-};
+using As = RegistryProcess::As;
+using Reply = RegistryProcess::Reply;
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   if (!out) throw std::runtime_error("cannot write " + path);
-}
-
-Token generate_token(const TrustServices& services) {
-  const CommandResult r = services.cli({"token", "generate"});
-  static const std::regex kOutput(R"(token ([0-9a-f]+)\ntoken_sha256 ([0-9a-f]{64}))");
-  std::smatch m;
-  if (r.exit_code != 0 || !std::regex_search(r.output, m, kOutput)) {
-    throw std::runtime_error("xacbe token generate: " + r.output);
-  }
-  return {m[1], m[2]};
 }
 
 // The (METHOD, path) pairs of an OpenAPI document's "paths" section, read line by line: path keys
@@ -214,81 +184,27 @@ SignedRequest bootstrap(const std::string& server, const crypto::PrivateKey& key
 class CentralRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::filesystem::copy_file(std::string(XACBE_SOURCE_DIR) + "/conf/business-calendar.json",
-                               services_.dir().file("business-calendar.json"),
-                               std::filesystem::copy_options::overwrite_existing);
-    admin_ = generate_token(services_);
-    auditor_ = generate_token(services_);
-    config_ = {{"listen",
-                {{"address", "127.0.0.1"},
-                 {"port", 0},
-                 {"threads", 2},
-                 {"body_limit", kBodyLimit},
-                 {"idle_timeout_ms", 5000}}},
-               {"log", {{"level", "info"}}},
-               {"registry",
-                {{"instance", "QROO"},
-                 {"database", "registry.db"},
-                 {"calendar", "business-calendar.json"},
-                 {"ca_directory", "ca"},
-                 {"schedule_seconds", 3600},
-                 // No SMTP server listens here: notification mail would wait in the outbox.
-                 {"smtp", {{"url", "smtp://127.0.0.1:9"}, {"from", "notificaciones@ceiqroo.example.mx"}}},
-                 // The signing key and certificate do not exist yet: the registry makes them.
-                 {"globalconf",
-                  {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
-                   {"signing_key", "globalconf-signing.key"},
-                   {"signing_certificate", "globalconf-signing.pem"},
-                   {"ocsp_urls", {"http://127.0.0.1:8891/"}},
-                   {"ocsp_certificate", "ocsp.pem"},
-                   {"tsa_url", "http://127.0.0.1:8890/"},
-                   {"tsa_certificate", "tsa.pem"}}},
-                 {"users",
-                  {{"admin", {{"role", "administrator"}, {"token_sha256", admin_.sha256}}},
-                   {"auditor", {{"role", "auditor"}, {"token_sha256", auditor_.sha256}}}}}}}};
-    start();
-  }
-
-  std::string config_path() const { return services_.dir().file("registry.json"); }
-
-  void start() {
-    write_text(config_path(), config_.dump(2));
-    registry_.reset();
-    registry_ = std::make_unique<ChildProcess>(std::vector<std::string>{XACBE_REGISTRY_BIN, "--config", config_path()},
-                                               services_.dir().file("registry.log"));
-    const auto port = registry_->wait_for_port();
-    if (!port) throw std::runtime_error("xacbe-central-registry did not start: " + registry_->log());
-    port_ = *port;
+    registry_.config()["listen"]["body_limit"] = kBodyLimit;
+    // The signing key and certificate do not exist yet: the registry makes them.
+    registry_.config()["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
+                                                    {"signing_key", "globalconf-signing.key"},
+                                                    {"signing_certificate", "globalconf-signing.pem"},
+                                                    {"ocsp_urls", {"http://127.0.0.1:8891/"}},
+                                                    {"ocsp_certificate", "ocsp.pem"},
+                                                    {"tsa_url", "http://127.0.0.1:8890/"},
+                                                    {"tsa_certificate", "tsa.pem"}};
+    registry_.start();
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = {},
              As as = As::kAdministrator, const std::string& content_type = "application/json") {
-    net::HttpRequest request;
-    request.method = method;
-    request.body = body;
-    if (as == As::kAdministrator) request.headers.emplace_back("Authorization", "Bearer " + admin_.secret);
-    if (as == As::kAuditor) request.headers.emplace_back("Authorization", "Bearer " + auditor_.secret);
-    if (as == As::kWrongToken) request.headers.emplace_back("Authorization", "Bearer " + std::string(64, 'a'));
-    if (!body.empty() && !content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
-    return send(target, std::move(request));
+    return registry_.call(method, target, body, as, content_type);
   }
-  Reply send(const std::string& target, net::HttpRequest request) {
-    const std::string method = request.method;
-    auto response = net::http_request("http://127.0.0.1:" + std::to_string(port_) + target, std::move(request));
-    Reply reply;
-    if (!response) {
-      ADD_FAILURE() << method << " " << target << ": " << response.status().to_string();
-      return reply;
-    }
-    reply.status = response->status;
-    reply.json = Json::parse(response->body, nullptr, false);
-    reply.http = std::move(*response);
-    return reply;
-  }
+  Reply send(const std::string& target, net::HttpRequest request) { return registry_.send(target, std::move(request)); }
   Reply post(const std::string& target, const Json& body, As as = As::kAdministrator) {
-    return call("POST", target, body.dump(), as);
+    return registry_.post(target, body, as);
   }
-  Reply get(const std::string& target, As as = As::kAdministrator) { return call("GET", target, {}, as); }
+  Reply get(const std::string& target, As as = As::kAdministrator) { return registry_.get(target, as); }
 
   // Applies for `member` and admits the application; returns the application id.
   std::int64_t admit(const std::string& member) {
@@ -333,10 +249,8 @@ class CentralRegistryTest : public ::testing::Test {
   }
 
   TrustServices services_{{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}};
-  Token admin_, auditor_;
-  Json config_;
-  std::unique_ptr<ChildProcess> registry_;
-  unsigned port_ = 0;
+  RegistryProcess registry_{services_, XACBE_REGISTRY_BIN};
+  const RegistryProcess::Token& admin_ = registry_.admin();
   int requests_ = 0;
 };
 
@@ -1007,9 +921,9 @@ TEST_F(CentralRegistryTest, RegisteredServerReportsItsVersionAndReadsAndAcknowle
 }
 
 TEST_F(CentralRegistryTest, AutoApprovesCsrsOfRegisteredServersWhenConfigured) {
-  config_["registry"]["auto_approve_csrs"] = true;
-  ASSERT_EQ(registry_->stop(SIGTERM), 0) << registry_->log();
-  start();
+  registry_.config()["registry"]["auto_approve_csrs"] = true;
+  ASSERT_EQ(registry_.stop(SIGTERM), 0) << registry_.log();
+  registry_.start();
   admit(kMember);
   const std::string server = kMember + "/SS1";
   const crypto::PrivateKey auth_key = new_key();
@@ -1088,7 +1002,7 @@ TEST_F(CentralRegistryTest, RefusesToStartWithABadConfiguration) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    Json config = config_;
+    Json config = registry_.config();
     c.spoil(config);
     const std::string path = services_.dir().file("bad-registry.json");
     write_text(path, config.dump(2));
@@ -1236,10 +1150,10 @@ TEST_F(CentralRegistryTest, KeepsStateAcrossARestart) {
   const std::int64_t id = admit(kMember);
   ASSERT_EQ(post(kMemberPath + "/suspend", {{"reason", "audit finding"}}).status, 200);
   const Json trail = audit_after(0);
-  const int status = registry_->stop(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << registry_->log();
+  const int status = registry_.stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << registry_.log();
 
-  start();
+  registry_.start();
   EXPECT_EQ(member_state(kMemberPath), "suspended");
   EXPECT_EQ(get("/api/v1/applications/" + std::to_string(id)).json["decision"], "admitted");
   EXPECT_EQ(audit_after(0), trail);

@@ -8,15 +8,13 @@
 
 #include <algorithm>
 #include <csignal>
-#include <filesystem>
 #include <fstream>
-#include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "support/e2e/registry_process.hpp"
 #include "support/e2e/trust_services.hpp"
 
 namespace xacbe::testing {
@@ -32,24 +30,7 @@ void write_text(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-struct Token {
-  std::string secret;
-  std::string sha256;
-  std::string file;  // holds the secret, as an operator keeps it
-};
-
-Token generate_token(const TrustServices& services, const std::string& name) {
-  const CommandResult r = services.cli({"token", "generate"});
-  static const std::regex kOutput(R"(token ([0-9a-f]+)\ntoken_sha256 ([0-9a-f]{64}))");
-  std::smatch m;
-  if (r.exit_code != 0 || !std::regex_search(r.output, m, kOutput)) {
-    throw std::runtime_error("xacbe token generate: " + r.output);
-  }
-  Token token{m[1], m[2], services.dir().file(name + ".token")};
-  write_text(token.file, token.secret + "\n");
-  std::filesystem::permissions(token.file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return token;
-}
+using Token = RegistryProcess::Token;
 
 // A complete application, as the protocol requires it.
 Json application_for(const std::string& member) {
@@ -79,38 +60,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 class CliRegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::filesystem::copy_file(std::string(XACBE_SOURCE_DIR) + "/conf/business-calendar.json",
-                               services_.dir().file("business-calendar.json"),
-                               std::filesystem::copy_options::overwrite_existing);
-    admin_ = generate_token(services_, "admin");
-    auditor_ = generate_token(services_, "auditor");
-    config_ = {{"listen", {{"address", "127.0.0.1"}, {"port", 0}, {"threads", 2}, {"idle_timeout_ms", 5000}}},
-               {"log", {{"level", "info"}}},
-               {"registry",
-                {{"instance", "QROO"},
-                 {"database", "registry.db"},
-                 {"calendar", "business-calendar.json"},
-                 {"ca_directory", "ca"},
-                 {"schedule_seconds", 3600},
-                 // No SMTP server listens here: notification mail waits in the outbox.
-                 {"smtp", {{"url", "smtp://127.0.0.1:9"}, {"from", "notificaciones@ceiqroo.example.mx"}}},
-                 {"users",
-                  {{"admin", {{"role", "administrator"}, {"token_sha256", admin_.sha256}}},
-                   {"auditor", {{"role", "auditor"}, {"token_sha256", auditor_.sha256}}}}}}}};
-    start();
-  }
-
-  void start() {
-    const std::string config = services_.dir().file("registry.json");
-    write_text(config, config_.dump(2));
-    registry_.reset();
-    registry_ = std::make_unique<ChildProcess>(std::vector<std::string>{XACBE_REGISTRY_BIN, "--config", config},
-                                               services_.dir().file("registry.log"));
-    const auto port = registry_->wait_for_port();
-    if (!port) throw std::runtime_error("xacbe-central-registry did not start: " + registry_->log());
-    url_ = std::string(config_["listen"].contains("tls") ? "https" : "http") + "://127.0.0.1:" + std::to_string(*port);
-  }
+  void SetUp() override { registry_.start(); }
 
   // The CLI with `args`, $XACBE_TOKEN removed from its environment unless `environment` sets it
   // (e.g. {"XACBE_TOKEN=..."}).
@@ -124,7 +74,7 @@ class CliRegistryTest : public ::testing::Test {
 
   // "xacbe registry --url <this registry> --token-file <token_file> <args>".
   CommandResult registry(const std::vector<std::string>& args, const std::string& token_file) const {
-    std::vector<std::string> argv = {"registry", "--url", url_, "--token-file", token_file};
+    std::vector<std::string> argv = {"registry", "--url", registry_.url(), "--token-file", token_file};
     argv.insert(argv.end(), args.begin(), args.end());
     return xacbe(argv);
   }
@@ -154,10 +104,9 @@ class CliRegistryTest : public ::testing::Test {
   }
 
   TrustServices services_{{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}};
-  Token admin_, auditor_;
-  Json config_;
-  std::unique_ptr<ChildProcess> registry_;
-  std::string url_;
+  RegistryProcess registry_{services_, XACBE_REGISTRY_BIN};
+  const Token& admin_ = registry_.admin();
+  const Token& auditor_ = registry_.auditor();
 };
 
 TEST_F(CliRegistryTest, DrivesTheMembershipWorkflowAndTheAuditShowsWhoActed) {
@@ -183,7 +132,7 @@ TEST_F(CliRegistryTest, DrivesTheMembershipWorkflowAndTheAuditShowsWhoActed) {
   // The token from the environment instead of a file, and the connection options after the
   // subcommand.
   const CommandResult shown =
-      xacbe({"registry", "member", "show", kMember, "--url", url_}, {"XACBE_TOKEN=" + auditor_.secret});
+      xacbe({"registry", "member", "show", kMember, "--url", registry_.url()}, {"XACBE_TOKEN=" + auditor_.secret});
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
   const Json member = Json::parse(shown.output);
   EXPECT_EQ(member["state"], "active");
@@ -267,14 +216,14 @@ TEST_F(CliRegistryTest, AuditorTokenIsRefusedAWrite) {
 TEST_F(CliRegistryTest, KeepsAMembersRecordsAndPrintsTheAnchorVerbatim) {
   // The registry publishes a global configuration, and so has an anchor, only with this section;
   // it makes the signing key and certificate itself.
-  config_["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
-                                       {"signing_key", "globalconf-signing.key"},
-                                       {"signing_certificate", "globalconf-signing.pem"},
-                                       {"ocsp_urls", {"http://127.0.0.1:8891/"}},
-                                       {"ocsp_certificate", "ocsp.pem"},
-                                       {"tsa_url", "http://127.0.0.1:8890/"},
-                                       {"tsa_certificate", "tsa.pem"}};
-  start();
+  registry_.config()["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
+                                                  {"signing_key", "globalconf-signing.key"},
+                                                  {"signing_certificate", "globalconf-signing.pem"},
+                                                  {"ocsp_urls", {"http://127.0.0.1:8891/"}},
+                                                  {"ocsp_certificate", "ocsp.pem"},
+                                                  {"tsa_url", "http://127.0.0.1:8890/"},
+                                                  {"tsa_certificate", "tsa.pem"}};
+  registry_.start();
   const std::string provider = "QROO/MUN/OPB";
   admit(kMember);
   admit(provider);
@@ -406,7 +355,7 @@ TEST_F(CliRegistryTest, RefusesWithExitCodeAndClearMessage) {
     SCOPED_TRACE(c.name);
     const bool own_url = std::find(c.args.begin(), c.args.end(), "--url") != c.args.end();
     const std::vector<std::string> prefix =
-        own_url ? std::vector<std::string>{"registry"} : std::vector<std::string>{"registry", "--url", url_};
+        own_url ? std::vector<std::string>{"registry"} : std::vector<std::string>{"registry", "--url", registry_.url()};
     const CommandResult r = xacbe(with(prefix, c.args));
     EXPECT_EQ(r.exit_code, c.exit_code) << r.output;
     EXPECT_TRUE(contains(r.output, c.message)) << r.output;
@@ -421,17 +370,17 @@ TEST_F(CliRegistryTest, RefusesWithExitCodeAndClearMessage) {
 
 TEST_F(CliRegistryTest, ReportsARegistryThatIsDown) {
   ASSERT_EQ(ok({"members"}, auditor_)["members"].size(), 0u);
-  registry_->stop(SIGTERM);
+  registry_.stop(SIGTERM);
   const CommandResult r = registry({"members"}, auditor_.file);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.output, "xacbe: UNAVAILABLE: no answer from the registry at " + url_)) << r.output;
+  EXPECT_TRUE(contains(r.output, "xacbe: UNAVAILABLE: no answer from the registry at " + registry_.url())) << r.output;
 }
 
 TEST_F(CliRegistryTest, TalksHttpsTrustingOnlyTheGivenRoot) {
   services_.issue("auth", "registry-tls");
-  config_["listen"]["tls"] = {{"certificate", "registry-tls.pem"}, {"key", "registry-tls.key"}};
-  start();
-  ASSERT_EQ(url_.rfind("https://", 0), 0u);
+  registry_.config()["listen"]["tls"] = {{"certificate", "registry-tls.pem"}, {"key", "registry-tls.key"}};
+  registry_.start();
+  ASSERT_EQ(registry_.url().rfind("https://", 0), 0u);
   const Json members = ok({"--ca-file", services_.root_pem(), "members"}, auditor_);
   EXPECT_TRUE(members["members"].is_array()) << members;
 
@@ -441,7 +390,7 @@ TEST_F(CliRegistryTest, TalksHttpsTrustingOnlyTheGivenRoot) {
   ASSERT_EQ(init.exit_code, 0) << init.output;
   const CommandResult r = registry({"--ca-file", other + "/ca.pem", "members"}, auditor_.file);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(contains(r.output, "xacbe: UNAVAILABLE: no answer from the registry at " + url_)) << r.output;
+  EXPECT_TRUE(contains(r.output, "xacbe: UNAVAILABLE: no answer from the registry at " + registry_.url())) << r.output;
   EXPECT_TRUE(contains(r.output, "TLS handshake")) << r.output;
 }
 

@@ -7,20 +7,17 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/e2e/registry_process.hpp"
 #include "support/e2e/trust_services.hpp"
 #include "support/smtp_server.hpp"
 #include "xacbe/calendar/business_calendar.hpp"
@@ -41,15 +38,7 @@ struct Liaison {
 const Liaison kFge{"QROO/EST/FGE", "enlace@fge.qroo.gob.mx"};
 const Liaison kPgj{"QROO/FED/PGJ", "enlace@pgj.gob.mx"};
 
-struct Reply {
-  int status = 0;
-  Json json;  // discarded when the body is not JSON
-  std::string body;
-
-  std::string message() const {
-    return json.is_object() && json.contains("error") ? json["error"].value("message", "") : "";
-  }
-};
+using Reply = RegistryProcess::Reply;
 
 Json application_for(const Liaison& l) {
   return {{"member", l.member},
@@ -78,64 +67,29 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 class RegistryMailTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::filesystem::copy_file(std::string(XACBE_SOURCE_DIR) + "/conf/business-calendar.json",
-                               services_.dir().file("business-calendar.json"),
-                               std::filesystem::copy_options::overwrite_existing);
-    const CommandResult token = services_.cli({"token", "generate"});
-    static const std::regex kOutput(R"(token ([0-9a-f]+)\ntoken_sha256 ([0-9a-f]{64}))");
-    std::smatch m;
-    if (token.exit_code != 0 || !std::regex_search(token.output, m, kOutput)) {
-      throw std::runtime_error("xacbe token generate: " + token.output);
-    }
-    token_ = m[1];
-    const Json config = {
-        {"listen",
-         {{"address", "127.0.0.1"}, {"port", 0}, {"threads", 2}, {"body_limit", 65536}, {"idle_timeout_ms", 5000}}},
-        {"log", {{"level", "info"}}},
-        {"registry",
-         {{"instance", "QROO"},
-          {"database", "registry.db"},
-          {"calendar", "business-calendar.json"},
-          {"ca_directory", "ca"},
-          {"schedule_seconds", 3600},
-          // Nobody listens on the port until a test starts the SMTP server there.
-          {"smtp",
-           {{"url", "smtp://127.0.0.1:" + std::to_string(smtp_port_)},
-            {"from", "notificaciones@ceiqroo.example.mx"},
-            {"retry_check_seconds", 1},
-            {"retry_initial_seconds", 1},
-            {"retry_max_seconds", 2}}},
-          {"users", {{"admin", {{"role", "administrator"}, {"token_sha256", std::string(m[2])}}}}}}}};
-    const std::string path = services_.dir().file("registry.json");
-    std::ofstream(path) << config.dump(2);
-    registry_ = std::make_unique<ChildProcess>(std::vector<std::string>{XACBE_REGISTRY_BIN, "--config", path},
-                                               services_.dir().file("registry.log"));
-    const auto port = registry_->wait_for_port();
-    if (!port) throw std::runtime_error("xacbe-central-registry did not start: " + registry_->log());
-    port_ = *port;
+    Json& config = registry_.config();
+    config["listen"]["body_limit"] = 65536;
+    // Nobody listens on the port until a test starts the SMTP server there.
+    config["registry"]["smtp"] = {{"url", "smtp://127.0.0.1:" + std::to_string(smtp_port_)},
+                                  {"from", "notificaciones@ceiqroo.example.mx"},
+                                  {"retry_check_seconds", 1},
+                                  {"retry_initial_seconds", 1},
+                                  {"retry_max_seconds", 2}};
+    config["registry"]["users"].erase("auditor");
+    registry_.start();
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = {}) {
-    net::HttpRequest request;
-    request.method = method;
-    request.body = body;
-    request.headers.emplace_back("Authorization", "Bearer " + token_);
-    if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-    auto response = net::http_request("http://127.0.0.1:" + std::to_string(port_) + target, std::move(request));
-    if (!response) {
-      ADD_FAILURE() << method << " " << target << ": " << response.status().to_string();
-      return {};
-    }
-    return {response->status, Json::parse(response->body, nullptr, false), response->body};
+    return registry_.call(method, target, body);
   }
-  Reply post(const std::string& target, const Json& body) { return call("POST", target, body.dump()); }
+  Reply post(const std::string& target, const Json& body) { return registry_.post(target, body); }
 
   void admit(const Liaison& l) {
     const Reply applied = post("/api/v1/applications", application_for(l));
-    ASSERT_EQ(applied.status, 201) << applied.body;
+    ASSERT_EQ(applied.status, 201) << applied.http.body;
     const Reply admitted =
         call("POST", "/api/v1/applications/" + std::to_string(applied.json.value("id", 0)) + "/admit");
-    ASSERT_EQ(admitted.status, 200) << admitted.body;
+    ASSERT_EQ(admitted.status, 200) << admitted.http.body;
   }
 
   static Json announcement(const std::string& subject, const std::string& effective) {
@@ -153,16 +107,16 @@ class RegistryMailTest : public ::testing::Test {
     const std::string tomorrow =
         calendar::format_date(calendar::Date{std::chrono::sys_days{today} + std::chrono::days{1}});
     const Reply refused = post("/api/v1/notifications", announcement("Demasiado pronto", tomorrow));
-    EXPECT_EQ(refused.status, 409) << refused.body;
-    EXPECT_EQ(refused.json["error"].value("code", ""), "FAILED_PRECONDITION") << refused.body;
+    EXPECT_EQ(refused.status, 409) << refused.http.body;
+    EXPECT_EQ(refused.json["error"].value("code", ""), "FAILED_PRECONDITION") << refused.http.body;
     EXPECT_NE(refused.message().find("extraordinary-change notice must be given at least 5 business days"),
               std::string::npos)
-        << refused.body;
+        << refused.http.body;
     static const std::regex kEarliest(R"(the earliest allowed effective date is (\d{4}-\d{2}-\d{2}))");
     std::smatch m;
     const std::string message = refused.message();
     if (!std::regex_search(message, m, kEarliest)) {
-      ADD_FAILURE() << "no earliest date in: " << refused.body;
+      ADD_FAILURE() << "no earliest date in: " << refused.http.body;
       return {};
     }
     EXPECT_GT(std::string(m[1]), tomorrow);
@@ -171,7 +125,7 @@ class RegistryMailTest : public ::testing::Test {
 
   Json notification(std::int64_t id) {
     const Reply r = call("GET", "/api/v1/notifications/" + std::to_string(id));
-    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.status, 200) << r.http.body;
     return r.json;
   }
 
@@ -185,9 +139,7 @@ class RegistryMailTest : public ::testing::Test {
 
   TrustServices services_{{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}};
   const unsigned smtp_port_ = free_port();
-  std::string token_;
-  std::unique_ptr<ChildProcess> registry_;
-  unsigned port_ = 0;
+  RegistryProcess registry_{services_, XACBE_REGISTRY_BIN};
 };
 
 TEST_F(RegistryMailTest, HoldsNotificationMailWhileSmtpIsDownThenDeliversItToEachLiaison) {
@@ -197,7 +149,7 @@ TEST_F(RegistryMailTest, HoldsNotificationMailWhileSmtpIsDownThenDeliversItToEac
   ASSERT_FALSE(effective.empty());
   const Reply announced =
       post("/api/v1/notifications", announcement("Cambio extraordinario: raíz de pruebas", effective));
-  ASSERT_EQ(announced.status, 201) << announced.body;
+  ASSERT_EQ(announced.status, 201) << announced.http.body;
   const std::int64_t id = announced.json["id"];
   EXPECT_EQ(announced.json["effective"], effective);
 
@@ -255,7 +207,7 @@ TEST_F(RegistryMailTest, HoldsNotificationMailWhileSmtpIsDownThenDeliversItToEac
   // One member acknowledges; the other's delivery stays unacknowledged.
   const Reply acknowledged =
       post("/api/v1/notifications/" + std::to_string(id) + "/acknowledgements", {{"member", kPgj.member}});
-  ASSERT_EQ(acknowledged.status, 200) << acknowledged.body;
+  ASSERT_EQ(acknowledged.status, 200) << acknowledged.http.body;
   for (const auto& d : acknowledged.json["deliveries"]) {
     if (d["member"] == kPgj.member) {
       EXPECT_EQ(d["acknowledgement"]["by"], "admin") << d.dump();
@@ -266,7 +218,7 @@ TEST_F(RegistryMailTest, HoldsNotificationMailWhileSmtpIsDownThenDeliversItToEac
   EXPECT_EQ(post("/api/v1/notifications/" + std::to_string(id) + "/acknowledgements", {{"member", kPgj.member}}).status,
             409);
   const Reply for_member = call("GET", "/api/v1/notifications?member=" + kPgj.member);
-  ASSERT_EQ(for_member.status, 200) << for_member.body;
+  ASSERT_EQ(for_member.status, 200) << for_member.http.body;
   ASSERT_EQ(for_member.json["notifications"].size(), 1u);
   ASSERT_EQ(for_member.json["notifications"][0]["deliveries"].size(), 1u);
   EXPECT_TRUE(for_member.json["notifications"][0]["deliveries"][0].contains("acknowledgement"));
@@ -279,13 +231,13 @@ TEST_F(RegistryMailTest, RefusesShortNoticeAndMailsNothing) {
   const std::string effective = earliest_effective_date();  // refused: 409, nothing stored
   ASSERT_FALSE(effective.empty());
   const Reply listed = call("GET", "/api/v1/notifications");
-  ASSERT_EQ(listed.status, 200) << listed.body;
-  EXPECT_TRUE(listed.json["notifications"].empty()) << listed.body;
+  ASSERT_EQ(listed.status, 200) << listed.http.body;
+  EXPECT_TRUE(listed.json["notifications"].empty()) << listed.http.body;
 
   // The outbox sends oldest first: once a notification announced after the refusals has arrived,
   // anything the refusals had queued would have arrived before it.
   const Reply announced = post("/api/v1/notifications", announcement("Aviso con anticipación", effective));
-  ASSERT_EQ(announced.status, 201) << announced.body;
+  ASSERT_EQ(announced.status, 201) << announced.http.body;
   Json mails;
   ASSERT_TRUE(eventually(
       [&] {
