@@ -37,12 +37,6 @@ const std::vector<std::string> kMigrations = {
          reason INTEGER);)",
 };
 
-std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
-
 // A positive 127-bit random serial (RFC 5280 4.1.2.2: at most 20 octets, positive).
 crypto::ASN1_INTEGERPtr random_serial() {
   std::string bytes = crypto::random_bytes(16);
@@ -160,8 +154,8 @@ Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open(std::un
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db->prepare("INSERT OR IGNORE INTO ca_certificate(serial, profile, subject, not_before,"
                                      " not_after, issued_at, der) VALUES(?1,'root',?2,?3,?4,?3,?5)"));
-  insert.bind(1, cert.serial_hex()).bind(2, cert.subject()).bind(3, unix_seconds(cert.not_before()));
-  insert.bind(4, unix_seconds(cert.not_after())).bind_blob(5, cert.der());
+  insert.bind(1, cert.serial_hex()).bind(2, cert.subject()).bind(3, to_unix_seconds(cert.not_before()));
+  insert.bind(4, to_unix_seconds(cert.not_after())).bind_blob(5, cert.der());
   XACBE_RETURN_IF_ERROR(insert.run());
   return std::unique_ptr<CertificateAuthority>(
       new CertificateAuthority(std::move(db), std::move(key), std::move(cert), std::move(settings), clock));
@@ -210,7 +204,7 @@ Result<Certificate> CertificateAuthority::issue(const crypto::CertificateRequest
                            db_->prepare("INSERT INTO ca_certificate(serial, profile, subject, not_before, not_after,"
                                         " issued_at, der) VALUES(?1,?2,?3,?4,?5,?6,?7)"));
     insert.bind(1, issued.serial_hex()).bind(2, profile_name(profile)).bind(3, issued.subject());
-    insert.bind(4, unix_seconds(now)).bind(5, unix_seconds(not_after)).bind(6, unix_seconds(now));
+    insert.bind(4, to_unix_seconds(now)).bind(5, to_unix_seconds(not_after)).bind(6, to_unix_seconds(now));
     insert.bind_blob(7, issued.der());
     Status st = insert.run();
     if (st.is_ok()) return issued;
@@ -234,8 +228,8 @@ Status CertificateAuthority::revoke(const std::string& serial_hex, RevocationRea
                                crypto::reason_name(current.reason) + ")");
   }
   // A held certificate that is then revoked for good keeps its original revocation time (RFC 5280 5.3.2).
-  const std::int64_t at = current.kind == CertStatus::Kind::kRevoked ? unix_seconds(current.revoked_at)
-                                                                     : unix_seconds(clock_.now());
+  const std::int64_t at = current.kind == CertStatus::Kind::kRevoked ? to_unix_seconds(current.revoked_at)
+                                                                     : to_unix_seconds(clock_.now());
   XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(*db_));
   XACBE_ASSIGN_OR_RETURN(store::Statement update,
                          db_->prepare("UPDATE ca_certificate SET revoked_at=?2, reason=?3 WHERE serial=?1"));
@@ -244,7 +238,7 @@ Status CertificateAuthority::revoke(const std::string& serial_hex, RevocationRea
   XACBE_ASSIGN_OR_RETURN(store::Statement event,
                          db_->prepare("INSERT INTO ca_revocation_event(serial, at, action, reason)"
                                       " VALUES(?1,?2,'revoke',?3)"));
-  event.bind(1, serial_hex).bind(2, unix_seconds(clock_.now())).bind(3, static_cast<std::int64_t>(reason));
+  event.bind(1, serial_hex).bind(2, to_unix_seconds(clock_.now())).bind(3, static_cast<std::int64_t>(reason));
   XACBE_RETURN_IF_ERROR(event.run());
   return tx.commit();
 }
@@ -262,7 +256,7 @@ Status CertificateAuthority::release_hold(const std::string& serial_hex) {
   XACBE_RETURN_IF_ERROR(update.bind(1, serial_hex).run());
   XACBE_ASSIGN_OR_RETURN(store::Statement event,
                          db_->prepare("INSERT INTO ca_revocation_event(serial, at, action) VALUES(?1,?2,'release')"));
-  XACBE_RETURN_IF_ERROR(event.bind(1, serial_hex).bind(2, unix_seconds(clock_.now())).run());
+  XACBE_RETURN_IF_ERROR(event.bind(1, serial_hex).bind(2, to_unix_seconds(clock_.now())).run());
   return tx.commit();
 }
 
@@ -284,12 +278,12 @@ Result<std::vector<IssuedCertificate>> CertificateAuthority::list() {
     c.serial_hex = select.column_text(0);
     c.profile = parse_profile(select.column_text(1)).value();
     c.subject = select.column_text(2);
-    c.not_before = from_unix(select.column_int64(3));
-    c.not_after = from_unix(select.column_int64(4));
+    c.not_before = from_unix_seconds(select.column_int64(3));
+    c.not_after = from_unix_seconds(select.column_int64(4));
     if (select.is_null(5)) {
       c.status.kind = CertStatus::Kind::kGood;
     } else {
-      c.status = {CertStatus::Kind::kRevoked, from_unix(select.column_int64(5)),
+      c.status = {CertStatus::Kind::kRevoked, from_unix_seconds(select.column_int64(5)),
                   static_cast<RevocationReason>(select.column_int64(6))};
     }
     c.der = select.column_blob(7);

@@ -30,14 +30,6 @@ const std::vector<std::string> kMigrations = {
 constexpr std::string_view kColumns =
     "id, message_id, recipients, subject, body, created_at, state, attempts, next_attempt_at, last_error, sent_at";
 
-std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-TimePoint from_unix_seconds(std::int64_t s) {
-  return TimePoint(std::chrono::seconds(s));
-}
-
 std::string join_lines(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : "\n") + item;
@@ -152,7 +144,7 @@ Result<std::unique_ptr<Outbox>> Outbox::create(std::unique_ptr<store::Database> 
 Result<std::int64_t> Outbox::insert(store::Database& db, Message& m) {
   if (m.message_id.empty()) m.message_id = make_message_id(settings_.from);
   XACBE_RETURN_IF_ERROR(check_message(m));
-  const std::int64_t now = unix_seconds(clock_.now());
+  const std::int64_t now = to_unix_seconds(clock_.now());
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db.prepare("INSERT INTO mail_outbox(message_id, recipients, subject, body, created_at, "
                                     "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -209,7 +201,7 @@ Result<DeliveryReport> Outbox::deliver_due(std::stop_token stop) {
                            db_->prepare("SELECT " + std::string(kColumns) +
                                         " FROM mail_outbox WHERE state = 'pending' AND next_attempt_at <= ?"
                                         " ORDER BY next_attempt_at, id"));
-    query.bind(1, unix_seconds(clock_.now()));
+    query.bind(1, to_unix_seconds(clock_.now()));
     XACBE_ASSIGN_OR_RETURN(due, collect(query));
   }
   DeliveryReport report;
@@ -247,9 +239,9 @@ Status Outbox::record_attempt(const OutboxEntry& entry, const Status& outcome) {
                             : outcome.code() == Code::kPermissionDenied ? OutboxState::kFailed
                                                                         : OutboxState::kPending;
   update.bind(1, state_name(state)).bind(2, std::int64_t{attempts});
-  update.bind(3, unix_seconds(state == OutboxState::kPending ? now + retry_delay(retry_, attempts) : now));
+  update.bind(3, to_unix_seconds(state == OutboxState::kPending ? now + retry_delay(retry_, attempts) : now));
   if (outcome)
-    update.bind_null(4).bind(5, unix_seconds(now));
+    update.bind_null(4).bind(5, to_unix_seconds(now));
   else
     update.bind(4, outcome.to_string()).bind_null(5);
   update.bind(6, entry.id);

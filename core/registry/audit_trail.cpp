@@ -3,20 +3,12 @@
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::registry {
-namespace {
-
-std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-}  // namespace
-
 Status AuditTrail::record(const std::string& actor, const std::string& action, const std::string& target,
                           const Status& outcome, const std::string& detail) {
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db_.prepare("INSERT INTO audit(at, actor, action, target, success, detail)"
                                      " VALUES(?1,?2,?3,?4,?5,?6)"));
-  insert.bind(1, unix_seconds(clock_.now())).bind(2, actor).bind(3, action).bind(4, target);
+  insert.bind(1, to_unix_seconds(clock_.now())).bind(2, actor).bind(3, action).bind(4, target);
   insert.bind(5, std::int64_t{outcome.is_ok() ? 1 : 0}).bind(6, outcome.is_ok() ? detail : outcome.to_string());
   return insert.run();
 }
@@ -32,7 +24,7 @@ Result<std::vector<AuditEntry>> AuditTrail::list(std::int64_t after_id, int limi
     if (!row) break;
     AuditEntry e;
     e.id = query.column_int64(0);
-    e.at = TimePoint(std::chrono::seconds(query.column_int64(1)));
+    e.at = from_unix_seconds(query.column_int64(1));
     e.actor = query.column_text(2);
     e.action = query.column_text(3);
     e.target = query.column_text(4);

@@ -9,13 +9,6 @@ namespace {
 
 constexpr std::size_t kMaxDescription = 1024;
 
-std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-TimePoint from_unix(std::int64_t s) {
-  return TimePoint(std::chrono::seconds(s));
-}
-
 bool has_control_characters(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
@@ -47,7 +40,7 @@ Result<GlobalGroupRecord> group_row(store::Database& db, const std::string& code
   XACBE_ASSIGN_OR_RETURN(bool row, query.step());
   if (!row) return not_found("no global group '" + code + "'");
   return GlobalGroupRecord{
-      query.column_text(0), query.column_text(1), from_unix(query.column_int64(2)), query.column_text(3), {}};
+      query.column_text(0), query.column_text(1), from_unix_seconds(query.column_int64(2)), query.column_text(3), {}};
 }
 
 Status load_members(store::Database& db, GlobalGroupRecord& group) {
@@ -60,7 +53,7 @@ Status load_members(store::Database& db, GlobalGroupRecord& group) {
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(id::ClientId client, id::ClientId::parse(query.column_text(0)));
-    group.members.push_back({std::move(client), from_unix(query.column_int64(1)), query.column_text(2)});
+    group.members.push_back({std::move(client), from_unix_seconds(query.column_int64(1)), query.column_text(2)});
   }
   std::sort(group.members.begin(), group.members.end(),
             [](const GlobalGroupMember& a, const GlobalGroupMember& b) { return a.client < b.client; });
@@ -91,7 +84,7 @@ Result<std::vector<GlobalGroupRecord>> GlobalGroups::list() {
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;
     out.push_back(
-        {query.column_text(0), query.column_text(1), from_unix(query.column_int64(2)), query.column_text(3), {}});
+        {query.column_text(0), query.column_text(1), from_unix_seconds(query.column_int64(2)), query.column_text(3), {}});
   }
   for (auto& group : out) XACBE_RETURN_IF_ERROR(load_members(db_, group));
   return out;
@@ -113,11 +106,11 @@ Result<GlobalGroupRecord> GlobalGroups::create(const std::string& actor, const s
         XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                                db_.prepare("INSERT INTO global_group(code, description, created_at, created_by)"
                                            " VALUES(?1,?2,?3,?4)"));
-        const std::int64_t now = unix_seconds(clock_.now());
+        const std::int64_t now = to_unix_seconds(clock_.now());
         insert.bind(1, code).bind(2, description).bind(3, now).bind(4, actor);
         XACBE_RETURN_IF_ERROR(insert.run());
         XACBE_RETURN_IF_ERROR(tx.commit());
-        return GlobalGroupRecord{code, description, from_unix(now), actor, {}};
+        return GlobalGroupRecord{code, description, from_unix_seconds(now), actor, {}};
       },
       [](const GlobalGroupRecord& g) { return g.description; });
 }
@@ -184,7 +177,7 @@ Result<GlobalGroupRecord> GlobalGroups::add_member(const std::string& actor, con
         XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                                db_.prepare("INSERT INTO global_group_member(group_code, client_id, added_at, added_by)"
                                            " VALUES(?1,?2,?3,?4)"));
-        insert.bind(1, code).bind(2, client.to_string()).bind(3, unix_seconds(clock_.now())).bind(4, actor);
+        insert.bind(1, code).bind(2, client.to_string()).bind(3, to_unix_seconds(clock_.now())).bind(4, actor);
         XACBE_RETURN_IF_ERROR(insert.run());
         XACBE_RETURN_IF_ERROR(tx.commit());
         XACBE_RETURN_IF_ERROR(load_members(db_, group));

@@ -12,8 +12,6 @@ namespace {
 using detail::audited;
 using detail::AuditNote;
 using detail::check_text;
-using detail::from_unix_seconds;
-using detail::unix_seconds;
 
 constexpr std::string_view kSeverityNames[] = {"low", "medium", "high", "critical"};
 constexpr std::string_view kIncidentStateNames[] = {"open", "closed"};
@@ -56,7 +54,7 @@ Result<std::int64_t> Notifications::report_incident(const std::string& reporter,
                            db_.prepare("INSERT INTO incident(member_id, reporter, severity, description,"
                                        " occurred_at, reported_at, state) VALUES(?1,?2,?3,?4,?5,?6,'open')"));
     insert.bind(1, member.to_string()).bind(2, reporter).bind(3, severity_name(severity)).bind(4, description);
-    insert.bind(5, unix_seconds(occurred_at)).bind(6, unix_seconds(now));
+    insert.bind(5, to_unix_seconds(occurred_at)).bind(6, to_unix_seconds(now));
     XACBE_RETURN_IF_ERROR(insert.run());
     id = db_.last_insert_rowid();
     note.target = "incident:" + std::to_string(id);
@@ -81,7 +79,7 @@ Status Notifications::add_follow_up(const std::string& actor, std::int64_t incid
     if (find.column_text(0) != incident_state_name(IncidentState::kOpen)) {
       return failed_precondition(what + " is closed; it takes no more follow-ups");
     }
-    const std::int64_t now = unix_seconds(clock_.now());
+    const std::int64_t now = to_unix_seconds(clock_.now());
     XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.prepare("INSERT INTO incident_follow_up(incident_id, at, actor, text, closes)"
                                        " VALUES(?1,?2,?3,?4,?5)"));

@@ -2,6 +2,8 @@
 // its JSON envelope and the verification of its signature, signer, freshness and request id.
 #include "management_request.hpp"
 
+#include "../config/strict_json.hpp"
+
 #include <arpa/inet.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -24,7 +26,6 @@ namespace xacbe::registry {
 namespace {
 
 using detail::parse_version;
-using detail::unix_seconds;
 
 using Json = nlohmann::json;
 
@@ -100,24 +101,12 @@ bool is_request_id(std::string_view id) {
          });
 }
 
-// Strict JSON: one value, valid UTF-8, no repeated key in any object (nlohmann keeps the last of
-// repeated keys; another reader may keep the first, so such a request would not say one thing).
+// Strict JSON (config::parse_json_strict): a repeated key is refused, since another reader might
+// keep the other copy and the request would not say one thing.
 Result<Json> parse_json(std::string_view text) {
-  std::vector<std::set<std::string>> keys;
-  std::string repeated;
-  Json::parser_callback_t check = [&](int, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) keys.emplace_back();
-    if (event == Json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
-    if (event == Json::parse_event_t::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second &&
-        repeated.empty()) {
-      repeated = parsed.get<std::string>();
-    }
-    return true;
-  };
-  Json j = Json::parse(text.begin(), text.end(), check, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("malformed request: not valid JSON");
-  if (!repeated.empty()) return invalid_argument("malformed request: repeated key '" + repeated + "'");
-  return j;
+  auto parsed = config::parse_json_strict(text);
+  if (!parsed) return invalid_argument("malformed request: " + parsed.status().message());
+  return std::move(parsed).value();
 }
 
 Status exact_keys(const Json& object, std::initializer_list<std::string_view> names, const std::string& where) {
@@ -396,7 +385,7 @@ Status SecurityServers::remember_request_id(const Envelope& envelope) {
                          db_.prepare("INSERT OR IGNORE INTO management_request_id(server_id, request_id, created_at,"
                                      " seen_at) VALUES(?1,?2,?3,?4)"));
   insert.bind(1, envelope.server.to_string()).bind(2, envelope.request_id);
-  insert.bind(3, unix_seconds(envelope.created_at)).bind(4, unix_seconds(clock_.now()));
+  insert.bind(3, to_unix_seconds(envelope.created_at)).bind(4, to_unix_seconds(clock_.now()));
   XACBE_RETURN_IF_ERROR(insert.run());
   if (db_.changes() == 0) {
     return Status(Code::kAlreadyExists, "replayed request: request_id " + envelope.request_id +

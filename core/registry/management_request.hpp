@@ -22,13 +22,6 @@ namespace detail {
 
 inline constexpr std::string_view kBootstrap = "bootstrap";
 
-inline std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-inline std::int64_t unix_seconds(std::chrono::sys_seconds t) {
-  return t.time_since_epoch().count();
-}
-
 // A release version as its numeric parts (see validate_version); kInvalidArgument otherwise.
 Result<std::array<std::uint32_t, 4>> parse_version(std::string_view text);
 

@@ -9,15 +9,9 @@ namespace {
 
 constexpr std::string_view kRoleNames[] = {"responsible", "administrator", "operator", "auditor"};
 
-std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-TimePoint from_unix(std::int64_t s) {
-  return TimePoint(std::chrono::seconds(s));
-}
 std::optional<TimePoint> optional_time(const store::Statement& row, int column) {
   if (row.is_null(column)) return std::nullopt;
-  return from_unix(row.column_int64(column));
+  return from_unix_seconds(row.column_int64(column));
 }
 std::string optional_text(const store::Statement& row, int column) {
   return row.is_null(column) ? std::string() : row.column_text(column);
@@ -49,7 +43,7 @@ Result<T> audited(AuditTrail& audit, const std::string& actor, const std::string
 constexpr const char* kSubsystemColumns = "id, subsystem_id, added_at, added_by, removed_at, removed_by";
 Result<SubsystemRecord> subsystem_from(const store::Statement& row) {
   XACBE_ASSIGN_OR_RETURN(id::SubsystemId subsystem, id::SubsystemId::parse(row.column_text(1)));
-  return SubsystemRecord{row.column_int64(0), std::move(subsystem),  from_unix(row.column_int64(2)),
+  return SubsystemRecord{row.column_int64(0), std::move(subsystem),  from_unix_seconds(row.column_int64(2)),
                          row.column_text(3),  optional_time(row, 4), optional_text(row, 5)};
 }
 
@@ -62,7 +56,7 @@ Result<AuthorisedUser> user_from(const store::Statement& row) {
                         row.column_text(2),
                         row.column_text(3),
                         role,
-                        from_unix(row.column_int64(5)),
+                        from_unix_seconds(row.column_int64(5)),
                         row.column_text(6),
                         optional_time(row, 7),
                         optional_text(row, 8)};
@@ -75,7 +69,7 @@ Result<ServiceUsage> usage_from(const store::Statement& row) {
   XACBE_ASSIGN_OR_RETURN(id::SubsystemId client, id::SubsystemId::parse(row.column_text(2)));
   XACBE_ASSIGN_OR_RETURN(id::ServiceId service, id::ServiceId::parse(row.column_text(3)));
   return ServiceUsage{row.column_int64(0), std::move(member),     std::move(client),
-                      std::move(service),  row.column_text(4),    from_unix(row.column_int64(5)),
+                      std::move(service),  row.column_text(4),    from_unix_seconds(row.column_int64(5)),
                       row.column_text(6),  optional_time(row, 7), optional_text(row, 8)};
 }
 
@@ -149,7 +143,7 @@ Result<SubsystemRecord> MemberRecords::add_subsystem(const std::string& actor, c
                                db_.prepare("INSERT INTO member_subsystem(subsystem_id, member_id, added_at, added_by)"
                                            " VALUES(?1,?2,?3,?4)"));
         insert.bind(1, subsystem.to_string()).bind(2, subsystem.member().to_string());
-        insert.bind(3, unix_seconds(clock_.now())).bind(4, actor);
+        insert.bind(3, to_unix_seconds(clock_.now())).bind(4, actor);
         XACBE_RETURN_IF_ERROR(insert.run());
         XACBE_ASSIGN_OR_RETURN(current, current_subsystem(subsystem));
         if (!current) return internal_error("subsystem " + subsystem.to_string() + " vanished after it was added");
@@ -176,12 +170,12 @@ Result<SubsystemRecord> MemberRecords::remove_subsystem(const std::string& actor
                                      std::to_string(in_use.column_int64(0)) +
                                      " service usage(s); withdraw them before removing it");
         }
-        const std::int64_t now = unix_seconds(clock_.now());
+        const std::int64_t now = to_unix_seconds(clock_.now());
         XACBE_ASSIGN_OR_RETURN(store::Statement update,
                                db_.prepare("UPDATE member_subsystem SET removed_at=?2, removed_by=?3 WHERE id=?1"));
         XACBE_RETURN_IF_ERROR(update.bind(1, current->id).bind(2, now).bind(3, actor).run());
         XACBE_RETURN_IF_ERROR(tx.commit());
-        current->removed_at = from_unix(now);
+        current->removed_at = from_unix_seconds(now);
         current->removed_by = actor;
         return std::move(*current);
       },
@@ -230,7 +224,7 @@ Result<AuthorisedUser> MemberRecords::add_user(const std::string& actor, const i
                                db_.prepare("INSERT INTO member_user(member_id, name, email, role, added_at, added_by)"
                                            " VALUES(?1,?2,?3,?4,?5,?6)"));
         insert.bind(1, member.to_string()).bind(2, user.name).bind(3, user.email).bind(4, user_role_name(user.role));
-        insert.bind(5, unix_seconds(clock_.now())).bind(6, actor);
+        insert.bind(5, to_unix_seconds(clock_.now())).bind(6, actor);
         XACBE_RETURN_IF_ERROR(insert.run());
         const std::int64_t id = db_.last_insert_rowid();
         XACBE_RETURN_IF_ERROR(tx.commit());
@@ -261,12 +255,12 @@ Result<AuthorisedUser> MemberRecords::revoke_user(const std::string& actor, cons
           return failed_precondition("user " + std::to_string(user_id) + " was already revoked at " +
                                      to_iso8601_utc(*user.revoked_at));
         }
-        const std::int64_t now = unix_seconds(clock_.now());
+        const std::int64_t now = to_unix_seconds(clock_.now());
         XACBE_ASSIGN_OR_RETURN(store::Statement update,
                                db_.prepare("UPDATE member_user SET revoked_at=?2, revoked_by=?3 WHERE id=?1"));
         XACBE_RETURN_IF_ERROR(update.bind(1, user_id).bind(2, now).bind(3, actor).run());
         XACBE_RETURN_IF_ERROR(tx.commit());
-        user.revoked_at = from_unix(now);
+        user.revoked_at = from_unix_seconds(now);
         user.revoked_by = actor;
         return user;
       },
@@ -321,7 +315,7 @@ Result<ServiceUsage> MemberRecords::declare_usage(const std::string& actor, cons
                                db_.prepare("INSERT INTO service_usage(member_id, client_id, service_id, purpose,"
                                            " declared_at, declared_by) VALUES(?1,?2,?3,?4,?5,?6)"));
         insert.bind(1, member.to_string()).bind(2, usage.client.to_string()).bind(3, usage.service.to_string());
-        insert.bind(4, usage.purpose).bind(5, unix_seconds(clock_.now())).bind(6, actor);
+        insert.bind(4, usage.purpose).bind(5, to_unix_seconds(clock_.now())).bind(6, actor);
         XACBE_RETURN_IF_ERROR(insert.run());
         const std::int64_t id = db_.last_insert_rowid();
         XACBE_RETURN_IF_ERROR(tx.commit());
@@ -352,12 +346,12 @@ Result<ServiceUsage> MemberRecords::withdraw_usage(const std::string& actor, con
           return failed_precondition("service usage " + std::to_string(usage_id) + " was already withdrawn at " +
                                      to_iso8601_utc(*usage.withdrawn_at));
         }
-        const std::int64_t now = unix_seconds(clock_.now());
+        const std::int64_t now = to_unix_seconds(clock_.now());
         XACBE_ASSIGN_OR_RETURN(store::Statement update,
                                db_.prepare("UPDATE service_usage SET withdrawn_at=?2, withdrawn_by=?3 WHERE id=?1"));
         XACBE_RETURN_IF_ERROR(update.bind(1, usage_id).bind(2, now).bind(3, actor).run());
         XACBE_RETURN_IF_ERROR(tx.commit());
-        usage.withdrawn_at = from_unix(now);
+        usage.withdrawn_at = from_unix_seconds(now);
         usage.withdrawn_by = actor;
         return usage;
       },

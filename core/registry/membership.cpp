@@ -17,10 +17,6 @@ constexpr std::string_view kStateNames[] = {"pending", "active", "suspended", "t
 constexpr std::string_view kReasonNames[] = {"no-right-of-representation", "information-missing-or-outdated",
                                              "requirements-not-met"};
 
-std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 bool has_control_characters(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
@@ -172,7 +168,7 @@ Result<std::int64_t> Membership::apply(const std::string& actor, const Applicati
                                                 "; a new application needs a rejected or terminated member");
       }
     }
-    const std::int64_t now = unix_seconds(clock_.now());
+    const std::int64_t now = to_unix_seconds(clock_.now());
     XACBE_ASSIGN_OR_RETURN(store::Statement upsert,
                            db_.prepare("INSERT INTO member(id, name, state, liaison_name, liaison_email, state_since)"
                                        " VALUES(?1,?2,'pending',?3,?4,?5) ON CONFLICT(id) DO UPDATE SET"
@@ -212,7 +208,7 @@ Status Membership::admit(const std::string& actor, std::int64_t application_id) 
       XACBE_ASSIGN_OR_RETURN(store::Statement update,
                              db_.prepare("UPDATE application SET decision='admitted', decided_at=?2, decided_by=?3"
                                          " WHERE id=?1 AND decision IS NULL"));
-      return update.bind(1, application_id).bind(2, unix_seconds(clock_.now())).bind(3, actor).run();
+      return update.bind(1, application_id).bind(2, to_unix_seconds(clock_.now())).bind(3, actor).run();
     };
     return transition(actor, record.application.member, {MemberState::kPending}, MemberState::kActive,
                       "application " + std::to_string(application_id) + " admitted", std::nullopt, decide);
@@ -231,7 +227,7 @@ Status Membership::reject(const std::string& actor, std::int64_t application_id,
       XACBE_ASSIGN_OR_RETURN(store::Statement update,
                              db_.prepare("UPDATE application SET decision='rejected', decided_at=?2, decided_by=?3,"
                                          " rejection_reason=?4, comment=?5 WHERE id=?1 AND decision IS NULL"));
-      update.bind(1, application_id).bind(2, unix_seconds(clock_.now())).bind(3, actor);
+      update.bind(1, application_id).bind(2, to_unix_seconds(clock_.now())).bind(3, actor);
       return update.bind(4, rejection_reason_name(reason)).bind(5, comment).run();
     };
     return transition(actor, record.application.member, {MemberState::kPending}, MemberState::kRejected,
@@ -329,7 +325,7 @@ Status Membership::transition(const std::string& actor, const id::MemberId& memb
       return failed_precondition("member " + member.to_string() + " is " + std::string(state_name(current)) +
                                  "; it cannot become " + std::string(state_name(to)));
     }
-    const std::int64_t now = unix_seconds(clock_.now());
+    const std::int64_t now = to_unix_seconds(clock_.now());
     XACBE_ASSIGN_OR_RETURN(store::Statement update,
                            db_.prepare("UPDATE member SET state=?2, state_since=?3, termination_effective=?4,"
                                        " termination_basis=?5 WHERE id=?1"));
@@ -438,7 +434,7 @@ Result<std::vector<Member>> Membership::members(std::optional<MemberState> state
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(id::MemberId id, id::MemberId::parse(query.column_text(0)));
     XACBE_ASSIGN_OR_RETURN(MemberState st, parse_state(query.column_text(2)));
-    Member m{std::move(id), query.column_text(1), st, TimePoint(std::chrono::seconds(query.column_int64(3))),
+    Member m{std::move(id), query.column_text(1), st, from_unix_seconds(query.column_int64(3)),
              {query.column_text(4), query.column_text(5), ""}, std::nullopt, ""};
     if (!query.is_null(6)) {
       XACBE_ASSIGN_OR_RETURN(Date d, calendar::parse_date(query.column_text(6)));
@@ -468,7 +464,7 @@ Result<std::vector<ApplicationRecord>> Membership::applications(bool undecided_o
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(Application a, application_from(query.column_text(1)));
-    ApplicationRecord r{query.column_int64(0), std::move(a), TimePoint(std::chrono::seconds(query.column_int64(2))),
+    ApplicationRecord r{query.column_int64(0), std::move(a), from_unix_seconds(query.column_int64(2)),
                         query.column_text(3), std::nullopt, std::nullopt, ""};
     if (!query.is_null(4)) r.decision = query.column_text(4);
     if (!query.is_null(5)) {

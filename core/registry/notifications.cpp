@@ -20,8 +20,6 @@ using calendar::NoticeKind;
 using detail::AuditNote;
 using detail::audited;
 using detail::check_text;
-using detail::from_unix_seconds;
-using detail::unix_seconds;
 
 // Limits of what a person types (docs/protocol/notifications.md).
 constexpr std::size_t kMaxSubject = 250;
@@ -207,7 +205,7 @@ Result<Notifications::Stored> Notifications::record_notification(const std::stri
                          db_.prepare("INSERT INTO notification(kind, subject, body, sent_at, effective_date,"
                                      " actor, mail_key) VALUES(?1,?2,?3,?4,?5,?6,?7)"));
   insert.bind(1, calendar::notice_kind_name(a.kind)).bind(2, a.subject).bind(3, a.body);
-  insert.bind(4, unix_seconds(now)).bind(5, calendar::format_date(a.effective)).bind(6, actor).bind(7, key);
+  insert.bind(4, to_unix_seconds(now)).bind(5, calendar::format_date(a.effective)).bind(6, actor).bind(7, key);
   XACBE_RETURN_IF_ERROR(insert.run());
   const std::int64_t id = db_.last_insert_rowid();
   XACBE_ASSIGN_OR_RETURN(store::Statement delivery,
@@ -356,7 +354,7 @@ Status Notifications::acknowledge(const std::string& actor, const id::MemberId& 
     XACBE_ASSIGN_OR_RETURN(store::Statement update,
                            db_.prepare("UPDATE notification_delivery SET acknowledged_at=?3, acknowledged_by=?4"
                                        " WHERE notification_id=?1 AND member_id=?2 AND acknowledged_at IS NULL"));
-    update.bind(1, notification_id).bind(2, member.to_string()).bind(3, unix_seconds(clock_.now())).bind(4, actor);
+    update.bind(1, notification_id).bind(2, member.to_string()).bind(3, to_unix_seconds(clock_.now())).bind(4, actor);
     XACBE_RETURN_IF_ERROR(update.run());
     return tx.commit();
   });

@@ -15,14 +15,6 @@
 
 namespace xacbe::registry::detail {
 
-inline std::int64_t unix_seconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-inline TimePoint from_unix_seconds(std::int64_t s) {
-  return TimePoint(std::chrono::seconds(s));
-}
-
 // Text a person wrote: required, bounded, and free of control characters, except tab and line
 // breaks where several lines are allowed (they would break a mail header or a log line otherwise).
 Status check_text(std::string_view text, std::string_view field, std::size_t max, bool multiline);

@@ -23,12 +23,9 @@ namespace xacbe::registry {
 namespace {
 
 using detail::parse_version;
-using detail::unix_seconds;
 
 constexpr std::string_view kStateNames[] = {"pending", "approved", "declined"};
 constexpr std::string_view kAutoApproval = "policy:auto-approval";
-
-TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 
 bool has_control_characters(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
@@ -125,7 +122,7 @@ Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::st
                                        " received_at, signer, body, signature, state)"
                                        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,'pending')"));
     insert.bind(1, target).bind(2, envelope.request_id).bind(3, request_type_name(envelope.type));
-    insert.bind(4, unix_seconds(envelope.created_at)).bind(5, unix_seconds(clock_.now())).bind(6, signer.label());
+    insert.bind(4, to_unix_seconds(envelope.created_at)).bind(5, to_unix_seconds(clock_.now())).bind(6, signer.label());
     insert.bind_blob(7, body).bind_blob(8, signature);
     XACBE_RETURN_IF_ERROR(insert.run());
     id = db_.last_insert_rowid();
@@ -294,7 +291,7 @@ Status SecurityServers::carry_out(const std::string& actor, const ManagementRequ
   // The CA and the registry are separate databases: the certificate exists before the registry
   // records it. Should recording fail, the certificate is revoked so that none is left unaccounted.
   Status recorded = [&]() -> Status {
-    const std::int64_t now = unix_seconds(clock_.now());
+    const std::int64_t now = to_unix_seconds(clock_.now());
     XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
     if (envelope.type == ManagementRequestType::kRegisterServer) {
       XACBE_ASSIGN_OR_RETURN(store::Statement insert,
@@ -335,7 +332,7 @@ Status SecurityServers::bind_auth_certificate(const id::SecurityServerId& server
                          db_.prepare("INSERT INTO security_server_certificate(serial, server_id, sha256, bound_at)"
                                      " VALUES(?1,?2,?3,?4)"));
   insert.bind(1, cert.serial_hex()).bind(2, server.to_string()).bind(3, cert.sha256_fingerprint());
-  return insert.bind(4, unix_seconds(clock_.now())).run();
+  return insert.bind(4, to_unix_seconds(clock_.now())).run();
 }
 
 Status SecurityServers::decline(const std::string& actor, std::int64_t id, const std::string& reason) {
@@ -347,7 +344,7 @@ Status SecurityServers::decline(const std::string& actor, std::int64_t id, const
     XACBE_ASSIGN_OR_RETURN(store::Statement decide,
                            db_.prepare("UPDATE management_request SET state='declined', decided_at=?2, decided_by=?3,"
                                        " decline_reason=?4 WHERE id=?1 AND state='pending'"));
-    decide.bind(1, id).bind(2, unix_seconds(clock_.now())).bind(3, actor).bind(4, reason);
+    decide.bind(1, id).bind(2, to_unix_seconds(clock_.now())).bind(3, actor).bind(4, reason);
     XACBE_RETURN_IF_ERROR(decide.run());
     if (db_.changes() == 1) return Status::ok();
     XACBE_ASSIGN_OR_RETURN(ManagementRequest request, this->request(id));
@@ -370,7 +367,7 @@ Status SecurityServers::grant_foreign_hosting(const std::string& actor, const id
     XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.prepare("INSERT INTO foreign_hosting_permission(server_id, reference, granted_by,"
                                        " granted_at) VALUES(?1,?2,?3,?4)"));
-    insert.bind(1, server.to_string()).bind(2, reference).bind(3, actor).bind(4, unix_seconds(clock_.now()));
+    insert.bind(1, server.to_string()).bind(2, reference).bind(3, actor).bind(4, to_unix_seconds(clock_.now()));
     return insert.run();
   }, reference);
 }
@@ -381,7 +378,7 @@ Status SecurityServers::record_release(const std::string& actor, const std::stri
     XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.prepare("INSERT INTO software_release(version, published_at, recorded_by, recorded_at)"
                                        " VALUES(?1,?2,?3,?4)"));
-    insert.bind(1, version).bind(2, unix_seconds(published_at)).bind(3, actor).bind(4, unix_seconds(clock_.now()));
+    insert.bind(1, version).bind(2, to_unix_seconds(published_at)).bind(3, actor).bind(4, to_unix_seconds(clock_.now()));
     return insert.run();
   }, "published " + globalconf::format_time(std::chrono::floor<std::chrono::seconds>(published_at)));
 }
@@ -393,7 +390,7 @@ Status SecurityServers::report_version(const id::SecurityServerId& server, const
                    XACBE_ASSIGN_OR_RETURN(store::Statement update,
                                           db_.prepare("UPDATE security_server SET software_version=?2,"
                                                       " version_reported_at=?3 WHERE id=?1"));
-                   update.bind(1, server.to_string()).bind(2, version).bind(3, unix_seconds(clock_.now()));
+                   update.bind(1, server.to_string()).bind(2, version).bind(3, to_unix_seconds(clock_.now()));
                    XACBE_RETURN_IF_ERROR(update.run());
                    if (db_.changes() == 0) return not_found("unknown server: " + server.to_string());
                    return Status::ok();
@@ -409,7 +406,7 @@ Result<std::vector<SoftwareRelease>> SecurityServers::releases() {
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;
-    out.push_back({query.column_text(0), from_unix(query.column_int64(1))});
+    out.push_back({query.column_text(0), from_unix_seconds(query.column_int64(1))});
   }
   return out;
 }
@@ -445,7 +442,7 @@ Result<std::vector<SecurityServer>> SecurityServers::query_servers(const std::op
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(id::SecurityServerId id, id::SecurityServerId::parse(query.column_text(0)));
     SecurityServer s{std::move(id), query.column_text(1), query.column_text(2), query.column_text(3), false,
-                     from_unix(query.column_int64(4)), std::nullopt, {}};
+                     from_unix_seconds(query.column_int64(4)), std::nullopt, {}};
     if (!query.is_null(5)) s.foreign_hosting_reference = query.column_text(5);
     auto version = parse_version(s.software_version);
     if (!version) return Status(Code::kCorrupt, "stored version of " + s.id.to_string() + " is corrupt");
@@ -491,10 +488,10 @@ Result<std::vector<ManagementRequest>> SecurityServers::query_requests(std::opti
     const auto state_index = std::find(std::begin(kStateNames), std::end(kStateNames), state_text) - std::begin(kStateNames);
     if (state_index < 0 || static_cast<std::size_t>(state_index) >= std::size(kStateNames)) return Status(Code::kCorrupt, "stored request state is corrupt");
     ManagementRequest r{query.column_int64(0), query.column_text(1), std::move(server), type,
-                        from_unix(query.column_int64(4)), from_unix(query.column_int64(5)), query.column_text(6),
+                        from_unix_seconds(query.column_int64(4)), from_unix_seconds(query.column_int64(5)), query.column_text(6),
                         query.column_blob(7), query.column_blob(8), static_cast<RequestState>(state_index),
                         std::nullopt, {}, {}, {}};
-    if (!query.is_null(10)) r.decided_at = from_unix(query.column_int64(10));
+    if (!query.is_null(10)) r.decided_at = from_unix_seconds(query.column_int64(10));
     if (!query.is_null(11)) r.decided_by = query.column_text(11);
     if (!query.is_null(12)) r.decline_reason = query.column_text(12);
     if (!query.is_null(13)) {

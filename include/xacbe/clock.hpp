@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace xacbe {
@@ -12,6 +13,14 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 // "2026-11-23T15:00:00Z": UTC, seconds truncated (RFC 3339 / ISO 8601).
 std::string to_iso8601_utc(TimePoint t);
+
+// Seconds since the Unix epoch, as the stores keep times (truncated towards zero), and back.
+inline std::int64_t to_unix_seconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+// For times kept in whole seconds: no detour through nanoseconds, which overflow past year 2262.
+inline std::int64_t to_unix_seconds(std::chrono::sys_seconds t) { return t.time_since_epoch().count(); }
+inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 
 class Clock {
  public:
