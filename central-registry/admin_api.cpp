@@ -177,33 +177,17 @@ net::HttpResponse AdminApi::run(const Route& route, const ApiCall& call, const n
     return route.handler(call);
   }
   // Where the trail stood before the handler; if that cannot be read, the router audits anyway.
-  const auto before = newest_audit_entry();
+  const auto before = audit_.last_id();
   net::HttpResponse response =
       wrong_media_type ? api::error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
                        : route.handler(call);
   if (response.status >= 200 && response.status < 300) return response;
-  bool domain_audited = false;
-  if (before) {
-    auto entries = audit_.list(*before, 1000);
-    if (entries) {
-      domain_audited = std::any_of(entries->begin(), entries->end(), [](const AuditEntry& e) { return !e.success; });
-    }
-  }
-  if (!domain_audited) {
+  const Result<bool> domain_audited = before ? audit_.refusal_after(*before) : Result<bool>(before.status());
+  if (!domain_audited || !*domain_audited) {
     const std::string actor = call.user ? call.user->name : "unauthenticated";
     (void)audit_.record(actor, "api " + route.method + " " + route.path, path, api::error_of(response));
   }
   return response;
-}
-
-// The id of the newest audit entry, reading forward from the last one seen (mu_ held).
-Result<std::int64_t> AdminApi::newest_audit_entry() {
-  constexpr int kPage = 1000;
-  for (;;) {
-    XACBE_ASSIGN_OR_RETURN(auto entries, audit_.list(audit_seen_, kPage));
-    if (!entries.empty()) audit_seen_ = entries.back().id;
-    if (entries.size() < static_cast<std::size_t>(kPage)) return audit_seen_;
-  }
 }
 
 }  // namespace xacbe::registry

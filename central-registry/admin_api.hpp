@@ -68,13 +68,11 @@ class AdminApi {
   const ApiUser* authenticate(const std::string& authorization) const;
   net::HttpResponse run(const Route& route, const ApiCall& call, const net::HttpRequest& request,
                         const std::string& path);
-  Result<std::int64_t> newest_audit_entry();
 
   std::mutex mu_;  // serialises handlers: the domain objects share one database connection
   std::vector<Route> routes_;
   const std::vector<ApiUser> users_;
   AuditTrail& audit_;            // guarded by mu_
-  std::int64_t audit_seen_ = 0;  // guarded by mu_; an audit entry id at or below the newest one
 };
 
 }  // namespace xacbe::registry

@@ -35,4 +35,18 @@ Result<std::vector<AuditEntry>> AuditTrail::list(std::int64_t after_id, int limi
   return out;
 }
 
+Result<std::int64_t> AuditTrail::last_id() {
+  XACBE_ASSIGN_OR_RETURN(store::Statement query, db_.prepare("SELECT COALESCE(MAX(id), 0) FROM audit"));
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  return row ? query.column_int64(0) : 0;
+}
+
+Result<bool> AuditTrail::refusal_after(std::int64_t id) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement query,
+                         db_.prepare("SELECT EXISTS(SELECT 1 FROM audit WHERE id > ?1 AND success = 0)"));
+  query.bind(1, id);
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  return row && query.column_int64(0) != 0;
+}
+
 }  // namespace xacbe::registry

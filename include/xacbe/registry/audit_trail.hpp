@@ -36,6 +36,10 @@ class AuditTrail {
                 const std::string& detail = {});
   // Entries with id > after_id, oldest first, at most `limit`.
   Result<std::vector<AuditEntry>> list(std::int64_t after_id = 0, int limit = 1000);
+  // The id of the newest entry (0 for an empty trail).
+  Result<std::int64_t> last_id();
+  // Whether a refusal (success false) was recorded after entry `id`.
+  Result<bool> refusal_after(std::int64_t id);
 
  private:
   store::Database& db_;
