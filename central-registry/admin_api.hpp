@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "xacbe/net/http.hpp"
-#include "xacbe/registry/audit_trail.hpp"
+#include "audit_trail.hpp"
 
 namespace xacbe::registry {
 

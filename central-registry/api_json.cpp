@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "../core/config/strict_json.hpp"
+#include "xacbe/config/strict_json.hpp"
 #include "xacbe/crypto/encoding.hpp"
 
 namespace xacbe::registry::api {

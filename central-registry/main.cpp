@@ -14,8 +14,8 @@
 #include "xacbe/config/config.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/file.hpp"
-#include "xacbe/mail/outbox.hpp"
-#include "xacbe/registry/schema.hpp"
+#include "mail/outbox.hpp"
+#include "schema.hpp"
 #include "xacbe/service/service.hpp"
 #include "xacbe/store/database.hpp"
 

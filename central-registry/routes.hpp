@@ -3,12 +3,12 @@
 
 #include "admin_api.hpp"
 #include "api_json.hpp"
-#include "xacbe/registry/configuration_publisher.hpp"
-#include "xacbe/registry/global_groups.hpp"
-#include "xacbe/registry/member_records.hpp"
-#include "xacbe/registry/membership.hpp"
-#include "xacbe/registry/notifications.hpp"
-#include "xacbe/registry/security_servers.hpp"
+#include "configuration_publisher.hpp"
+#include "global_groups.hpp"
+#include "member_records.hpp"
+#include "membership.hpp"
+#include "notifications.hpp"
+#include "security_servers.hpp"
 
 namespace xacbe::registry {
 

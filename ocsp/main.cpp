@@ -9,7 +9,7 @@
 #include "xacbe/clock.hpp"
 #include "xacbe/config/config.hpp"
 #include "xacbe/crypto/encoding.hpp"
-#include "xacbe/ocsp/responder.hpp"
+#include "responder.hpp"
 #include "xacbe/service/service.hpp"
 
 using namespace xacbe;

@@ -8,7 +8,7 @@
 #include "xacbe/config/config.hpp"
 #include "xacbe/service/service.hpp"
 #include "xacbe/store/database.hpp"
-#include "xacbe/tsa/timestamp_authority.hpp"
+#include "timestamp_authority.hpp"
 
 using namespace xacbe;
 

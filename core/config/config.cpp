@@ -1,6 +1,6 @@
 #include "xacbe/config/config.hpp"
 
-#include "strict_json.hpp"
+#include "xacbe/config/strict_json.hpp"
 
 #include <filesystem>
 #include <limits>

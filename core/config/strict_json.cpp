@@ -1,4 +1,4 @@
-#include "strict_json.hpp"
+#include "xacbe/config/strict_json.hpp"
 
 #include <set>
 #include <string>

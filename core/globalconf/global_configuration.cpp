@@ -9,7 +9,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
-#include "../config/strict_json.hpp"
+#include "xacbe/config/strict_json.hpp"
 #include <utility>
 
 #include "xacbe/net/http.hpp"

@@ -8,7 +8,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
-#include "../config/strict_json.hpp"
+#include "xacbe/config/strict_json.hpp"
 #include <set>
 #include <utility>
 

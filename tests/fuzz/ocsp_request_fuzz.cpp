@@ -17,7 +17,7 @@
 
 #include "support/test_pki.hpp"
 #include "xacbe/crypto/encoding.hpp"
-#include "xacbe/ocsp/responder.hpp"
+#include "responder.hpp"
 
 namespace xacbe::ocsp {
 namespace {

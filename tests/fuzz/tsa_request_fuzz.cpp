@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "support/test_pki.hpp"
-#include "xacbe/tsa/timestamp_authority.hpp"
+#include "timestamp_authority.hpp"
 
 namespace xacbe::tsa {
 namespace {

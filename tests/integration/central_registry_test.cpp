@@ -30,7 +30,7 @@
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/net/http_client.hpp"
-#include "xacbe/registry/schema.hpp"
+#include "schema.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::testing {

@@ -20,7 +20,6 @@
 #include "xacbe/crypto/certificate.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/key.hpp"
-#include "xacbe/ocsp/responder.hpp"
 #include "xacbe/result.hpp"
 
 namespace xacbe::store {
@@ -99,7 +98,7 @@ class CertificateAuthority {
 
 // The OCSP responder's view of a CA database: a read-only connection to the file the CA writes,
 // so a revocation is visible to the next request.
-class CaStatusSource final : public ocsp::StatusSource {
+class CaStatusSource final : public crypto::CertStatusSource {
  public:
   static Result<std::unique_ptr<CaStatusSource>> open(const std::string& db_path);
   ~CaStatusSource() override;

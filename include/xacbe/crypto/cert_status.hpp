@@ -2,6 +2,7 @@
 // The revocation status of a certificate, as the CA records it and the OCSP responder reports it.
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "xacbe/clock.hpp"
@@ -32,6 +33,16 @@ struct CertStatus {
   Kind kind = Kind::kUnknown;
   TimePoint revoked_at{};                                   // when kRevoked
   RevocationReason reason = RevocationReason::kUnspecified;  // when kRevoked
+};
+
+// Where a status is learnt for a serial number of one issuer: the CA's store for the OCSP
+// responder, anything else in tests. Thread-safe.
+class CertStatusSource {
+ public:
+  virtual ~CertStatusSource() = default;
+  // `serial_hex`: upper-case hex without leading zeros (as Certificate::serial_hex()).
+  // A serial the CA never issued is kUnknown; an error Status becomes internalError.
+  virtual Result<CertStatus> lookup(const std::string& serial_hex) = 0;
 };
 
 }  // namespace xacbe::crypto

@@ -1,7 +1,7 @@
 // RFC 6960 / RFC 8954 behaviour of the OCSP responder, checked with OpenSSL's own OCSP client API:
 // requests are built with OCSP_cert_to_id & co and answers verified with OCSP_basic_verify.
 
-#include "xacbe/ocsp/responder.hpp"
+#include "responder.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/ocsp.h>
@@ -31,8 +31,8 @@ constexpr int kSuccessful = OCSP_RESPONSE_STATUS_SUCCESSFUL;
 constexpr int kInternalError = OCSP_RESPONSE_STATUS_INTERNALERROR;
 constexpr int kUnauthorized = OCSP_RESPONSE_STATUS_UNAUTHORIZED;
 
-// The CA database behind a StatusSource, as the real responder's CaStatusSource reads it.
-class CaStatuses final : public StatusSource {
+// The CA database behind a CertStatusSource, as the real responder's CaStatusSource reads it.
+class CaStatuses final : public CertStatusSource {
  public:
   explicit CaStatuses(ca::CertificateAuthority& ca) : ca_(ca) {}
   Result<CertStatus> lookup(const std::string& serial_hex) override { return ca_.status(serial_hex); }
@@ -41,7 +41,7 @@ class CaStatuses final : public StatusSource {
   ca::CertificateAuthority& ca_;
 };
 
-class FailingStatuses final : public StatusSource {
+class FailingStatuses final : public CertStatusSource {
  public:
   Result<CertStatus> lookup(const std::string&) override { return unavailable("database is locked"); }
 };

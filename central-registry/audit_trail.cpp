@@ -1,0 +1,52 @@
+#include "audit_trail.hpp"
+
+#include "xacbe/store/database.hpp"
+
+namespace xacbe::registry {
+Status AuditTrail::record(const std::string& actor, const std::string& action, const std::string& target,
+                          const Status& outcome, const std::string& detail) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                         db_.prepare("INSERT INTO audit(at, actor, action, target, success, detail)"
+                                     " VALUES(?1,?2,?3,?4,?5,?6)"));
+  insert.bind(1, to_unix_seconds(clock_.now())).bind(2, actor).bind(3, action).bind(4, target);
+  insert.bind(5, std::int64_t{outcome.is_ok() ? 1 : 0}).bind(6, outcome.is_ok() ? detail : outcome.to_string());
+  return insert.run();
+}
+
+Result<std::vector<AuditEntry>> AuditTrail::list(std::int64_t after_id, int limit) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement query,
+                         db_.prepare("SELECT id, at, actor, action, target, success, detail FROM audit"
+                                     " WHERE id > ?1 ORDER BY id LIMIT ?2"));
+  query.bind(1, after_id).bind(2, std::int64_t{limit});
+  std::vector<AuditEntry> out;
+  for (;;) {
+    XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+    if (!row) break;
+    AuditEntry e;
+    e.id = query.column_int64(0);
+    e.at = from_unix_seconds(query.column_int64(1));
+    e.actor = query.column_text(2);
+    e.action = query.column_text(3);
+    e.target = query.column_text(4);
+    e.success = query.column_int64(5) != 0;
+    e.detail = query.column_text(6);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::int64_t> AuditTrail::last_id() {
+  XACBE_ASSIGN_OR_RETURN(store::Statement query, db_.prepare("SELECT COALESCE(MAX(id), 0) FROM audit"));
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  return row ? query.column_int64(0) : 0;
+}
+
+Result<bool> AuditTrail::refusal_after(std::int64_t id) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement query,
+                         db_.prepare("SELECT EXISTS(SELECT 1 FROM audit WHERE id > ?1 AND success = 0)"));
+  query.bind(1, id);
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  return row && query.column_int64(0) != 0;
+}
+
+}  // namespace xacbe::registry

@@ -1,0 +1,161 @@
+#include "configuration_publisher.hpp"
+
+#include <map>
+#include <set>
+
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/store/database.hpp"
+
+namespace xacbe::registry {
+namespace {
+
+using std::chrono::sys_seconds;
+
+// What decides whether a new version is due: the document without its version and times.
+Result<std::string> content_fingerprint(globalconf::ConfigurationContent content) {
+  content.version = 1;
+  content.created_at = sys_seconds{};
+  content.expires_at = sys_seconds{std::chrono::seconds(1)};
+  XACBE_ASSIGN_OR_RETURN(globalconf::GlobalConfiguration doc, globalconf::GlobalConfiguration::create(content));
+  return crypto::to_hex(crypto::sha256(doc.to_json()));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ConfigurationPublisher>> ConfigurationPublisher::create(
+    store::Database& db, const Clock& clock, Membership& membership, SecurityServers& servers,
+    crypto::Certificate ca_cert, crypto::PrivateKey signing_key, crypto::Certificate signing_cert,
+    PublisherSettings settings) {
+  if (!settings.tsa_certificate) return invalid_argument("the global configuration needs the TSA certificate");
+  if (settings.ocsp_urls.empty()) return invalid_argument("the global configuration needs at least one OCSP URL");
+  if (settings.validity < std::chrono::minutes(10)) return invalid_argument("configuration validity under 10 minutes");
+  XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationAnchor anchor,
+                         globalconf::ConfigurationAnchor::create(settings.instance, settings.download_url, ca_cert,
+                                                                 {signing_cert}));
+  std::unique_ptr<ConfigurationPublisher> publisher(new ConfigurationPublisher(
+      db, clock, membership, servers, std::move(anchor), std::move(signing_key), std::move(signing_cert),
+      std::move(settings)));
+  XACBE_RETURN_IF_ERROR(publisher->self_check());
+  return publisher;
+}
+
+Status ConfigurationPublisher::self_check() {
+  // Settings the document rules refuse (URLs, OCSP freshness + timestamp interval beyond the
+  // eight-hour window), a key that does not match its certificate, or a signing certificate out of
+  // validity must stop the start-up, not surface as refused downloads later.
+  const TimePoint now = clock_.now();
+  if (now < signing_cert_.not_before() || now > signing_cert_.not_after()) {
+    return failed_precondition("the configuration-signing certificate is outside its validity (until " +
+                               to_iso8601_utc(signing_cert_.not_after()) + ")");
+  }
+  if (now + settings_.validity > signing_cert_.not_after()) {
+    return failed_precondition("the configuration-signing certificate expires " +
+                               to_iso8601_utc(signing_cert_.not_after()) +
+                               ", before a document published now would; renew it");
+  }
+  XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationContent content, gather());
+  content.version = 1;
+  content.created_at = std::chrono::floor<std::chrono::seconds>(now);
+  content.expires_at = content.created_at + settings_.validity;
+  auto doc = globalconf::GlobalConfiguration::create(content);
+  if (!doc) return Status(doc.status().code(), "global configuration settings: " + doc.status().message());
+  XACBE_ASSIGN_OR_RETURN(std::string signed_form, globalconf::sign_configuration(*doc, signing_key_, signing_cert_));
+  auto verified = globalconf::verify(signed_form, anchor_, clock_, 0);
+  if (!verified) {
+    return Status(verified.status().code(), "a trial configuration does not verify: " + verified.status().message());
+  }
+  return Status::ok();
+}
+
+ConfigurationPublisher::ConfigurationPublisher(store::Database& db, const Clock& clock, Membership& membership,
+                                               SecurityServers& servers, globalconf::ConfigurationAnchor anchor,
+                                               crypto::PrivateKey signing_key, crypto::Certificate signing_cert,
+                                               PublisherSettings settings)
+    : db_(db), clock_(clock), membership_(membership), records_(db, clock, membership),
+      groups_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)),
+      signing_key_(std::move(signing_key)), signing_cert_(std::move(signing_cert)), settings_(std::move(settings)) {}
+
+std::string ConfigurationPublisher::anchor_json() const { return anchor_.to_json(); }
+
+Result<globalconf::ConfigurationContent> ConfigurationPublisher::gather() {
+  globalconf::ConfigurationContent c{settings_.instance, 0, {}, {}, {}, {}, {},
+                                     {anchor_.ca_certificate(), settings_.ocsp_urls,
+                                      settings_.ocsp_responder_certificates},
+                                     {settings_.tsa_url, *settings_.tsa_certificate}, {}, settings_.settings};
+  std::set<id::MemberId> listed;
+  XACBE_ASSIGN_OR_RETURN(std::vector<Member> members, membership_.members());
+  for (const auto& m : members) {
+    // Suspended and terminated members drop out; a terminating one stays until its date.
+    if (m.state != MemberState::kActive && m.state != MemberState::kTerminating) continue;
+    c.members.push_back({m.id, m.name});
+    listed.insert(m.id);
+  }
+  // Current subsystems of listed members; a member's servers carry its subsystems' exchanges.
+  std::map<id::MemberId, std::vector<id::SubsystemId>> subsystems_of;
+  XACBE_ASSIGN_OR_RETURN(std::vector<id::SubsystemId> subsystems, records_.current_subsystems());
+  for (const auto& sub : subsystems) {
+    if (!listed.count(sub.member())) continue;
+    c.subsystems.push_back({sub});
+    subsystems_of[sub.member()].push_back(sub);
+  }
+  XACBE_ASSIGN_OR_RETURN(std::vector<SecurityServer> servers, servers_.list_servers());
+  for (const auto& s : servers) {
+    if (!listed.count(s.id.owner()) || s.auth_certificate_sha256.empty()) continue;
+    std::vector<id::ClientId> clients{id::ClientId(s.id.owner())};
+    for (const auto& sub : subsystems_of[s.id.owner()]) clients.emplace_back(sub);
+    c.security_servers.push_back({s.id, s.address, std::move(clients), s.auth_certificate_sha256});
+  }
+  // Every group, with those of its clients this document lists (a suspended member, or a removed
+  // subsystem, leaves its groups here while its registry record stays).
+  std::set<id::ClientId> in_document(listed.begin(), listed.end());
+  for (const auto& sub : c.subsystems) in_document.insert(sub.id);
+  XACBE_ASSIGN_OR_RETURN(std::vector<GlobalGroupRecord> groups, groups_.list());
+  for (const auto& g : groups) {
+    globalconf::GlobalGroup group{g.code, {}};
+    for (const auto& m : g.members) {
+      if (in_document.count(m.client)) group.members.push_back(m.client);
+    }
+    c.global_groups.push_back(std::move(group));
+  }
+  return c;
+}
+
+Result<std::string> ConfigurationPublisher::current() {
+  XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationContent content, gather());
+  XACBE_ASSIGN_OR_RETURN(std::string fingerprint, content_fingerprint(content));
+  const sys_seconds now = std::chrono::floor<std::chrono::seconds>(clock_.now());
+
+  std::int64_t last_version = 0;
+  {
+    XACBE_ASSIGN_OR_RETURN(store::Statement last,
+                           db_.prepare("SELECT version, created_at, content_sha256, signed FROM globalconf_publication"
+                                       " ORDER BY version DESC LIMIT 1"));
+    XACBE_ASSIGN_OR_RETURN(bool found, last.step());
+    if (found) {
+      last_version = last.column_int64(0);
+      const sys_seconds created{std::chrono::seconds(last.column_int64(1))};
+      const bool fresh = now >= created && now < created + settings_.validity / 2;
+      if (fresh && last.column_text(2) == fingerprint) return last.column_text(3);
+    }
+  }
+  content.version = static_cast<std::uint64_t>(last_version + 1);
+  content.created_at = now;
+  content.expires_at = now + settings_.validity;
+  XACBE_ASSIGN_OR_RETURN(globalconf::GlobalConfiguration doc, globalconf::GlobalConfiguration::create(content));
+  XACBE_ASSIGN_OR_RETURN(std::string signed_form, globalconf::sign_configuration(doc, signing_key_, signing_cert_));
+  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                         db_.prepare("INSERT INTO globalconf_publication(version, created_at, expires_at,"
+                                     " content_sha256, signed) VALUES(?1,?2,?3,?4,?5)"));
+  insert.bind(1, static_cast<std::int64_t>(content.version)).bind(2, now.time_since_epoch().count());
+  insert.bind(3, content.expires_at.time_since_epoch().count()).bind(4, fingerprint).bind(5, signed_form);
+  XACBE_RETURN_IF_ERROR(insert.run());
+  (void)membership_.audit().record("system", "globalconf.publish",
+                                   settings_.instance + " v" + std::to_string(content.version), Status::ok(),
+                                   std::to_string(content.members.size()) + " members, " +
+                                       std::to_string(content.subsystems.size()) + " subsystems, " +
+                                       std::to_string(content.security_servers.size()) + " servers, " +
+                                       std::to_string(content.global_groups.size()) + " global groups");
+  return signed_form;
+}
+
+}  // namespace xacbe::registry

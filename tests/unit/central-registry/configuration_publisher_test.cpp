@@ -1,0 +1,247 @@
+#include "configuration_publisher.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/test_pki.hpp"
+#include "schema.hpp"
+#include "xacbe/store/database.hpp"
+
+namespace xacbe::registry {
+namespace {
+
+using namespace std::chrono;
+
+const TimePoint kMonday = sys_days{year{2026} / November / 23} + hours(15);
+
+const char* kCalendar = R"({"time_zone": "America/Cancun", "rules": [], "dates": []})";
+
+class ConfigurationPublisherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    calendar_ = std::make_unique<calendar::BusinessCalendar>(calendar::BusinessCalendar::parse(kCalendar).value());
+    db_ = store::Database::open(pki_.dir().file("registry.db")).value();
+    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", &pki_.ca());
+    servers_ = std::make_unique<SecurityServers>(*db_, clock_, *membership_, pki_.ca(), SecurityServerSettings{});
+    publisher_ = make_publisher();
+  }
+
+  std::unique_ptr<ConfigurationPublisher> make_publisher() {
+    PublisherSettings s;
+    s.instance = "QROO";
+    s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
+    s.ocsp_urls = {"http://127.0.0.1:8891/"};
+    s.ocsp_responder_certificates = {ocsp_.cert};
+    s.tsa_url = "http://127.0.0.1:8890/";
+    s.tsa_certificate = tsa_.cert;
+    s.validity = hours(24);
+    auto p = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
+                                            crypto::PrivateKey::from_pem(signer_.key.to_pem()).value(), signer_.cert, s);
+    EXPECT_TRUE(p.is_ok()) << p.status().to_string();
+    return std::move(p).value();
+  }
+
+  void admit(const std::string& member) {
+    Application a{id::MemberId::parse(member).value(), "Institución " + member, "CONV-1",
+                  {"Ana", "ana@x.gob.mx", "983"}, {"Luis", "luis@x.gob.mx", "983"}, {"Enlace", "enlace@x.gob.mx", ""},
+                  {"a", "b", "c", "d"}};
+    auto id = membership_->apply("admin", a);
+    ASSERT_TRUE(id.is_ok()) << id.status().to_string();
+    ASSERT_TRUE(membership_->admit("admin", *id).is_ok());
+  }
+
+  // The served document, verified as a security server verifies it.
+  globalconf::GlobalConfiguration served() {
+    auto bytes = publisher_->current();
+    EXPECT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+    auto anchor = globalconf::ConfigurationAnchor::from_json(publisher_->anchor_json());
+    EXPECT_TRUE(anchor.is_ok()) << anchor.status().to_string();
+    auto doc = globalconf::verify(*bytes, *anchor, clock_, 0);
+    EXPECT_TRUE(doc.is_ok()) << doc.status().to_string();
+    return std::move(doc).value();
+  }
+
+  ManualClock clock_{kMonday};
+  xacbe::testing::TestPki pki_{clock_};
+  xacbe::testing::KeyAndCert signer_ = pki_.issue(ca::Profile::kSigning, "CEIQROO configuration signer");
+  xacbe::testing::KeyAndCert tsa_ = pki_.issue(ca::Profile::kTimestamping, "TSA");
+  xacbe::testing::KeyAndCert ocsp_ = pki_.issue(ca::Profile::kOcspResponder, "OCSP");
+  std::unique_ptr<calendar::BusinessCalendar> calendar_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<Membership> membership_;
+  std::unique_ptr<SecurityServers> servers_;
+  std::unique_ptr<ConfigurationPublisher> publisher_;
+};
+
+TEST_F(ConfigurationPublisherTest, ListsMembersInGoodStandingOnly) {
+  admit("QROO/EST/FGE");
+  admit("QROO/EST/SSP");
+  admit("QROO/MUN/OPB");
+  ASSERT_TRUE(membership_->suspend("admin", id::MemberId::parse("QROO/EST/SSP").value(), "violación").is_ok());
+  ASSERT_TRUE(membership_->request_termination("admin", id::MemberId::parse("QROO/MUN/OPB").value(), std::nullopt).is_ok());
+  auto doc = served();
+  EXPECT_EQ(doc.version(), 1u);
+  EXPECT_NE(doc.find_member(id::MemberId::parse("QROO/EST/FGE").value()), nullptr);
+  EXPECT_EQ(doc.find_member(id::MemberId::parse("QROO/EST/SSP").value()), nullptr);  // suspended
+  EXPECT_NE(doc.find_member(id::MemberId::parse("QROO/MUN/OPB").value()), nullptr);  // terminating, not yet gone
+  EXPECT_EQ(doc.content().tsa.url, "http://127.0.0.1:8890/");
+  EXPECT_EQ(doc.expires_at() - doc.created_at(), hours(24));
+}
+
+TEST_F(ConfigurationPublisherTest, PublishesANewVersionOnlyWhenSomethingChangedOrHalfTheValidityPassed) {
+  admit("QROO/EST/FGE");
+  const auto first = publisher_->current().value();
+  clock_.advance(hours(1));
+  EXPECT_EQ(publisher_->current().value(), first);  // same content, still fresh: same bytes
+  admit("QROO/EST/SSP");
+  EXPECT_EQ(served().version(), 2u);
+  clock_.advance(hours(12));
+  EXPECT_EQ(served().version(), 3u);
+}
+
+TEST_F(ConfigurationPublisherTest, VersionsKeepIncreasingAcrossRestarts) {
+  admit("QROO/EST/FGE");
+  EXPECT_EQ(served().version(), 1u);
+  publisher_ = make_publisher();
+  admit("QROO/EST/SSP");
+  EXPECT_EQ(served().version(), 2u);
+}
+
+TEST_F(ConfigurationPublisherTest, ADocumentFromAnotherSignerIsRefusedByTheAnchor) {
+  admit("QROO/EST/FGE");
+  auto other = pki_.issue(ca::Profile::kSigning, "someone else");
+  auto doc = globalconf::GlobalConfiguration::from_json(served().to_json()).value();
+  auto forged = globalconf::sign_configuration(doc, other.key, other.cert).value();
+  auto anchor = globalconf::ConfigurationAnchor::from_json(publisher_->anchor_json()).value();
+  EXPECT_FALSE(globalconf::verify(forged, anchor, clock_, 0).is_ok());
+}
+
+TEST_F(ConfigurationPublisherTest, PublishesCurrentSubsystemsAsClientsOfTheirMembersServers) {
+  admit("QROO/EST/FGE");
+  // A registered server with an authentication certificate (the rows approval leaves behind).
+  ASSERT_TRUE(db_->exec("INSERT INTO security_server VALUES('QROO/EST/FGE/ss1', 'QROO/EST/FGE', 'ss1.fge:5500',"
+                        " 'MX', '1.0.0', 0, 0, 'admin');"
+                        "INSERT INTO security_server_certificate VALUES('01', 'QROO/EST/FGE/ss1',"
+                        " '" + std::string(64, 'a') + "', 0);")
+                  .is_ok());
+  MemberRecords records(*db_, clock_, *membership_);
+  const auto sigi = id::SubsystemId::parse("QROO/EST/FGE/SIGI").value();
+  const auto nomina = id::SubsystemId::parse("QROO/EST/FGE/NOMINA").value();
+  ASSERT_TRUE(records.add_subsystem("admin", sigi).is_ok());
+  ASSERT_TRUE(records.add_subsystem("admin", nomina).is_ok());
+
+  auto doc = served();
+  EXPECT_TRUE(doc.has_client(sigi));
+  EXPECT_TRUE(doc.has_client(nomina));
+  ASSERT_EQ(doc.servers_for(sigi).size(), 1u);
+  const auto& clients = doc.servers_for(sigi)[0]->clients;
+  ASSERT_EQ(clients.size(), 3u);
+  EXPECT_EQ(clients[0], id::ClientId(id::MemberId::parse("QROO/EST/FGE").value()));  // the owner first
+
+  ASSERT_TRUE(records.remove_subsystem("admin", sigi).is_ok());
+  doc = served();
+  EXPECT_EQ(doc.version(), 2u);
+  EXPECT_FALSE(doc.has_client(sigi));
+  EXPECT_TRUE(doc.servers_for(sigi).empty());
+  EXPECT_TRUE(doc.has_client(nomina));
+
+  // A suspended member's subsystems drop out with it.
+  ASSERT_TRUE(membership_->suspend("admin", id::MemberId::parse("QROO/EST/FGE").value(), "violación").is_ok());
+  EXPECT_FALSE(served().has_client(nomina));
+}
+
+TEST_F(ConfigurationPublisherTest, PublishesGlobalGroupsWithTheirClientsThatTheDocumentLists) {
+  admit("QROO/EST/FGE");
+  admit("QROO/EST/SSP");
+  const auto fge = id::MemberId::parse("QROO/EST/FGE").value();
+  const auto ssp = id::MemberId::parse("QROO/EST/SSP").value();
+  const auto sigi = id::SubsystemId::parse("QROO/EST/FGE/SIGI").value();
+  MemberRecords records(*db_, clock_, *membership_);
+  ASSERT_TRUE(records.add_subsystem("admin", sigi).is_ok());
+  GlobalGroups groups(*db_, clock_, *membership_);
+  ASSERT_TRUE(groups.create("admin", "seguridad", "Instituciones de seguridad").is_ok());
+  ASSERT_TRUE(groups.create("admin", "vacio", "Sin miembros").is_ok());
+  ASSERT_TRUE(groups.add_member("admin", "seguridad", fge).is_ok());
+  ASSERT_TRUE(groups.add_member("admin", "seguridad", ssp).is_ok());
+  ASSERT_TRUE(groups.add_member("admin", "seguridad", sigi).is_ok());
+
+  auto doc = served();
+  const globalconf::GlobalGroup* group = doc.find_group("seguridad");
+  ASSERT_NE(group, nullptr);
+  EXPECT_EQ(group->members, (std::vector<id::ClientId>{fge, sigi, ssp}));  // identifier order
+  ASSERT_NE(doc.find_group("vacio"), nullptr);
+  EXPECT_TRUE(doc.find_group("vacio")->members.empty());
+
+  // A suspended member and a removed subsystem drop out of the published group, not of the registry's.
+  ASSERT_TRUE(membership_->suspend("admin", ssp, "violación").is_ok());
+  ASSERT_TRUE(records.remove_subsystem("admin", sigi).is_ok());
+  doc = served();
+  ASSERT_NE(doc.find_group("seguridad"), nullptr);
+  EXPECT_EQ(doc.find_group("seguridad")->members, std::vector<id::ClientId>{fge});
+  EXPECT_EQ(groups.group("seguridad").value().members.size(), 3u);
+
+  // A deleted group is no longer published.
+  ASSERT_TRUE(groups.delete_group("admin", "vacio").is_ok());
+  EXPECT_EQ(served().find_group("vacio"), nullptr);
+}
+
+TEST_F(ConfigurationPublisherTest, RefusesIncompleteSettings) {
+  PublisherSettings s;
+  s.instance = "QROO";
+  s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
+  s.ocsp_urls = {"http://127.0.0.1:8891/"};
+  auto no_tsa = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
+                                               crypto::PrivateKey::from_pem(signer_.key.to_pem()).value(), signer_.cert, s);
+  EXPECT_FALSE(no_tsa.is_ok());
+  s.tsa_certificate = tsa_.cert;
+  s.instance = "ELSEWHERE";
+  auto bad_instance = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
+                                                     crypto::PrivateKey::from_pem(signer_.key.to_pem()).value(),
+                                                     signer_.cert, s);
+  EXPECT_FALSE(bad_instance.is_ok());
+}
+
+TEST_F(ConfigurationPublisherTest, RefusesAtStartSettingsThatCouldNeverPublish) {
+  struct Case {
+    const char* name;
+    void (*spoil)(PublisherSettings&);
+  };
+  const Case cases[] = {
+      {"freshness plus interval beyond eight hours",
+       [](PublisherSettings& s) {
+         s.settings.ocsp_freshness = hours(8);
+         s.settings.timestamp_interval = minutes(10);
+       }},
+      {"OCSP URL that is no URL", [](PublisherSettings& s) { s.ocsp_urls = {"not a url"}; }},
+      {"TSA URL that is no URL", [](PublisherSettings& s) { s.tsa_url = "ftp//x"; }},
+      {"validity beyond the signing certificate", [](PublisherSettings& s) { s.validity = hours(24 * 365 * 5); }},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    PublisherSettings s;
+    s.instance = "QROO";
+    s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
+    s.ocsp_urls = {"http://127.0.0.1:8891/"};
+    s.ocsp_responder_certificates = {ocsp_.cert};
+    s.tsa_url = "http://127.0.0.1:8890/";
+    s.tsa_certificate = tsa_.cert;
+    c.spoil(s);
+    auto p = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
+                                            crypto::PrivateKey::from_pem(signer_.key.to_pem()).value(), signer_.cert, s);
+    EXPECT_FALSE(p.is_ok());
+  }
+  // A key that is not the certificate's.
+  PublisherSettings s;
+  s.instance = "QROO";
+  s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
+  s.ocsp_urls = {"http://127.0.0.1:8891/"};
+  s.tsa_url = "http://127.0.0.1:8890/";
+  s.tsa_certificate = tsa_.cert;
+  auto wrong_key = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
+                                                  crypto::PrivateKey::from_pem(tsa_.key.to_pem()).value(),
+                                                  signer_.cert, s);
+  EXPECT_FALSE(wrong_key.is_ok());
+}
+
+}  // namespace
+}  // namespace xacbe::registry
