@@ -140,7 +140,7 @@ bool verifies(OCSP_BASICRESP* basic, const Certificate& root, TimePoint at) {
 
 class OcspResponderTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Responder> make_responder(ResponderSettings settings = {}, StatusSource* source = nullptr) {
+  std::unique_ptr<Responder> make_responder(ResponderSettings settings = {}, CertStatusSource* source = nullptr) {
     auto responder = Responder::create(pki_.root(), responder_.cert, copy_key(responder_.key), settings, clock_,
                                        source != nullptr ? *source : statuses_);
     EXPECT_TRUE(responder.is_ok()) << responder.status().to_string();
