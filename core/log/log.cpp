@@ -56,6 +56,21 @@ std::shared_ptr<spdlog::logger> current() {
 
 }  // namespace
 
+std::string bounded(std::string_view text, std::size_t max) {
+  std::string out;
+  const std::size_t shown = std::min(text.size(), max);
+  out.reserve(shown + 16);
+  for (unsigned char c : text.substr(0, shown)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  if (shown < text.size()) out += fmt::format("...({} bytes)", text.size());
+  return out;
+}
+
 void init(const LogOptions& options) {
   std::lock_guard lock(mu);
   spdlog::sink_ptr sink;

@@ -1,119 +1,224 @@
 #include "xacbe/net/http_client.hpp"
 
-#include <openssl/ssl.h>
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <deque>
+#include <map>
+#include <optional>
+#include <mutex>
+#include <thread>
+#include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include "client_connection.hpp"
 
 namespace xacbe::net {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using detail::ClientConnection;
+using detail::Deadline;
+using Steady = std::chrono::steady_clock;
 
 namespace {
 
-Status error_status(const std::string& what, const beast::error_code& ec) {
-  if (ec == beast::error::timeout) return {Code::kDeadlineExceeded, what + ": timed out"};
-  if (ec == http::error::body_limit) return invalid_argument(what + ": response body exceeds the limit");
-  if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-    return invalid_argument(what + ": malformed HTTP response (" + ec.message() + ")");
-  }
-  return unavailable(what + ": " + ec.message());
-}
+// One destination's connections: `total` exist, the idle ones wait in `idle` (most recent last).
+struct Destination {
+  std::deque<std::unique_ptr<ClientConnection>> idle;
+  std::size_t total = 0;
+  std::deque<std::shared_ptr<asio::steady_timer>> waiters;  // calls waiting for a connection
+};
 
-http::request<http::string_body> to_beast(HttpRequest&& in, const Url& url) {
-  http::request<http::string_body> req;
-  req.method_string(in.method);
-  req.target(url.target);
-  req.version(11);
-  req.set(http::field::host, url.host);
-  req.set(http::field::user_agent, "xacbe");
-  for (auto& [k, v] : in.headers) req.set(k, v);
-  req.body() = std::move(in.body);
-  req.keep_alive(false);
-  req.prepare_payload();
-  return req;
-}
-
-// Runs the whole exchange on `stream` with async operations bounded by one deadline.
-template <typename Stream>
-Result<HttpResponse> exchange(asio::io_context& ioc, Stream& stream, tcp::resolver::results_type endpoints,
-                              http::request<http::string_body>& req, const ClientOptions& options) {
-  auto& tcp_stream = beast::get_lowest_layer(stream);
-  tcp_stream.expires_after(options.timeout);
-  beast::error_code result;
-  std::string stage = "connect";
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(options.body_limit);
-
-  auto on_read = [&](beast::error_code ec, std::size_t) { result = ec; };
-  // The header is read on its own first: Beast 1.74's eager parse of a response whose first body
-  // bytes arrive with the header drops the Content-Length body_limit error and reads on unbounded.
-  auto on_header = [&](beast::error_code ec, std::size_t) {
-    if ((result = ec)) return;
-    http::async_read(stream, buffer, parser, on_read);
-  };
-  auto on_write = [&](beast::error_code ec, std::size_t) {
-    if ((result = ec)) return;
-    stage = "read response";
-    http::async_read_header(stream, buffer, parser, on_header);
-  };
-  auto send = [&] {
-    stage = "send request";
-    http::async_write(stream, req, on_write);
-  };
-  tcp_stream.async_connect(endpoints, [&](beast::error_code ec, const tcp::endpoint&) {
-    if ((result = ec)) return;
-    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-      stage = "TLS handshake";
-      stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code hec) {
-        if ((result = hec)) return;
-        send();
-      });
-    } else {
-      send();
-    }
-  });
-  ioc.run();
-  if (result) return error_status(stage, result);
-  auto message = parser.release();
-  HttpResponse out;
-  out.status = static_cast<int>(message.result_int());
-  for (const auto& field : message) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  out.body = std::move(message.body());
-  return out;
+std::string destination_key(const Url& url, const ClientOptions& options) {
+  return std::string(url.tls ? "https://" : "http://") + url.host + ":" + std::to_string(url.port) + "|" +
+         std::to_string(reinterpret_cast<std::uintptr_t>(options.tls.get())) + "|" + options.peer.key();
 }
 
 }  // namespace
 
+struct HttpClient::Impl {
+  explicit Impl(PoolOptions o) : options(o), guard(asio::make_work_guard(ioc)) {}
+  const PoolOptions options;
+  asio::io_context ioc;
+  asio::executor_work_guard<asio::io_context::executor_type> guard;
+  std::vector<std::thread> threads;
+
+  std::atomic<std::uint64_t> opened{0}, handshakes{0}, reused{0}, retried{0};
+  mutable std::mutex mu;
+  std::map<std::string, Destination> destinations;  // guarded by mu
+
+  // A connection for `key`: an idle one (reused = true), or a slot to open a new one (null), or an
+  // error when the deadline passes while every allowed connection is busy.
+  Task<Result<std::unique_ptr<ClientConnection>>> acquire(const std::string& key, Deadline deadline, bool& reused) {
+    for (;;) {
+      std::shared_ptr<asio::steady_timer> waiter;
+      {
+        std::lock_guard lock(mu);
+        Destination& d = destinations[key];
+        const auto now = Steady::now();
+        while (!d.idle.empty() && now - d.idle.front()->idle_since > options.idle_expiry) {
+          d.idle.pop_front();
+          --d.total;
+        }
+        if (!d.idle.empty()) {
+          auto conn = std::move(d.idle.back());
+          d.idle.pop_back();
+          reused = true;
+          co_return conn;
+        }
+        if (d.total < options.max_per_destination) {
+          ++d.total;
+          reused = false;
+          co_return std::unique_ptr<ClientConnection>();
+        }
+        waiter = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, deadline);
+        d.waiters.push_back(waiter);
+      }
+      boost::system::error_code ec;
+      co_await waiter->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec != asio::error::operation_aborted) {  // the deadline, not a release, woke us
+        std::lock_guard lock(mu);
+        auto& waiters = destinations[key].waiters;
+        const auto it = std::find(waiters.begin(), waiters.end(), waiter);
+        if (it != waiters.end()) {
+          waiters.erase(it);
+        } else {
+          wake_one(waiters);  // a release chose us just as the deadline passed: pass it on
+        }
+        co_return Status(Code::kDeadlineExceeded, "no connection to the destination became free in time");
+      }
+    }
+  }
+
+  // Gives a connection back (null or not reusable: it is closed) and wakes one waiting call.
+  void release(const std::string& key, std::unique_ptr<ClientConnection> conn) {
+    std::lock_guard lock(mu);
+    Destination& d = destinations[key];
+    if (conn) {
+      conn->idle_since = Steady::now();
+      d.idle.push_back(std::move(conn));
+    } else {
+      --d.total;
+    }
+    wake_one(d.waiters);
+  }
+
+  // Needs mu held.
+  static void wake_one(std::deque<std::shared_ptr<asio::steady_timer>>& waiters) {
+    if (waiters.empty()) return;
+    auto waiter = std::move(waiters.front());
+    waiters.pop_front();
+    asio::post(waiter->get_executor(), [waiter] { waiter->cancel(); });
+  }
+
+  Task<Result<HttpResponse>> call(std::string url_text, HttpRequest request, ClientOptions options) {
+    XACBE_CO_ASSIGN_OR_RETURN(Url url, parse_url(url_text));
+    const Deadline deadline = Steady::now() + options.timeout;
+    const std::string key = destination_key(url, options);
+    auto executor = co_await asio::this_coro::executor;
+    for (int attempt = 0;; ++attempt) {
+      bool was_idle = false;
+      auto acquired = co_await acquire(key, deadline, was_idle);
+      if (!acquired) co_return acquired.status();
+      std::unique_ptr<ClientConnection> conn = std::move(*acquired);
+      if (!conn) {
+        conn = std::make_unique<ClientConnection>(executor);
+        Status opened_status = co_await conn->open(url, options, deadline);
+        if (!opened_status.is_ok()) {
+          release(key, nullptr);
+          co_return opened_status;
+        }
+        ++opened;
+        if (conn->tls()) ++handshakes;
+      } else {
+        ++reused;
+      }
+      // A copy stays for a retry: the first attempt consumes the request.
+      HttpRequest sent;
+      if (was_idle && attempt == 0) {
+        sent = request;
+      } else {
+        sent = std::move(request);
+      }
+      auto outcome = co_await conn->exchange(url, std::move(sent), options.body_limit, deadline, true);
+      if (!outcome.response && was_idle && outcome.nothing_received && attempt == 0) {
+        release(key, nullptr);  // the server had closed it while it was idle
+        ++retried;
+        continue;
+      }
+      release(key, outcome.reusable ? std::move(conn) : nullptr);
+      co_return std::move(outcome.response);
+    }
+  }
+
+  // co_spawn needs a default-constructible result; Result<T> is not.
+  Task<std::optional<Result<HttpResponse>>> boxed_call(std::string url, HttpRequest request, ClientOptions options) {
+    co_return co_await call(std::move(url), std::move(request), std::move(options));
+  }
+};
+
+HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::shared_ptr<HttpClient> HttpClient::create(PoolOptions options) {
+  options.max_per_destination = std::max<std::size_t>(1, options.max_per_destination);
+  options.threads = std::max(1u, options.threads);
+  auto impl = std::make_unique<Impl>(options);
+  for (unsigned i = 0; i < options.threads; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  return std::shared_ptr<HttpClient>(new HttpClient(std::move(impl)));
+}
+
+HttpClient::~HttpClient() {
+  impl_->guard.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  std::lock_guard lock(impl_->mu);
+  impl_->destinations.clear();  // closes idle connections before the io_context goes
+}
+
+Task<Result<HttpResponse>> HttpClient::request(std::string url, HttpRequest request, ClientOptions options) {
+  auto boxed = co_await asio::co_spawn(asio::make_strand(impl_->ioc),
+                                       impl_->boxed_call(std::move(url), std::move(request), std::move(options)),
+                                       asio::use_awaitable);
+  co_return std::move(*boxed);
+}
+
+Result<HttpResponse> HttpClient::request_blocking(std::string url, HttpRequest request, ClientOptions options) {
+  return *asio::co_spawn(asio::make_strand(impl_->ioc),
+                         impl_->boxed_call(std::move(url), std::move(request), std::move(options)), asio::use_future)
+              .get();
+}
+
+ClientStats HttpClient::stats() const {
+  return {impl_->opened.load(), impl_->handshakes.load(), impl_->reused.load(), impl_->retried.load()};
+}
+
+std::size_t HttpClient::idle_connections() const {
+  std::lock_guard lock(impl_->mu);
+  std::size_t n = 0;
+  for (const auto& [key, d] : impl_->destinations) n += d.idle.size();
+  return n;
+}
+
 Result<HttpResponse> http_request(const std::string& url_text, HttpRequest request, const ClientOptions& options) {
   XACBE_ASSIGN_OR_RETURN(Url url, parse_url(url_text));
   asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::error_code ec;
-  // Numeric hosts resolve without DNS; names go through the system resolver.
-  auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
-  if (ec) return unavailable("cannot resolve " + url.host + ": " + ec.message());
-  auto req = to_beast(std::move(request), url);
-  if (!url.tls) {
-    beast::tcp_stream stream(ioc);
-    return exchange(ioc, stream, endpoints, req, options);
-  }
-  if (!options.tls) return invalid_argument("https URL without a TLS client context: " + url_text);
-  auto* ctx = static_cast<asio::ssl::context*>(options.tls->native());
-  beast::ssl_stream<beast::tcp_stream> stream(ioc, *ctx);
-  // Server Name Indication for names (not IP literals).
-  if (url.host.find_first_not_of("0123456789.:") != std::string::npos) {
-    SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str());
-  }
-  return exchange(ioc, stream, endpoints, req, options);
+  auto exchange = [&]() -> Task<std::optional<Result<HttpResponse>>> {
+    const Deadline deadline = Steady::now() + options.timeout;
+    ClientConnection conn(ioc.get_executor());
+    Status opened = co_await conn.open(url, options, deadline);
+    if (!opened.is_ok()) co_return Result<HttpResponse>(std::move(opened));
+    auto outcome = co_await conn.exchange(url, std::move(request), options.body_limit, deadline, false);
+    co_return std::move(outcome.response);
+  };
+  auto result = asio::co_spawn(ioc, exchange(), asio::use_future);
+  ioc.run();
+  return *result.get();
 }
 
 }  // namespace xacbe::net

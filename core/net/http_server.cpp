@@ -2,15 +2,25 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "refusal_log.hpp"
 #include "xacbe/log/log.hpp"
 
 namespace xacbe::net {
@@ -19,18 +29,40 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using asio::redirect_error;
+using asio::use_awaitable;
 
 namespace {
 
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+// What the drain needs to reach one open connection. Touched only on the connection's strand.
+struct Connection {
+  explicit Connection(Strand s) : strand(std::move(s)) {}
+  Strand strand;
+  beast::tcp_stream* stream = nullptr;  // null once the connection has ended
+  bool idle = false;                    // waiting for the next request, nothing in flight
+};
+
 struct Shared {
   ServerOptions options;
-  HttpHandler handler;
+  AsyncHttpHandler handler;
+  RefusalLog refusals;
+
+  std::atomic<bool> draining{false};
+  std::atomic<std::uint64_t> accepted{0}, refused{0}, handshakes{0}, requests{0};
+
+  std::mutex mu;
+  std::condition_variable all_closed;
+  std::map<std::uint64_t, std::shared_ptr<Connection>> open;  // guarded by mu
+  std::uint64_t next_id = 0;                                  // guarded by mu
 };
 
 HttpRequest to_request(http::request<http::string_body>&& in, const std::string& peer) {
   HttpRequest out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
+  out.headers.reserve(std::distance(in.begin(), in.end()));
   for (const auto& field : in) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   out.body = std::move(in.body());
   out.peer_address = peer;
@@ -47,131 +79,214 @@ http::response<http::string_body> to_beast(HttpResponse&& in, unsigned version, 
   return out;
 }
 
-// One connection; Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
-template <typename Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
- public:
-  Session(Stream stream, std::shared_ptr<const Shared> shared, std::string peer)
-      : stream_(std::move(stream)), shared_(std::move(shared)), peer_(std::move(peer)) {}
+bool is_parse_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
 
-  void start() {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      read();
-    } else {
-      tcp_layer().expires_after(shared_->options.idle_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return;  // refused or broken handshake: nothing to answer
-                                self->capture_peer_certificate();
-                                self->read();
-                              });
-    }
+// Registers a connection for the drain and the connection limit; unregisters on destruction.
+class Registration {
+ public:
+  Registration(Shared& shared, std::shared_ptr<Connection> connection) : shared_(shared), conn_(connection) {
+    std::lock_guard lock(shared_.mu);
+    id_ = shared_.next_id++;
+    shared_.open.emplace(id_, std::move(connection));
   }
+  ~Registration() {
+    conn_->stream = nullptr;
+    std::lock_guard lock(shared_.mu);
+    shared_.open.erase(id_);
+    if (shared_.open.empty()) shared_.all_closed.notify_all();
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
 
  private:
-  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  Shared& shared_;
+  std::shared_ptr<Connection> conn_;
+  std::uint64_t id_ = 0;
+};
 
-  void capture_peer_certificate() {
-    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-      if (X509* peer = SSL_get0_peer_certificate(stream_.native_handle())) {
-        peer_certificate_ = crypto::Certificate::share(peer);
-      }
+// Calls the handler; an exception becomes a 500 without details (they go to the log).
+Task<HttpResponse> call_handler(Shared& shared, HttpRequest request) {
+  const std::string method = request.method, target = request.target;
+  std::string failure;
+  try {
+    co_return co_await shared.handler(std::move(request));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  log::error("handler failed on {} {}: {}", method, log::bounded(target), failure);
+  co_return HttpResponse::make(500, "text/plain", "internal error\n");
+}
+
+// One connection, from the TLS handshake to the last answer. Stream is beast::tcp_stream or
+// beast::ssl_stream<beast::tcp_stream>; the coroutine runs on the connection's strand.
+template <typename Stream>
+Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::shared_ptr<Connection> conn,
+                            std::shared_ptr<void> tls_generation, std::string peer) {
+  constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  const ServerOptions& options = shared->options;
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
+  conn->stream = &tcp;
+  Registration registration(*shared, conn);
+  const auto header_deadline = std::min(options.header_timeout, options.idle_timeout);
+  beast::error_code ec;
+
+  std::optional<crypto::Certificate> peer_certificate;
+  if constexpr (kTls) {
+    tcp.expires_after(header_deadline);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, redirect_error(use_awaitable, ec));
+    if (ec) co_return;  // refused or broken handshake: nothing to answer
+    ++shared->handshakes;
+    if (X509* cert = SSL_get0_peer_certificate(stream.native_handle())) {
+      peer_certificate = crypto::Certificate::share(cert);
     }
   }
+  (void)tls_generation;  // keeps the SSL context of this connection alive
 
-  void read() {
-    parser_.emplace();
-    parser_->body_limit(shared_->options.body_limit);
-    parser_->header_limit(16 * 1024);
-    tcp_layer().expires_after(shared_->options.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-  }
+  beast::flat_buffer buffer;
+  bool first = true;
+  for (;;) {
+    if (buffer.size() == 0) {
+      // Nothing in flight: the drain may close the connection while it waits here.
+      if (shared->draining) break;
+      conn->idle = true;
+      tcp.expires_after(first ? header_deadline : options.idle_timeout);
+      const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), redirect_error(use_awaitable, ec));
+      conn->idle = false;
+      if (ec) break;
+      buffer.commit(n);
+    }
+    first = false;
 
-  void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
-      return close();
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(options.body_limit);
+    std::optional<HttpResponse> refusal;
+    tcp.expires_after(header_deadline);
+    co_await http::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
+    if (!ec) {
+      tcp.expires_after(options.idle_timeout);
+      co_await http::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
     }
     if (ec == http::error::body_limit) {
-      return write(HttpResponse::make(413, "text/plain", "request body exceeds the limit\n"), 11, false);
+      shared->refusals.note("request body over the limit");
+      refusal = HttpResponse::make(413, "text/plain", "request body exceeds the limit\n");
+    } else if (ec == http::error::header_limit) {
+      shared->refusals.note("request header over the limit");
+      refusal = HttpResponse::make(431, "text/plain", "request header fields too large\n");
+    } else if (ec == beast::error::timeout) {
+      shared->refusals.note("request not received in time (slow sender)");
+      break;
+    } else if (ec && is_parse_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      shared->refusals.note("malformed HTTP request");
+      refusal = HttpResponse::make(400, "text/plain", "malformed HTTP request\n");
+    } else if (ec) {
+      break;
     }
-    if (ec) {
-      if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-        return write(HttpResponse::make(400, "text/plain", "malformed HTTP request\n"), 11, false);
-      }
-      return close();
-    }
-    auto message = parser_->release();
-    const unsigned version = message.version();
-    const bool keep_alive = message.keep_alive();
-    HttpRequest request = to_request(std::move(message), peer_);
-    request.peer_certificate = peer_certificate_;
+
+    unsigned version = 11;
+    bool keep_alive = false;
     HttpResponse response;
-    try {
-      response = shared_->handler(request);
-    } catch (const std::exception& e) {
-      log::error("handler failed on {} {}: {}", request.method, request.target, e.what());
-      response = HttpResponse::make(500, "text/plain", "internal error\n");
-    }
-    write(std::move(response), version, keep_alive);
-  }
-
-  void write(HttpResponse&& response, unsigned version, bool keep_alive) {
-    auto msg = std::make_shared<http::response<http::string_body>>(to_beast(std::move(response), version, keep_alive));
-    tcp_layer().expires_after(shared_->options.idle_timeout);
-    http::async_write(stream_, *msg, [self = this->shared_from_this(), msg](beast::error_code ec, std::size_t) {
-      if (ec || !msg->keep_alive()) return self->close();
-      self->read();
-    });
-  }
-
-  void close() {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      beast::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (refusal) {
+      response = std::move(*refusal);
     } else {
-      tcp_layer().expires_after(std::chrono::seconds(2));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+      auto message = parser.release();
+      version = message.version();
+      keep_alive = message.keep_alive();
+      HttpRequest request = to_request(std::move(message), peer);
+      request.peer_certificate = peer_certificate;
+      response = co_await call_handler(*shared, std::move(request));
     }
+    keep_alive = keep_alive && !shared->draining;
+    auto out = to_beast(std::move(response), version, keep_alive);
+    tcp.expires_after(options.idle_timeout);
+    co_await http::async_write(stream, out, redirect_error(use_awaitable, ec));
+    ++shared->requests;
+    if (ec || !keep_alive) break;
   }
 
-  Stream stream_;
-  std::shared_ptr<const Shared> shared_;
-  std::string peer_;
-  std::optional<crypto::Certificate> peer_certificate_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-};
+  if constexpr (kTls) {
+    tcp.expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(redirect_error(use_awaitable, ec));  // close_notify
+  } else {
+    tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
   asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
-  std::shared_ptr<const Shared> shared;
+  Strand accept_strand{ioc.get_executor()};
+  tcp::acceptor acceptor{accept_strand};
+  std::shared_ptr<Shared> shared;
+  std::shared_ptr<WorkerPool> workers;  // for an HttpHandler
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
 
-  void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        beast::error_code peer_ec;
-        const auto endpoint = socket.remote_endpoint(peer_ec);
-        std::string peer = peer_ec ? std::string() : endpoint.address().to_string();
-        if (shared->options.tls) {
-          auto* ctx = static_cast<asio::ssl::context*>(shared->options.tls->native());
-          using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-          std::make_shared<Session<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), *ctx), shared,
-                                               std::move(peer))
-              ->start();
-        } else {
-          std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared, std::move(peer))
-              ->start();
-        }
+  Task<void> accept_loop() {
+    for (;;) {
+      beast::error_code ec;
+      Strand strand = asio::make_strand(ioc);
+      tcp::socket socket = co_await acceptor.async_accept(strand, redirect_error(use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) {
+        // Out of descriptors or similar: say so once, back off briefly instead of spinning.
+        shared->refusals.note("accept failed: " + ec.message());
+        co_await sleep_for(std::chrono::milliseconds(50));
+        continue;
       }
-      accept();
-    });
+      if (shared->draining) continue;
+      std::size_t open;
+      {
+        std::lock_guard lock(shared->mu);
+        open = shared->open.size();
+      }
+      if (open >= shared->options.max_connections) {
+        ++shared->refused;
+        shared->refusals.note("connection limit reached");
+        socket.close(ec);
+        continue;
+      }
+      ++shared->accepted;
+      socket.set_option(tcp::no_delay(true), ec);
+      const auto endpoint = socket.remote_endpoint(ec);
+      std::string peer = ec ? std::string() : endpoint.address().to_string();
+      auto conn = std::make_shared<Connection>(std::move(strand));
+      if (shared->options.tls) {
+        auto generation = shared->options.tls->current();
+        auto& ctx = *static_cast<asio::ssl::context*>(generation.get());
+        using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+        asio::co_spawn(conn->strand,
+                       serve_connection(shared, TlsStream(beast::tcp_stream(std::move(socket)), ctx), conn,
+                                        std::move(generation), std::move(peer)),
+                       asio::detached);
+      } else {
+        asio::co_spawn(conn->strand,
+                       serve_connection(shared, beast::tcp_stream(std::move(socket)), conn, nullptr, std::move(peer)),
+                       asio::detached);
+      }
+    }
+  }
+
+  void join() {
+    ioc.stop();
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
+    threads.clear();
+    // Work still on the pool finishes now; its completions land in the stopped io_context, which
+    // outlives them (it is destroyed last).
+    if (workers) workers->join();
+    // No thread runs the io_context any more, so the acceptor and the connections left after a
+    // drain deadline can be closed here; their coroutines are destroyed with the io_context.
+    beast::error_code ec;
+    acceptor.close(ec);
+    std::lock_guard lock(shared->mu);
+    for (auto& [id, conn] : shared->open) {
+      if (conn->stream) conn->stream->socket().close(ec);
+    }
   }
 };
 
@@ -180,10 +295,23 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { stop(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, HttpHandler handler) {
+  auto workers = std::make_shared<WorkerPool>(options.workers, options.max_queued);
+  AsyncHttpHandler on_worker = [workers, handler = std::move(handler)](HttpRequest request) -> Task<HttpResponse> {
+    auto response = co_await workers->run([&] { return handler(request); });
+    if (!response) co_return HttpResponse::make(503, "text/plain", "server busy, try again\n");
+    co_return std::move(*response);
+  };
+  auto server = start(std::move(options), std::move(on_worker));
+  if (server) (*server)->impl_->workers = std::move(workers);
+  return server;
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, AsyncHttpHandler handler) {
   auto impl = std::make_unique<Impl>();
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.address, ec);
   if (ec) return invalid_argument("invalid listen address '" + options.address + "'");
+  if (options.tls && !options.tls->is_server()) return invalid_argument("a server needs a server TLS context");
   const tcp::endpoint endpoint(address, options.port);
   impl->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
@@ -194,26 +322,55 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Htt
                        ec.message());
   }
   impl->port = impl->acceptor.local_endpoint().port();
-  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  impl->shared = std::make_shared<Shared>(Shared{std::move(options), std::move(handler)});
-  impl->accept();
+  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  impl->shared = std::make_shared<Shared>();
+  impl->shared->options = std::move(options);
+  impl->shared->handler = std::move(handler);
+  asio::co_spawn(impl->accept_strand, impl->accept_loop(), asio::detached);
   for (unsigned i = 0; i < threads; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port; }
 
+ServerStats HttpServer::stats() const {
+  const Shared& s = *impl_->shared;
+  ServerStats out;
+  out.accepted = s.accepted.load();
+  out.refused = s.refused.load();
+  out.tls_handshakes = s.handshakes.load();
+  out.requests = s.requests.load();
+  std::lock_guard lock(impl_->shared->mu);
+  out.open = s.open.size();
+  return out;
+}
+
+bool HttpServer::shutdown(std::chrono::milliseconds drain) {
+  if (!impl_ || impl_->threads.empty()) return true;
+  Shared& s = *impl_->shared;
+  s.draining = true;
+  asio::post(impl_->accept_strand, [impl = impl_.get()] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  std::unique_lock lock(s.mu);
+  // Idle connections close now; busy ones see `draining` after their answer.
+  for (auto& [id, conn] : s.open) {
+    asio::post(conn->strand, [conn = conn] {
+      if (conn->stream && conn->idle) conn->stream->cancel();
+    });
+  }
+  const bool drained = s.all_closed.wait_for(lock, drain, [&] { return s.open.empty(); });
+  const std::size_t left = s.open.size();
+  lock.unlock();
+  if (!drained) log::warn("drain deadline passed with {} connection(s) still open; closing them", left);
+  impl_->join();
+  return drained;
+}
+
 void HttpServer::stop() {
   if (!impl_) return;
-  impl_->ioc.stop();
-  for (auto& t : impl_->threads) {
-    if (t.joinable()) t.join();
-  }
-  impl_->threads.clear();
-  // No thread runs the io_context any more, so the acceptor can be closed here; a close posted
-  // to the io_context would race with stop() and usually never run, leaving the port bound.
-  beast::error_code ec;
-  impl_->acceptor.close(ec);
+  impl_->join();
 }
 
 }  // namespace xacbe::net

@@ -4,23 +4,29 @@
 #include <openssl/x509_vfy.h>
 
 #include <boost/asio/ssl/context.hpp>
+#include <mutex>
+
 
 namespace xacbe::net {
 
 namespace ssl = boost::asio::ssl;
 
-struct TlsContext::Impl {
-  explicit Impl(ssl::context::method method) : ctx(method) {}
+namespace {
+
+// One set of identity and roots. The verify callback points into `options`, so a generation lives
+// as long as any connection made from it.
+struct Generation {
+  explicit Generation(ssl::context::method method, TlsOptions o) : ctx(method), options(std::move(o)) {}
   ssl::context ctx;
   TlsOptions options;
 };
 
-namespace {
-
-Status configure(ssl::context& ctx, const TlsOptions& options, bool server) {
-  SSL_CTX* native = ctx.native_handle();
+Status configure(Generation& g, bool server) {
+  SSL_CTX* native = g.ctx.native_handle();
+  const TlsOptions& options = g.options;
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                  SSL_OP_NO_TICKET);
   // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all acceptable.
   SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20");
   if (options.certificate) {
@@ -37,7 +43,9 @@ Status configure(ssl::context& ctx, const TlsOptions& options, bool server) {
   }
   if (!options.trusted.empty()) {
     X509_STORE* store = SSL_CTX_get_cert_store(native);
-    for (const auto& root : options.trusted) X509_STORE_add_cert(store, root.get());
+    for (const auto& root : options.trusted) {
+      if (X509_STORE_add_cert(store, root.get()) != 1) return internal_error(crypto::openssl_error("trusted root"));
+    }
     int mode = SSL_VERIFY_PEER;
     if (server) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(native, mode, nullptr);
@@ -63,26 +71,60 @@ Status configure(ssl::context& ctx, const TlsOptions& options, bool server) {
 
 }  // namespace
 
+std::string PeerExpectation::key() const {
+  std::string out;
+  for (const auto& p : pinned) out += p + ",";
+  return out;
+}
+
+struct TlsContext::Impl {
+  bool server = false;
+  mutable std::mutex mu;
+  std::shared_ptr<Generation> current;  // guarded by mu
+
+  Result<std::shared_ptr<Generation>> build(TlsOptions options) const {
+    auto g = std::make_shared<Generation>(server ? ssl::context::tls_server : ssl::context::tls_client,
+                                          std::move(options));
+    XACBE_RETURN_IF_ERROR(configure(*g, server));
+    return g;
+  }
+};
+
 TlsContext::TlsContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TlsContext::~TlsContext() = default;
 
 Result<std::shared_ptr<TlsContext>> TlsContext::create_server(TlsOptions options) {
-  auto impl = std::make_unique<Impl>(ssl::context::tls_server);
-  impl->options = std::move(options);
+  auto impl = std::make_unique<Impl>();
+  impl->server = true;
   std::shared_ptr<TlsContext> ctx(new TlsContext(std::move(impl)));
-  XACBE_RETURN_IF_ERROR(configure(ctx->impl_->ctx, ctx->impl_->options, true));
+  XACBE_RETURN_IF_ERROR(ctx->reload(std::move(options)));
   return ctx;
 }
 
 Result<std::shared_ptr<TlsContext>> TlsContext::create_client(TlsOptions options) {
-  auto impl = std::make_unique<Impl>(ssl::context::tls_client);
-  impl->options = std::move(options);
-  std::shared_ptr<TlsContext> ctx(new TlsContext(std::move(impl)));
-  XACBE_RETURN_IF_ERROR(configure(ctx->impl_->ctx, ctx->impl_->options, false));
+  std::shared_ptr<TlsContext> ctx(new TlsContext(std::make_unique<Impl>()));
+  XACBE_RETURN_IF_ERROR(ctx->reload(std::move(options)));
   return ctx;
 }
 
-bool TlsContext::requires_peer_certificate() const { return !impl_->options.trusted.empty(); }
-void* TlsContext::native() const { return &impl_->ctx; }
+Status TlsContext::reload(TlsOptions options) {
+  XACBE_ASSIGN_OR_RETURN(auto generation, impl_->build(std::move(options)));
+  std::lock_guard lock(impl_->mu);
+  impl_->current = std::move(generation);
+  return Status::ok();
+}
+
+bool TlsContext::requires_peer_certificate() const {
+  std::lock_guard lock(impl_->mu);
+  return !impl_->current->options.trusted.empty();
+}
+
+bool TlsContext::is_server() const { return impl_->server; }
+
+std::shared_ptr<void> TlsContext::current() const {
+  std::lock_guard lock(impl_->mu);
+  // Aliasing: the pointer is the Asio context, the ownership the whole generation.
+  return std::shared_ptr<void>(impl_->current, &impl_->current->ctx);
+}
 
 }  // namespace xacbe::net

@@ -26,6 +26,10 @@ bool enabled(Level level);
 // Parses "debug", "info", "warn", "error".
 bool parse_level(std::string_view name, Level& out);
 
+// Text from outside (a request target, a header) made safe for one log line: printable ASCII kept,
+// every other byte as \xNN, cut after `max` bytes with the full length noted.
+std::string bounded(std::string_view text, std::size_t max = 200);
+
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {
   if (enabled(Level::kDebug)) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));

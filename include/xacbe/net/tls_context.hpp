@@ -1,11 +1,19 @@
 #pragma once
-// TLS configuration for servers and clients (TLS 1.2+; 1.3 preferred). Peers are verified against
-// `trusted` roots; `peer_check` may then refuse a verified peer (e.g. one whose certificate the
-// global configuration does not register). Opaque: Asio's SSL context stays in the .cpp.
+// TLS configuration for servers and clients: TLS 1.3 preferred, TLS 1.2 only with ECDHE and AEAD
+// suites, no renegotiation, no compression. Peers are verified against `trusted` roots;
+// `peer_check` may then refuse a verified peer. A client also checks who it reached, per
+// connection: the host name of the URL (subjectAltName, RFC 6125) by default, or, between security
+// servers, the pinned SHA-256 fingerprints of the authentication certificates the global
+// configuration lists for the expected server.
+//
+// The own certificate, key and trusted roots can be replaced while running (reload): connections
+// opened afterwards use the new ones; open connections finish on the ones they started with.
+// Opaque: Asio's SSL context stays in core/net.
 
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "xacbe/crypto/certificate.hpp"
@@ -25,15 +33,32 @@ struct TlsOptions {
   std::function<Status(const crypto::Certificate& peer)> peer_check;
 };
 
+// Whom a client connection must reach. Default: the URL's host, checked against the server
+// certificate's subjectAltName (DNS name or IP address). With `pinned`, the server's leaf certificate
+// must instead be one of these fingerprints (after chaining to the trusted roots); the host name
+// is then not checked, since a security server is named by its registered certificates.
+struct PeerExpectation {
+  std::vector<std::string> pinned;  // Certificate::sha256_fingerprint() values (lower-case hex)
+  // Pool key part: equal expectations may share a kept-alive connection.
+  std::string key() const;
+};
+
 class TlsContext {
  public:
   static Result<std::shared_ptr<TlsContext>> create_server(TlsOptions options);
   static Result<std::shared_ptr<TlsContext>> create_client(TlsOptions options);
   ~TlsContext();
 
+  // Replaces identity and roots for connections opened from now on; an invalid set is refused
+  // and the current one kept.
+  Status reload(TlsOptions options);
+
   bool requires_peer_certificate() const;
-  // boost::asio::ssl::context*, for the net module's own use.
-  void* native() const;
+  bool is_server() const;
+
+  // For core/net: the current generation (a boost::asio::ssl::context), kept alive by whoever
+  // holds the pointer.
+  std::shared_ptr<void> current() const;
 
  private:
   struct Impl;

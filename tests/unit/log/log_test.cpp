@@ -96,5 +96,21 @@ TEST(LogLevelTest, ParsesLevelNames) {
   }
 }
 
+TEST(BoundedTest, KeepsPrintableAsciiEscapesTheRestAndCutsLongText) {
+  const struct {
+    std::string in;
+    std::size_t max;
+    std::string out;
+  } cases[] = {
+      {"/api/v1/members", 200, "/api/v1/members"},
+      {std::string("A\xff") + '\0' + "B", 200, "A\\xff\\x00B"},
+      {"line\nbreak", 200, "line\\x0abreak"},
+      {"back\\slash", 200, "back\\x5cslash"},
+      {std::string(300, 'a'), 4, "aaaa...(300 bytes)"},
+      {"", 10, ""},
+  };
+  for (const auto& c : cases) EXPECT_EQ(bounded(c.in, c.max), c.out) << c.in.size();
+}
+
 }  // namespace
 }  // namespace xacbe::log
