@@ -117,6 +117,7 @@ int run(const std::string& config_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  service::block_termination_signals();  // before any thread starts
   CLI::App app{"Xacbe RFC 6960 OCSP responder"};
   std::string config_path;
   app.add_option("-c,--config", config_path, "configuration file (JSON)")->required();

@@ -30,10 +30,22 @@ Result<ServiceConfig> read_service_config(const config::Node& root, const std::s
   out.server.port = static_cast<std::uint16_t>(port);
   XACBE_ASSIGN_OR_RETURN(auto threads, config::integer_or(listen, "threads", 0, 0, 256));
   out.server.threads = static_cast<unsigned>(threads);
+  XACBE_ASSIGN_OR_RETURN(auto workers, config::integer_or(listen, "workers", 0, 0, 256));
+  out.server.workers = static_cast<unsigned>(workers);
+  XACBE_ASSIGN_OR_RETURN(auto max_queued, config::integer_or(listen, "max_queued", 10000, 1, 1000000));
+  out.server.max_queued = static_cast<std::size_t>(max_queued);
+  XACBE_ASSIGN_OR_RETURN(auto connections, config::integer_or(listen, "max_connections", 5000, 1, 1000000));
+  out.server.max_connections = static_cast<std::size_t>(connections);
   XACBE_ASSIGN_OR_RETURN(auto body_limit, config::integer_or(listen, "body_limit", 1 << 20, 1024, 1 << 30));
   out.server.body_limit = static_cast<std::size_t>(body_limit);
+  XACBE_ASSIGN_OR_RETURN(auto header_limit, config::integer_or(listen, "header_limit", 16384, 1024, 1 << 20));
+  out.server.header_limit = static_cast<std::size_t>(header_limit);
+  XACBE_ASSIGN_OR_RETURN(auto header_ms, config::integer_or(listen, "header_timeout_ms", 10000, 100, 3600000));
+  out.server.header_timeout = std::chrono::milliseconds(header_ms);
   XACBE_ASSIGN_OR_RETURN(auto idle, config::integer_or(listen, "idle_timeout_ms", 30000, 100, 3600000));
   out.server.idle_timeout = std::chrono::milliseconds(idle);
+  XACBE_ASSIGN_OR_RETURN(auto drain, config::integer_or(listen, "drain_timeout_ms", 10000, 0, 3600000));
+  out.drain_timeout = std::chrono::milliseconds(drain);
   if (listen.has("tls")) {
     XACBE_ASSIGN_OR_RETURN(config::Node tls, listen.object("tls"));
     XACBE_ASSIGN_OR_RETURN(out.server.tls, read_tls(tls));
@@ -84,8 +96,9 @@ int serve(const ServiceConfig& config, net::HttpHandler handler, const std::stri
   log::info("{} listening on {}://{}:{}", what, config.server.tls ? "https" : "http",
             address.find(':') == std::string::npos ? address : "[" + address + "]", (*server)->port());
   const int sig = wait_for_termination_signal();
-  log::info("signal {} received, stopping", sig);
-  (*server)->stop();
+  log::info("signal {} received: draining (at most {} ms)", sig, config.drain_timeout.count());
+  const bool drained = (*server)->shutdown(config.drain_timeout);
+  log::info("stopped{}", drained ? "" : " (drain deadline passed)");
   return 0;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // What every Xacbe daemon shares: the "listen" and "log" sections of its configuration file, and
-// running an HTTP server until SIGINT or SIGTERM.
+// running an HTTP server until SIGINT or SIGTERM, then draining it.
 
+#include <chrono>
 #include <string>
 
 #include "xacbe/config/config.hpp"
@@ -14,22 +15,27 @@ namespace xacbe::service {
 struct ServiceConfig {
   net::ServerOptions server;
   log::LogOptions log;
+  std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
 };
 
 // Reads
-//   "listen": {"address": "127.0.0.1", "port": 8080, "threads": 0, "body_limit": 1048576,
-//              "idle_timeout_ms": 30000, "tls": {"certificate": "...pem", "key": "...key"}}
+//   "listen": {"address": "127.0.0.1", "port": 8080, "threads": 0, "workers": 0, "max_queued": 10000,
+//              "max_connections": 5000, "body_limit": 1048576, "header_limit": 16384,
+//              "header_timeout_ms": 10000, "idle_timeout_ms": 30000, "drain_timeout_ms": 10000,
+//              "tls": {"certificate": "...pem", "key": "...key"}}
 //   "log":    {"level": "info", "json": false, "file": ""}
-// ("log" and everything but "listen.port" are optional).
+// ("log" and everything but "listen.port" are optional; docs/operator-guide.md has each key).
 Result<ServiceConfig> read_service_config(const config::Node& root, const std::string& component);
 
-// Blocks SIGINT and SIGTERM in the calling thread (call before starting threads, so they inherit
-// the mask) and later waits for one of them. Returns the signal number.
+// Blocks SIGINT and SIGTERM in the calling thread. Every daemon calls it first thing in main(),
+// before any thread starts, so that every thread inherits the mask and the signal waits for
+// wait_for_termination_signal() instead of killing the process. Returns the signal number.
 void block_termination_signals();
 int wait_for_termination_signal();
 
-// Starts the server with `handler`, logs where it listens, waits for a termination signal, stops.
-// Returns the process exit code.
+// Starts the server with `handler` (run on the server's worker pool), logs where it listens, waits
+// for a termination signal, then drains: no new connections, requests in flight answered up to
+// `drain_timeout`, TLS closed with close_notify. Returns the process exit code (0 after a signal).
 int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what);
 
 }  // namespace xacbe::service
