@@ -8,6 +8,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -15,6 +17,7 @@
 #include <thread>
 
 #include "support/e2e/trust_services.hpp"
+#include "xacbe/clock.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/file.hpp"
 #include "xacbe/net/http_client.hpp"
@@ -54,6 +57,7 @@ std::string ocsp_query(const TrustServices& services, const std::string& cert_pe
 struct TimestampReply {
   int status = -1;              // PKIStatus, -1 when the bytes are no TimeStampResp
   std::uint64_t serial = 0;     // of the token when granted
+  std::int64_t gen_time = 0;    // of the token when granted, Unix seconds
 };
 
 TimestampReply parse_timestamp_reply(const std::string& der) {
@@ -64,6 +68,8 @@ TimestampReply parse_timestamp_reply(const std::string& der) {
   out.status = static_cast<int>(ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp))));
   if (TS_TST_INFO* info = TS_RESP_get_tst_info(resp)) {
     ASN1_INTEGER_get_uint64(&out.serial, TS_TST_INFO_get_serial(info));
+    tm t{};
+    if (ASN1_TIME_to_tm(TS_TST_INFO_get_time(info), &t) == 1) out.gen_time = timegm(&t);
   }
   TS_RESP_free(resp);
   return out;
@@ -281,6 +287,25 @@ struct ConfigCase {
   const char* config;
   const char* expected_message;
 };
+
+// The test hook that moves a real service's clock (libfaketime): the OCSP responder, whose own
+// certificate lives 30 days, answers internalError 31 days on; the TSA stamps the moved time.
+TEST(TrustServicesClockTest, ServicesRunOnAMovedClock) {
+  TrustServices services(executables());
+  services.move_clock("+31d");
+  services.start_ocsp();
+  services.start_tsa();
+  auto ocsp = post(services.ocsp_url(), "application/ocsp-request", ocsp_query(services, services.tsa_cert()));
+  ASSERT_TRUE(ocsp) << ocsp.status().to_string();
+  EXPECT_EQ(ocsp_response_status(ocsp->body), OCSP_RESPONSE_STATUS_INTERNALERROR);
+
+  auto tsa = post(services.tsa_url(), "application/timestamp-query", timestamp_query(services, "later"));
+  ASSERT_TRUE(tsa) << tsa.status().to_string();
+  const TimestampReply reply = parse_timestamp_reply(tsa->body);
+  ASSERT_EQ(reply.status, 0);
+  const std::int64_t expected = to_unix_seconds(std::chrono::system_clock::now()) + 31 * 86400;
+  EXPECT_NEAR(static_cast<double>(reply.gen_time), static_cast<double>(expected), 120.0);
+}
 
 TEST(ServiceConfigTest, RefusesBadConfigurationWithAClearMessage) {
   TempDir dir;

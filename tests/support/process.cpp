@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -25,7 +26,8 @@ std::vector<char*> c_argv(const std::vector<std::string>& argv) {
 }
 
 // Child side of fork(): redirect fds and exec; never returns.
-[[noreturn]] void exec_child(const std::vector<std::string>& argv, int in_fd, int out_fd) {
+[[noreturn]] void exec_child(const std::vector<std::string>& argv, int in_fd, int out_fd,
+                             const std::vector<std::string>& environment = {}) {
   dup2(in_fd, 0);
   dup2(out_fd, 1);
   dup2(out_fd, 2);
@@ -33,6 +35,7 @@ std::vector<char*> c_argv(const std::vector<std::string>& argv) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (const auto& entry : environment) putenv(const_cast<char*>(entry.c_str()));
   auto args = c_argv(argv);
   execvp(args[0], args.data());
   std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
@@ -108,13 +111,14 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   return result;
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path) : log_path_(std::move(log_path)) {
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path, std::vector<std::string> environment)
+    : log_path_(std::move(log_path)) {
   int out_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   int in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (out_fd < 0 || in_fd < 0) throw std::runtime_error("cannot open " + log_path_);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) exec_child(argv, in_fd, out_fd);
+  if (pid_ == 0) exec_child(argv, in_fd, out_fd, environment);
   close(out_fd);
   close(in_fd);
 }
@@ -160,6 +164,21 @@ int ChildProcess::stop(int signal, std::chrono::milliseconds timeout) {
   if (!status) return -1;
   status_ = status;
   return *status;
+}
+
+std::vector<std::string> faketime_environment(const std::string& offset) {
+  static const char* const kLibraries[] = {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                                           "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                                           "/usr/lib/faketime/libfaketime.so.1"};
+  std::string library;
+  for (const char* candidate : kLibraries) {
+    if (access(candidate, R_OK) == 0) library = candidate;
+  }
+  if (library.empty()) throw std::runtime_error("libfaketime not found: install the faketime package (scripts/setup)");
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  return {"LD_PRELOAD=" + library, "FAKETIME=" + offset, "FAKETIME_DONT_FAKE_MONOTONIC=1",
+          "FAKETIME_NO_CACHE=1",
+          "ASAN_OPTIONS=" + std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "verify_asan_link_order=0"};
 }
 
 }  // namespace xacbe::testing

@@ -24,7 +24,8 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
 // unless stopped before.
 class ChildProcess {
  public:
-  ChildProcess(std::vector<std::string> argv, std::string log_path);
+  // `environment`: extra NAME=value entries for the child (e.g. faketime_environment()).
+  ChildProcess(std::vector<std::string> argv, std::string log_path, std::vector<std::string> environment = {});
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -43,5 +44,10 @@ class ChildProcess {
   std::string log_path_;
   std::optional<int> status_;
 };
+
+// The test hook that moves a real executable's clock: libfaketime (Debian package faketime)
+// preloaded with FAKETIME = `offset` ("+40d", "-2h", "@2262-04-12 00:00:00"). The monotonic clock
+// is left alone, so timeouts still work. ASan builds are told to accept the preloaded library.
+std::vector<std::string> faketime_environment(const std::string& offset);
 
 }  // namespace xacbe::testing

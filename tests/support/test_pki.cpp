@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/x509v3.h>
+
+#include <random>
 #include <stdexcept>
 
 #include "xacbe/crypto/csr.hpp"
@@ -21,7 +24,7 @@ T must(Result<T> r, const char* what) {
 
 }  // namespace
 
-TestPki::TestPki(const Clock& clock, crypto::KeyType root_key) {
+TestPki::TestPki(const Clock& clock, crypto::KeyType root_key) : clock_(clock) {
   ManualClock earlier(clock.now() - std::chrono::hours(24));
   auto root = must(ca::create_root(root_key, {{"C", "MX"}, {"O", "CEIQROO"}, {"CN", "Test Root"}},
                                    std::chrono::hours(24 * 3650), earlier),
@@ -38,6 +41,41 @@ KeyAndCert TestPki::issue(ca::Profile profile, const std::string& common_name, c
   auto key = must(crypto::PrivateKey::generate(key_type), "generate key");
   auto csr = must(crypto::CertificateRequest::create(key, {{"CN", common_name}}), "create CSR");
   auto cert = must(ca_->issue(csr, profile, {{"C", "MX"}, {"O", "Test"}, {"CN", common_name}}), "issue");
+  return {std::move(key), std::move(cert)};
+}
+
+KeyAndCert TestPki::issue_tls_server(const std::string& common_name, const std::vector<std::string>& dns,
+                                     const std::vector<std::string>& ips) {
+  auto key = must(crypto::PrivateKey::generate(crypto::KeyType::kEcP256), "generate key");
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), static_cast<long>(std::random_device{}() & 0x7fffffff));
+  time_t now = std::chrono::system_clock::to_time_t(clock_.now());
+  X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &now);
+  X509_time_adj_ex(X509_getm_notAfter(x), 30, 0, &now);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                             -1, -1, 0);
+  X509_set_issuer_name(x, X509_get_subject_name(root().get()));
+  X509_set_pubkey(x, key.get());
+  std::string san;
+  for (const auto& d : dns) san += (san.empty() ? "DNS:" : ",DNS:") + d;
+  for (const auto& i : ips) san += (san.empty() ? "IP:" : ",IP:") + i;
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, root().get(), x, nullptr, nullptr, 0);
+  auto add = [&](int nid, const std::string& value) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+    if (!ext) throw std::runtime_error("extension " + value);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+  };
+  add(NID_basic_constraints, "critical,CA:FALSE");
+  add(NID_key_usage, "critical,digitalSignature");
+  add(NID_ext_key_usage, "serverAuth");
+  if (!san.empty()) add(NID_subject_alt_name, san);
+  if (X509_sign(x, root_key().get(), EVP_sha256()) == 0) throw std::runtime_error("sign TLS certificate");
+  auto cert = crypto::Certificate::share(x);
+  X509_free(x);
   return {std::move(key), std::move(cert)};
 }
 

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 #include "xacbe/ca/certificate_authority.hpp"
@@ -25,6 +26,11 @@ class TestPki {
   KeyAndCert issue(ca::Profile profile, const std::string& common_name,
                    crypto::KeyType key = crypto::KeyType::kEcP256);
 
+  // A TLS server certificate (EKU serverAuth) signed by the root, with a subjectAltName of these
+  // DNS names and IP addresses (either list may be empty), for host-name checks.
+  KeyAndCert issue_tls_server(const std::string& common_name, const std::vector<std::string>& dns,
+                              const std::vector<std::string>& ips);
+
   ca::CertificateAuthority& ca() { return *ca_; }
   const crypto::Certificate& root() const { return ca_->certificate(); }
   const crypto::PrivateKey& root_key() const { return *root_key_; }
@@ -35,6 +41,7 @@ class TestPki {
   TempDir dir_;
   std::unique_ptr<crypto::PrivateKey> root_key_;
   std::unique_ptr<ca::CertificateAuthority> ca_;
+  const Clock& clock_;
 };
 
 }  // namespace xacbe::testing

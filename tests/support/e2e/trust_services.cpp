@@ -19,8 +19,10 @@ void require(const CommandResult& r, const std::string& what) {
 }
 
 unsigned start_service(std::unique_ptr<ChildProcess>& child, const std::string& binary,
-                       const std::string& config, const std::string& log) {
-  child = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "--config", config}, log);
+                       const std::string& config, const std::string& log, const std::string& clock_offset) {
+  child = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "--config", config}, log,
+                                         clock_offset.empty() ? std::vector<std::string>{}
+                                                              : faketime_environment(clock_offset));
   auto port = child->wait_for_port();
   if (!port) throw std::runtime_error(binary + " did not start: " + child->log());
   return *port;
@@ -56,7 +58,7 @@ void TrustServices::start_tsa(const std::string& extra) {
   "log": {"level": "info"},
   "tsa": {"key": "tsa.key", "certificate": "tsa.pem", "chain": "ca/ca.pem", "serial_db": "tsa-serial.db")" +
                          (extra.empty() ? "" : ", " + extra) + "}\n}\n");
-  tsa_port_ = start_service(tsa_, bin_.tsa, config, dir_.file("tsa.log"));
+  tsa_port_ = start_service(tsa_, bin_.tsa, config, dir_.file("tsa.log"), clock_offset_);
 }
 
 void TrustServices::start_ocsp(const std::string& extra) {
@@ -66,7 +68,7 @@ void TrustServices::start_ocsp(const std::string& extra) {
   "log": {"level": "info"},
   "ocsp": {"ca_certificate": "ca/ca.pem", "ca_database": "ca/ca.db", "key": "ocsp.key", "certificate": "ocsp.pem")" +
                          (extra.empty() ? "" : ", " + extra) + "}\n}\n");
-  ocsp_port_ = start_service(ocsp_, bin_.ocsp, config, dir_.file("ocsp.log"));
+  ocsp_port_ = start_service(ocsp_, bin_.ocsp, config, dir_.file("ocsp.log"), clock_offset_);
 }
 
 std::string TrustServices::tsa_url() const { return "http://127.0.0.1:" + std::to_string(tsa_port_) + "/"; }

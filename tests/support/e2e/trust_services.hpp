@@ -22,6 +22,10 @@ class TrustServices {
   // Creates the CA and certificates; starts nothing yet. Throws on failure.
   explicit TrustServices(Executables bin);
 
+  // Services started from now on run with their clock moved by `offset` (libfaketime, see
+  // faketime_environment()); empty: the real clock.
+  void move_clock(std::string offset) { clock_offset_ = std::move(offset); }
+
   // Extra JSON members for the "tsa"/"ocsp" sections, e.g. R"("other_policies": ["1.2.3"])".
   void start_tsa(const std::string& extra_tsa_settings = {});
   void start_ocsp(const std::string& extra_ocsp_settings = {});
@@ -48,6 +52,7 @@ class TrustServices {
   TempDir dir_;
   std::unique_ptr<ChildProcess> tsa_, ocsp_;
   unsigned tsa_port_ = 0, ocsp_port_ = 0;
+  std::string clock_offset_;
 };
 
 // Serial number (upper-case hex, as `xacbe ca` prints it) of a PEM certificate file.

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/raw_connection.hpp"
 #include "xacbe/net/http_client.hpp"
 
 namespace xacbe::net {
@@ -27,62 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
-
-// A plain socket to 127.0.0.1, for what the HTTP client will not do (stay silent, send raw bytes).
-class RawConnection {
- public:
-  explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  bool connected() const { return connected_; }
-
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  struct Received {
-    std::string data;
-    bool closed = false;  // the peer closed (or reset) the connection within the limit
-  };
-
-  // Reads until the peer closes or `limit` has passed.
-  Received read_until_closed(std::chrono::milliseconds limit) {
-    Received out;
-    const auto deadline = Steady::now() + limit;
-    while (Steady::now() < deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 1))) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        out.closed = true;
-        break;
-      }
-      out.data.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
+using testing::RawConnection;
 
 std::size_t count(const std::string& haystack, std::string_view needle) {
   std::size_t n = 0;
@@ -329,7 +275,9 @@ TEST_F(HttpServerTest, ServesRequestsInParallel) {
   std::mutex mu;
   std::condition_variable cv;
   int inside = 0;  // guarded by mu
-  start(with_threads(kParallel), [&](const HttpRequest&) {
+  ServerOptions options = with_threads(kParallel);
+  options.workers = kParallel;  // blocking handlers run on the worker pool
+  start(options, [&](const HttpRequest&) {
     std::unique_lock lock(mu);
     ++inside;
     cv.notify_all();
@@ -399,6 +347,153 @@ TEST_F(HttpServerTest, DestroyingTheServerWithAnOpenConnectionReturns) {
   server_.reset();
   EXPECT_LT(Steady::now() - started, 5s);
   EXPECT_TRUE(raw.read_until_closed(5s).closed);
+}
+
+// Handlers that wait hold no thread: with one I/O thread, many requests wait together.
+TEST(AsyncHttpServerTest, WaitingHandlersDoNotHoldTheIoThread) {
+  constexpr int kWaiting = 40;
+  std::atomic<int> inside{0};
+  ServerOptions options;
+  options.threads = 1;
+  auto server = HttpServer::start(options, AsyncHttpHandler([&](HttpRequest r) -> Task<HttpResponse> {
+                                    if (r.target == "/fast") co_return HttpResponse::make(200, "text/plain", "fast");
+                                    ++inside;
+                                    // Each waits (without a thread) until all have arrived.
+                                    for (int i = 0; i < 2000 && inside.load() < kWaiting; ++i) {
+                                      co_await sleep_for(std::chrono::milliseconds(5));
+                                    }
+                                    co_return HttpResponse::make(inside.load() >= kWaiting ? 200 : 504,
+                                                                 "text/plain", "together");
+                                  }));
+  ASSERT_TRUE(server) << server.status().to_string();
+  const std::string base = "http://127.0.0.1:" + std::to_string((*server)->port());
+  std::vector<int> statuses(kWaiting, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kWaiting; ++i) {
+    clients.emplace_back([&, i] {
+      ClientOptions o;
+      o.timeout = 20s;
+      auto response = http_request(base + "/slow", {}, o);
+      statuses[static_cast<std::size_t>(i)] = response ? response->status : -1;
+    });
+  }
+  // While they wait, a fast route answers on the same single thread.
+  while (inside.load() < kWaiting / 2) std::this_thread::yield();
+  auto fast = http_request(base + "/fast", {}, {});
+  ASSERT_TRUE(fast) << fast.status().to_string();
+  EXPECT_EQ(fast->body, "fast");
+  for (auto& c : clients) c.join();
+  for (int i = 0; i < kWaiting; ++i) EXPECT_EQ(statuses[static_cast<std::size_t>(i)], 200) << "client " << i;
+}
+
+TEST_F(HttpServerTest, ConnectionOverTheLimitIsClosedAtOnce) {
+  ServerOptions options;
+  options.max_connections = 2;
+  start_echo(options);
+  RawConnection first(server_->port()), second(server_->port());
+  ASSERT_TRUE(first.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(second.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  while (server_->stats().requests < 2) std::this_thread::yield();
+  RawConnection third(server_->port());
+  const auto received = third.read_until_closed(5s);
+  EXPECT_TRUE(received.closed);
+  EXPECT_TRUE(received.data.empty()) << received.data;
+  EXPECT_EQ(server_->stats().refused, 1u);
+  EXPECT_EQ(calls_.load(), 2);
+}
+
+TEST_F(HttpServerTest, HeaderOverTheLimitIsAnswered431) {
+  ServerOptions options;
+  options.header_limit = 2048;
+  start_echo(options);
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n"));
+  const auto received = raw.read_until_closed(5s);
+  EXPECT_EQ(received.data.rfind("HTTP/1.1 431", 0), 0u) << received.data;
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, FullWorkerQueueIsAnswered503AtOnce) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false, entered = false;  // guarded by mu
+  ServerOptions options;
+  options.workers = 1;
+  options.max_queued = 1;
+  start(options, [&](const HttpRequest&) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, 10s, [&] { return release; });
+    return HttpResponse::make(200, "text/plain", "done");
+  });
+  std::thread busy([&] { EXPECT_TRUE(http_request(url(), {}, quick())); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return entered; }));
+  }
+  auto refused = http_request(url(), {}, quick());
+  ASSERT_TRUE(refused) << refused.status().to_string();
+  EXPECT_EQ(refused->status, 503);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  busy.join();
+}
+
+TEST_F(HttpServerTest, ShutdownAnswersTheRequestInFlightAndClosesIdleConnections) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false, entered = false;  // guarded by mu
+  start({}, [&](const HttpRequest&) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, 10s, [&] { return release; });
+    return HttpResponse::make(200, "text/plain", "finished");
+  });
+  RawConnection idle(server_->port());
+  ASSERT_TRUE(idle.connected());
+  RawConnection busy(server_->port());
+  ASSERT_TRUE(busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return entered; }));
+  }
+  bool drained = false;
+  std::thread stopper([&] { drained = server_->shutdown(10s); });
+  EXPECT_TRUE(idle.read_until_closed(5s).closed) << "an idle connection outlived the drain's start";
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  const auto answer = busy.read_until_closed(5s);
+  stopper.join();
+  EXPECT_TRUE(drained);
+  EXPECT_EQ(answer.data.rfind("HTTP/1.1 200", 0), 0u) << answer.data;
+  EXPECT_NE(answer.data.find("Connection: close"), std::string::npos) << answer.data;
+  EXPECT_NE(answer.data.find("finished"), std::string::npos);
+  EXPECT_TRUE(answer.closed);
+  RawConnection late(server_->port());
+  EXPECT_FALSE(late.connected()) << "accepting after shutdown";
+}
+
+TEST(AsyncHttpServerTest, ShutdownGivesUpAtTheDrainDeadline) {
+  std::atomic<bool> entered{false};
+  auto server = HttpServer::start(ServerOptions{}, AsyncHttpHandler([&](HttpRequest) -> Task<HttpResponse> {
+                                    entered = true;
+                                    co_await sleep_for(std::chrono::hours(1));  // never finishes in time
+                                    co_return HttpResponse{};
+                                  }));
+  ASSERT_TRUE(server) << server.status().to_string();
+  RawConnection busy((*server)->port());
+  ASSERT_TRUE(busy.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  while (!entered.load()) std::this_thread::yield();
+  EXPECT_FALSE((*server)->shutdown(100ms));
+  EXPECT_TRUE(busy.read_until_closed(5s).closed);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "support/test_pki.hpp"
 #include "xacbe/net/http_client.hpp"
@@ -129,7 +130,7 @@ TEST_F(TlsTest, ServerRequiresClientCertificateOnlyWithTrustedRoots) {
 }
 
 TEST_F(TlsTest, ClientTrustingTheRootCompletesARequest) {
-  start(server_context(identity(pki_.issue(ca::Profile::kAuthentication, "server"))));
+  start(server_context(identity(pki_.issue_tls_server("server", {}, {"127.0.0.1"}))));
   auto response = get(client_context(trusting(pki_)));
   ASSERT_TRUE(response) << response.status().to_string();
   EXPECT_EQ(response->status, 200);
@@ -138,7 +139,7 @@ TEST_F(TlsTest, ClientTrustingTheRootCompletesARequest) {
 }
 
 TEST_F(TlsTest, ServerSendsItsChain) {
-  TlsOptions options = identity(pki_.issue(ca::Profile::kAuthentication, "server"));
+  TlsOptions options = identity(pki_.issue_tls_server("server", {}, {"127.0.0.1"}));
   options.chain = {pki_.root()};
   start(server_context(options));
   auto response = get(client_context(trusting(pki_)));
@@ -146,7 +147,7 @@ TEST_F(TlsTest, ServerSendsItsChain) {
 }
 
 TEST_F(TlsTest, ClientRefusesServerFromAnotherCa) {
-  start(server_context(identity(other_pki_.issue(ca::Profile::kAuthentication, "server"))));
+  start(server_context(identity(other_pki_.issue_tls_server("server", {}, {"127.0.0.1"}))));
   auto response = get(client_context(trusting(pki_)));
   ASSERT_FALSE(response);
   EXPECT_EQ(response.status().code(), Code::kUnavailable) << response.status().to_string();
@@ -156,7 +157,7 @@ TEST_F(TlsTest, ClientRefusesServerFromAnotherCa) {
 TEST_F(TlsTest, ClientRefusesExpiredServerCertificate) {
   ManualClock long_ago(real_now() - 24h * 365 * 3);
   TestPki old_pki(long_ago);  // root valid for ten years, leaf for two: expired a year ago
-  start(server_context(identity(old_pki.issue(ca::Profile::kAuthentication, "server"))));
+  start(server_context(identity(old_pki.issue_tls_server("server", {}, {"127.0.0.1"}))));
   auto response = get(client_context(trusting(old_pki)));
   ASSERT_FALSE(response);
   EXPECT_EQ(response.status().code(), Code::kUnavailable) << response.status().to_string();
@@ -172,12 +173,12 @@ TEST_F(TlsTest, ClientRefusesServerCertificateWithoutServerAuthUsage) {
 }
 
 TEST_F(TlsTest, ClientPeerCheckCanRefuseTheServer) {
-  start(server_context(identity(pki_.issue(ca::Profile::kAuthentication, "unregistered"))));
+  start(server_context(identity(pki_.issue_tls_server("unregistered", {}, {"127.0.0.1"}))));
   std::atomic<int> checks{0};
   TlsOptions client = trusting(pki_);
   client.peer_check = [&](const crypto::Certificate& server) {
     ++checks;
-    return server.subject().find("CN=registered,") == 0 ? Status::ok() : permission_denied("not registered");
+    return server.subject().find("CN=registered") == 0 ? Status::ok() : permission_denied("not registered");
   };
   auto response = get(client_context(client));
   ASSERT_FALSE(response);
@@ -187,7 +188,7 @@ TEST_F(TlsTest, ClientPeerCheckCanRefuseTheServer) {
 }
 
 TEST_F(TlsTest, PlainClientCannotTalkToTlsServer) {
-  start(server_context(identity(pki_.issue(ca::Profile::kAuthentication, "server"))));
+  start(server_context(identity(pki_.issue_tls_server("server", {}, {"127.0.0.1"}))));
   ClientOptions options;
   options.timeout = 5s;
   auto response = http_request("http://127.0.0.1:" + std::to_string(server_->port()) + "/", {}, options);
@@ -198,7 +199,7 @@ TEST_F(TlsTest, PlainClientCannotTalkToTlsServer) {
 class MutualTlsTest : public TlsTest {
  protected:
   void SetUp() override {
-    TlsOptions options = identity(pki_.issue(ca::Profile::kAuthentication, "server"));
+    TlsOptions options = identity(pki_.issue_tls_server("server", {}, {"127.0.0.1"}));
     options.trusted = {pki_.root()};
     options.peer_check = [this](const crypto::Certificate& client) {
       ++server_checks_;
@@ -252,6 +253,129 @@ TEST_F(MutualTlsTest, PeerCheckCanRefuseAVerifiedClient) {
   ASSERT_FALSE(response);
   EXPECT_EQ(calls_.load(), 0);
   EXPECT_GE(server_checks_.load(), 1);
+}
+
+// The server's name is checked against the certificate's subjectAltName: any certificate of the
+// CEIQROO CA is not enough to pose as a service.
+class HostNameTest : public TlsTest {
+ protected:
+  Result<HttpResponse> get_at(const std::string& host) {
+    ClientOptions options;
+    options.timeout = 5s;
+    options.tls = client_context(trusting(pki_));
+    return http_request("https://" + host + ":" + std::to_string(server_->port()) + "/", {}, options);
+  }
+};
+
+TEST_F(HostNameTest, RefusesAMembersAuthenticationCertificatePosingAsAService) {
+  start(server_context(identity(pki_.issue(ca::Profile::kAuthentication, "SS1"))));
+  auto response = get_at("127.0.0.1");
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.status().code(), Code::kPermissionDenied) << response.status().to_string();
+  EXPECT_EQ(calls_.load(), 0) << "the request (and its bearer token) reached an impostor";
+}
+
+TEST_F(HostNameTest, RefusesACertificateForAnotherName) {
+  start(server_context(identity(pki_.issue_tls_server("registry", {"registry.ceiqroo.test"}, {"127.0.0.2"}))));
+  auto response = get_at("127.0.0.1");
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.status().code(), Code::kPermissionDenied) << response.status().to_string();
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HostNameTest, AcceptsTheIpAddressItNames) {
+  start(server_context(identity(pki_.issue_tls_server("registry", {"registry.ceiqroo.test"}, {"127.0.0.1"}))));
+  auto response = get_at("127.0.0.1");
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST_F(HostNameTest, ChecksDnsNames) {
+  start(server_context(identity(pki_.issue_tls_server("local", {"localhost"}, {}))));
+  auto named = get_at("localhost");
+  ASSERT_TRUE(named) << named.status().to_string();
+  auto by_address = get_at("127.0.0.1");
+  ASSERT_FALSE(by_address);
+  EXPECT_EQ(by_address.status().code(), Code::kPermissionDenied);
+}
+
+// Between security servers the caller names the certificates it expects, per connection.
+class PinnedPeerTest : public TlsTest {
+ protected:
+  void SetUp() override {
+    KeyAndCert server = pki_.issue(ca::Profile::kAuthentication, "SS2");
+    server_fingerprint_ = server.cert.sha256_fingerprint();
+    start(server_context(identity(std::move(server))));
+  }
+
+  Result<HttpResponse> get_pinned(std::vector<std::string> pinned, std::shared_ptr<TlsContext> tls = nullptr) {
+    ClientOptions options;
+    options.timeout = 5s;
+    options.tls = tls ? tls : client_context(trusting(pki_));
+    options.peer.pinned = std::move(pinned);
+    return http_request("https://127.0.0.1:" + std::to_string(server_->port()) + "/", {}, options);
+  }
+
+  std::string server_fingerprint_;
+};
+
+TEST_F(PinnedPeerTest, AcceptsTheExpectedServerWithoutAHostName) {
+  auto response = get_pinned({std::string(64, '0'), server_fingerprint_});
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->body, "secure");
+}
+
+TEST_F(PinnedPeerTest, RefusesAnotherServerOfTheSameCaAndNamesBothFingerprints) {
+  const std::string expected = pki_.issue(ca::Profile::kAuthentication, "SS3").cert.sha256_fingerprint();
+  auto response = get_pinned({expected});
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(response.status().message().find(expected), std::string::npos) << response.status().message();
+  EXPECT_NE(response.status().message().find(server_fingerprint_), std::string::npos) << response.status().message();
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(PinnedPeerTest, PinningDoesNotSkipTheChain) {
+  // The right fingerprint, but the client trusts another root: the chain fails first.
+  auto response = get_pinned({server_fingerprint_}, client_context(trusting(other_pki_)));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.status().code(), Code::kUnavailable) << response.status().to_string();
+}
+
+TEST_F(TlsTest, ReloadedIdentityServesNewConnections) {
+  KeyAndCert first = pki_.issue(ca::Profile::kAuthentication, "SS1");
+  KeyAndCert second = pki_.issue(ca::Profile::kAuthentication, "SS1");
+  const std::string first_fp = first.cert.sha256_fingerprint(), second_fp = second.cert.sha256_fingerprint();
+  auto context = server_context(identity(std::move(first)));
+  start(context);
+  ClientOptions options;
+  options.timeout = 5s;
+  options.tls = client_context(trusting(pki_));
+  options.peer.pinned = {first_fp};
+  const std::string url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/";
+  // A kept-alive connection opened before the reload goes on with the old certificate.
+  auto client = HttpClient::create();
+  ASSERT_TRUE(client->request_blocking(url, {}, options));
+
+  ASSERT_TRUE(context->reload(identity(std::move(second))).is_ok());
+  EXPECT_TRUE(client->request_blocking(url, {}, options)) << "the open connection finishes on the old identity";
+  EXPECT_EQ(client->stats().tls_handshakes, 1u);
+  auto old_pin = http_request(url, {}, options);
+  ASSERT_FALSE(old_pin);
+  EXPECT_EQ(old_pin.status().code(), Code::kPermissionDenied);
+  options.peer.pinned = {second_fp};
+  auto new_pin = http_request(url, {}, options);
+  ASSERT_TRUE(new_pin) << new_pin.status().to_string();
+}
+
+TEST_F(TlsTest, ReloadRefusesABrokenIdentityAndKeepsTheCurrentOne) {
+  auto context = server_context(identity(pki_.issue_tls_server("server", {}, {"127.0.0.1"})));
+  TlsOptions broken = identity(pki_.issue(ca::Profile::kAuthentication, "server"));
+  broken.key = std::make_shared<const crypto::PrivateKey>(pki_.issue(ca::Profile::kAuthentication, "x").key);
+  EXPECT_EQ(context->reload(broken).code(), Code::kInvalidArgument);
+  start(context);
+  auto response = get(client_context(trusting(pki_)));
+  ASSERT_TRUE(response) << response.status().to_string();
 }
 
 }  // namespace
