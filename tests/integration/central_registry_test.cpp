@@ -560,6 +560,11 @@ TEST_F(CentralRegistryTest, RefusesBadRequestsAndAuditsTheRefusals) {
        nullptr, nullptr},
       {"unknown request state", "GET", "/api/v1/management-requests?state=lost", "", As::kAuditor, json, 400,
        "INVALID_ARGUMENT", nullptr, nullptr},
+      // A path or query that does not percent-decode names no resource: refused before routing.
+      {"bad percent-encoding in the path", "GET", "/api/v1/members%zz", "", As::kAuditor, json, 400,
+       "INVALID_ARGUMENT", nullptr, nullptr},
+      {"bad percent-encoding in an ignored query parameter", "GET", "/api/v1/members?page=%4", "", As::kAuditor, json,
+       400, "INVALID_ARGUMENT", nullptr, nullptr},
       // Refused by the HTTP layer before the router.
       {"body over the limit", "POST", suspend, Json{{"reason", std::string(kBodyLimit + 1024, 'x')}}.dump(),
        As::kAdministrator, json, 413, "", nullptr, nullptr},
