@@ -73,8 +73,8 @@ Result<SecurityServers::Received> SecurityServers::receive(std::string_view body
   return Received{std::move(envelope), std::move(signer)};
 }
 
-Result<SecurityServers::Signer> SecurityServers::verify_signer(const management::Request& envelope, std::string_view body,
-                                                              std::string_view signature) {
+Result<SecurityServers::Signer> SecurityServers::verify_signer(const management::Request& envelope,
+                                                              std::string_view body, std::string_view signature) {
   const TimePoint now = clock_.now();
   XACBE_ASSIGN_OR_RETURN(crypto::Certificate signer, embedded_signer(signature));
   const crypto::Certificate& root = ca_.certificate();

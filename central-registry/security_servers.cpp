@@ -148,7 +148,8 @@ Result<SecurityServer> SecurityServers::report(std::string_view body, std::strin
   std::string target = "?";
   std::optional<Received> received;
   Status outcome = [&]() -> Status {
-    XACBE_ASSIGN_OR_RETURN(Received r, receive(body, signature, {management::RequestType::kReportVersion}, actor, target));
+    XACBE_ASSIGN_OR_RETURN(Received r,
+                           receive(body, signature, {management::RequestType::kReportVersion}, actor, target));
     received = std::move(r);
     return Status::ok();
   }();
@@ -288,7 +289,8 @@ Status SecurityServers::carry_out(const std::string& actor, const ManagementRequ
   ca::Profile profile = ca::Profile::kAuthentication;
   if (envelope.csr) {
     XACBE_ASSIGN_OR_RETURN(Member member, membership_.member(owner));
-    profile = envelope.type == management::RequestType::kSubmitCsr ? profile_for(envelope.key_usage) : ca::Profile::kAuthentication;
+    profile = envelope.type == management::RequestType::kSubmitCsr ? profile_for(envelope.key_usage)
+                                                                   : ca::Profile::kAuthentication;
     const std::string named = profile == ca::Profile::kSigning ? owner.to_string() : server.to_string();
     XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca_.issue(*envelope.csr, profile, subject_for(member.name, named)));
     issued = std::move(cert);

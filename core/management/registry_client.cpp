@@ -27,7 +27,8 @@ Status refusal(const net::HttpResponse& response) {
   auto parsed = config::parse_json_strict(response.body);
   if (parsed && parsed->is_object() && parsed->contains("error") && (*parsed)["error"].is_object()) {
     const Json& error = (*parsed)["error"];
-    const std::string name = error.contains("code") && error["code"].is_string() ? error["code"].get<std::string>() : "";
+    const std::string name =
+        error.contains("code") && error["code"].is_string() ? error["code"].get<std::string>() : "";
     const std::string message =
         error.contains("message") && error["message"].is_string() ? error["message"].get<std::string>() : "";
     for (int c = static_cast<int>(Code::kInvalidArgument); c <= static_cast<int>(Code::kInternal); ++c) {
@@ -49,14 +50,15 @@ Result<RegistryAnswer> send_request(const std::string& registry_url, const Signe
   net::HttpRequest http;
   http.method = "POST";
   http.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
-  http.body = Json{{"request", crypto::base64_encode(request.request)},
-                   {"signature", crypto::base64_encode(request.signature)}}
-                  .dump();
+  http.body =
+      Json{{"request", crypto::base64_encode(request.request)}, {"signature", crypto::base64_encode(request.signature)}}
+          .dump();
   XACBE_ASSIGN_OR_RETURN(net::HttpResponse response, net::http_request(url, std::move(http), options));
   if (response.status < 200 || response.status > 299) return refusal(response);
   auto body = config::parse_json_strict(response.body);
   if (!body || !body->is_object()) {
-    return invalid_argument("registry answered HTTP " + std::to_string(response.status) + " with a body that is not a JSON object");
+    return invalid_argument("registry answered HTTP " + std::to_string(response.status) +
+                            " with a body that is not a JSON object");
   }
   return RegistryAnswer{response.status, std::move(response.body)};
 }

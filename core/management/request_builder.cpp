@@ -22,7 +22,9 @@ Request make(RequestType type, const id::SecurityServerId& server, sys_seconds c
   return Request{type, server, new_request_id(), created_at, {}, {}, {}, {}, KeyUsage::kAuth, {}, {}};
 }
 
-Status malformed(const std::string& why) { return invalid_argument("malformed request: " + why); }
+Status malformed(const std::string& why) {
+  return invalid_argument("malformed request: " + why);
+}
 
 // The payload of `r`'s type, or why `r` lacks what the type needs.
 Result<Json> payload_of(const Request& r) {
@@ -54,7 +56,9 @@ Result<Json> payload_of(const Request& r) {
 
 }  // namespace
 
-std::string new_request_id() { return crypto::to_hex(crypto::random_bytes(16)); }
+std::string new_request_id() {
+  return crypto::to_hex(crypto::random_bytes(16));
+}
 
 Request make_register_server(const id::SecurityServerId& server, sys_seconds created_at, std::string address,
                              std::string country, std::string software_version, crypto::CertificateRequest auth_csr) {
@@ -118,7 +122,8 @@ Result<std::string> to_json(const Request& r) {
 }
 
 Result<SignedRequest> sign_request(const Request& request, const crypto::PrivateKey& key,
-                                   const crypto::Certificate& certificate, const std::vector<crypto::Certificate>& chain) {
+                                   const crypto::Certificate& certificate,
+                                   const std::vector<crypto::Certificate>& chain) {
   XACBE_ASSIGN_OR_RETURN(std::string bytes, to_json(request));
   XACBE_ASSIGN_OR_RETURN(std::string signature, crypto::cms_sign_detached(key, certificate, bytes, chain));
   return SignedRequest{std::move(bytes), std::move(signature)};
@@ -150,7 +155,8 @@ Result<SignedRequest> sign_bootstrap_request(const Request& registration, const 
     ERR_clear_error();
     return invalid_argument("a bootstrap request is signed with the key of its auth_csr");
   }
-  XACBE_ASSIGN_OR_RETURN(crypto::Certificate self_signed, make_bootstrap_certificate(auth_key, registration.server, now));
+  XACBE_ASSIGN_OR_RETURN(crypto::Certificate self_signed,
+                         make_bootstrap_certificate(auth_key, registration.server, now));
   return sign_request(registration, auth_key, self_signed);
 }
 

@@ -9,8 +9,8 @@
 namespace xacbe::management {
 namespace {
 
-constexpr std::string_view kTypeNames[] = {"register-server",    "submit-csr",         "register-auth-certificate",
-                                           "report-version",     "list-notifications", "acknowledge-notification"};
+constexpr std::string_view kTypeNames[] = {"register-server", "submit-csr",         "register-auth-certificate",
+                                           "report-version",  "list-notifications", "acknowledge-notification"};
 
 // ISO 3166-1 alpha-2, the officially assigned codes.
 constexpr std::string_view kCountries =
@@ -35,7 +35,9 @@ bool is_port(std::string_view port) {
 
 }  // namespace
 
-std::string_view request_type_name(RequestType type) { return kTypeNames[static_cast<int>(type)]; }
+std::string_view request_type_name(RequestType type) {
+  return kTypeNames[static_cast<int>(type)];
+}
 
 Result<RequestType> parse_request_type(std::string_view name) {
   for (std::size_t i = 0; i < std::size(kTypeNames); ++i) {
@@ -49,7 +51,9 @@ Result<RequestType> parse_request_type(std::string_view name) {
                           " list-notifications, acknowledge-notification)");
 }
 
-std::string_view key_usage_name(KeyUsage usage) { return usage == KeyUsage::kAuth ? "auth" : "sign"; }
+std::string_view key_usage_name(KeyUsage usage) {
+  return usage == KeyUsage::kAuth ? "auth" : "sign";
+}
 
 Result<std::array<std::uint32_t, 4>> parse_version(std::string_view text) {
   std::array<std::uint32_t, 4> parts{};
@@ -74,8 +78,8 @@ Result<std::array<std::uint32_t, 4>> parse_version(std::string_view text) {
 
 bool is_request_id(std::string_view text) {
   return text.size() >= 8 && text.size() <= 128 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-';
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
          });
 }
 

@@ -30,7 +30,9 @@ std::string shown(std::string_view text, std::size_t max = 64) {
   return out;
 }
 
-Status malformed(const std::string& why) { return invalid_argument("malformed request: " + why); }
+Status malformed(const std::string& why) {
+  return invalid_argument("malformed request: " + why);
+}
 
 // Strict JSON (config::parse_json_strict): a repeated key is refused, since another reader might
 // keep the other copy and the request would not say one thing. Strings must be valid UTF-8.
@@ -48,7 +50,8 @@ Status exact_keys(const Json& object, std::initializer_list<std::string_view> na
     }
   }
   for (std::string_view name : names) {
-    if (!object.contains(name)) return malformed(std::string("missing field '") + where + "." + std::string(name) + "'");
+    if (!object.contains(name))
+      return malformed(std::string("missing field '") + where + "." + std::string(name) + "'");
   }
   return Status::ok();
 }

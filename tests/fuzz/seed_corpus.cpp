@@ -114,8 +114,7 @@ void signed_configurations(const std::string& dir, TestPki& pki) {
   write(dir + "/rolled_back.json", sign(old));
   // Broken envelopes.
   const auto envelope = must(SignedConfiguration::parse(valid));
-  write(dir + "/broken_content_not_json.json",
-        SignedConfiguration{"{\"instance\": ", envelope.signature}.to_json());
+  write(dir + "/broken_content_not_json.json", SignedConfiguration{"{\"instance\": ", envelope.signature}.to_json());
   write(dir + "/broken_signature_not_cms.json", SignedConfiguration{envelope.content, "not CMS"}.to_json());
   write(dir + "/broken_base64.json", replaced(valid, "\"content\":\"", "\"content\":\"%"));
   write(dir + "/broken_repeated_key.json", replaced(valid, "{\"content\":", "{\"signature\":\"AAAA\",\"content\":"));

@@ -26,9 +26,9 @@ struct Harness {
   ManualClock clock{TimePoint(std::chrono::seconds(1'800'000'000))};  // 2027-01-15T08:00:00Z
   xacbe::testing::TestPki pki{clock};
   xacbe::testing::KeyAndCert signer = pki.issue(ca::Profile::kSigning, "CEIQROO configuration signing");
-  ConfigurationAnchor anchor = ConfigurationAnchor::create("QROO", "http://registry.ceiqroo.example/globalconf",
-                                                           pki.root(), {signer.cert})
-                                   .value();
+  ConfigurationAnchor anchor =
+      ConfigurationAnchor::create("QROO", "http://registry.ceiqroo.example/globalconf", pki.root(), {signer.cert})
+          .value();
 };
 
 Harness& harness() {
@@ -38,13 +38,17 @@ Harness& harness() {
 
 Code code_of(ConfigurationFault fault) {
   switch (fault) {
-    case ConfigurationFault::kTampered: return Code::kCorrupt;
+    case ConfigurationFault::kTampered:
+      return Code::kCorrupt;
     case ConfigurationFault::kUntrustedSigner:
-    case ConfigurationFault::kWrongInstance: return Code::kPermissionDenied;
+    case ConfigurationFault::kWrongInstance:
+      return Code::kPermissionDenied;
     case ConfigurationFault::kNotYetValid:
     case ConfigurationFault::kExpired:
-    case ConfigurationFault::kRollback: return Code::kFailedPrecondition;
-    default: return Code::kOk;  // kMalformed: the code of what failed to parse
+    case ConfigurationFault::kRollback:
+      return Code::kFailedPrecondition;
+    default:
+      return Code::kOk;  // kMalformed: the code of what failed to parse
   }
 }
 

@@ -61,13 +61,13 @@ struct Request {
   // Whole seconds, years 1970..9999: the registry compares it with its clock in seconds, since
   // years past 2262 do not fit a nanosecond TimePoint.
   std::chrono::sys_seconds created_at;
-  std::string address;                            // register-server: host:port
-  std::string country;                            // register-server: ISO 3166-1 alpha-2
-  std::string software_version;                   // register-server, report-version
-  std::optional<crypto::CertificateRequest> csr;  // register-server (auth_csr), submit-csr
-  KeyUsage key_usage = KeyUsage::kAuth;           // submit-csr
+  std::string address;                             // register-server: host:port
+  std::string country;                             // register-server: ISO 3166-1 alpha-2
+  std::string software_version;                    // register-server, report-version
+  std::optional<crypto::CertificateRequest> csr;   // register-server (auth_csr), submit-csr
+  KeyUsage key_usage = KeyUsage::kAuth;            // submit-csr
   std::optional<crypto::Certificate> certificate;  // register-auth-certificate
-  std::optional<std::int64_t> notification_id;    // acknowledge-notification, positive
+  std::optional<std::int64_t> notification_id;     // acknowledge-notification, positive
 };
 
 // ---- Rules of single fields, applied by the parser and the builder alike ----

@@ -23,9 +23,13 @@ using Json = nlohmann::json;
 const TimePoint kNow = sys_days{year{2026} / November / 23} + hours(15);
 const sys_seconds kCreated = floor<seconds>(kNow);
 
-id::SecurityServerId server_id(const std::string& text) { return id::SecurityServerId::parse(text).value(); }
+id::SecurityServerId server_id(const std::string& text) {
+  return id::SecurityServerId::parse(text).value();
+}
 
-crypto::PrivateKey new_key() { return crypto::PrivateKey::generate(crypto::KeyType::kEcP256).value(); }
+crypto::PrivateKey new_key() {
+  return crypto::PrivateKey::generate(crypto::KeyType::kEcP256).value();
+}
 
 crypto::CertificateRequest csr_for(const crypto::PrivateKey& key) {
   return crypto::CertificateRequest::create(key, {{"CN", "whatever"}}).value();
@@ -53,7 +57,8 @@ TEST_F(ManagementRequestTest, EveryTypeRoundTripsThroughBuildSignAndParse) {
   const crypto::PrivateKey auth_key = new_key();
   const auto auth_cert = pki_.issue(ca::Profile::kAuthentication, "QROO/EST/FGE/SS1").cert;
   std::vector<Request> requests;  // a Request owns its CSR: moved, not copied
-  requests.push_back(make_register_server(ss1_, kCreated, "ss1.fge.qroo.gob.mx:5500", "MX", "1.4.2", csr_for(auth_key)));
+  requests.push_back(
+      make_register_server(ss1_, kCreated, "ss1.fge.qroo.gob.mx:5500", "MX", "1.4.2", csr_for(auth_key)));
   requests.push_back(make_submit_csr(ss1_, kCreated, KeyUsage::kSign, csr_for(new_key())));
   requests.push_back(make_submit_csr(ss1_, kCreated, KeyUsage::kAuth, csr_for(new_key())));
   requests.push_back(make_register_auth_certificate(ss1_, kCreated, auth_cert));
@@ -66,7 +71,8 @@ TEST_F(ManagementRequestTest, EveryTypeRoundTripsThroughBuildSignAndParse) {
     auto signed_request = sign_request(built, signer.key, signer.cert);
     ASSERT_TRUE(signed_request.is_ok()) << signed_request.status().to_string();
     // The signature covers exactly the bytes sent, and names its signer.
-    auto verified = crypto::cms_verify_detached(signed_request->signature, signed_request->request, {pki_.root()}, kNow);
+    auto verified =
+        crypto::cms_verify_detached(signed_request->signature, signed_request->request, {pki_.root()}, kNow);
     ASSERT_TRUE(verified.is_ok()) << verified.status().to_string();
     EXPECT_EQ(verified->der(), signer.cert.der());
     EXPECT_EQ(signed_request->request, to_json(built).value());
@@ -140,10 +146,9 @@ TEST_F(ManagementRequestTest, BootstrapRequestIsSignedWithTheCsrKeyUnderASelfSig
   EXPECT_FALSE(crypto::cms_verify_detached(signed_request->signature, signed_request->request, {pki_.root()}, kNow));
 
   EXPECT_EQ(sign_bootstrap_request(registration, new_key(), kNow).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(sign_bootstrap_request(make_submit_csr(ss1_, kCreated, KeyUsage::kAuth, csr_for(key)), key, kNow)
-                .status()
-                .code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(
+      sign_bootstrap_request(make_submit_csr(ss1_, kCreated, KeyUsage::kAuth, csr_for(key)), key, kNow).status().code(),
+      Code::kInvalidArgument);
 }
 
 // The builder applies the parser's rules: what a server could not get past the registry, it
@@ -157,29 +162,86 @@ TEST_F(ManagementRequestTest, BuilderRefusesWhatTheParserWouldRefuse) {
   };
   const auto registration = [&] { return make_register_server(ss1_, kCreated, "ss1:5500", "MX", "1.0", csr_for(key)); };
   const std::vector<Row> rows = {
-      {"address without port", [&] { auto r = registration(); r.address = "ss1"; return r; }, "address must be host:port"},
-      {"unassigned country", [&] { auto r = registration(); r.country = "XX"; return r; }, "ISO 3166-1 alpha-2"},
-      {"version with a leading zero", [&] { auto r = registration(); r.software_version = "1.04"; return r; },
+      {"address without port",
+       [&] {
+         auto r = registration();
+         r.address = "ss1";
+         return r;
+       },
+       "address must be host:port"},
+      {"unassigned country",
+       [&] {
+         auto r = registration();
+         r.country = "XX";
+         return r;
+       },
+       "ISO 3166-1 alpha-2"},
+      {"version with a leading zero",
+       [&] {
+         auto r = registration();
+         r.software_version = "1.04";
+         return r;
+       },
        "is not a release version"},
-      {"request id too short", [&] { auto r = registration(); r.request_id = "abc"; return r; }, "request_id must be"},
-      {"request id with a slash", [&] { auto r = registration(); r.request_id = "abcdefgh/1"; return r; },
+      {"request id too short",
+       [&] {
+         auto r = registration();
+         r.request_id = "abc";
+         return r;
+       },
        "request_id must be"},
-      {"created before 1970", [&] { auto r = registration(); r.created_at = sys_seconds(seconds(-1)); return r; },
+      {"request id with a slash",
+       [&] {
+         auto r = registration();
+         r.request_id = "abcdefgh/1";
+         return r;
+       },
+       "request_id must be"},
+      {"created before 1970",
+       [&] {
+         auto r = registration();
+         r.created_at = sys_seconds(seconds(-1));
+         return r;
+       },
        "created_at must be in the years 1970..9999"},
       {"created after 9999",
-       [&] { auto r = registration(); r.created_at = sys_days{year{10000} / 1 / 1}; return r; },
+       [&] {
+         auto r = registration();
+         r.created_at = sys_days{year{10000} / 1 / 1};
+         return r;
+       },
        "created_at must be in the years 1970..9999"},
-      {"registration without its CSR", [&] { auto r = registration(); r.csr.reset(); return r; }, "needs its auth_csr"},
+      {"registration without its CSR",
+       [&] {
+         auto r = registration();
+         r.csr.reset();
+         return r;
+       },
+       "needs its auth_csr"},
       {"submit-csr without a CSR",
-       [&] { auto r = make_submit_csr(ss1_, kCreated, KeyUsage::kSign, csr_for(key)); r.csr.reset(); return r; },
+       [&] {
+         auto r = make_submit_csr(ss1_, kCreated, KeyUsage::kSign, csr_for(key));
+         r.csr.reset();
+         return r;
+       },
        "needs its csr"},
       {"binding without a certificate",
-       [&] { auto r = make_list_notifications(ss1_, kCreated); r.type = RequestType::kRegisterAuthCertificate; return r; },
+       [&] {
+         auto r = make_list_notifications(ss1_, kCreated);
+         r.type = RequestType::kRegisterAuthCertificate;
+         return r;
+       },
        "needs its certificate"},
       {"bad reported version", [&] { return make_report_version(ss1_, kCreated, "v2"); }, "is not a release version"},
       {"notification id 0", [&] { return make_acknowledge_notification(ss1_, kCreated, 0); }, "positive integer"},
-      {"negative notification id", [&] { return make_acknowledge_notification(ss1_, kCreated, -3); }, "positive integer"},
-      {"address that is not UTF-8", [&] { auto r = registration(); r.address = "ss\xff:80"; return r; },
+      {"negative notification id", [&] { return make_acknowledge_notification(ss1_, kCreated, -3); },
+       "positive integer"},
+      {"address that is not UTF-8",
+       [&] {
+         auto r = registration();
+         r.address = "ss\xff:80";
+         return r;
+       },
        "address must be host:port"},
   };
   for (const Row& row : rows) {
@@ -263,7 +325,8 @@ TEST_F(ManagementRequestParseTest, RefusesEveryMalformedRequestWithItsOwnReason)
        "repeated key 'payload.country'"},
       {"unknown top-level field", with(registration(), "/priority", "high").dump(), "unknown field 'request.priority'"},
       {"unknown payload field", with(registration(), "/payload/port", 5500).dump(), "unknown field 'payload.port'"},
-      {"missing top-level field", without(registration(), "", "request_id").dump(), "missing field 'request.request_id'"},
+      {"missing top-level field", without(registration(), "", "request_id").dump(),
+       "missing field 'request.request_id'"},
       {"missing payload field", without(registration(), "/payload", "country").dump(),
        "missing field 'payload.country'"},
       {"payload not an object", with(registration(), "/payload", "x").dump(), "'payload' is not an object"},
@@ -309,8 +372,8 @@ TEST_F(ManagementRequestParseTest, RefusesEveryMalformedRequestWithItsOwnReason)
       {"version part of ten digits", with(registration(), "/payload/software_version", "1.1234567890").dump(),
        "is not a release version"},
       {"CSR that is not one", with(registration(), "/payload/auth_csr", "x").dump(), "malformed request: CSR: "},
-      {"key usage of neither kind",
-       typed("submit-csr", {{"key_usage", "both"}, {"csr", csr_pem_}}).dump(), "key_usage is auth or sign"},
+      {"key usage of neither kind", typed("submit-csr", {{"key_usage", "both"}, {"csr", csr_pem_}}).dump(),
+       "key_usage is auth or sign"},
       {"certificate that is not one", typed("register-auth-certificate", {{"certificate", csr_pem_}}).dump(),
        "malformed request: certificate: "},
       {"report without version", typed("report-version", Json::object()).dump(), "missing field 'payload.version'"},
@@ -358,7 +421,11 @@ TEST_F(ManagementRequestParseTest, EchoesSenderTextOnlyBoundedAndEscaped) {
       with(registration(), "/created_at", std::string(5000, '9')).dump(),
       with(registration(), "/type", std::string(5000, 't')).dump(),
       with(registration(), "/payload/software_version", "1.\n" + std::string(5000, '2')).dump(),
-      with(registration(), "/bad\x01" "key", 1).dump(),
+      with(registration(),
+           "/bad\x01"
+           "key",
+           1)
+          .dump(),
   };
   for (const std::string& b : bytes) {
     auto parsed = parse_request(b, "QROO");
@@ -380,8 +447,8 @@ TEST(ManagementFieldRulesTest, VersionsAreOneToFourNumbers) {
 }
 
 TEST(ManagementFieldRulesTest, ServerAddressesAreHostAndPort) {
-  for (const char* good : {"ss1.fge.qroo.gob.mx:5500", "ss1:1", "10.0.0.5:65535", "[2001:db8::1]:5500", "[::1]:80",
-                           "a-b.c:443"}) {
+  for (const char* good :
+       {"ss1.fge.qroo.gob.mx:5500", "ss1:1", "10.0.0.5:65535", "[2001:db8::1]:5500", "[::1]:80", "a-b.c:443"}) {
     EXPECT_TRUE(is_server_address(good)) << good;
   }
   for (const char* bad : {"", ":80", "ss1", "ss1:", "ss1:0", "ss1:65536", "ss1:+80", "ss1:8o", "[::1]", "[::1]80",
@@ -398,9 +465,9 @@ TEST(ManagementFieldRulesTest, CountriesAreAssignedAlpha2Codes) {
 }
 
 TEST(ManagementFieldRulesTest, TypeAndKeyUsageNamesRoundTrip) {
-  for (RequestType t : {RequestType::kRegisterServer, RequestType::kSubmitCsr, RequestType::kRegisterAuthCertificate,
-                        RequestType::kReportVersion, RequestType::kListNotifications,
-                        RequestType::kAcknowledgeNotification}) {
+  for (RequestType t :
+       {RequestType::kRegisterServer, RequestType::kSubmitCsr, RequestType::kRegisterAuthCertificate,
+        RequestType::kReportVersion, RequestType::kListNotifications, RequestType::kAcknowledgeNotification}) {
     EXPECT_EQ(parse_request_type(request_type_name(t)).value(), t);
   }
   EXPECT_EQ(key_usage_name(KeyUsage::kAuth), "auth");
