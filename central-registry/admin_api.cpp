@@ -12,15 +12,41 @@
 namespace xacbe::registry {
 namespace {
 
+// The '/'-separated segments of a path after its leading '/', as written.
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> out;
   std::size_t start = 1;
   while (start <= path.size()) {
     const std::size_t end = std::min(path.find('/', start), path.size());
-    out.push_back(api::percent_decode(path.substr(start, end - start)));
+    out.emplace_back(path.substr(start, end - start));
     start = end + 1;
   }
   return out;
+}
+
+// The segments of a request's path, each percent-decoded (RFC 3986 2.1); kInvalidArgument when a
+// '%' is not followed by two hex digits.
+Result<std::vector<std::string>> decoded_segments(std::string_view path) {
+  std::vector<std::string> out = split_path(path);
+  for (std::string& segment : out) {
+    auto decoded = crypto::percent_decode(segment);
+    if (!decoded) return invalid_argument("malformed percent-encoding in the path: " + decoded.status().message());
+    segment = std::move(decoded).value();
+  }
+  return out;
+}
+
+// Every name and value of a query string decodes (RFC 3986 3.4, '&'-separated name=value pairs).
+Status check_query(std::string_view query) {
+  std::size_t start = 0;
+  while (start < query.size()) {
+    const std::size_t end = std::min(query.find('&', start), query.size());
+    if (!crypto::percent_decode(query.substr(start, end - start))) {
+      return invalid_argument("malformed percent-encoding in the query");
+    }
+    start = end + 1;
+  }
+  return Status::ok();
 }
 
 // Matches `segments` against a route template; fills the {parameters} in order.
@@ -88,7 +114,12 @@ std::string ApiCall::query_param(const std::string& name) const {
     const std::size_t end = std::min(query.find('&', start), query.size());
     const std::string pair = query.substr(start, end - start);
     const std::size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string::npos ? "" : api::percent_decode(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name) {
+      if (eq == std::string::npos) return "";
+      // handle() refuses a query that does not decode before any handler runs.
+      auto value = crypto::percent_decode(pair.substr(eq + 1));
+      return value ? std::move(value).value() : std::string();
+    }
     start = end + 1;
   }
   return {};
@@ -125,7 +156,10 @@ net::HttpResponse AdminApi::handle(const net::HttpRequest& request) {
     if (request.method == "GET") return net::HttpResponse::make(200, "text/plain", "ok\n");
     return method_not_allowed(request.method, path, {"GET"});
   }
-  const auto segments = split_path(path);
+  const auto decoded = decoded_segments(path);
+  const Status query_ok = check_query(q == std::string::npos ? "" : request.target.substr(q + 1));
+  if (!decoded || !query_ok.is_ok()) return api::error_response(decoded ? query_ok : decoded.status());
+  const std::vector<std::string>& segments = *decoded;
   const Route* route = nullptr;
   std::vector<std::string> allowed;
   ApiCall call;

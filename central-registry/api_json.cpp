@@ -83,20 +83,4 @@ Result<std::int64_t> parse_id(const std::string& text, const std::string& what, 
   return v;
 }
 
-std::string percent_decode(std::string_view in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size()) {
-      auto byte = crypto::from_hex(in.substr(i + 1, 2));
-      if (byte) {
-        out += *byte;
-        i += 2;
-        continue;
-      }
-    }
-    out += in[i];
-  }
-  return out;
-}
-
 }  // namespace xacbe::registry::api

@@ -31,6 +31,5 @@ Result<std::map<std::string, std::string>> string_fields(const std::string& body
                                                          std::initializer_list<const char*> allowed);
 // A decimal id in 0..max.
 Result<std::int64_t> parse_id(const std::string& text, const std::string& what, std::int64_t max = INT64_MAX / 2);
-std::string percent_decode(std::string_view in);
 
 }  // namespace xacbe::registry::api

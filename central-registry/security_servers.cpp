@@ -1,6 +1,6 @@
 // SecurityServers: storing and deciding management requests, issuing and binding certificates,
-// the hosting and update rules. Receiving a request (parsing, signature, signer) is in
-// management_request.cpp.
+// the hosting and update rules. Receiving a request (signature, signer, freshness, replay) is in
+// request_verification.cpp; its parsing is the shared wire format's (management::parse_request).
 #include "security_servers.hpp"
 
 #include <openssl/crypto.h>
@@ -10,19 +10,19 @@
 #include <array>
 #include <cctype>
 
-#include "management_request.hpp"
 #include "xacbe/ca/certificate_authority.hpp"
 #include "xacbe/calendar/business_calendar.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/key.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "membership.hpp"
+#include "request_verification.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::registry {
 namespace {
 
-using detail::parse_version;
+using management::parse_version;
 
 constexpr std::string_view kStateNames[] = {"pending", "approved", "declined"};
 constexpr std::string_view kAutoApproval = "policy:auto-approval";
@@ -65,6 +65,11 @@ std::string common_name(const crypto::Certificate& cert) {
   std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
   OPENSSL_free(utf8);
   return out;
+}
+
+// The CA profile a submit-csr's key usage asks for.
+ca::Profile profile_for(management::KeyUsage usage) {
+  return usage == management::KeyUsage::kSign ? ca::Profile::kSigning : ca::Profile::kAuthentication;
 }
 
 // Key strength first, so that a weak key is reported as such, then the CSR's self-signature.
@@ -112,21 +117,21 @@ Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::st
   Status outcome = [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(Received received,
                            receive(body, signature,
-                                   {ManagementRequestType::kRegisterServer, ManagementRequestType::kSubmitCsr,
-                                    ManagementRequestType::kRegisterAuthCertificate},
+                                   {management::RequestType::kRegisterServer, management::RequestType::kSubmitCsr,
+                                    management::RequestType::kRegisterAuthCertificate},
                                    actor, target));
-    const Envelope& envelope = received.envelope;
+    const management::Request& envelope = received.envelope;
     const Signer& signer = received.signer;
     XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.prepare("INSERT INTO management_request(server_id, request_id, type, created_at,"
                                        " received_at, signer, body, signature, state)"
                                        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,'pending')"));
-    insert.bind(1, target).bind(2, envelope.request_id).bind(3, request_type_name(envelope.type));
+    insert.bind(1, target).bind(2, envelope.request_id).bind(3, management::request_type_name(envelope.type));
     insert.bind(4, to_unix_seconds(envelope.created_at)).bind(5, to_unix_seconds(clock_.now())).bind(6, signer.label());
     insert.bind_blob(7, body).bind_blob(8, signature);
     XACBE_RETURN_IF_ERROR(insert.run());
     id = db_.last_insert_rowid();
-    auto_approve = settings_.auto_approve_csrs && envelope.type == ManagementRequestType::kSubmitCsr;
+    auto_approve = settings_.auto_approve_csrs && envelope.type == management::RequestType::kSubmitCsr;
     return Status::ok();
   }();
   Status logged = membership_.audit().record(actor, "management.submit", target, outcome,
@@ -143,7 +148,8 @@ Result<SecurityServer> SecurityServers::report(std::string_view body, std::strin
   std::string target = "?";
   std::optional<Received> received;
   Status outcome = [&]() -> Status {
-    XACBE_ASSIGN_OR_RETURN(Received r, receive(body, signature, {ManagementRequestType::kReportVersion}, actor, target));
+    XACBE_ASSIGN_OR_RETURN(Received r,
+                           receive(body, signature, {management::RequestType::kReportVersion}, actor, target));
     received = std::move(r);
     return Status::ok();
   }();
@@ -162,8 +168,8 @@ Result<AuthenticatedRequest> SecurityServers::authenticate(std::string_view body
   std::optional<AuthenticatedRequest> out;
   Status outcome = [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(Received r, receive(body, signature,
-                                               {ManagementRequestType::kListNotifications,
-                                                ManagementRequestType::kAcknowledgeNotification},
+                                               {management::RequestType::kListNotifications,
+                                                management::RequestType::kAcknowledgeNotification},
                                                actor, target));
     out = AuthenticatedRequest{r.envelope.type, r.envelope.server, r.envelope.request_id, r.signer.serial,
                                r.envelope.notification_id};
@@ -171,7 +177,7 @@ Result<AuthenticatedRequest> SecurityServers::authenticate(std::string_view body
   }();
   Status logged = membership_.audit().record(
       actor, "management.submit", target, outcome,
-      out ? std::string(request_type_name(out->type)) + " authenticated, answered by the API" : "");
+      out ? std::string(management::request_type_name(out->type)) + " authenticated, answered by the API" : "");
   if (!outcome.is_ok()) return outcome;
   if (!logged.is_ok()) return logged;
   return std::move(*out);
@@ -187,11 +193,11 @@ Status SecurityServers::check_owner_active(const id::MemberId& owner) {
 }
 
 // The rules of each request type; run on receipt and again on approval.
-Status SecurityServers::check_payload(const Envelope& envelope) {
+Status SecurityServers::check_payload(const management::Request& envelope) {
   const id::SecurityServerId& server = envelope.server;
   XACBE_ASSIGN_OR_RETURN(bool registered, is_registered(server));
   switch (envelope.type) {
-    case ManagementRequestType::kRegisterServer: {
+    case management::RequestType::kRegisterServer: {
       if (registered) return Status(Code::kAlreadyExists, "already registered: server " + server.to_string());
       if (server.to_string().size() > 64) {
         return invalid_argument("server id " + server.to_string() + " is longer than a certificate name (64)");
@@ -206,18 +212,18 @@ Status SecurityServers::check_payload(const Envelope& envelope) {
       }
       return Status::ok();
     }
-    case ManagementRequestType::kReportVersion:
-    case ManagementRequestType::kListNotifications:
-    case ManagementRequestType::kAcknowledgeNotification:
+    case management::RequestType::kReportVersion:
+    case management::RequestType::kListNotifications:
+    case management::RequestType::kAcknowledgeNotification:
       if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");
       return Status::ok();
-    case ManagementRequestType::kSubmitCsr:
+    case management::RequestType::kSubmitCsr:
       if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");
-      if (envelope.key_usage == ca::Profile::kSigning && server.owner().to_string().size() > 64) {
+      if (envelope.key_usage == management::KeyUsage::kSign && server.owner().to_string().size() > 64) {
         return invalid_argument("member id " + server.owner().to_string() + " is longer than a certificate name (64)");
       }
       return check_csr(*envelope.csr);
-    case ManagementRequestType::kRegisterAuthCertificate: {
+    case management::RequestType::kRegisterAuthCertificate: {
       if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");
       const crypto::Certificate& cert = *envelope.certificate;
       Status chained = crypto::verify_chain(cert, {ca_.certificate()}, {}, clock_.now());
@@ -268,7 +274,7 @@ Status SecurityServers::approve(const std::string& actor, std::int64_t id) {
       return failed_precondition("request " + std::to_string(id) + " is already " +
                                  std::string(request_state_name(request.state)));
     }
-    XACBE_ASSIGN_OR_RETURN(Envelope envelope, parse_envelope(request.body, settings_.instance));
+    XACBE_ASSIGN_OR_RETURN(management::Request envelope, management::parse_request(request.body, settings_.instance));
     XACBE_RETURN_IF_ERROR(check_owner_active(envelope.server.owner()));
     XACBE_RETURN_IF_ERROR(check_payload(envelope));
     return carry_out(actor, request, envelope);
@@ -276,14 +282,15 @@ Status SecurityServers::approve(const std::string& actor, std::int64_t id) {
 }
 
 Status SecurityServers::carry_out(const std::string& actor, const ManagementRequest& request,
-                                  const Envelope& envelope) {
+                                  const management::Request& envelope) {
   const id::SecurityServerId& server = envelope.server;
   const id::MemberId& owner = server.owner();
   std::optional<crypto::Certificate> issued;
   ca::Profile profile = ca::Profile::kAuthentication;
   if (envelope.csr) {
     XACBE_ASSIGN_OR_RETURN(Member member, membership_.member(owner));
-    profile = envelope.type == ManagementRequestType::kSubmitCsr ? envelope.key_usage : ca::Profile::kAuthentication;
+    profile = envelope.type == management::RequestType::kSubmitCsr ? profile_for(envelope.key_usage)
+                                                                   : ca::Profile::kAuthentication;
     const std::string named = profile == ca::Profile::kSigning ? owner.to_string() : server.to_string();
     XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca_.issue(*envelope.csr, profile, subject_for(member.name, named)));
     issued = std::move(cert);
@@ -293,7 +300,7 @@ Status SecurityServers::carry_out(const std::string& actor, const ManagementRequ
   Status recorded = [&]() -> Status {
     const std::int64_t now = to_unix_seconds(clock_.now());
     XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
-    if (envelope.type == ManagementRequestType::kRegisterServer) {
+    if (envelope.type == management::RequestType::kRegisterServer) {
       XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                              db_.prepare("INSERT INTO security_server(id, owner_id, address, country, software_version,"
                                          " version_reported_at, registered_at, registered_by)"
@@ -483,7 +490,7 @@ Result<std::vector<ManagementRequest>> SecurityServers::query_requests(std::opti
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(id::SecurityServerId server, id::SecurityServerId::parse(query.column_text(2)));
-    XACBE_ASSIGN_OR_RETURN(ManagementRequestType type, parse_request_type(query.column_text(3)));
+    XACBE_ASSIGN_OR_RETURN(management::RequestType type, management::parse_request_type(query.column_text(3)));
     const std::string state_text = query.column_text(9);
     const auto state_index = std::find(std::begin(kStateNames), std::end(kStateNames), state_text) - std::begin(kStateNames);
     if (state_index < 0 || static_cast<std::size_t>(state_index) >= std::size(kStateNames)) return Status(Code::kCorrupt, "stored request state is corrupt");

@@ -1,6 +1,7 @@
 #pragma once
 // Security servers in the central registry (ARCHITECTURE.md, "Central registry" and "Trust model";
-// the wire format is docs/protocol/management-requests.md).
+// the wire format is docs/protocol/management-requests.md, shared with the security servers in
+// xacbe/management/management_request.hpp).
 //
 // A security server asks the registry for things with a management request: JSON bytes plus a
 // detached CMS signature over exactly those bytes. Requests that change trust are stored and
@@ -18,9 +19,10 @@
 // Authentication. A request is signed by a certificate the CEIQROO CA issued to the owner member
 // (a signing certificate, or an authentication certificate bound to this very server), except the
 // bootstrap: a register-server for a server not yet registered may be signed with the key of the
-// CSR it carries, under a self-signed certificate (make_bootstrap_certificate). That proves
-// possession of the key, not identity, so such a request always waits for an administrator, who
-// confirms the key's fingerprint with the owner member out of band (X-Road's model).
+// CSR it carries, under a self-signed certificate (management::make_bootstrap_certificate). That
+// proves possession of the key, not identity, so such a request always waits for an
+// administrator, who confirms the key's fingerprint with the owner member out of band (X-Road's
+// model).
 // Every request must also be fresh (created_at within `freshness` of the registry clock), carry a
 // request id never seen before from that server, and come from an active owner member.
 //
@@ -50,6 +52,7 @@
 #include "xacbe/crypto/certificate.hpp"
 #include "xacbe/crypto/key.hpp"
 #include "xacbe/id/identifiers.hpp"
+#include "xacbe/management/management_request.hpp"
 #include "xacbe/result.hpp"
 
 namespace xacbe::store {
@@ -63,24 +66,11 @@ namespace xacbe::registry {
 
 class Membership;
 
-enum class ManagementRequestType {
-  kRegisterServer,
-  kSubmitCsr,
-  kRegisterAuthCertificate,
-  kReportVersion,
-  kListNotifications,
-  kAcknowledgeNotification,
-};
-std::string_view request_type_name(ManagementRequestType type);  // "register-server", ...
-Result<ManagementRequestType> parse_request_type(std::string_view name);
-
 enum class RequestState { kPending, kApproved, kDeclined };
 std::string_view request_state_name(RequestState state);  // "pending", "approved", "declined"
 
 // Servers hosted in this country need no permission (ISO 3166-1 alpha-2).
 inline constexpr std::string_view kHomeCountry = "MX";
-// Larger request bodies or signatures are refused before parsing.
-inline constexpr std::size_t kMaxManagementRequestBytes = 64 * 1024;
 
 struct SecurityServerSettings {
   std::string instance = "QROO";  // server ids of another instance are refused
@@ -93,7 +83,7 @@ struct ManagementRequest {
   std::int64_t id = 0;     // assigned by the registry; what approve() and decline() take
   std::string request_id;  // the sender's, unique per server
   id::SecurityServerId server;
-  ManagementRequestType type;
+  management::RequestType type;
   TimePoint created_at;
   TimePoint received_at;
   std::string signer;  // serial of the signing CEIQROO certificate, or "bootstrap"
@@ -109,7 +99,7 @@ struct ManagementRequest {
 // A request of a type answered at once (list-notifications, acknowledge-notification) that
 // authenticate() verified: signature, signer, freshness, request id, owner and server.
 struct AuthenticatedRequest {
-  ManagementRequestType type;
+  management::RequestType type;
   id::SecurityServerId server;  // registered; its owner member is the one that speaks
   std::string request_id;
   std::string signer;                           // serial of the signing CEIQROO certificate
@@ -140,12 +130,6 @@ Status validate_version(std::string_view version);
 // two calendar months later in America/Cancun civil time, same time of day; a day the target month
 // lacks becomes its last day (published Dec 31 10:00 -> Feb 28 or 29 10:00).
 TimePoint update_deadline(TimePoint published);
-
-// The self-signed certificate a security server signs its bootstrap register-server request with:
-// `key` is the key of the authentication CSR in the request; valid from an hour before to an hour
-// after `now`. It is evidence of key possession only and is never trusted for anything else.
-Result<crypto::Certificate> make_bootstrap_certificate(const crypto::PrivateKey& key,
-                                                       const id::SecurityServerId& server, TimePoint now);
 
 class SecurityServers {
  public:
@@ -195,24 +179,22 @@ class SecurityServers {
   Result<std::vector<SoftwareRelease>> releases();
 
  private:
-  struct Envelope;  // a parsed request
   struct Signer;
   struct Received;  // a verified request and its signer
 
-  static Result<Envelope> parse_envelope(std::string_view body, const std::string& instance);
-
   Result<Received> receive(std::string_view body, std::string_view signature,
-                           std::initializer_list<ManagementRequestType> accepted, std::string& actor,
+                           std::initializer_list<management::RequestType> accepted, std::string& actor,
                            std::string& target);
-  Result<Signer> verify_signer(const Envelope& envelope, std::string_view body, std::string_view signature);
-  Status check_fresh(const Envelope& envelope) const;
-  Status remember_request_id(const Envelope& envelope);
+  Result<Signer> verify_signer(const management::Request& envelope, std::string_view body,
+                               std::string_view signature);
+  Status check_fresh(const management::Request& envelope) const;
+  Status remember_request_id(const management::Request& envelope);
   Status check_owner_active(const id::MemberId& owner);
   Status check_signer_status(const Signer& signer);
-  Status check_payload(const Envelope& envelope);
+  Status check_payload(const management::Request& envelope);
   Result<bool> is_registered(const id::SecurityServerId& server);
   Result<std::optional<std::string>> foreign_hosting_permission(const id::SecurityServerId& server);
-  Status carry_out(const std::string& actor, const ManagementRequest& request, const Envelope& envelope);
+  Status carry_out(const std::string& actor, const ManagementRequest& request, const management::Request& envelope);
   Status bind_auth_certificate(const id::SecurityServerId& server, const crypto::Certificate& cert);
   Result<std::vector<ManagementRequest>> query_requests(std::optional<std::int64_t> id,
                                                         std::optional<RequestState> state);

@@ -7,6 +7,7 @@
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
+#include "xacbe/management/management_request.hpp"
 
 namespace xacbe::registry {
 namespace {
@@ -17,14 +18,9 @@ using namespace api;
 // a request without one: what the administrator confirms with the owner member before approving
 // a registration (docs/protocol/management-requests.md, "Signature and bootstrap").
 std::string csr_key_sha256(const ManagementRequest& r) {
-  const Json j = Json::parse(r.body, nullptr, false);
-  if (!j.is_object() || !j.contains("payload") || !j["payload"].is_object()) return {};
-  const Json& payload = j["payload"];
-  const char* field = r.type == ManagementRequestType::kRegisterServer ? "auth_csr" : "csr";
-  if (!payload.contains(field) || !payload[field].is_string()) return {};
-  auto csr = crypto::CertificateRequest::parse(payload[field].get<std::string>());
-  if (!csr) return {};
-  const crypto::EVP_PKEYPtr key = csr->public_key();
+  auto parsed = management::parse_request(r.body, r.server.owner().instance());
+  if (!parsed || !parsed->csr) return {};
+  const crypto::EVP_PKEYPtr key = parsed->csr->public_key();
   unsigned char* der = nullptr;
   const int n = key ? i2d_PUBKEY(key.get(), &der) : -1;
   if (n <= 0) return {};
@@ -37,7 +33,7 @@ Json request_json(const ManagementRequest& r) {
   Json j = {{"id", r.id},
             {"request_id", r.request_id},
             {"server", r.server.to_string()},
-            {"type", std::string(request_type_name(r.type))},
+            {"type", std::string(management::request_type_name(r.type))},
             {"created_at", to_iso8601_utc(r.created_at)},
             {"received_at", to_iso8601_utc(r.received_at)},
             {"signer", r.signer},
@@ -108,7 +104,7 @@ net::HttpResponse answer_notification_request(SecurityServers& servers, Notifica
   auto verified = servers.authenticate(request, signature);
   if (!verified) return error_response(verified.status());
   const id::MemberId member = verified->server.owner();
-  const bool acknowledge = verified->type == ManagementRequestType::kAcknowledgeNotification;
+  const bool acknowledge = verified->type == management::RequestType::kAcknowledgeNotification;
   if (acknowledge) {
     Status st = notifications.acknowledge("server:" + verified->server.to_string(), member,
                                           verified->notification_id.value());
@@ -141,12 +137,12 @@ net::HttpResponse receive(SecurityServers& servers, Notifications& notifications
   auto signature = base64_field(*j, "signature");
   if (!signature) return error_response(signature.status());
   const std::string type = claimed_type(*request);
-  if (type == request_type_name(ManagementRequestType::kReportVersion)) {
+  if (type == management::request_type_name(management::RequestType::kReportVersion)) {
     auto server = servers.report(*request, *signature);
     return server ? json_response(200, server_json(*server)) : error_response(server.status());
   }
-  if (type == request_type_name(ManagementRequestType::kListNotifications) ||
-      type == request_type_name(ManagementRequestType::kAcknowledgeNotification)) {
+  if (type == management::request_type_name(management::RequestType::kListNotifications) ||
+      type == management::request_type_name(management::RequestType::kAcknowledgeNotification)) {
     return answer_notification_request(servers, notifications, *request, *signature);
   }
   auto accepted = servers.submit(*request, *signature);
@@ -155,7 +151,7 @@ net::HttpResponse receive(SecurityServers& servers, Notifications& notifications
 }
 
 void add_management_request_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications) {
-  const std::string requests = "/api/v1/management-requests";
+  const std::string requests(management::kRegistryPath);
   api.add({"POST", requests, true,
            [&servers, &notifications](const ApiCall& call) { return receive(servers, notifications, call); },
            /*bearer=*/false});

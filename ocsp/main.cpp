@@ -44,23 +44,6 @@ Result<OcspConfig> read_config(const std::string& path) {
   return out;
 }
 
-// RFC 3986 percent-decoding of a path segment; '+' stays '+' (it is a base64 character here).
-Result<std::string> percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return invalid_argument("truncated percent-encoding");
-    XACBE_ASSIGN_OR_RETURN(std::string byte, crypto::from_hex(in.substr(i + 1, 2)));
-    out += byte;
-    i += 2;
-  }
-  return out;
-}
-
 net::HttpResponse ocsp_reply(std::string der) {
   return net::HttpResponse::make(200, "application/ocsp-response", std::move(der));
 }
@@ -69,8 +52,9 @@ net::HttpResponse handle(const ocsp::Responder& responder, const net::HttpReques
   if (request.method == "GET") {
     if (request.target == "/health") return net::HttpResponse::make(200, "text/plain", "ok\n");
     if (request.target.size() < 2) return net::HttpResponse::make(404, "text/plain", "not found\n");
-    // A GET whose path is not base64 of DER still gets an OCSP answer: malformedRequest.
-    auto decoded = percent_decode(std::string_view(request.target).substr(1));
+    // RFC 6960 A.1: the path is the URL-encoded base64 of the DER request. '+' stays '+' (a base64
+    // character here). A GET whose path is not that still gets an OCSP answer: malformedRequest.
+    auto decoded = crypto::percent_decode(std::string_view(request.target).substr(1));
     auto der = decoded ? crypto::base64_decode(*decoded) : Result<std::string>(decoded.status());
     return ocsp_reply(responder.respond(der ? *der : std::string()));
   }

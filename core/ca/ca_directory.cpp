@@ -18,6 +18,7 @@ Result<CaSettings> read_ca_settings(const std::string& dir) {
   XACBE_RETURN_IF_ERROR(days("sign_validity_days", s.sign_validity));
   XACBE_RETURN_IF_ERROR(days("ocsp_validity_days", s.ocsp_validity));
   XACBE_RETURN_IF_ERROR(days("tsa_validity_days", s.tsa_validity));
+  XACBE_RETURN_IF_ERROR(days("service_validity_days", s.service_validity));
   XACBE_RETURN_IF_ERROR(root.check_all_used());
   return s;
 }

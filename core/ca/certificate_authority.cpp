@@ -1,13 +1,16 @@
 #include "xacbe/ca/certificate_authority.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "status_query.hpp"
 #include "xacbe/crypto/asn1.hpp"
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/id/host_name.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::ca {
@@ -68,6 +71,9 @@ ProfileExtensions extensions_for(Profile profile, bool rsa) {
     case Profile::kOcspResponder: return {"critical,digitalSignature", "OCSPSigning", true, false};
     case Profile::kTimestamping:
       return {"critical,digitalSignature,nonRepudiation", "critical,timeStamping", false, false};
+    case Profile::kService:
+      return {rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature", "serverAuth", false,
+              true};
   }
   return {};
 }
@@ -78,8 +84,68 @@ std::chrono::hours validity_for(Profile profile, const CaSettings& s) {
     case Profile::kSigning: return s.sign_validity;
     case Profile::kOcspResponder: return s.ocsp_validity;
     case Profile::kTimestamping: return s.tsa_validity;
+    case Profile::kService: return s.service_validity;
   }
   return s.auth_validity;
+}
+
+// An operator's entry as a message may show it: bounded, printable.
+std::string shown(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 64)) out.push_back(c > 0x20 && c < 0x7f ? c : '?');
+  return text.size() > 64 ? out + "..." : out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+// The subjectAltName value in OpenSSL's configuration syntax ("DNS:a,IP:b"), after the rules of
+// SubjectAltNames. Entries hold only letters, digits, '-', '.' and ':' once checked, so none can
+// break out of that syntax; addresses are written in inet_ntop's canonical form.
+Result<std::string> subject_alt_name_value(const SubjectAltNames& names) {
+  const std::size_t count = names.dns.size() + names.ip.size();
+  if (count == 0) return invalid_argument("a service certificate needs at least one DNS name or IP address");
+  if (count > kMaxSubjectAltNames) {
+    return invalid_argument("a service certificate takes at most " + std::to_string(kMaxSubjectAltNames) +
+                            " DNS names and IP addresses, not " + std::to_string(count));
+  }
+  std::string value;
+  for (std::size_t i = 0; i < names.dns.size(); ++i) {
+    const std::string& name = names.dns[i];
+    if (name.find('*') != std::string::npos) {
+      return invalid_argument("DNS name '" + shown(name) + "': wildcards are not issued");
+    }
+    // RFC 1123 2.1: a host name never ends in a numeric label, so it cannot be read as an address.
+    const std::size_t dot = name.rfind('.');
+    const std::string_view last = std::string_view(name).substr(dot == std::string::npos ? 0 : dot + 1);
+    const bool numeric_tld = !last.empty() && last.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!id::is_host_name(name) || numeric_tld) {
+      return invalid_argument("DNS name '" + shown(name) + "' is not an RFC 1123 host name" +
+                              (numeric_tld ? " (an IP address is given as an IP entry)" : ""));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (iequals(names.dns[j], name)) return invalid_argument("DNS name '" + shown(name) + "' is given twice");
+    }
+    value += (value.empty() ? "DNS:" : ",DNS:") + name;
+  }
+  std::vector<std::string> seen;
+  for (const std::string& text : names.ip) {
+    const auto address = id::parse_ip_address(text);
+    if (!address) return invalid_argument("'" + shown(text) + "' is not an IPv4 or IPv6 address");
+    if (std::find(seen.begin(), seen.end(), *address) != seen.end()) {
+      return invalid_argument("IP address '" + shown(text) + "' is given twice");
+    }
+    seen.push_back(*address);
+    char canonical[INET6_ADDRSTRLEN];
+    if (inet_ntop(address->size() == 4 ? AF_INET : AF_INET6, address->data(), canonical, sizeof canonical) == nullptr) {
+      return internal_error("cannot write IP address '" + shown(text) + "'");
+    }
+    value += (value.empty() ? "IP:" : ",IP:") + std::string(canonical);
+  }
+  return value;
 }
 
 // Sets version, serial, names, validity and key of a new certificate.
@@ -104,15 +170,17 @@ const char* profile_name(Profile profile) {
     case Profile::kSigning: return "sign";
     case Profile::kOcspResponder: return "ocsp";
     case Profile::kTimestamping: return "tsa";
+    case Profile::kService: return "service";
   }
   return "?";
 }
 
 Result<Profile> parse_profile(std::string_view name) {
-  for (Profile p : {Profile::kAuthentication, Profile::kSigning, Profile::kOcspResponder, Profile::kTimestamping}) {
+  for (Profile p : {Profile::kAuthentication, Profile::kSigning, Profile::kOcspResponder, Profile::kTimestamping,
+                    Profile::kService}) {
     if (name == profile_name(p)) return p;
   }
-  return invalid_argument("unknown certificate profile '" + std::string(name) + "' (auth, sign, ocsp or tsa)");
+  return invalid_argument("unknown certificate profile '" + shown(name) + "' (auth, sign, ocsp, tsa or service)");
 }
 
 Result<RootMaterial> create_root(crypto::KeyType type, const crypto::DistinguishedName& subject,
@@ -162,7 +230,15 @@ Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open(std::un
 }
 
 Result<Certificate> CertificateAuthority::issue(const crypto::CertificateRequest& csr, Profile profile,
-                                                const crypto::DistinguishedName& subject) {
+                                                const crypto::DistinguishedName& subject,
+                                                const SubjectAltNames& alt_names) {
+  std::string alt_name_value;
+  if (profile == Profile::kService) {
+    XACBE_ASSIGN_OR_RETURN(alt_name_value, subject_alt_name_value(alt_names));
+  } else if (!alt_names.dns.empty() || !alt_names.ip.empty()) {
+    return invalid_argument(std::string("DNS names and IP addresses are issued only in service certificates, not in ") +
+                            profile_name(profile) + " certificates");
+  }
   XACBE_RETURN_IF_ERROR(csr.verify());
   XACBE_ASSIGN_OR_RETURN(crypto::X509_NAMEPtr name, crypto::make_name(subject));
   if (X509_NAME_entry_count(name.get()) == 0) return invalid_argument("certificate subject is empty");
@@ -192,6 +268,9 @@ Result<Certificate> CertificateAuthority::issue(const crypto::CertificateRequest
     XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"));
     if (ext.ocsp_nocheck) {
       XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_id_pkix_OCSP_noCheck, "ignored"));
+    }
+    if (!alt_name_value.empty()) {
+      XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_subject_alt_name, alt_name_value));
     }
     if (ext.aia && !settings_.ocsp_url.empty()) {
       XACBE_RETURN_IF_ERROR(add_extension(cert.get(), &ctx, NID_info_access, "OCSP;URI:" + settings_.ocsp_url));

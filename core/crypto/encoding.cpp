@@ -86,6 +86,23 @@ Result<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+Result<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (text.size() - i < 3) return invalid_argument("truncated percent-encoding");
+    auto byte = from_hex(text.substr(i + 1, 2));
+    if (!byte) return invalid_argument("'%' is not followed by two hex digits");
+    out += *byte;
+    i += 2;
+  }
+  return out;
+}
+
 Result<std::string> digest(std::string_view algorithm, std::string_view data) {
   const EVP_MD* md = EVP_get_digestbyname(std::string(algorithm).c_str());
   if (md == nullptr) return invalid_argument("unknown digest algorithm " + std::string(algorithm));

@@ -102,7 +102,8 @@ Status ConfigurationClient::refresh(ConfigurationFault* fault) {
 Result<std::shared_ptr<const GlobalConfiguration>> ConfigurationClient::current() const {
   std::lock_guard lock(mu_);
   if (!current_) return failed_precondition("no valid global configuration for instance " + anchor_.instance());
-  if (clock_.now() >= current_->expires_at()) {
+  // In whole seconds: expires_at may lie past 2262, beyond a nanosecond TimePoint.
+  if (std::chrono::floor<std::chrono::seconds>(clock_.now()) >= current_->expires_at()) {
     return failed_precondition("the global configuration (version " + std::to_string(current_->version()) +
                                ") expired at " + format_time(current_->expires_at()));
   }

@@ -264,17 +264,20 @@ Result<GlobalConfiguration> verify(std::string_view signed_bytes, const Configur
   // 4. The content, only now that it is authentic.
   auto conf = GlobalConfiguration::from_json(envelope->content);
   if (!conf) return refused(ConfigurationFault::kMalformed, Code::kInvalidArgument, conf.status().message());
-  // 5. Instance, validity period, version.
+  // 5. Instance, validity period, version. Compared in whole seconds: the document's times reach
+  // the year 9999, which a nanosecond TimePoint cannot hold (past 2262 the conversion overflows).
+  // With integral bounds, floor(now) gives the same answers as now itself.
+  const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now);
   if (conf->instance() != anchor.instance()) {
     return refused(ConfigurationFault::kWrongInstance, Code::kPermissionDenied,
                    "the configuration is for instance " + conf->instance() + ", the anchor for " + anchor.instance());
   }
-  if (conf->created_at() > now + kMaxClockSkew) {
+  if (conf->created_at() > now_seconds + kMaxClockSkew) {
     return refused(ConfigurationFault::kNotYetValid, Code::kFailedPrecondition,
                    "version " + std::to_string(conf->version()) + " is created at " + format_time(conf->created_at()) +
                        ", in the future");
   }
-  if (now >= conf->expires_at()) {
+  if (now_seconds >= conf->expires_at()) {
     return refused(ConfigurationFault::kExpired, Code::kFailedPrecondition,
                    "version " + std::to_string(conf->version()) + " expired at " + format_time(conf->expires_at()));
   }

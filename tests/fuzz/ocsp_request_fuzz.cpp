@@ -22,7 +22,7 @@
 namespace xacbe::ocsp {
 namespace {
 
-class InMemoryStatuses final : public CertStatusSource {
+class InMemoryStatuses final : public crypto::CertStatusSource {
  public:
   std::map<std::string, crypto::CertStatus> statuses;  // written before fuzzing starts only
   Result<crypto::CertStatus> lookup(const std::string& serial_hex) override {

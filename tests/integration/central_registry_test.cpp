@@ -29,6 +29,8 @@
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
+#include "xacbe/management/management_request.hpp"
+#include "xacbe/management/registry_client.hpp"
 #include "xacbe/net/http_client.hpp"
 #include "schema.hpp"
 #include "xacbe/store/database.hpp"
@@ -138,30 +140,36 @@ struct SignedRequest {
   }
 };
 
-std::string utc_now() {
-  return globalconf::format_time(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-}
-
 crypto::PrivateKey new_key() {
   auto key = crypto::PrivateKey::generate(crypto::KeyType::kEcP256);
   if (!key) throw std::runtime_error(key.status().to_string());
   return std::move(key).value();
 }
 
-std::string registration(const std::string& server, const crypto::PrivateKey& key, const std::string& request_id,
-                         const std::string& country = "MX", const std::string& version = "1.0.0") {
+std::chrono::sys_seconds now_seconds() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+crypto::CertificateRequest csr_for(const crypto::PrivateKey& key) {
   auto csr = crypto::CertificateRequest::create(key, {{"CN", "ignored by the CA"}});
   if (!csr) throw std::runtime_error(csr.status().to_string());
-  return Json{{"type", "register-server"},
-              {"server", server},
-              {"request_id", request_id},
-              {"created_at", utc_now()},
-              {"payload",
-               {{"address", "ss1.pgj.qroo.gob.mx:5500"},
-                {"country", country},
-                {"software_version", version},
-                {"auth_csr", csr->pem()}}}}
-      .dump();
+  return std::move(csr).value();
+}
+
+id::SecurityServerId server_id(const std::string& server) {
+  auto id = id::SecurityServerId::parse(server);
+  if (!id) throw std::runtime_error(id.status().to_string());
+  return std::move(id).value();
+}
+
+// A register-server request as the shared builder makes it, with the given request id.
+management::Request registration(const std::string& server, const crypto::PrivateKey& key,
+                                 const std::string& request_id, const std::string& country = "MX",
+                                 const std::string& version = "1.0.0") {
+  management::Request r = management::make_register_server(server_id(server), now_seconds(),
+                                                            "ss1.pgj.qroo.gob.mx:5500", country, version, csr_for(key));
+  r.request_id = request_id;
+  return r;
 }
 
 SignedRequest signed_by(const std::string& body, const crypto::PrivateKey& key, const crypto::Certificate& cert) {
@@ -170,15 +178,17 @@ SignedRequest signed_by(const std::string& body, const crypto::PrivateKey& key, 
   return {body, *signature};
 }
 
+SignedRequest from(Result<management::SignedRequest> made) {
+  if (!made) throw std::runtime_error(made.status().to_string());
+  return {made->request, made->signature};
+}
+
 // A register-server request signed the bootstrap way: with the key of its own CSR, under the
-// self-signed certificate make_bootstrap_certificate makes.
+// self-signed certificate management::make_bootstrap_certificate makes.
 SignedRequest bootstrap(const std::string& server, const crypto::PrivateKey& key, const std::string& request_id,
                         const std::string& country = "MX", const std::string& version = "1.0.0") {
-  auto id = id::SecurityServerId::parse(server);
-  if (!id) throw std::runtime_error(id.status().to_string());
-  auto cert = registry::make_bootstrap_certificate(key, *id, std::chrono::system_clock::now());
-  if (!cert) throw std::runtime_error(cert.status().to_string());
-  return signed_by(registration(server, key, request_id, country, version), key, *cert);
+  return from(management::sign_bootstrap_request(registration(server, key, request_id, country, version), key,
+                                                 std::chrono::system_clock::now()));
 }
 
 class CentralRegistryTest : public ::testing::Test {
@@ -550,6 +560,11 @@ TEST_F(CentralRegistryTest, RefusesBadRequestsAndAuditsTheRefusals) {
        nullptr, nullptr},
       {"unknown request state", "GET", "/api/v1/management-requests?state=lost", "", As::kAuditor, json, 400,
        "INVALID_ARGUMENT", nullptr, nullptr},
+      // A path or query that does not percent-decode names no resource: refused before routing.
+      {"bad percent-encoding in the path", "GET", "/api/v1/members%zz", "", As::kAuditor, json, 400,
+       "INVALID_ARGUMENT", nullptr, nullptr},
+      {"bad percent-encoding in an ignored query parameter", "GET", "/api/v1/members?page=%4", "", As::kAuditor, json,
+       400, "INVALID_ARGUMENT", nullptr, nullptr},
       // Refused by the HTTP layer before the router.
       {"body over the limit", "POST", suspend, Json{{"reason", std::string(kBodyLimit + 1024, 'x')}}.dump(),
        As::kAdministrator, json, 413, "", nullptr, nullptr},
@@ -706,6 +721,42 @@ TEST_F(CentralRegistryTest, DeclinesAManagementRequestWithAReason) {
   EXPECT_TRUE(get("/api/v1/security-servers").json["servers"].empty());
 }
 
+// The security server's side of the exchange: the shared builder and client against the real
+// registry, an accepted request and the registry's refusal read back as a Status.
+TEST_F(CentralRegistryTest, ManagementClientSendsASignedRequestAndReadsTheAnswerOrTheRefusal) {
+  admit(kMember);
+  const crypto::PrivateKey key = new_key();
+  const management::Request request = management::make_register_server(
+      server_id(kMember + "/SS4"), now_seconds(), "ss4.pgj.qroo.gob.mx:5500", "MX", "1.2.0", csr_for(key));
+  auto signed_request = management::sign_bootstrap_request(request, key, std::chrono::system_clock::now());
+  ASSERT_TRUE(signed_request) << signed_request.status().to_string();
+
+  auto stored = management::send_request(registry_.url(), *signed_request);
+  ASSERT_TRUE(stored) << stored.status().to_string();
+  EXPECT_EQ(stored->status, 201);
+  const Json answer = Json::parse(stored->body);
+  EXPECT_EQ(answer["request_id"], request.request_id);
+  EXPECT_EQ(answer["type"], "register-server");
+  EXPECT_EQ(answer["state"], "pending");
+  EXPECT_EQ(answer["signer"], "bootstrap");
+  EXPECT_EQ(answer["request"], crypto::base64_encode(signed_request->request));
+
+  auto replayed = management::send_request(registry_.url() + "/", *signed_request);
+  ASSERT_FALSE(replayed);
+  EXPECT_EQ(replayed.status().code(), Code::kAlreadyExists) << replayed.status().to_string();
+  EXPECT_EQ(replayed.status().message().rfind("registry: replayed request", 0), 0u) << replayed.status().to_string();
+
+  management::SignedRequest tampered = *signed_request;
+  tampered.signature = "not a CMS structure";
+  auto refused = management::send_request(registry_.url(), tampered);
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument) << refused.status().to_string();
+
+  net::ClientOptions quick;
+  quick.timeout = std::chrono::seconds(2);
+  auto unreachable = management::send_request("http://127.0.0.1:1", *signed_request, quick);
+  EXPECT_EQ(unreachable.status().code(), Code::kUnavailable) << unreachable.status().to_string();
+}
+
 struct ManagementRefusal {
   const char* name;
   std::function<Json()> envelope;
@@ -746,9 +797,9 @@ TEST_F(CentralRegistryTest, RefusesManagementRequestsThatAreNotProperlySigned) {
        400, "INVALID_ARGUMENT", "unauthenticated", "management.submit"},
       {"signed with a key other than the CSR's",
        [&] {
-         const std::string body = registration(server, key, "refused-request-" + std::to_string(++n));
-         auto cert = registry::make_bootstrap_certificate(other, id::SecurityServerId::parse(server).value(),
-                                                          std::chrono::system_clock::now());
+         const std::string body =
+             management::to_json(registration(server, key, "refused-request-" + std::to_string(++n))).value();
+         auto cert = management::make_bootstrap_certificate(other, server_id(server), std::chrono::system_clock::now());
          return signed_by(body, other, cert.value()).envelope();
        },
        403, "PERMISSION_DENIED", "unauthenticated", "management.submit"},
@@ -839,15 +890,13 @@ TEST_F(CentralRegistryTest, RegisteredServerReportsItsVersionAndReadsAndAcknowle
   auto other_cert = crypto::Certificate::load(registered_server(other_server, other_key));
   ASSERT_TRUE(other_cert) << other_cert.status().to_string();
   // A request as the server signs it (docs/protocol/management-requests.md).
-  const auto signed_request = [&](const std::string& from, const std::string& type, const Json& payload,
-                                  const crypto::PrivateKey& k, const crypto::Certificate& c) {
-    const std::string body = Json{{"type", type},
-                                  {"server", from},
-                                  {"request_id", "answered-" + std::to_string(++requests_)},
-                                  {"created_at", utc_now()},
-                                  {"payload", payload}}
-                                 .dump();
-    return signed_by(body, k, c);
+  const auto signed_request = [](const management::Request& r, const crypto::PrivateKey& k,
+                                 const crypto::Certificate& c) { return from(management::sign_request(r, k, c)); };
+  const auto list = [](const std::string& sender) {
+    return management::make_list_notifications(server_id(sender), now_seconds());
+  };
+  const auto acknowledge = [](const std::string& sender, std::int64_t id) {
+    return management::make_acknowledge_notification(server_id(sender), now_seconds(), id);
   };
 
   // report-version: applied at once, the outdated flag follows.
@@ -863,7 +912,8 @@ TEST_F(CentralRegistryTest, RegisteredServerReportsItsVersionAndReadsAndAcknowle
     return false;
   };
   EXPECT_TRUE(outdated());
-  const SignedRequest report = signed_request(server, "report-version", {{"version", "1.1.0"}}, key, *cert);
+  const SignedRequest report =
+      signed_request(management::make_report_version(server_id(server), now_seconds(), "1.1.0"), key, *cert);
   const Reply reported = submit(report.envelope());
   ASSERT_EQ(reported.status, 200) << reported.http.body;
   EXPECT_EQ(reported.json["software_version"], "1.1.0");
@@ -880,7 +930,7 @@ TEST_F(CentralRegistryTest, RegisteredServerReportsItsVersionAndReadsAndAcknowle
                                                          {"audience", Json::array({kMember})}});
   ASSERT_EQ(announced.status, 201) << announced.http.body;
   const std::int64_t notification = announced.json["id"].get<std::int64_t>();
-  const Reply listed = submit(signed_request(server, "list-notifications", Json::object(), key, *cert).envelope());
+  const Reply listed = submit(signed_request(list(server), key, *cert).envelope());
   ASSERT_EQ(listed.status, 200) << listed.http.body;
   EXPECT_EQ(listed.json["member"], kMember);
   ASSERT_EQ(listed.json["notifications"].size(), 1u) << listed.http.body;
@@ -891,32 +941,24 @@ TEST_F(CentralRegistryTest, RegisteredServerReportsItsVersionAndReadsAndAcknowle
 
   // Another member's server sees none of them, and cannot acknowledge them.
   const Reply other_list =
-      submit(signed_request(other_server, "list-notifications", Json::object(), other_key, *other_cert).envelope());
+      submit(signed_request(list(other_server), other_key, *other_cert).envelope());
   ASSERT_EQ(other_list.status, 200) << other_list.http.body;
   EXPECT_EQ(other_list.json["member"], "QROO/MUN/TUL");
   EXPECT_TRUE(other_list.json["notifications"].empty()) << other_list.http.body;
-  EXPECT_EQ(submit(signed_request(other_server, "acknowledge-notification", {{"notification_id", notification}},
-                                  other_key, *other_cert)
-                       .envelope())
-                .status,
+  EXPECT_EQ(submit(signed_request(acknowledge(other_server, notification), other_key, *other_cert).envelope()).status,
             404);
   // Nor can it speak for the member's server.
-  EXPECT_EQ(submit(signed_request(server, "list-notifications", Json::object(), other_key, *other_cert).envelope())
-                .status,
-            403);
+  EXPECT_EQ(submit(signed_request(list(server), other_key, *other_cert).envelope()).status, 403);
 
   // acknowledge-notification: recorded for the member, by the server.
-  const Reply acknowledged = submit(
-      signed_request(server, "acknowledge-notification", {{"notification_id", notification}}, key, *cert).envelope());
+  const Reply acknowledged = submit(signed_request(acknowledge(server, notification), key, *cert).envelope());
   ASSERT_EQ(acknowledged.status, 200) << acknowledged.http.body;
   EXPECT_EQ(acknowledged.json["id"], notification);
   const Reply shown = get("/api/v1/notifications/" + std::to_string(notification), As::kAuditor);
   ASSERT_EQ(shown.status, 200) << shown.http.body;
   ASSERT_EQ(shown.json["deliveries"].size(), 1u);
   EXPECT_EQ(shown.json["deliveries"][0]["acknowledgement"]["by"], "server:" + server) << shown.http.body;
-  EXPECT_EQ(submit(signed_request(server, "acknowledge-notification", {{"notification_id", notification}}, key, *cert)
-                       .envelope())
-                .status,
+  EXPECT_EQ(submit(signed_request(acknowledge(server, notification), key, *cert).envelope()).status,
             409);  // already acknowledged
 }
 
@@ -933,15 +975,10 @@ TEST_F(CentralRegistryTest, AutoApprovesCsrsOfRegisteredServersWhenConfigured) {
 
   // A submit-csr signed with the server's authentication certificate is issued at once.
   const crypto::PrivateKey sign_key = new_key();
-  const std::string body = Json{{"type", "submit-csr"},
-                                {"server", server},
-                                {"request_id", "sign-key-request-01"},
-                                {"created_at", utc_now()},
-                                {"payload",
-                                 {{"key_usage", "sign"},
-                                  {"csr", crypto::CertificateRequest::create(sign_key, {{"CN", "x"}}).value().pem()}}}}
-                               .dump();
-  const Reply r = submit(signed_by(body, auth_key, *auth_cert).envelope());
+  const SignedRequest csr = from(management::sign_request(
+      management::make_submit_csr(server_id(server), now_seconds(), management::KeyUsage::kSign, csr_for(sign_key)),
+      auth_key, *auth_cert));
+  const Reply r = submit(csr.envelope());
   ASSERT_EQ(r.status, 201) << r.http.body;
   EXPECT_EQ(r.json["state"], "approved");
   EXPECT_EQ(r.json["decided_by"], "policy:auto-approval");

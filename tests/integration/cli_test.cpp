@@ -75,5 +75,62 @@ TEST_F(CliTest, RefusesWithAClearMessage) {
   }
 }
 
+// A TLS certificate for a CEIQROO service, checked by openssl as a TLS client would check it
+// (RFC 6125: the host name or the address the client dialled).
+TEST_F(CliTest, IssuesServiceCertificateThatOpensslMatchesByNameAndAddress) {
+  const std::string key = services_.dir().file("registry-tls.key"), csr = services_.dir().file("registry-tls.csr");
+  const std::string pem = services_.dir().file("registry-tls.pem");
+  const std::string subject = "C=MX,O=CEIQROO,CN=registry.ceiqroo.example";
+  ASSERT_EQ(services_.cli({"key", "generate", "--type", "ec-p256", "--out", key}).exit_code, 0);
+  ASSERT_EQ(services_.cli({"csr", "create", "--key", key, "--subject", subject, "--out", csr}).exit_code, 0);
+  const auto issued = services_.cli({"ca", "issue", "--profile", "service", "--csr", csr, "--subject", subject,
+                                     "--dns", "registry.ceiqroo.example", "--dns", "registry", "--ip", "127.0.0.1",
+                                     "--ip", "2001:db8::10", "--out", pem});
+  ASSERT_EQ(issued.exit_code, 0) << issued.output;
+  EXPECT_NE(issued.output.find("issued service serial"), std::string::npos) << issued.output;
+
+  const auto check = [&](const char* option, const std::string& value) {
+    const auto r = run_command({"openssl", "x509", "-in", pem, "-noout", option, value});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return r.output;
+  };
+  for (const std::string host : {"registry.ceiqroo.example", "REGISTRY.ceiqroo.example", "registry"}) {
+    EXPECT_NE(check("-checkhost", host).find("does match certificate"), std::string::npos) << host;
+  }
+  for (const std::string host : {"tsa.ceiqroo.example", "ceiqroo.example", "x.registry.ceiqroo.example"}) {
+    EXPECT_NE(check("-checkhost", host).find("does NOT match certificate"), std::string::npos) << host;
+  }
+  for (const std::string ip : {"127.0.0.1", "2001:db8::10", "2001:DB8:0:0:0:0:0:10"}) {
+    EXPECT_NE(check("-checkip", ip).find("does match certificate"), std::string::npos) << ip;
+  }
+  for (const std::string ip : {"127.0.0.2", "::1"}) {
+    EXPECT_NE(check("-checkip", ip).find("does NOT match certificate"), std::string::npos) << ip;
+  }
+  const auto verified =
+      run_command({"openssl", "verify", "-purpose", "sslserver", "-CAfile", services_.root_pem(), pem});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  const auto as_client =
+      run_command({"openssl", "verify", "-purpose", "sslclient", "-CAfile", services_.root_pem(), pem});
+  EXPECT_NE(as_client.exit_code, 0) << as_client.output;  // serverAuth only
+
+  const std::string out = services_.dir().file("refused.pem");
+  const Refusal refusals[] = {
+      {"no name", {"ca", "issue", "--profile", "service", "--csr", csr, "--subject", subject, "--out", out}, 1,
+       "needs at least one DNS name or IP address"},
+      {"wildcard", {"ca", "issue", "--profile", "service", "--csr", csr, "--subject", subject, "--dns", "*.example",
+                    "--out", out}, 1, "wildcards are not issued"},
+      {"bad address", {"ca", "issue", "--profile", "service", "--csr", csr, "--subject", subject, "--ip",
+                       "127.0.0.256", "--out", out}, 1, "is not an IPv4 or IPv6 address"},
+      {"names on another profile", {"ca", "issue", "--profile", "auth", "--csr", csr, "--subject", subject, "--dns",
+                                    "registry", "--out", out}, 1, "only in service certificates"},
+  };
+  for (const auto& c : refusals) {
+    SCOPED_TRACE(c.name);
+    const auto r = services_.cli(c.args);
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  }
+}
+
 }  // namespace
 }  // namespace xacbe::testing

@@ -45,13 +45,13 @@ Status ca_init(const std::string& dir, const std::string& key_type, const std::s
 }
 
 Status ca_issue(const std::string& dir, const std::string& profile_name, const std::string& csr_path,
-                const std::string& subject, const std::string& out) {
+                const std::string& subject, const ca::SubjectAltNames& alt_names, const std::string& out) {
   XACBE_ASSIGN_OR_RETURN(ca::Profile profile, ca::parse_profile(profile_name));
   XACBE_ASSIGN_OR_RETURN(crypto::DistinguishedName dn, parse_subject(subject));
   XACBE_ASSIGN_OR_RETURN(std::string csr_text, read_file(csr_path));
   XACBE_ASSIGN_OR_RETURN(crypto::CertificateRequest csr, crypto::CertificateRequest::parse(csr_text));
   XACBE_ASSIGN_OR_RETURN(auto ca, open_ca(dir));
-  XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca->issue(csr, profile, dn));
+  XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca->issue(csr, profile, dn, alt_names));
   XACBE_RETURN_IF_ERROR(write_file_atomic(out, cert.pem()));
   std::cout << "issued " << profile_name << " serial " << cert.serial_hex() << " for " << cert.subject() << "\n";
   return Status::ok();
@@ -120,6 +120,7 @@ void add_ca_commands(CLI::App& app, Status& result) {
   auto* ca = app.add_subcommand("ca", "the CEIQROO certificate authority")->require_subcommand(1);
   static std::string dir, key_type = "ec-p256", subject = "C=MX,O=CEIQROO,CN=CEIQROO Root CA", ocsp_url;
   static std::string profile, csr, out, serial, reason = "unspecified";
+  static ca::SubjectAltNames alt_names;
   static int validity_days = 3650;
   ca->add_option("--dir", dir, "CA directory (ca.key, ca.pem, ca.db, ca.json)")->required();
 
@@ -131,11 +132,15 @@ void add_ca_commands(CLI::App& app, Status& result) {
   init->callback([&] { result = ca_init(dir, key_type, subject, ocsp_url, validity_days); });
 
   auto* issue = ca->add_subcommand("issue", "issue a certificate from a CSR");
-  issue->add_option("--profile", profile, "auth, sign, ocsp or tsa")->required();
+  issue->add_option("--profile", profile, "auth, sign, ocsp, tsa or service")->required();
   issue->add_option("--csr", csr, "CSR file (PEM or DER)")->required();
   issue->add_option("--subject", subject, "subject of the certificate")->required();
   issue->add_option("--out", out, "certificate output (PEM)")->required();
-  issue->callback([&] { result = ca_issue(dir, profile, csr, subject, out); });
+  issue->add_option("--dns", alt_names.dns, "service profile: a DNS name clients reach the service by (repeatable)")
+      ->take_all();
+  issue->add_option("--ip", alt_names.ip, "service profile: an IPv4 or IPv6 address clients reach it by (repeatable)")
+      ->take_all();
+  issue->callback([&] { result = ca_issue(dir, profile, csr, subject, alt_names, out); });
 
   auto* revoke = ca->add_subcommand("revoke", "revoke a certificate (reason certificateHold puts it on hold)");
   revoke->add_option("--serial", serial, "serial number (hex)")->required()->transform(kSerial);

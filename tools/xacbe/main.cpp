@@ -2,7 +2,7 @@
 //   key generate   a private key (RSA 2048+ or ECDSA P-256/P-384)
 //   csr create     a PKCS#10 request for a key
 //   ca init        create the CEIQROO root CA in a directory
-//   ca issue       issue a certificate of a profile (auth, sign, ocsp, tsa) from a CSR
+//   ca issue       issue a certificate of a profile (auth, sign, ocsp, tsa, service) from a CSR
 //   ca revoke      revoke (or hold) a certificate; ca release lifts a hold
 //   ca status      show one certificate's status; ca list shows them all
 //   token generate a bearer token for the registry admin API, and the hash its configuration holds

@@ -1,11 +1,14 @@
 #pragma once
-// The CEIQROO certificate authority: a self-signed root that issues, from CSRs, the four profiles
+// The CEIQROO certificate authority: a self-signed root that issues, from CSRs, the five profiles
 // of the Xacbe trust model, and records every certificate and revocation in SQLite.
 // Profiles (docs/protocol/certificates.md):
-//   auth  security-server authentication (TLS client and server), bound to one security server
-//   sign  member signing certificate for e-stamps (nonRepudiation), bound to one member
-//   ocsp  delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck, short life)
-//   tsa   time-stamping unit (single critical EKU timeStamping)
+//   auth     security-server authentication (TLS client and server), bound to one security server
+//   sign     member signing certificate for e-stamps (nonRepudiation), bound to one member
+//   ocsp     delegated OCSP responder (EKU OCSPSigning, id-pkix-ocsp-nocheck, short life)
+//   tsa      time-stamping unit (single critical EKU timeStamping)
+//   service  TLS server certificate of a CEIQROO service (registry, TSA, OCSP) or of a security
+//            server's client interface: EKU serverAuth, the DNS names and IP addresses clients
+//            reach it by in subjectAltName
 
 #include <chrono>
 #include <memory>
@@ -28,10 +31,21 @@ class Database;
 
 namespace xacbe::ca {
 
-enum class Profile { kAuthentication, kSigning, kOcspResponder, kTimestamping };
+enum class Profile { kAuthentication, kSigning, kOcspResponder, kTimestamping, kService };
 
-const char* profile_name(Profile profile);         // "auth", "sign", "ocsp", "tsa"
+const char* profile_name(Profile profile);         // "auth", "sign", "ocsp", "tsa", "service"
 Result<Profile> parse_profile(std::string_view name);
+
+// The subjectAltName of a service certificate (RFC 5280 4.2.1.6): the names TLS clients check
+// (RFC 6125). DNS names are RFC 1123 host names whose last label is not numeric, without
+// wildcards; IP addresses are IPv4 dotted quads or IPv6 literals (xacbe/id/host_name.hpp). At
+// least one entry, at most kMaxSubjectAltNames in all, none twice (DNS names compare without
+// regard to case, addresses by value).
+struct SubjectAltNames {
+  std::vector<std::string> dns;
+  std::vector<std::string> ip;
+};
+inline constexpr std::size_t kMaxSubjectAltNames = 32;
 
 struct CaSettings {
   // Written into the AuthorityInfoAccess of auth and sign certificates; empty omits it.
@@ -40,6 +54,7 @@ struct CaSettings {
   std::chrono::hours sign_validity = std::chrono::hours(24 * 365 * 2);
   std::chrono::hours ocsp_validity = std::chrono::hours(24 * 30);
   std::chrono::hours tsa_validity = std::chrono::hours(24 * 365 * 5);
+  std::chrono::hours service_validity = std::chrono::hours(24 * 365);
 };
 
 struct IssuedCertificate {
@@ -72,8 +87,11 @@ class CertificateAuthority {
 
   // Verifies the CSR (signature, key strength), ignores its subject in favour of `subject`, and
   // issues a certificate of `profile` with a fresh random serial that was never used before.
+  // `alt_names` is required for the service profile and refused for every other
+  // (kInvalidArgument, naming the first bad entry).
   Result<crypto::Certificate> issue(const crypto::CertificateRequest& csr, Profile profile,
-                                    const crypto::DistinguishedName& subject);
+                                    const crypto::DistinguishedName& subject,
+                                    const SubjectAltNames& alt_names = {});
 
   // Revokes a certificate this CA issued. kCertificateHold puts it on hold (release_hold undoes
   // that); any other reason is final. Revoking a revoked certificate is kFailedPrecondition.

@@ -13,6 +13,12 @@ Result<std::string> from_hex(std::string_view hex);
 std::string base64_encode(std::string_view bytes);  // standard alphabet, padded, no newlines
 Result<std::string> base64_decode(std::string_view text);  // strict: bad characters are errors
 
+// RFC 3986 section 2.1 percent-decoding, for a path segment or a query component: "%" and two
+// hex digits (either case) is that byte; every other byte stands for itself, '+' too (this is not
+// HTML form decoding). A "%" not followed by two hex digits is kInvalidArgument. The result may
+// hold any byte, NUL and '/' included: callers check what they accept.
+Result<std::string> percent_decode(std::string_view text);
+
 // Digest by OpenSSL name ("SHA256", "SHA1", ...); raw bytes.
 Result<std::string> digest(std::string_view algorithm, std::string_view data);
 std::string sha256(std::string_view data);

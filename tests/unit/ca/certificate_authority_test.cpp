@@ -19,6 +19,7 @@
 
 #include "support/temp_dir.hpp"
 #include "xacbe/crypto/asn1.hpp"
+#include "xacbe/crypto/encoding.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::ca {
@@ -67,6 +68,28 @@ std::vector<std::string> ocsp_urls(const crypto::Certificate& cert) {
   STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(cert.get());
   for (int i = 0; i < sk_OPENSSL_STRING_num(urls); ++i) out.emplace_back(sk_OPENSSL_STRING_value(urls, i));
   X509_email_free(urls);
+  return out;
+}
+
+// The subjectAltName entries in order, as "DNS:name" and "IP:" + hex of the address octets.
+std::vector<std::string> alt_names(const crypto::Certificate& cert) {
+  std::vector<std::string> out;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS) {
+      out.push_back("DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.dNSName)),
+                                         static_cast<std::size_t>(ASN1_STRING_length(name->d.dNSName))));
+    } else if (name->type == GEN_IPADD) {
+      const std::string octets(reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.iPAddress)),
+                               static_cast<std::size_t>(ASN1_STRING_length(name->d.iPAddress)));
+      out.push_back("IP:" + crypto::to_hex(octets));
+    } else {
+      out.push_back("other");
+    }
+  }
+  GENERAL_NAMES_free(names);
   return out;
 }
 
@@ -167,13 +190,15 @@ TEST_F(CertificateAuthorityTest, OpenRefusesNonCaCertificate) {
 }
 
 TEST(ProfileTest, NamesRoundTrip) {
-  for (Profile p : {Profile::kAuthentication, Profile::kSigning, Profile::kOcspResponder, Profile::kTimestamping}) {
+  for (Profile p : {Profile::kAuthentication, Profile::kSigning, Profile::kOcspResponder, Profile::kTimestamping,
+                    Profile::kService}) {
     auto parsed = parse_profile(profile_name(p));
     ASSERT_TRUE(parsed) << profile_name(p);
     EXPECT_EQ(*parsed, p);
   }
   EXPECT_STREQ(profile_name(Profile::kAuthentication), "auth");
   EXPECT_STREQ(profile_name(Profile::kTimestamping), "tsa");
+  EXPECT_STREQ(profile_name(Profile::kService), "service");
   for (const char* bad : {"", "root", "AUTH", "signing"}) EXPECT_FALSE(parse_profile(bad)) << bad;
 }
 
@@ -234,6 +259,110 @@ TEST_F(CertificateAuthorityTest, IssuesTimestampingCertificateWithSingleCritical
   EXPECT_EQ(cert.not_after(), kStart + settings_.tsa_validity);
   EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_TIMESTAMP_SIGN, 0), 1);
 }
+
+TEST_F(CertificateAuthorityTest, IssuesServiceCertificateWithExactlyTheGivenNames) {
+  settings_.service_validity = 24h * 365;
+  ca_.reset();
+  ca_ = open_ca(settings_);
+  const SubjectAltNames names{{"registry.ceiqroo.example", "Registry-2.ceiqroo.example"},
+                              {"10.20.0.5", "2001:DB8:0:0::7", "::ffff:192.0.2.1"}};
+  const crypto::Certificate cert = must(ca_->issue(csr_, Profile::kService, kSubject, names));
+  EXPECT_EQ(alt_names(cert), (std::vector<std::string>{"DNS:registry.ceiqroo.example", "DNS:Registry-2.ceiqroo.example",
+                                                       "IP:0a140005", "IP:20010db8000000000000000000000007",
+                                                       "IP:00000000000000000000ffffc0000201"}));
+  EXPECT_FALSE(extension_critical(cert, NID_subject_alt_name));  // the subject is not empty
+  EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
+  EXPECT_TRUE(extension_critical(cert, NID_key_usage));
+  // A TLS server only: it cannot authenticate as a security server (no clientAuth).
+  EXPECT_EQ(extended_key_usages(cert), std::vector<int>{NID_server_auth});
+  EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_SERVER, 0), 1);
+  EXPECT_EQ(X509_check_purpose(cert.get(), X509_PURPOSE_SSL_CLIENT, 0), 0);
+  EXPECT_EQ(ocsp_urls(cert), std::vector<std::string>{"http://ocsp.ceiqroo.test/"});
+  EXPECT_EQ(cert.not_after(), kStart + settings_.service_validity);
+  // What a TLS client checks (RFC 6125): the names given, and nothing else.
+  EXPECT_EQ(X509_check_host(cert.get(), "registry.ceiqroo.example", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_host(cert.get(), "REGISTRY-2.ceiqroo.example", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_host(cert.get(), "tsa.ceiqroo.example", 0, 0, nullptr), 0);
+  EXPECT_EQ(X509_check_ip_asc(cert.get(), "10.20.0.5", 0), 1);
+  EXPECT_EQ(X509_check_ip_asc(cert.get(), "2001:db8::7", 0), 1);
+  EXPECT_EQ(X509_check_ip_asc(cert.get(), "10.20.0.6", 0), 0);
+  EXPECT_EQ(must(ca_->list()).back().profile, Profile::kService);
+}
+
+TEST_F(CertificateAuthorityTest, ServiceCertificateForRsaKeyAllowsKeyEncipherment) {
+  const crypto::Certificate cert =
+      must(ca_->issue(csr(KeyType::kRsa2048), Profile::kService, kSubject, {{"tsa.ceiqroo.example"}, {}}));
+  EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  EXPECT_EQ(alt_names(cert), std::vector<std::string>{"DNS:tsa.ceiqroo.example"});
+}
+
+TEST_F(CertificateAuthorityTest, OtherProfilesCarryNoSubjectAltName) {
+  for (Profile p : {Profile::kAuthentication, Profile::kSigning, Profile::kOcspResponder, Profile::kTimestamping}) {
+    EXPECT_FALSE(has_extension(issue(p), NID_subject_alt_name)) << profile_name(p);
+    auto refused = ca_->issue(csr_, p, kSubject, {{"ss1.example"}, {}});
+    EXPECT_EQ(refused.status().code(), Code::kInvalidArgument) << profile_name(p);
+    EXPECT_NE(refused.status().message().find("only in service certificates"), std::string::npos)
+        << refused.status().to_string();
+  }
+}
+
+struct BadAltNames {
+  const char* what;
+  SubjectAltNames names;
+  const char* message;
+};
+
+void PrintTo(const BadAltNames& b, std::ostream* os) { *os << b.what; }
+
+class ServiceAltNameRefusalTest : public CertificateAuthorityTest, public ::testing::WithParamInterface<BadAltNames> {};
+
+TEST_P(ServiceAltNameRefusalTest, RefusesAndIssuesNothing) {
+  auto cert = ca_->issue(csr_, Profile::kService, kSubject, GetParam().names);
+  ASSERT_FALSE(cert) << GetParam().what;
+  EXPECT_EQ(cert.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(cert.status().message().find(GetParam().message), std::string::npos) << cert.status().to_string();
+  EXPECT_TRUE(must(ca_->list()).empty());
+}
+
+SubjectAltNames many_names(std::size_t n) {
+  SubjectAltNames names;
+  for (std::size_t i = 0; i < n; ++i) names.dns.push_back("host" + std::to_string(i) + ".ceiqroo.example");
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadNames, ServiceAltNameRefusalTest,
+    ::testing::Values(
+        BadAltNames{"none given", {}, "needs at least one DNS name or IP address"},
+        BadAltNames{"too many", many_names(kMaxSubjectAltNames + 1), "at most 32"},
+        BadAltNames{"wildcard", {{"*.ceiqroo.example"}, {}}, "wildcards are not issued"},
+        BadAltNames{"empty DNS name", {{""}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"trailing dot", {{"registry.ceiqroo.example."}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"empty label", {{"registry..example"}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"label starting with a hyphen", {{"-registry.example"}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"label ending with a hyphen", {{"registry-.example"}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"label over 63 characters", {{std::string(64, 'a') + ".example"}, {}}, "not an RFC 1123"},
+        BadAltNames{"name over 253 characters",
+                    {{std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                      std::string(62, 'd')},
+                     {}},
+                    "not an RFC 1123"},
+        BadAltNames{"underscore", {{"my_registry.example"}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"space", {{"registry example"}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"non-ASCII", {{"registro.señal.example"}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"IPv4 address as a DNS name", {{"10.20.0.5"}, {}}, "an IP address is given as an IP entry"},
+        BadAltNames{"numeric last label", {{"registry.123"}, {}}, "an IP address is given as an IP entry"},
+        BadAltNames{"comma that would add an entry", {{"a.example,IP:1.2.3.4"}, {}}, "is not an RFC 1123 host name"},
+        BadAltNames{"same DNS name twice", {{"a.example", "A.Example"}, {}}, "is given twice"},
+        BadAltNames{"IPv4 with three parts", {{}, {"10.20.5"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"IPv4 octet over 255", {{}, {"10.20.0.256"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"IPv4 with a leading zero", {{}, {"10.20.0.05"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"IPv6 with a zone", {{}, {"fe80::1%eth0"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"bracketed IPv6", {{}, {"[2001:db8::1]"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"IPv6 with two ::", {{}, {"2001::db8::1"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"network, not address", {{}, {"10.0.0.0/8"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"host name as an IP", {{}, {"registry.example"}}, "is not an IPv4 or IPv6 address"},
+        BadAltNames{"same address twice", {{}, {"2001:db8::1", "2001:DB8:0::1"}}, "is given twice"}));
 
 TEST_F(CertificateAuthorityTest, OmitsAiaWhenNoOcspUrlIsConfigured) {
   CaSettings no_url = settings_;

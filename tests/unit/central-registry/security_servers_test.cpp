@@ -14,6 +14,7 @@
 #include "xacbe/crypto/cms.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
+#include "xacbe/management/management_request.hpp"
 #include "membership.hpp"
 #include "schema.hpp"
 #include "xacbe/store/database.hpp"
@@ -43,10 +44,12 @@ id::SecurityServerId server_id(const std::string& text) { return id::SecuritySer
 
 crypto::PrivateKey new_key() { return crypto::PrivateKey::generate(crypto::KeyType::kEcP256).value(); }
 
-std::string csr_pem(const crypto::PrivateKey& key) {
+crypto::CertificateRequest csr_for(const crypto::PrivateKey& key) {
   // The CA ignores the CSR's subject; the registry names the certificate.
-  return crypto::CertificateRequest::create(key, {{"CN", "whatever"}}).value().pem();
+  return crypto::CertificateRequest::create(key, {{"CN", "whatever"}}).value();
 }
+
+std::string csr_pem(const crypto::PrivateKey& key) { return csr_for(key).pem(); }
 
 // A CSR for an RSA 1024 key, which PrivateKey refuses to create.
 std::string weak_csr_pem() {
@@ -98,6 +101,10 @@ class SecurityServersTest : public ::testing::Test {
   }
 
   std::string fresh_request_id() { return "request-" + std::to_string(++request_counter_); }
+  sys_seconds created(std::optional<TimePoint> at = std::nullopt) { return floor<seconds>(at.value_or(clock_.now())); }
+
+  // Requests built by hand, so that rows can break any rule; valid ones come from the shared
+  // builder (management::make_..., to_json, sign_request), as a security server makes them.
 
   std::string request(const std::string& type, const std::string& server, const Json& payload,
                       std::optional<TimePoint> created = std::nullopt) {
@@ -122,7 +129,7 @@ class SecurityServersTest : public ::testing::Test {
   Signed bootstrap(const std::string& server, const crypto::PrivateKey& key, const std::string& country = "MX",
                    const std::string& version = "1.0.0") {
     const std::string body = request("register-server", server, registration(key, country, version));
-    auto cert = make_bootstrap_certificate(key, server_id(server), clock_.now());
+    auto cert = management::make_bootstrap_certificate(key, server_id(server), clock_.now());
     EXPECT_TRUE(cert.is_ok()) << cert.status().to_string();
     return {body, sign(body, key, *cert)};
   }
@@ -144,11 +151,13 @@ class SecurityServersTest : public ::testing::Test {
   }
 
   // A submit-csr request signed by `signer`, approved; returns the new key and certificate.
-  std::pair<crypto::PrivateKey, crypto::Certificate> certified(const RegisteredServer& signer, const std::string& usage) {
+  std::pair<crypto::PrivateKey, crypto::Certificate> certified(const RegisteredServer& signer,
+                                                               management::KeyUsage usage) {
     crypto::PrivateKey key = new_key();
-    const std::string body =
-        request("submit-csr", signer.id.to_string(), {{"key_usage", usage}, {"csr", csr_pem(key)}});
-    auto pending = servers_->submit(body, sign(body, signer.auth_key, signer.auth_cert));
+    auto signed_request = management::sign_request(
+        management::make_submit_csr(signer.id, created(), usage, csr_for(key)), signer.auth_key, signer.auth_cert);
+    EXPECT_TRUE(signed_request.is_ok()) << signed_request.status().to_string();
+    auto pending = servers_->submit(signed_request->request, signed_request->signature);
     EXPECT_TRUE(pending.is_ok()) << pending.status().to_string();
     EXPECT_TRUE(servers_->approve("maria", pending->id).is_ok());
     auto cert = crypto::Certificate::from_pem(servers_->request(pending->id)->issued_certificate_pem).value();
@@ -173,7 +182,7 @@ TEST_F(SecurityServersTest, RegistersAServerOnlyAfterApprovalAndIssuesItsAuthCer
   ASSERT_TRUE(pending.is_ok()) << pending.status().to_string();
   EXPECT_EQ(pending->state, RequestState::kPending);
   EXPECT_EQ(pending->signer, "bootstrap");
-  EXPECT_EQ(pending->type, ManagementRequestType::kRegisterServer);
+  EXPECT_EQ(pending->type, management::RequestType::kRegisterServer);
   EXPECT_TRUE(servers_->list_servers()->empty());
   EXPECT_EQ(servers_->requests(RequestState::kPending)->size(), 1u);
 
@@ -313,13 +322,15 @@ class SecurityServersRefusalTest : public SecurityServersTest {
     ss1_ = std::make_unique<RegisteredServer>(registered("QROO/EST/FGE/SS1"));
     ss2_ = std::make_unique<RegisteredServer>(registered("QROO/EST/FGE/SS2"));
     opb_ = std::make_unique<RegisteredServer>(registered("QROO/MUN/OPB/SS1"));
-    auto [key, cert] = certified(*ss1_, "sign");
+    auto [key, cert] = certified(*ss1_, management::KeyUsage::kSign);
     member_sign_ = std::make_unique<xacbe::testing::KeyAndCert>(xacbe::testing::KeyAndCert{std::move(key), cert});
   }
 
   // A valid submit-csr of SS1, not yet signed.
-  std::string csr_request(std::optional<TimePoint> created = std::nullopt) {
-    return request("submit-csr", "QROO/EST/FGE/SS1", {{"key_usage", "auth"}, {"csr", csr_pem(new_key())}}, created);
+  std::string csr_request(std::optional<TimePoint> at = std::nullopt) {
+    return management::to_json(management::make_submit_csr(ss1_->id, created(at), management::KeyUsage::kAuth,
+                                                           csr_for(new_key())))
+        .value();
   }
   Signed by_ss1(const std::string& body) { return {body, sign(body, ss1_->auth_key, ss1_->auth_cert)}; }
 
@@ -352,7 +363,7 @@ TEST_F(SecurityServersRefusalTest, RefusesEveryBadRequestWithItsOwnReason) {
       {"self-signed signer on a submit-csr",
        [](auto& t) {
          const std::string body = t.csr_request();
-         auto self = make_bootstrap_certificate(t.ss1_->auth_key, t.ss1_->id, t.clock_.now()).value();
+         auto self = management::make_bootstrap_certificate(t.ss1_->auth_key, t.ss1_->id, t.clock_.now()).value();
          return Signed{body, sign(body, t.ss1_->auth_key, self)};
        },
        Code::kPermissionDenied, "a self-signed certificate may sign only"},
@@ -379,7 +390,7 @@ TEST_F(SecurityServersRefusalTest, RefusesEveryBadRequestWithItsOwnReason) {
        [](auto& t) {
          crypto::PrivateKey csr_key = new_key(), other_key = new_key();
          const std::string body = t.request("register-server", "QROO/EST/FGE/SS5", registration(csr_key));
-         auto self = make_bootstrap_certificate(other_key, server_id("QROO/EST/FGE/SS5"), t.clock_.now()).value();
+         auto self = management::make_bootstrap_certificate(other_key, server_id("QROO/EST/FGE/SS5"), t.clock_.now()).value();
          return Signed{body, sign(body, other_key, self)};
        },
        Code::kPermissionDenied, "must be signed with the key of its auth_csr"},
@@ -439,7 +450,7 @@ TEST_F(SecurityServersRefusalTest, RefusesEveryBadRequestWithItsOwnReason) {
          crypto::PrivateKey key = new_key();
          const std::string body =
              t.request("register-server", "QROO/EST/FGE/SS9", registration(key, "MX", "1.0.0", "ss9.fge:99999"));
-         return Signed{body, sign(body, key, make_bootstrap_certificate(key, server_id("QROO/EST/FGE/SS9"),
+         return Signed{body, sign(body, key, management::make_bootstrap_certificate(key, server_id("QROO/EST/FGE/SS9"),
                                                                         t.clock_.now()).value())};
        },
        Code::kInvalidArgument, "address must be host:port"},
@@ -551,7 +562,7 @@ TEST_F(SecurityServersTest, FlagsAServerOutdatedTwoCalendarMonthsAfterANewerRele
 
 TEST_F(SecurityServersTest, SuspendingTheOwnerPutsTheServersCertificatesOnHold) {
   RegisteredServer ss1 = registered("QROO/EST/FGE/SS1");
-  auto [sign_key, sign_cert] = certified(ss1, "sign");
+  auto [sign_key, sign_cert] = certified(ss1, management::KeyUsage::kSign);
   EXPECT_EQ(cert_status(ss1.auth_cert).kind, crypto::CertStatus::Kind::kGood);
 
   // A request that waits for approval while the owner is suspended is not carried out.
@@ -656,7 +667,7 @@ TEST_F(SecurityServersRefusalTest, AuthenticatesNotificationRequestsWithoutStori
   const std::string list = request("list-notifications", "QROO/EST/FGE/SS1", Json::object());
   auto verified = servers_->authenticate(list, by_ss1(list).signature);
   ASSERT_TRUE(verified.is_ok()) << verified.status().to_string();
-  EXPECT_EQ(verified->type, ManagementRequestType::kListNotifications);
+  EXPECT_EQ(verified->type, management::RequestType::kListNotifications);
   EXPECT_EQ(verified->server.to_string(), "QROO/EST/FGE/SS1");
   EXPECT_EQ(verified->signer, ss1_->auth_cert.serial_hex());
   EXPECT_FALSE(verified->notification_id);

@@ -124,6 +124,24 @@ INSTANTIATE_TEST_SUITE_P(
                       Base64Refusal{"non-canonical one-byte tail", "Zh=="},
                       Base64Refusal{"non-canonical two-byte tail", "Zm9="}));
 
+TEST(PercentDecodeTest, DecodesRfc3986PercentEncoding) {
+  EXPECT_EQ(percent_decode("").value(), "");
+  EXPECT_EQ(percent_decode("plain-text_1.2~").value(), "plain-text_1.2~");
+  EXPECT_EQ(percent_decode("QROO%2FEST%2fFGE").value(), "QROO/EST/FGE");
+  EXPECT_EQ(percent_decode("a+b%2Bc%3D").value(), "a+b+c=");  // '+' is not a space
+  EXPECT_EQ(percent_decode("%25%41").value(), "%A");            // decoded once, not twice
+  EXPECT_EQ(percent_decode("%00%ff").value(), std::string("\0\xff", 2));
+  EXPECT_EQ(percent_decode("caf%C3%A9").value(), "caf\xc3\xa9");
+}
+
+TEST(PercentDecodeTest, RefusesAPercentWithoutTwoHexDigits) {
+  for (const char* bad : {"%", "%4", "a%", "a%4", "%zz", "%4g", "%g4", "% 41", "%%41", "100%"}) {
+    auto decoded = percent_decode(bad);
+    EXPECT_FALSE(decoded) << bad;
+    EXPECT_EQ(decoded.status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
 TEST(DigestTest, ComputesKnownDigests) {
   auto sha256_abc = digest("SHA256", "abc");
   ASSERT_TRUE(sha256_abc) << sha256_abc.status().to_string();

@@ -97,6 +97,21 @@ TEST_F(SignedConfigurationTest, AcceptsTheBoundaries) {
       << "created_at within the skew";
 }
 
+// Document times reach the year 9999, past what a nanosecond TimePoint holds (2262): the rules
+// compare them in seconds (found by the signed_configuration fuzz target).
+TEST_F(SignedConfigurationTest, ComparesTimesPastTheNanosecondRangeInSeconds) {
+  const auto year_9999 = std::chrono::sys_days(std::chrono::year(9999) / 12 / 31);
+  auto far_expiry = content();
+  far_expiry.expires_at = year_9999;
+  EXPECT_TRUE(verify(sign_bytes(document(far_expiry), signer_), anchor_, clock_, 0).is_ok());
+  auto far_creation = content();
+  far_creation.created_at = std::chrono::sys_days(std::chrono::year(3000) / 1 / 1);
+  far_creation.expires_at = year_9999;
+  ConfigurationFault fault = ConfigurationFault::kNone;
+  EXPECT_FALSE(verify(sign_bytes(document(far_creation), signer_), anchor_, clock_, 0, &fault).is_ok());
+  EXPECT_EQ(fault, ConfigurationFault::kNotYetValid);
+}
+
 TEST_F(SignedConfigurationTest, AcceptsEverySigningCertificateOfTheAnchorDuringAKeyChange) {
   auto next = pki_.issue(ca::Profile::kSigning, "CEIQROO configuration signing 2");
   const auto both = anchor({signer_.cert, next.cert});

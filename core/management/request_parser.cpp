@@ -1,0 +1,154 @@
+// Strict parsing of a management request's signed bytes (docs/protocol/management-requests.md,
+// "Request format"). The registry stores those bytes and never re-serialises them, so this parser
+// is the one meaning they have: a request that two readers could read differently is refused.
+#include <algorithm>
+#include <limits>
+
+#include "xacbe/config/strict_json.hpp"
+#include "xacbe/globalconf/global_configuration.hpp"
+#include "xacbe/management/management_request.hpp"
+
+namespace xacbe::management {
+namespace {
+
+using Json = nlohmann::json;
+
+// The sender's text as a message may carry it: printable ASCII, bounded, the rest escaped.
+std::string shown(std::string_view text, std::size_t max = 64) {
+  std::string out;
+  for (unsigned char c : text.substr(0, max)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+Status malformed(const std::string& why) {
+  return invalid_argument("malformed request: " + why);
+}
+
+// Strict JSON (config::parse_json_strict): a repeated key is refused, since another reader might
+// keep the other copy and the request would not say one thing. Strings must be valid UTF-8.
+Result<Json> parse_json(std::string_view text) {
+  auto parsed = config::parse_json_strict(text);
+  if (!parsed) return malformed(shown(parsed.status().message(), 200));
+  return std::move(parsed).value();
+}
+
+Status exact_keys(const Json& object, std::initializer_list<std::string_view> names, const char* where) {
+  if (!object.is_object()) return malformed(std::string("'") + where + "' is not an object");
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(names.begin(), names.end(), key) == names.end()) {
+      return malformed(std::string("unknown field '") + where + "." + shown(key) + "'");
+    }
+  }
+  for (std::string_view name : names) {
+    if (!object.contains(name))
+      return malformed(std::string("missing field '") + where + "." + std::string(name) + "'");
+  }
+  return Status::ok();
+}
+
+Result<std::string> text(const Json& object, const char* name, const char* where) {
+  const Json& value = object.at(name);
+  if (!value.is_string()) return malformed(std::string("'") + where + "." + name + "' is not a string");
+  return value.get<std::string>();
+}
+
+Result<crypto::CertificateRequest> csr_at(const Json& payload, const char* name) {
+  XACBE_ASSIGN_OR_RETURN(std::string pem, text(payload, name, "payload"));
+  auto csr = crypto::CertificateRequest::parse(pem);
+  if (!csr) return malformed("CSR: " + csr.status().message());
+  return std::move(csr).value();
+}
+
+Status parse_payload(const Json& payload, Request& r) {
+  switch (r.type) {
+    case RequestType::kRegisterServer: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"address", "country", "software_version", "auth_csr"}, "payload"));
+      XACBE_ASSIGN_OR_RETURN(r.address, text(payload, "address", "payload"));
+      XACBE_ASSIGN_OR_RETURN(r.country, text(payload, "country", "payload"));
+      XACBE_ASSIGN_OR_RETURN(r.software_version, text(payload, "software_version", "payload"));
+      if (!is_server_address(r.address)) return malformed("address must be host:port");
+      if (!is_country_code(r.country)) return malformed("country must be an ISO 3166-1 alpha-2 code such as MX");
+      auto version = parse_version(r.software_version);
+      if (!version) return malformed("software_version: " + version.status().message());
+      XACBE_ASSIGN_OR_RETURN(r.csr, csr_at(payload, "auth_csr"));
+      return Status::ok();
+    }
+    case RequestType::kSubmitCsr: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"key_usage", "csr"}, "payload"));
+      XACBE_ASSIGN_OR_RETURN(std::string usage, text(payload, "key_usage", "payload"));
+      if (usage != "auth" && usage != "sign") return malformed("key_usage is auth or sign");
+      r.key_usage = usage == "auth" ? KeyUsage::kAuth : KeyUsage::kSign;
+      XACBE_ASSIGN_OR_RETURN(r.csr, csr_at(payload, "csr"));
+      return Status::ok();
+    }
+    case RequestType::kRegisterAuthCertificate: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"certificate"}, "payload"));
+      XACBE_ASSIGN_OR_RETURN(std::string pem, text(payload, "certificate", "payload"));
+      auto cert = crypto::Certificate::from_pem(pem);
+      if (!cert) return malformed("certificate: " + cert.status().message());
+      r.certificate = std::move(cert).value();
+      return Status::ok();
+    }
+    case RequestType::kReportVersion: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"version"}, "payload"));
+      XACBE_ASSIGN_OR_RETURN(r.software_version, text(payload, "version", "payload"));
+      auto version = parse_version(r.software_version);
+      if (!version) return malformed("version: " + version.status().message());
+      return Status::ok();
+    }
+    case RequestType::kListNotifications:
+      return exact_keys(payload, {}, "payload");
+    case RequestType::kAcknowledgeNotification: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"notification_id"}, "payload"));
+      const Json& id = payload.at("notification_id");
+      if (!id.is_number_unsigned() || id.get<std::uint64_t>() == 0 ||
+          id.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return malformed("'payload.notification_id' is not a positive integer");
+      }
+      r.notification_id = static_cast<std::int64_t>(id.get<std::uint64_t>());
+      return Status::ok();
+    }
+  }
+  return malformed("unknown request type");
+}
+
+}  // namespace
+
+Result<Request> parse_request(std::string_view bytes, std::string_view instance) {
+  if (bytes.size() > kMaxRequestBytes) return malformed("request over 64 KiB");
+  XACBE_ASSIGN_OR_RETURN(Json j, parse_json(bytes));
+  XACBE_RETURN_IF_ERROR(exact_keys(j, {"type", "server", "request_id", "created_at", "payload"}, "request"));
+  XACBE_ASSIGN_OR_RETURN(std::string type_name, text(j, "type", "request"));
+  XACBE_ASSIGN_OR_RETURN(RequestType type, parse_request_type(type_name));
+  XACBE_ASSIGN_OR_RETURN(std::string server_text, text(j, "server", "request"));
+  auto server = id::SecurityServerId::parse(server_text);
+  if (!server) return malformed("bad server id: " + server.status().message());
+  if (server->owner().instance() != instance) {
+    return malformed("server " + server->to_string() + " belongs to instance " + server->owner().instance() +
+                     "; this registry serves " + shown(instance));
+  }
+  XACBE_ASSIGN_OR_RETURN(std::string request_id, text(j, "request_id", "request"));
+  if (!is_request_id(request_id)) return malformed("request_id must be 8..128 characters from [A-Za-z0-9._-]");
+  XACBE_ASSIGN_OR_RETURN(std::string created_text, text(j, "created_at", "request"));
+  // parse_time echoes its input whole; only a text of the right length reaches it.
+  auto created = created_text.size() == 20 ? globalconf::parse_time(created_text)
+                                           : Result<std::chrono::sys_seconds>(invalid_argument("wrong length"));
+  if (!created) {
+    return malformed("created_at: '" + shown(created_text) + "' is not a time of the form YYYY-MM-DDTHH:MM:SSZ");
+  }
+  Request r{type, std::move(server).value(), std::move(request_id), *created, {}, {}, {}, {}, KeyUsage::kAuth, {}, {}};
+  XACBE_RETURN_IF_ERROR(parse_payload(j.at("payload"), r));
+  return r;
+}
+
+}  // namespace xacbe::management
