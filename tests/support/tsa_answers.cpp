@@ -98,12 +98,16 @@ std::string bare_response(int status) {
 
 }  // namespace
 
+std::string changed_timestamp_request(std::string_view request, const TsaAnswer& answer) {
+  crypto::TS_REQPtr changed = changed_request(request, answer);
+  return encode(i2d_TS_REQ, static_cast<const TS_REQ*>(changed.get()));
+}
+
 std::string make_timestamp_response(std::string_view request, const crypto::Certificate& cert,
                                     const crypto::PrivateKey& key, const std::vector<crypto::Certificate>& chain,
                                     const TsaAnswer& answer) {
   if (answer.bare_status >= 0) return bare_response(answer.bare_status);
-  crypto::TS_REQPtr changed = changed_request(request, answer);
-  const std::string changed_der = encode(i2d_TS_REQ, static_cast<const TS_REQ*>(changed.get()));
+  const std::string changed_der = changed_timestamp_request(request, answer);
 
   crypto::TS_RESP_CTXPtr ctx(TS_RESP_CTX_new());
   crypto::ASN1_OBJECTPtr policy(OBJ_txt2obj(answer.default_policy.c_str(), 1));

@@ -37,4 +37,8 @@ std::string make_timestamp_response(std::string_view request, const crypto::Cert
                                     const crypto::PrivateKey& key, const std::vector<crypto::Certificate>& chain,
                                     const TsaAnswer& answer);
 
+// The DER TimeStampReq `request` as someone between client and TSA would change it by the
+// knobs other_imprint, other_policy, without_certificates and nonce of `answer`.
+std::string changed_timestamp_request(std::string_view request, const TsaAnswer& answer);
+
 }  // namespace xacbe::testing
