@@ -78,6 +78,14 @@ std::string nonce_extension_value(std::string_view nonce) {
   return std::string{'\x04', static_cast<char>(nonce.size())} + std::string(nonce);
 }
 
+// The subject of a certificate the answer brought along: escaped by the RFC 2253 printer, and
+// bounded before it enters a message.
+std::string untrusted_subject(X509* cert) {
+  std::string subject = Certificate::share(cert).subject();
+  if (subject.size() > 200) subject = subject.substr(0, 200) + "...";
+  return subject;
+}
+
 // --- responseStatus (RFC 6960 section 4.2.1) ---
 
 const char* response_status_name(int status) {
@@ -155,7 +163,7 @@ Result<Certificate> find_signer(OCSP_BASICRESP* basic, const std::vector<Certifi
   for (int i = 0; i < sk_X509_num(embedded); ++i) {
     X509* cert = sk_X509_value(embedded, i);
     if (responder_id_names(basic, cert)) {
-      return permission_denied("the OCSP response is signed by " + Certificate::share(cert).subject() +
+      return permission_denied("the OCSP response is signed by " + untrusted_subject(cert) +
                                ", which is not an allowed OCSP responder");
     }
   }
