@@ -53,19 +53,25 @@ Result<std::unique_ptr<OcspCache>> OcspCache::create(std::vector<OwnCertificate>
     // The same check the request makes, once, at start-up.
     XACBE_RETURN_IF_ERROR(OcspRequest::create(certificates[i].cert, certificates[i].issuer, {}).status());
   }
-  return std::unique_ptr<OcspCache>(new OcspCache(std::move(certificates), std::move(settings), clock, std::move(fetch)));
+  return std::unique_ptr<OcspCache>(
+      new OcspCache(std::move(certificates), std::move(settings), clock, std::move(fetch)));
 }
 
 OcspCache::OcspCache(std::vector<OwnCertificate> certificates, OcspCacheSettings settings, const Clock& clock,
                      Fetch fetch)
-    : certificates_(std::move(certificates)), settings_(std::move(settings)), clock_(clock),
-      client_(clock, settings_.client, std::move(fetch)), entries_(certificates_.size()),
+    : certificates_(std::move(certificates)),
+      settings_(std::move(settings)),
+      clock_(clock),
+      client_(clock, settings_.client, std::move(fetch)),
+      entries_(certificates_.size()),
       random_(std::random_device{}()) {
   const sys_seconds now = to_sys_seconds(clock_.now());
   for (Entry& entry : entries_) entry.next_attempt = now;
 }
 
-OcspCache::~OcspCache() { stop(); }
+OcspCache::~OcspCache() {
+  stop();
+}
 
 void OcspCache::start() {
   std::lock_guard start_lock(start_mu_);
@@ -111,7 +117,9 @@ Result<OcspResponse> OcspCache::fetch_one(const OwnCertificate& own) const {
   return Status(last.code(), std::move(errors));
 }
 
-sys_seconds OcspCache::refresh_due() { return refresh(/*from_thread=*/false); }
+sys_seconds OcspCache::refresh_due() {
+  return refresh(/*from_thread=*/false);
+}
 
 sys_seconds OcspCache::refresh(bool from_thread) {
   std::lock_guard refresh_lock(refresh_mu_);
@@ -148,7 +156,8 @@ void OcspCache::record(std::size_t index, Result<OcspResponse> result, sys_secon
     // Bounded exponential backoff: 30 s, 60 s, 120 s, ... up to retry_max.
     seconds delay = settings_.retry_max;
     if (entry.consecutive_failures <= 16) {
-      delay = std::min(settings_.retry_max, settings_.retry_initial * (seconds::rep{1} << (entry.consecutive_failures - 1)));
+      delay = std::min(settings_.retry_max,
+                       settings_.retry_initial * (seconds::rep{1} << (entry.consecutive_failures - 1)));
     }
     entry.next_attempt = at + delay;
     log::warn("OCSP refresh for {} failed ({} in a row, next in {} s): {}", subject, entry.consecutive_failures,
@@ -171,7 +180,8 @@ void OcspCache::record(std::size_t index, Result<OcspResponse> result, sys_secon
 seconds OcspCache::jittered_interval() {
   const double spread = settings_.jitter * static_cast<double>(settings_.refresh_interval.count());
   std::uniform_real_distribution<double> offset(-spread, spread);
-  const auto jittered = static_cast<seconds::rep>(static_cast<double>(settings_.refresh_interval.count()) + offset(random_));
+  const auto jittered =
+      static_cast<seconds::rep>(static_cast<double>(settings_.refresh_interval.count()) + offset(random_));
   return seconds(std::max<seconds::rep>(1, jittered));
 }
 

@@ -34,15 +34,21 @@ std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
   return out;
 }
 
-const EVP_MD* digest_of(CertIdHash hash) { return hash == CertIdHash::kSha1 ? EVP_sha1() : EVP_sha256(); }
-int nid_of(CertIdHash hash) { return hash == CertIdHash::kSha1 ? NID_sha1 : NID_sha256; }
+const EVP_MD* digest_of(CertIdHash hash) {
+  return hash == CertIdHash::kSha1 ? EVP_sha1() : EVP_sha256();
+}
+int nid_of(CertIdHash hash) {
+  return hash == CertIdHash::kSha1 ? NID_sha1 : NID_sha256;
+}
 
 std::string hash_name(int nid) {
   const char* name = OBJ_nid2sn(nid);
   return name != nullptr && nid != NID_undef ? name : "an unknown algorithm";
 }
 
-std::string seconds_text(std::chrono::seconds s) { return std::to_string(s.count()) + " s"; }
+std::string seconds_text(std::chrono::seconds s) {
+  return std::to_string(s.count()) + " s";
+}
 
 // "9999-12-31T23:59:59Z"; sys_seconds, so any year of a GeneralizedTime.
 std::string time_text(sys_seconds t) {
@@ -90,26 +96,36 @@ std::string untrusted_subject(X509* cert) {
 
 const char* response_status_name(int status) {
   switch (status) {
-    case OCSP_RESPONSE_STATUS_MALFORMEDREQUEST: return "malformedRequest";
-    case OCSP_RESPONSE_STATUS_INTERNALERROR: return "internalError";
-    case OCSP_RESPONSE_STATUS_TRYLATER: return "tryLater";
-    case OCSP_RESPONSE_STATUS_SIGREQUIRED: return "sigRequired";
-    case OCSP_RESPONSE_STATUS_UNAUTHORIZED: return "unauthorized";
-    default: return "an unknown responseStatus";
+    case OCSP_RESPONSE_STATUS_MALFORMEDREQUEST:
+      return "malformedRequest";
+    case OCSP_RESPONSE_STATUS_INTERNALERROR:
+      return "internalError";
+    case OCSP_RESPONSE_STATUS_TRYLATER:
+      return "tryLater";
+    case OCSP_RESPONSE_STATUS_SIGREQUIRED:
+      return "sigRequired";
+    case OCSP_RESPONSE_STATUS_UNAUTHORIZED:
+      return "unauthorized";
+    default:
+      return "an unknown responseStatus";
   }
 }
 
 Status unsuccessful(int status) {
-  const std::string what = std::string("the OCSP responder answered ") + response_status_name(status) + " (" +
-                           std::to_string(status) + ")";
+  const std::string what =
+      std::string("the OCSP responder answered ") + response_status_name(status) + " (" + std::to_string(status) + ")";
   switch (status) {
-    case OCSP_RESPONSE_STATUS_MALFORMEDREQUEST: return invalid_argument(what + ": it found our request malformed");
+    case OCSP_RESPONSE_STATUS_MALFORMEDREQUEST:
+      return invalid_argument(what + ": it found our request malformed");
     case OCSP_RESPONSE_STATUS_INTERNALERROR:
-    case OCSP_RESPONSE_STATUS_TRYLATER: return unavailable(what);
-    case OCSP_RESPONSE_STATUS_SIGREQUIRED: return permission_denied(what + ": it wants signed requests");
+    case OCSP_RESPONSE_STATUS_TRYLATER:
+      return unavailable(what);
+    case OCSP_RESPONSE_STATUS_SIGREQUIRED:
+      return permission_denied(what + ": it wants signed requests");
     case OCSP_RESPONSE_STATUS_UNAUTHORIZED:
       return permission_denied(what + ": it does not answer for this certificate's issuer");
-    default: return invalid_argument(what);
+    default:
+      return invalid_argument(what);
   }
 }
 
@@ -144,8 +160,8 @@ bool signature_verifies(OCSP_BASICRESP* basic, const Certificate& signer) {
   X509StackPtr only = to_stack({signer});
   // Only the signature: the signer was chosen among the allowed ones (OCSP_NOINTERN) and is
   // authorised by check_authorised, not by a chain to some store (OCSP_NOVERIFY).
-  const int ok = OCSP_basic_verify(basic, reinterpret_cast<STACK_OF(X509)*>(only.get()), nullptr,
-                                   OCSP_NOINTERN | OCSP_NOVERIFY);
+  const int ok =
+      OCSP_basic_verify(basic, reinterpret_cast<STACK_OF(X509)*>(only.get()), nullptr, OCSP_NOINTERN | OCSP_NOVERIFY);
   ERR_clear_error();
   return ok == 1;
 }
@@ -289,10 +305,21 @@ struct SingleStatus {
 
 Result<RevocationReason> revocation_reason(int reason) {
   switch (reason) {
-    case OCSP_REVOKED_STATUS_NOSTATUS: return RevocationReason::kUnspecified;
-    case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 8: case 9: case 10:
+    case OCSP_REVOKED_STATUS_NOSTATUS:
+      return RevocationReason::kUnspecified;
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 8:
+    case 9:
+    case 10:
       return static_cast<RevocationReason>(reason);
-    default: return invalid_argument("the OCSP response has an unknown revocation reason " + std::to_string(reason));
+    default:
+      return invalid_argument("the OCSP response has an unknown revocation reason " + std::to_string(reason));
   }
 }
 
@@ -303,18 +330,24 @@ Status read_single(OCSP_SINGLERESP* single, OcspResponse& out) {
   XACBE_ASSIGN_OR_RETURN(out.this_update, from_asn1_time_seconds(s.this_update));
   if (s.next_update != nullptr) {
     XACBE_ASSIGN_OR_RETURN(out.next_update, from_asn1_time_seconds(s.next_update));
-    if (*out.next_update < out.this_update) return invalid_argument("the OCSP response's nextUpdate precedes thisUpdate");
+    if (*out.next_update < out.this_update)
+      return invalid_argument("the OCSP response's nextUpdate precedes thisUpdate");
   }
   switch (s.kind) {
-    case V_OCSP_CERTSTATUS_GOOD: out.status = CertStatus::Kind::kGood; break;
-    case V_OCSP_CERTSTATUS_UNKNOWN: out.status = CertStatus::Kind::kUnknown; break;
+    case V_OCSP_CERTSTATUS_GOOD:
+      out.status = CertStatus::Kind::kGood;
+      break;
+    case V_OCSP_CERTSTATUS_UNKNOWN:
+      out.status = CertStatus::Kind::kUnknown;
+      break;
     case V_OCSP_CERTSTATUS_REVOKED: {
       out.status = CertStatus::Kind::kRevoked;
       XACBE_ASSIGN_OR_RETURN(out.revoked_at, from_asn1_time_seconds(s.revoked_at));
       XACBE_ASSIGN_OR_RETURN(out.reason, revocation_reason(s.reason));
       break;
     }
-    default: return invalid_argument("the OCSP response has an unreadable certStatus");
+    default:
+      return invalid_argument("the OCSP response has an unreadable certStatus");
   }
   return Status::ok();
 }
@@ -332,8 +365,8 @@ Status check_times(const OcspResponse& r, const OcspCheckOptions& options, sys_s
   }
   if (now - r.produced_at > options.freshness) {
     return failed_precondition("the OCSP response was produced at " + time_text(r.produced_at) +
-                               ", older than the freshness limit of " + seconds_text(options.freshness) +
-                               " (now " + time_text(now) + ")");
+                               ", older than the freshness limit of " + seconds_text(options.freshness) + " (now " +
+                               time_text(now) + ")");
   }
   if (r.next_update && *r.next_update + skew < now) {
     return failed_precondition("the OCSP response's nextUpdate " + time_text(*r.next_update) + " has passed (now " +
@@ -419,7 +452,9 @@ net::HttpRequest OcspRequest::post() const {
   return request;
 }
 
-std::string OcspRequest::url_encoded() const { return percent_encode(base64_encode(der_)); }
+std::string OcspRequest::url_encoded() const {
+  return percent_encode(base64_encode(der_));
+}
 
 std::optional<std::string> OcspRequest::get_url(std::string_view responder_url) const {
   std::string encoded = url_encoded();

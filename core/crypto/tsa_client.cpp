@@ -31,7 +31,7 @@ struct X509_ALGORDeleter {
 };
 using X509_ALGORPtr = std::unique_ptr<X509_ALGOR, X509_ALGORDeleter>;
 struct STACK_OF_X509Deleter {  // a stack that does not own its certificates
-  void operator()(STACK_OF(X509)* p) const noexcept { sk_X509_free(p); }
+  void operator()(STACK_OF(X509) * p) const noexcept { sk_X509_free(p); }
 };
 
 std::string_view octets(const ASN1_STRING* s) {
@@ -51,9 +51,12 @@ std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
 
 const EVP_MD* digest_of(ImprintHash hash) {
   switch (hash) {
-    case ImprintHash::kSha256: return EVP_sha256();
-    case ImprintHash::kSha384: return EVP_sha384();
-    case ImprintHash::kSha512: return EVP_sha512();
+    case ImprintHash::kSha256:
+      return EVP_sha256();
+    case ImprintHash::kSha384:
+      return EVP_sha384();
+    case ImprintHash::kSha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }
@@ -110,13 +113,20 @@ constexpr FailureBit kFailureBits[] = {
 
 const char* status_name(long status) {
   switch (status) {
-    case TS_STATUS_GRANTED: return "granted";
-    case TS_STATUS_GRANTED_WITH_MODS: return "grantedWithMods";
-    case TS_STATUS_REJECTION: return "rejection";
-    case TS_STATUS_WAITING: return "waiting";
-    case TS_STATUS_REVOCATION_WARNING: return "revocationWarning";
-    case TS_STATUS_REVOCATION_NOTIFICATION: return "revocationNotification";
-    default: return "an unknown status";
+    case TS_STATUS_GRANTED:
+      return "granted";
+    case TS_STATUS_GRANTED_WITH_MODS:
+      return "grantedWithMods";
+    case TS_STATUS_REJECTION:
+      return "rejection";
+    case TS_STATUS_WAITING:
+      return "waiting";
+    case TS_STATUS_REVOCATION_WARNING:
+      return "revocationWarning";
+    case TS_STATUS_REVOCATION_NOTIFICATION:
+      return "revocationNotification";
+    default:
+      return "an unknown status";
   }
 }
 
@@ -248,7 +258,8 @@ Result<std::optional<TimestampAccuracy>> read_accuracy(TS_TST_INFO* info) {
     ERR_clear_error();
     return invalid_argument("the time-stamp token has an invalid accuracy");
   }
-  return std::optional<TimestampAccuracy>(TimestampAccuracy{seconds, static_cast<int>(millis), static_cast<int>(micros)});
+  return std::optional<TimestampAccuracy>(
+      TimestampAccuracy{seconds, static_cast<int>(millis), static_cast<int>(micros)});
 }
 
 Status check_gen_time(sys_seconds gen_time, const TimestampCheckOptions& options, sys_seconds now) {
@@ -313,7 +324,8 @@ Result<TimestampToken> verify(std::string_view der, const TimestampRequest& requ
 
 // --- TimestampRequest ---
 
-Result<TimestampRequest> TimestampRequest::create(ImprintHash hash, std::string_view digest, const std::string& policy) {
+Result<TimestampRequest> TimestampRequest::create(ImprintHash hash, std::string_view digest,
+                                                  const std::string& policy) {
   const EVP_MD* md = digest_of(hash);
   if (digest.size() != static_cast<std::size_t>(EVP_MD_get_size(md))) {
     return invalid_argument("a " + std::string(EVP_MD_get0_name(md)) + " message imprint has " +
@@ -340,12 +352,11 @@ Result<TimestampRequest> TimestampRequest::create(ImprintHash hash, std::string_
   }
   // A positive INTEGER from random octets (RFC 3161 section 2.4.1: a large random number).
   const std::string random = random_bytes(kTimestampNonceOctets);
-  BIGNUMPtr nonce_bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(random.data()), static_cast<int>(random.size()),
-                               nullptr));
+  BIGNUMPtr nonce_bn(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(random.data()), static_cast<int>(random.size()), nullptr));
   ASN1_INTEGERPtr nonce(nonce_bn ? BN_to_ASN1_INTEGER(nonce_bn.get(), nullptr) : nullptr);
   const bool ok = nonce && TS_MSG_IMPRINT_set_algo(imprint.get(), algorithm.get()) == 1 &&
-                  TS_MSG_IMPRINT_set_msg(imprint.get(),
-                                         reinterpret_cast<unsigned char*>(out.digest_.data()),
+                  TS_MSG_IMPRINT_set_msg(imprint.get(), reinterpret_cast<unsigned char*>(out.digest_.data()),
                                          static_cast<int>(out.digest_.size())) == 1 &&
                   TS_REQ_set_version(request.get(), 1) == 1 &&
                   TS_REQ_set_msg_imprint(request.get(), imprint.get()) == 1 &&
@@ -359,7 +370,8 @@ Result<TimestampRequest> TimestampRequest::create(ImprintHash hash, std::string_
   return out;
 }
 
-Result<TimestampRequest> TimestampRequest::for_data(ImprintHash hash, std::string_view data, const std::string& policy) {
+Result<TimestampRequest> TimestampRequest::for_data(ImprintHash hash, std::string_view data,
+                                                    const std::string& policy) {
   XACBE_ASSIGN_OR_RETURN(std::string d, crypto::digest(EVP_MD_get0_name(digest_of(hash)), data));
   return create(hash, d, policy);
 }

@@ -200,9 +200,9 @@ class OcspClientOpensslTest : public ::testing::Test {
     const std::string expiry = utc_time(to_sys_seconds(clock_.now()) + 24h * 365);
     revoked_at_ = to_sys_seconds(clock_.now()) - 3600s;
     // index.txt: status, expiry, revocation[,reason], serial, file name, subject (tab-separated).
-    write(pki_.dir().file("index.txt"),
-          "V\t" + expiry + "\t\t" + bn_hex_serial(good_.cert) + "\tunknown\t/CN=good\n" + "R\t" + expiry + "\t" +
-              utc_time(revoked_at_) + ",superseded\t" + bn_hex_serial(revoked_.cert) + "\tunknown\t/CN=revoked\n");
+    write(pki_.dir().file("index.txt"), "V\t" + expiry + "\t\t" + bn_hex_serial(good_.cert) + "\tunknown\t/CN=good\n" +
+                                            "R\t" + expiry + "\t" + utc_time(revoked_at_) + ",superseded\t" +
+                                            bn_hex_serial(revoked_.cert) + "\tunknown\t/CN=revoked\n");
   }
 
   static void write(const std::string& path, const std::string& text) {
@@ -214,9 +214,9 @@ class OcspClientOpensslTest : public ::testing::Test {
     return [this, signer](const std::string& url, net::HttpRequest request) -> Result<net::HttpResponse> {
       const std::string in = pki_.dir().file("req.der"), out = pki_.dir().file("resp.der");
       if (!write_file_atomic(in, ocsp_request_of(url, request)).is_ok()) return internal_error("write " + in);
-      auto r = run_command({"openssl", "ocsp", "-index", pki_.dir().file("index.txt"), "-CA",
-                            pki_.dir().file("ca.pem"), "-rsigner", pki_.dir().file(signer + ".pem"), "-rkey",
-                            pki_.dir().file(signer + ".key"), "-reqin", in, "-respout", out, "-nmin", "10"});
+      auto r = run_command({"openssl", "ocsp", "-index", pki_.dir().file("index.txt"), "-CA", pki_.dir().file("ca.pem"),
+                            "-rsigner", pki_.dir().file(signer + ".pem"), "-rkey", pki_.dir().file(signer + ".key"),
+                            "-reqin", in, "-respout", out, "-nmin", "10"});
       if (r.exit_code != 0) return unavailable("openssl ocsp failed: " + r.output);
       auto der = read_file(out);
       if (!der) return der.status();

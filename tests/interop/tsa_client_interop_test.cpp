@@ -151,25 +151,28 @@ class TsaClientOpensslTest : public ::testing::Test {
     write(pki_.dir().file("tsa.pem"), tsa_.cert.pem());
     write(pki_.dir().file("tsa.key"), tsa_.key.to_pem());
     write(pki_.dir().file("tsaserial"), "00\n");  // the last serial used
-    write(pki_.dir().file("ts.cnf"), "[ tsa ]\n"
-                                     "default_tsa = tsa_config\n"
-                                     "[ tsa_config ]\n"
-                                     "dir = " + pki_.dir().path() + "\n"
-                                     "serial = $dir/tsaserial\n"
-                                     "crypto_device = builtin\n"
-                                     "signer_cert = $dir/tsa.pem\n"
-                                     "certs = $dir/ca.pem\n"
-                                     "signer_key = $dir/tsa.key\n"
-                                     "signer_digest = sha256\n"
-                                     "default_policy = 1.2.3.4.1\n"
-                                     "other_policies = 1.2.3.4.5\n"
-                                     "digests = sha256, sha384, sha512\n"
-                                     "accuracy = secs:1, millisecs:500, microsecs:100\n"
-                                     "clock_precision_digits = 0\n"
-                                     "ordering = yes\n"
-                                     "tsa_name = yes\n"
-                                     "ess_cert_id_chain = no\n"
-                                     "ess_cert_id_alg = sha256\n");
+    write(pki_.dir().file("ts.cnf"),
+          "[ tsa ]\n"
+          "default_tsa = tsa_config\n"
+          "[ tsa_config ]\n"
+          "dir = " +
+              pki_.dir().path() +
+              "\n"
+              "serial = $dir/tsaserial\n"
+              "crypto_device = builtin\n"
+              "signer_cert = $dir/tsa.pem\n"
+              "certs = $dir/ca.pem\n"
+              "signer_key = $dir/tsa.key\n"
+              "signer_digest = sha256\n"
+              "default_policy = 1.2.3.4.1\n"
+              "other_policies = 1.2.3.4.5\n"
+              "digests = sha256, sha384, sha512\n"
+              "accuracy = secs:1, millisecs:500, microsecs:100\n"
+              "clock_precision_digits = 0\n"
+              "ordering = yes\n"
+              "tsa_name = yes\n"
+              "ess_cert_id_chain = no\n"
+              "ess_cert_id_alg = sha256\n");
   }
 
   static void write(const std::string& path, const std::string& text) {
@@ -180,8 +183,8 @@ class TsaClientOpensslTest : public ::testing::Test {
     return [this](const std::string&, net::HttpRequest request) -> Result<net::HttpResponse> {
       const std::string in = pki_.dir().file("req.tsq"), out = pki_.dir().file("resp.tsr");
       if (!write_file_atomic(in, request.body).is_ok()) return internal_error("write " + in);
-      auto r = run_command({"openssl", "ts", "-reply", "-config", pki_.dir().file("ts.cnf"), "-queryfile", in,
-                            "-out", out});
+      auto r =
+          run_command({"openssl", "ts", "-reply", "-config", pki_.dir().file("ts.cnf"), "-queryfile", in, "-out", out});
       if (r.exit_code != 0) return unavailable("openssl ts failed: " + r.output);
       auto der = read_file(out);
       if (!der) return der.status();

@@ -79,8 +79,9 @@ crypto::OCSP_CERTIDPtr answer_cert_id(OCSP_REQUEST* request, const OcspAnswer& a
 void add_unknown_critical_extension(OCSP_BASICRESP* basic) {
   crypto::ASN1_OBJECTPtr oid(OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1));
   crypto::ASN1_OCTET_STRINGPtr value(ASN1_OCTET_STRING_new());
-  require(oid && value && ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>("\x05\x00"), 2) == 1,
-          "extension value");
+  require(
+      oid && value && ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>("\x05\x00"), 2) == 1,
+      "extension value");
   crypto::X509_EXTENSIONPtr ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 1, value.get()));
   require(ext && OCSP_BASICRESP_add_ext(basic, ext.get(), -1) == 1, "OCSP_BASICRESP_add_ext");
 }
@@ -108,8 +109,11 @@ std::string make_ocsp_response(std::string_view request_der, const crypto::Certi
                                  this_update.get(), next_update.get()) != nullptr,
           "OCSP_basic_add1_status");
   switch (answer.nonce) {
-    case OcspAnswer::Nonce::kEcho: require(OCSP_copy_nonce(basic.get(), request.get()) > 0, "OCSP_copy_nonce"); break;
-    case OcspAnswer::Nonce::kOmit: break;
+    case OcspAnswer::Nonce::kEcho:
+      require(OCSP_copy_nonce(basic.get(), request.get()) > 0, "OCSP_copy_nonce");
+      break;
+    case OcspAnswer::Nonce::kOmit:
+      break;
     case OcspAnswer::Nonce::kOther: {
       std::string other = crypto::random_bytes(32);
       require(OCSP_basic_add1_nonce(basic.get(), reinterpret_cast<unsigned char*>(other.data()), 32) == 1, "nonce");

@@ -58,7 +58,8 @@ crypto::TS_REQPtr changed_request(std::string_view der, const TsaAnswer& answer)
         require(TS_REQ_set_nonce(out.get(), TS_REQ_get_nonce(asked.get())) == 1, "nonce");
       }
       break;
-    case TsaAnswer::Nonce::kOmit: break;
+    case TsaAnswer::Nonce::kOmit:
+      break;
     case TsaAnswer::Nonce::kOther: {
       crypto::ASN1_INTEGERPtr other(ASN1_INTEGER_new());
       require(other && ASN1_INTEGER_set(other.get(), 7) == 1 && TS_REQ_set_nonce(out.get(), other.get()) == 1, "nonce");

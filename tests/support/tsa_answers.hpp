@@ -25,7 +25,7 @@ struct TsaAnswer {
   int bare_status = -1;
   // The request is changed before it is answered, as by someone between client and TSA.
   bool other_imprint = false;
-  bool other_policy = false;  // drop the requested policy: the token carries the default one
+  bool other_policy = false;          // drop the requested policy: the token carries the default one
   bool without_certificates = false;  // certReq false
   enum class Nonce { kEcho, kOmit, kOther } nonce = Nonce::kEcho;
   bool corrupt_signature = false;

@@ -52,10 +52,10 @@ struct OcspCacheSettings {
 struct OcspCacheEntryState {
   std::string subject;
   std::string serial_hex;
-  std::optional<CertStatus::Kind> status;             // of the response held
+  std::optional<CertStatus::Kind> status;               // of the response held
   std::optional<std::chrono::sys_seconds> produced_at;  // of the response held
-  std::optional<std::chrono::seconds> response_age;    // now - producedAt
-  bool fresh = false;                                  // response_for() would hand it out now
+  std::optional<std::chrono::seconds> response_age;     // now - producedAt
+  bool fresh = false;                                   // response_for() would hand it out now
   std::optional<std::chrono::sys_seconds> last_attempt;
   std::optional<std::chrono::sys_seconds> last_success;
   Status last_error;  // of the last attempt; OK after a success or before any attempt
@@ -68,9 +68,8 @@ class OcspCache {
   // kInvalidArgument for no certificate or URL, a certificate listed twice or not issued by its
   // issuer, or settings out of range. `clock` must outlive the cache. Nothing is fetched until
   // refresh_due() or start(); every certificate is due at once.
-  static Result<std::unique_ptr<OcspCache>> create(std::vector<OwnCertificate> certificates,
-                                                   OcspCacheSettings settings, const Clock& clock,
-                                                   Fetch fetch = http_fetch());
+  static Result<std::unique_ptr<OcspCache>> create(std::vector<OwnCertificate> certificates, OcspCacheSettings settings,
+                                                   const Clock& clock, Fetch fetch = http_fetch());
   // Stops the background thread (stop()).
   ~OcspCache();
   OcspCache(const OcspCache&) = delete;

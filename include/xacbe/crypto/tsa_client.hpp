@@ -76,8 +76,8 @@ struct TimestampToken {
   std::string serial_hex;               // as Certificate::serial_hex
   std::string policy;                   // dotted OID
   std::optional<TimestampAccuracy> accuracy;
-  bool granted_with_mods = false;       // PKIStatus grantedWithMods (1)
-  std::string token_der;                // the TimeStampToken (ContentInfo holding the SignedData)
+  bool granted_with_mods = false;  // PKIStatus grantedWithMods (1)
+  std::string token_der;           // the TimeStampToken (ContentInfo holding the SignedData)
 };
 
 // Verifies the DER of a TimeStampResp answering `request`. `tsa_certificate` is the TSA's

@@ -39,10 +39,9 @@ class FakeResponder {
       OcspAnswer answer;
       answer.produced_at = answer.this_update = to_sys_seconds(clock_.now());
       if (next_update_) answer.next_update = answer.this_update + *next_update_;
-      return net::HttpResponse::make(
-          200, "application/ocsp-response",
-          xacbe::testing::make_ocsp_response(xacbe::testing::ocsp_request_of(url, request), signer_.cert,
-                                             signer_.key, answer));
+      return net::HttpResponse::make(200, "application/ocsp-response",
+                                     xacbe::testing::make_ocsp_response(xacbe::testing::ocsp_request_of(url, request),
+                                                                        signer_.cert, signer_.key, answer));
     };
   }
   void set_failing(bool failing) {
@@ -72,10 +71,10 @@ class FakeResponder {
   const KeyAndCert& signer_;
   std::mutex mu_;
   std::condition_variable answered_;
-  bool failing_ = false;                            // guarded by mu_
+  bool failing_ = false;                             // guarded by mu_
   std::optional<std::chrono::seconds> next_update_;  // guarded by mu_
-  int calls_ = 0;                                   // guarded by mu_
-  std::vector<std::string> urls_;                   // guarded by mu_
+  int calls_ = 0;                                    // guarded by mu_
+  std::vector<std::string> urls_;                    // guarded by mu_
 };
 
 class OcspCacheTest : public ::testing::Test {

@@ -248,7 +248,9 @@ struct Refusal {
   const char* message;  // a part of the Status message
 };
 
-void PrintTo(const Refusal& r, std::ostream* os) { *os << r.name; }
+void PrintTo(const Refusal& r, std::ostream* os) {
+  *os << r.name;
+}
 
 class OcspRefusalTest : public OcspClientTest, public ::testing::WithParamInterface<Refusal> {};
 
@@ -262,7 +264,9 @@ TEST_P(OcspRefusalTest, Refuses) {
   EXPECT_NE(r.status().message().find(row.message), std::string::npos) << r.status().to_string();
 }
 
-void answer_status(Exchange& e, int status) { e.answer.response_status = status; }
+void answer_status(Exchange& e, int status) {
+  e.answer.response_status = status;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     BadAnswers, OcspRefusalTest,
@@ -377,8 +381,8 @@ class OcspQueryTest : public OcspClientTest {
       asked_url_ = url;
       asked_method_ = request.method;
       Exchange e = good_exchange();
-      std::string der = make_ocsp_response(xacbe::testing::ocsp_request_of(url, request), e.signer->cert,
-                                           e.signer->key, e.answer);
+      std::string der =
+          make_ocsp_response(xacbe::testing::ocsp_request_of(url, request), e.signer->cert, e.signer->key, e.answer);
       return Result<net::HttpResponse>(net::HttpResponse::make(http_status, content_type, std::move(der)));
     };
   }
@@ -407,8 +411,8 @@ TEST_F(OcspQueryTest, UsesGetForASmallRequest) {
 }
 
 TEST_F(OcspQueryTest, RefusesAnHttpErrorAndAWrongContentType) {
-  auto r = OcspClient(clock_, {}, responder_fetch(503)).query("http://127.0.0.1:9/", member_.cert, pki_.root(),
-                                                              {responder_.cert});
+  auto r = OcspClient(clock_, {}, responder_fetch(503))
+               .query("http://127.0.0.1:9/", member_.cert, pki_.root(), {responder_.cert});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_NE(r.status().message().find("HTTP 503"), std::string::npos);

@@ -197,7 +197,9 @@ struct Refusal {
   const char* message;  // a part of the Status message
 };
 
-void PrintTo(const Refusal& r, std::ostream* os) { *os << r.name; }
+void PrintTo(const Refusal& r, std::ostream* os) {
+  *os << r.name;
+}
 
 class TsaRefusalTest : public TsaClientTest, public ::testing::WithParamInterface<Refusal> {};
 
@@ -235,15 +237,15 @@ INSTANTIATE_TEST_SUITE_P(
                 Code::kUnavailable, "without failInfo"},
         Refusal{"Waiting", [](auto&, Exchange& e) { e.answer.bare_status = TS_STATUS_WAITING; }, Code::kUnavailable,
                 "waiting"},
-        Refusal{"RevocationWarning",
-                [](auto&, Exchange& e) { e.answer.bare_status = TS_STATUS_REVOCATION_WARNING; },
+        Refusal{"RevocationWarning", [](auto&, Exchange& e) { e.answer.bare_status = TS_STATUS_REVOCATION_WARNING; },
                 Code::kPermissionDenied, "revocationWarning"},
         // OpenSSL's decoder already refuses this (RFC 3161 section 2.4.2: granted means a token).
         Refusal{"GrantedWithoutToken", [](auto&, Exchange& e) { e.answer.bare_status = TS_STATUS_GRANTED; },
                 Code::kInvalidArgument, "token not present"},
-        Refusal{"ConfiguredCertificateIsNoTsa",
-                [](TsaClientTest& t, Exchange& e) { e.configured = t.issue(ca::Profile::kAuthentication, "tsa")->cert; },
-                Code::kPermissionDenied, "is not a time-stamping certificate"},
+        Refusal{
+            "ConfiguredCertificateIsNoTsa",
+            [](TsaClientTest& t, Exchange& e) { e.configured = t.issue(ca::Profile::kAuthentication, "tsa")->cert; },
+            Code::kPermissionDenied, "is not a time-stamping certificate"},
         Refusal{"SignedByAnotherTsa",
                 [](TsaClientTest& t, Exchange& e) {
                   e.signer = t.issue(ca::Profile::kTimestamping, "rogue");
@@ -262,8 +264,8 @@ INSTANTIATE_TEST_SUITE_P(
                   e.answer.gen_time = t.now();
                 },
                 Code::kPermissionDenied, "certificate has expired"},
-        Refusal{"BadSignature", [](auto&, Exchange& e) { e.answer.corrupt_signature = true; },
-                Code::kPermissionDenied, "signature does not verify"},
+        Refusal{"BadSignature", [](auto&, Exchange& e) { e.answer.corrupt_signature = true; }, Code::kPermissionDenied,
+                "signature does not verify"},
         Refusal{"OtherImprint", [](auto&, Exchange& e) { e.answer.other_imprint = true; }, Code::kPermissionDenied,
                 "imprint is not the digest requested"},
         Refusal{"NonceMissing", [](auto&, Exchange& e) { e.answer.nonce = TsaAnswer::Nonce::kOmit; },
@@ -274,8 +276,8 @@ INSTANTIATE_TEST_SUITE_P(
                 Code::kFailedPrecondition, "is in the future"},
         Refusal{"GenTimeTooOld", [](TsaClientTest& t, Exchange& e) { e.answer.gen_time = t.now() - 301s; },
                 Code::kFailedPrecondition, "is older than 300 s"},
-        Refusal{"TooOldOnceTheClockMoves", [](auto&, Exchange& e) { e.check_later = 301s; },
-                Code::kFailedPrecondition, "is older than 300 s"}),
+        Refusal{"TooOldOnceTheClockMoves", [](auto&, Exchange& e) { e.check_later = 301s; }, Code::kFailedPrecondition,
+                "is older than 300 s"}),
     [](const ::testing::TestParamInfo<Refusal>& info) { return std::string(info.param.name); });
 
 TEST_F(TsaClientTest, RefusesATokenUnderAnotherPolicyThanRequested) {
@@ -320,8 +322,8 @@ TEST_F(TsaStampTest, RefusesAnHttpErrorAWrongContentTypeAndPassesOnTransportErro
   auto r = TsaClient(clock_, {}, tsa_fetch(500)).stamp("http://127.0.0.1:9/", request_, tsa_.cert, {pki_.root()});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
-  r = TsaClient(clock_, {}, tsa_fetch(200, "text/plain")).stamp("http://127.0.0.1:9/", request_, tsa_.cert,
-                                                                  {pki_.root()});
+  r = TsaClient(clock_, {}, tsa_fetch(200, "text/plain"))
+          .stamp("http://127.0.0.1:9/", request_, tsa_.cert, {pki_.root()});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
   Fetch down = [](const std::string&, net::HttpRequest) -> Result<net::HttpResponse> {
