@@ -19,6 +19,16 @@ ASN1_TIMEPtr to_asn1_time(TimePoint time) {
   return ASN1_TIMEPtr(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(time)));
 }
 
+Result<std::chrono::sys_seconds> from_asn1_time_seconds(const ASN1_TIME* time) {
+  struct tm tm {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return invalid_argument("invalid ASN.1 time");
+  return std::chrono::sys_seconds(std::chrono::seconds(timegm(&tm)));
+}
+
+ASN1_TIMEPtr to_asn1_time(std::chrono::sys_seconds time) {
+  return ASN1_TIMEPtr(ASN1_TIME_set(nullptr, static_cast<time_t>(time.time_since_epoch().count())));
+}
+
 std::string serial_to_hex(const ASN1_INTEGER* serial) {
   BIGNUMPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));
   if (!bn) return {};

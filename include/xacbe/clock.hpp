@@ -21,6 +21,8 @@ inline std::int64_t to_unix_seconds(TimePoint t) {
 // For times kept in whole seconds: no detour through nanoseconds, which overflow past year 2262.
 inline std::int64_t to_unix_seconds(std::chrono::sys_seconds t) { return t.time_since_epoch().count(); }
 inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+// A clock reading in whole seconds (rounded down), to compare with times kept as sys_seconds.
+inline std::chrono::sys_seconds to_sys_seconds(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
 
 class Clock {
  public:

@@ -73,6 +73,24 @@ TEST(Asn1TimeConversionTest, RefusesMalformedTime) {
   EXPECT_EQ(decoded.status().code(), Code::kInvalidArgument);
 }
 
+// Times past 2262 do not fit a nanosecond TimePoint; whole seconds reach the year 9999.
+TEST(Asn1TimeConversionTest, SecondsRoundTripUpToTheYear9999) {
+  for (const std::chrono::sys_seconds t :
+       {std::chrono::sys_seconds(sys_days(1970y / 1 / 1)), std::chrono::sys_seconds(sys_days(2049y / 12 / 31) + 23h),
+        std::chrono::sys_seconds(sys_days(2263y / 1 / 1)),
+        std::chrono::sys_seconds(sys_days(9999y / 12 / 31) + 23h + 59min + 59s)}) {
+    ASN1_TIMEPtr encoded = to_asn1_time(t);
+    ASSERT_NE(encoded, nullptr);
+    auto decoded = from_asn1_time_seconds(encoded.get());
+    ASSERT_TRUE(decoded) << decoded.status().to_string();
+    EXPECT_EQ(*decoded, t);
+  }
+  ASN1_TIMEPtr last(ASN1_TIME_new());
+  ASSERT_TRUE(ASN1_TIME_set_string(last.get(), "99991231235959Z"));
+  EXPECT_EQ(from_asn1_time_seconds(last.get())->time_since_epoch().count(), 253402300799);
+  EXPECT_FALSE(from_asn1_time_seconds(nullptr));
+}
+
 ASN1_INTEGERPtr integer_from_bn(const char* hex) {
   BIGNUM* raw = nullptr;
   EXPECT_NE(BN_hex2bn(&raw, hex), 0);
