@@ -11,6 +11,12 @@ Fetch http_fetch(net::ClientOptions options) {
   };
 }
 
+Fetch pooled_fetch(std::shared_ptr<net::HttpClient> client, net::ClientOptions options) {
+  return [client = std::move(client), options = std::move(options)](const std::string& url, net::HttpRequest request) {
+    return client->request_blocking(url, std::move(request), options);
+  };
+}
+
 std::string media_type(const net::HttpResponse& response) {
   const std::string value = response.header("Content-Type");
   std::string out;

@@ -377,7 +377,7 @@ TEST_F(CliRegistryTest, ReportsARegistryThatIsDown) {
 }
 
 TEST_F(CliRegistryTest, TalksHttpsTrustingOnlyTheGivenRoot) {
-  services_.issue("auth", "registry-tls");
+  services_.issue("service", "registry-tls", {"--ip", "127.0.0.1", "--dns", "localhost"});
   registry_.config()["listen"]["tls"] = {{"certificate", "registry-tls.pem"}, {"key", "registry-tls.key"}};
   registry_.start();
   ASSERT_EQ(registry_.url().rfind("https://", 0), 0u);
@@ -392,6 +392,20 @@ TEST_F(CliRegistryTest, TalksHttpsTrustingOnlyTheGivenRoot) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.output, "xacbe: UNAVAILABLE: no answer from the registry at " + registry_.url())) << r.output;
   EXPECT_TRUE(contains(r.output, "TLS handshake")) << r.output;
+}
+
+// Any certificate of the CEIQROO CA is not enough to receive the administrator's token: a member's
+// authentication certificate (serverAuth, no subjectAltName) posing as the registry is refused
+// before the request is sent.
+TEST_F(CliRegistryTest, RefusesAServerWhoseCertificateDoesNotNameTheRegistryAddress) {
+  services_.issue("auth", "impostor-tls");
+  registry_.config()["listen"]["tls"] = {{"certificate", "impostor-tls.pem"}, {"key", "impostor-tls.key"}};
+  registry_.start();
+  const CommandResult r = registry({"--ca-file", services_.root_pem(), "members"}, auditor_.file);
+  EXPECT_EQ(r.exit_code, 1);
+  // Refused in the TLS handshake, before the request (and its token) is written.
+  EXPECT_TRUE(contains(r.output, "PERMISSION_DENIED")) << r.output;
+  EXPECT_TRUE(contains(r.output, "not valid for 127.0.0.1")) << r.output;
 }
 
 }  // namespace

@@ -106,6 +106,19 @@ TEST_F(OcspClientXacbeTest, ReportsGoodOverGetAndPost) {
   EXPECT_EQ(r->status, CertStatus::Kind::kGood);
 }
 
+TEST_F(OcspClientXacbeTest, QueriesOverThePooledClientReuseOneConnection) {
+  const Certificate cert = load(services_->issue("sign", "member-pooled"));
+  auto http = net::HttpClient::create();
+  OcspClient client(clock_, {}, crypto::pooled_fetch(http));
+  for (int i = 0; i < 20; ++i) {
+    auto r = client.query(services_->ocsp_url(), cert, root_, {responder_});
+    ASSERT_TRUE(r) << i << ": " << r.status().to_string();
+    EXPECT_EQ(r->status, CertStatus::Kind::kGood);
+  }
+  EXPECT_EQ(http->stats().connections_opened, 1u);
+  EXPECT_EQ(http->stats().reused, 19u);
+}
+
 TEST_F(OcspClientXacbeTest, ReportsRevokedWithReasonAndTime) {
   const std::string pem = services_->issue("auth", "server-b");
   const auto before = to_sys_seconds(std::chrono::system_clock::now());

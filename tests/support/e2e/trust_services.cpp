@@ -42,12 +42,15 @@ CommandResult TrustServices::cli(std::vector<std::string> args) const {
   return run_command(args);
 }
 
-std::string TrustServices::issue(const std::string& profile, const std::string& name) const {
+std::string TrustServices::issue(const std::string& profile, const std::string& name,
+                                 std::vector<std::string> extra) const {
   const std::string key = dir_.file(name + ".key"), csr = dir_.file(name + ".csr"), pem = dir_.file(name + ".pem");
   const std::string subject = "C=MX,O=CEIQROO Test,CN=" + name;
   require(cli({"key", "generate", "--type", "ec-p256", "--out", key}), "key generate");
   require(cli({"csr", "create", "--key", key, "--subject", subject, "--out", csr}), "csr create");
-  require(cli({"ca", "issue", "--profile", profile, "--csr", csr, "--subject", subject, "--out", pem}), "ca issue");
+  std::vector<std::string> args = {"ca", "issue", "--profile", profile, "--csr", csr, "--subject", subject, "--out", pem};
+  args.insert(args.end(), extra.begin(), extra.end());
+  require(cli(std::move(args)), "ca issue");
   return pem;
 }
 

@@ -33,7 +33,8 @@ class TrustServices {
   // Runs the CLI with `args`; the CA directory option is added for "ca" commands.
   CommandResult cli(std::vector<std::string> args) const;
   // Generates a key and has the CA issue a certificate of `profile`; returns the PEM path.
-  std::string issue(const std::string& profile, const std::string& name) const;
+  // `extra`: more `ca issue` options, e.g. {"--ip", "127.0.0.1"} for the service profile.
+  std::string issue(const std::string& profile, const std::string& name, std::vector<std::string> extra = {}) const;
 
   std::string tsa_url() const;
   std::string ocsp_url() const;
