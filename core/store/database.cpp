@@ -20,40 +20,50 @@ Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
 
 }  // namespace
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), bind_status_(std::move(other.bind_status_)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_status_ = std::move(other.bind_status_);
   }
   return *this;
 }
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
+void Statement::check_bind(int rc, int index) {
+  if (rc == SQLITE_OK || !bind_status_.is_ok()) return;
+  // sqlite3_errstr, not the connection's message: the reason belongs to this bind alone.
+  bind_status_ = sqlite_status(nullptr, rc, "cannot bind SQL parameter " + std::to_string(index));
+}
+
 Statement& Statement::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  check_bind(sqlite3_bind_int64(stmt_, index, value), index);
   return *this;
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  check_bind(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
   return *this;
 }
 
 Statement& Statement::bind_blob(int index, std::string_view bytes) {
-  sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  check_bind(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT), index);
   return *this;
 }
 
 Statement& Statement::bind_null(int index) {
-  sqlite3_bind_null(stmt_, index);
+  check_bind(sqlite3_bind_null(stmt_, index), index);
   return *this;
 }
 
 Result<bool> Statement::step() {
+  // A statement with a parameter left unbound by a failed bind would run with NULL in its place.
+  if (!bind_status_.is_ok()) return bind_status_;
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -73,6 +83,7 @@ Status Statement::run() {
 void Statement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_status_ = Status::ok();
 }
 
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }

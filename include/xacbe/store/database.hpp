@@ -23,17 +23,22 @@ class Statement {
   Statement& operator=(Statement&&) noexcept;
   ~Statement();
 
-  // Parameters are numbered from 1, as in SQLite. Text and blobs are copied.
+  // Parameters are numbered from 1, as in SQLite. Text and blobs are copied. A bind that SQLite
+  // refuses (an index out of range, text over the length limit, no memory) is not lost: the
+  // first such failure, naming the parameter, is what the next step() or run() returns, and the
+  // statement does not run until reset().
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view text);
   Statement& bind_blob(int index, std::string_view bytes);
   Statement& bind_null(int index);
 
-  // true: a row is ready; false: done. Errors (constraint, busy...) come as a Status.
+  // true: a row is ready; false: done. Errors (a failed bind, constraint, busy...) come as a Status.
   Result<bool> step();
   // Runs to completion, for statements that return no rows.
   Status run();
-  void reset();  // reset and clear bindings, ready to bind again
+  void reset();  // reset and clear bindings (and a failed bind's error), ready to bind again
+  // OK, or the first bind that failed since the statement was prepared or reset.
+  const Status& bind_status() const { return bind_status_; }
 
   // Columns are numbered from 0.
   bool is_null(int column) const;
@@ -44,8 +49,11 @@ class Statement {
  private:
   friend class Database;
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // Keeps the first failed bind, for step() to return.
+  void check_bind(int rc, int index);
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  Status bind_status_;
 };
 
 struct OpenOptions {

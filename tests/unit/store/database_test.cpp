@@ -287,6 +287,61 @@ TEST_F(DatabaseTest, ResetClearsBindingsForReuse) {
   EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v WHERE i IS NULL"), 1);
 }
 
+TEST_F(DatabaseTest, FailedBindIsAnErrorNamingTheParameterAndTheStatementDoesNotRun) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE v(a INTEGER, b TEXT)").is_ok());
+  auto insert = db->prepare("INSERT INTO v VALUES(?1, ?2)");
+  ASSERT_TRUE(insert);
+  // Parameter 3 does not exist; the good binds around it do not hide the failure.
+  insert->bind(1, std::int64_t{1}).bind(3, std::string_view("lost")).bind(2, std::string_view("kept"));
+  EXPECT_EQ(insert->bind_status().code(), Code::kInternal);
+  const Status st = insert->run();
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("parameter 3"), std::string::npos) << st.to_string();
+  EXPECT_NE(st.message().find("out of range"), std::string::npos) << st.to_string();
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v"), 0);
+  auto step = insert->step();  // still refused: nothing runs with a parameter left unbound
+  EXPECT_FALSE(step);
+
+  // reset() starts afresh.
+  insert->reset();
+  EXPECT_TRUE(insert->bind_status().is_ok());
+  ASSERT_TRUE(insert->bind(1, std::int64_t{2}).bind(2, std::string_view("ok")).run().is_ok());
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v"), 1);
+}
+
+TEST_F(DatabaseTest, EveryKindOfBindReportsItsFailure) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE v(x)").is_ok());
+  sqlite3_limit(db->handle(), SQLITE_LIMIT_LENGTH, 16);
+  const std::string big(64, 'x');
+  auto text = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(text);
+  const Status too_big = text->bind(1, std::string_view(big)).run();
+  ASSERT_FALSE(too_big.is_ok());
+  EXPECT_NE(too_big.message().find("parameter 1"), std::string::npos) << too_big.to_string();
+  EXPECT_NE(too_big.message().find("too big"), std::string::npos) << too_big.to_string();
+  auto blob = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(blob);
+  EXPECT_FALSE(blob->bind_blob(1, big).run().is_ok());
+  auto null = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(null);
+  EXPECT_FALSE(null->bind_null(2).run().is_ok());
+  auto integer = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(integer);
+  EXPECT_FALSE(integer->bind(0, std::int64_t{7}).run().is_ok());
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v"), 0);
+}
+
+TEST_F(DatabaseTest, MovedStatementKeepsItsFailedBind) {
+  auto db = open();
+  auto stmt = db->prepare("SELECT ?1");
+  ASSERT_TRUE(stmt);
+  stmt->bind(9, std::int64_t{1});
+  Statement moved(std::move(*stmt));
+  EXPECT_FALSE(moved.step());
+}
+
 TEST_F(DatabaseTest, ConstraintViolationIsAlreadyExists) {
   auto db = open();
   ASSERT_TRUE(db->exec("CREATE TABLE u(k TEXT PRIMARY KEY)").is_ok());
