@@ -17,7 +17,9 @@ using crypto::Certificate;
 using crypto::CertStatus;
 using crypto::RevocationReason;
 
-// Append-only: docs/protocol/certificates.md describes these tables.
+// Append-only: docs/protocol/certificates.md describes these tables. Their version is the "ca" row
+// of schema_versions (before that, PRAGMA user_version, which is adopted).
+constexpr const char* kSchemaModule = "ca";
 const std::vector<std::string> kMigrations = {
     R"(CREATE TABLE ca_certificate(
          serial TEXT PRIMARY KEY,
@@ -149,7 +151,7 @@ Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open(std::un
     return invalid_argument(crypto::openssl_error("CA key does not match the CA certificate"));
   }
   if (!cert.is_ca()) return invalid_argument("CA certificate " + cert.subject() + " is not a CA certificate");
-  XACBE_RETURN_IF_ERROR(db->migrate(kMigrations));
+  XACBE_RETURN_IF_ERROR(db->migrate(kSchemaModule, kMigrations, store::LegacyVersion::user_version()));
   // The root's own serial is recorded too, so that no issued certificate can reuse it.
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db->prepare("INSERT OR IGNORE INTO ca_certificate(serial, profile, subject, not_before,"

@@ -149,24 +149,104 @@ Result<Statement> Database::prepare(std::string_view sql) {
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
 
-int Database::schema_version() {
-  auto stmt = prepare("PRAGMA user_version");
-  if (!stmt) return -1;
-  auto row = stmt->step();
-  return (row && *row) ? static_cast<int>(stmt->column_int64(0)) : -1;
+namespace {
+
+constexpr std::string_view kCreateSchemaVersions =
+    "CREATE TABLE IF NOT EXISTS schema_versions("
+    "module TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK(version >= 0))";
+
+bool is_identifier(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+             std::string_view::npos &&
+         !(name.front() >= '0' && name.front() <= '9');
 }
 
-Status Database::migrate(const std::vector<std::string>& migrations) {
-  const int current = schema_version();
-  if (current < 0) return internal_error("cannot read schema version");
-  if (current > static_cast<int>(migrations.size())) {
-    return failed_precondition("database schema version " + std::to_string(current) +
-                               " is newer than this program knows (" + std::to_string(migrations.size()) + ")");
+Result<std::int64_t> single_integer(Database& db, const std::string& sql) {
+  XACBE_ASSIGN_OR_RETURN(Statement query, db.prepare(sql));
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  return row && !query.is_null(0) ? query.column_int64(0) : 0;
+}
+
+Result<bool> table_exists(Database& db, std::string_view name) {
+  XACBE_ASSIGN_OR_RETURN(Statement query, db.prepare("SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?1"));
+  return query.bind(1, name).step();
+}
+
+// The recorded version of `module`, if it has a row; needs schema_versions to exist.
+Result<std::optional<std::int64_t>> recorded_version(Database& db, std::string_view module) {
+  XACBE_ASSIGN_OR_RETURN(Statement query, db.prepare("SELECT version FROM schema_versions WHERE module=?1"));
+  query.bind(1, module);
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  if (!row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(query.column_int64(0));
+}
+
+Status record_version(Database& db, std::string_view module, std::int64_t version) {
+  XACBE_ASSIGN_OR_RETURN(Statement upsert,
+                         db.prepare("INSERT INTO schema_versions(module, version) VALUES(?1, ?2)"
+                                    " ON CONFLICT(module) DO UPDATE SET version=excluded.version"));
+  return upsert.bind(1, module).bind(2, version).run();
+}
+
+// Copies a version kept the old way into schema_versions and clears the old marker. Needs an open
+// transaction and schema_versions.
+Status adopt_legacy_version(Database& db, std::string_view module, const LegacyVersion& legacy) {
+  std::int64_t version = 0;
+  if (legacy.in_user_version) {
+    XACBE_ASSIGN_OR_RETURN(version, single_integer(db, "PRAGMA user_version"));
+    if (version > 0) XACBE_RETURN_IF_ERROR(db.exec("PRAGMA user_version=0"));
+  } else {
+    if (!is_identifier(legacy.table_name)) {
+      return invalid_argument("legacy schema-version table name '" + legacy.table_name + "' is not an identifier");
+    }
+    XACBE_ASSIGN_OR_RETURN(bool exists, table_exists(db, legacy.table_name));
+    if (!exists) return Status::ok();
+    XACBE_ASSIGN_OR_RETURN(version, single_integer(db, "SELECT max(version) FROM \"" + legacy.table_name + "\""));
+    XACBE_RETURN_IF_ERROR(db.exec("DROP TABLE \"" + legacy.table_name + "\""));
   }
-  for (std::size_t i = static_cast<std::size_t>(current); i < migrations.size(); ++i) {
+  if (version < 0) return Status(Code::kCorrupt, "legacy schema version of " + std::string(module) + " is negative");
+  if (version == 0) return Status::ok();
+  return record_version(db, module, version);
+}
+
+}  // namespace
+
+int Database::schema_version(std::string_view module) {
+  auto exists = table_exists(*this, "schema_versions");
+  if (!exists) return -1;
+  if (!*exists) return 0;
+  auto version = recorded_version(*this, module);
+  if (!version) return -1;
+  return static_cast<int>(version->value_or(0));
+}
+
+Status Database::migrate(std::string_view module, const std::vector<std::string>& migrations,
+                         const std::optional<LegacyVersion>& legacy) {
+  const std::string name(module);
+  if (name.empty() || name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+    return invalid_argument("schema module name '" + name + "': expected 1..64 of [a-z0-9_-]");
+  }
+  std::int64_t current = 0;
+  {
+    XACBE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(*this));
+    XACBE_RETURN_IF_ERROR(exec(kCreateSchemaVersions));
+    XACBE_ASSIGN_OR_RETURN(std::optional<std::int64_t> recorded, recorded_version(*this, name));
+    if (!recorded && legacy) {
+      XACBE_RETURN_IF_ERROR(adopt_legacy_version(*this, name, *legacy));
+      XACBE_ASSIGN_OR_RETURN(recorded, recorded_version(*this, name));
+    }
+    current = recorded.value_or(0);
+    XACBE_RETURN_IF_ERROR(tx.commit());
+  }
+  if (current > static_cast<std::int64_t>(migrations.size())) {
+    return failed_precondition("database schema of " + name + " is version " + std::to_string(current) +
+                               ", newer than this program knows (" + std::to_string(migrations.size()) + ")");
+  }
+  for (auto i = static_cast<std::size_t>(current); i < migrations.size(); ++i) {
     XACBE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(*this));
     XACBE_RETURN_IF_ERROR(exec(migrations[i]));
-    XACBE_RETURN_IF_ERROR(exec("PRAGMA user_version=" + std::to_string(i + 1)));
+    XACBE_RETURN_IF_ERROR(record_version(*this, name, static_cast<std::int64_t>(i + 1)));
     XACBE_RETURN_IF_ERROR(tx.commit());
   }
   return Status::ok();

@@ -2,6 +2,11 @@
 // SQLite access: WAL mode, prepared statements, RAII transactions and numbered schema migrations.
 // A Database is one connection and is not thread-safe: its owner serialises access (one mutex or
 // one owning thread per connection).
+//
+// Schema versions: a database file may hold the tables of several modules (the registry's and the
+// mail outbox's, say). Each module migrates its own tables under its own name, and the table
+// schema_versions(module, version) records how far each has got, so no module owns the file's
+// PRAGMA user_version.
 
 #include <cstdint>
 #include <memory>
@@ -64,6 +69,20 @@ struct OpenOptions {
   bool synchronous_full = true;
 };
 
+// Where a module kept its schema version before schema_versions existed, so that a database an
+// earlier release made is adopted in place: the version is copied into schema_versions and the old
+// marker cleared (user_version set to 0, the table dropped) in the same transaction. A module with
+// a row in schema_versions is never adopted again.
+struct LegacyVersion {
+  // PRAGMA user_version: the owner of the file (the registry, the CA, the TSA's serial store).
+  static LegacyVersion user_version() { return {true, {}}; }
+  // A table of the module's own with a `version` column (the mail outbox's mail_schema).
+  static LegacyVersion table(std::string name) { return {false, std::move(name)}; }
+
+  bool in_user_version = false;
+  std::string table_name;
+};
+
 class Database {
  public:
   static Result<std::unique_ptr<Database>> open(const std::string& path, const OpenOptions& options = {});
@@ -76,10 +95,14 @@ class Database {
   std::int64_t last_insert_rowid() const;
   int changes() const;
 
-  // Applies migrations[i] for every i >= PRAGMA user_version, each in its own transaction,
-  // and records the new version. Migrations are append-only: never edit a released one.
-  Status migrate(const std::vector<std::string>& migrations);
-  int schema_version();
+  // Applies migrations[i] of `module` for every i >= its version in schema_versions, each in its
+  // own transaction with the new version. Migrations are append-only: never edit a released one.
+  // A version above migrations.size() (a newer program wrote the file) is kFailedPrecondition.
+  // `module`: a short stable name ("registry", "mail", "ca", "tsa-serial").
+  Status migrate(std::string_view module, const std::vector<std::string>& migrations,
+                 const std::optional<LegacyVersion>& legacy = std::nullopt);
+  // The version of `module`'s tables: 0 when it never migrated here, -1 when it cannot be read.
+  int schema_version(std::string_view module);
 
   sqlite3* handle() const { return db_; }
 

@@ -446,6 +446,24 @@ TEST_F(CertificateAuthorityTest, StateSurvivesReopeningTheCa) {
   EXPECT_EQ(must(ca_->list()).size(), 1u);
 }
 
+// ca.db as the releases before schema_versions made it: the version in PRAGMA user_version.
+TEST_F(CertificateAuthorityTest, AdoptsADatabaseMadeBeforeSchemaVersionsInPlace) {
+  const crypto::Certificate cert = issue();
+  ASSERT_TRUE(ca_->revoke(cert.serial_hex(), RevocationReason::kKeyCompromise).is_ok());
+  ca_.reset();
+  {
+    auto db = must(store::Database::open(db_path()));
+    ASSERT_TRUE(db->exec("DROP TABLE schema_versions; PRAGMA user_version=1").is_ok());
+  }
+  ca_ = open_ca(settings_);
+  EXPECT_EQ(status_of(cert.serial_hex()).reason, RevocationReason::kKeyCompromise);
+  EXPECT_EQ(must(ca_->list()).size(), 1u);
+  const crypto::Certificate next = issue();  // the adopted tables take new certificates
+  EXPECT_EQ(must(ca_->list()).size(), 2u);
+  auto db = must(store::Database::open(db_path()));
+  EXPECT_EQ(db->schema_version("ca"), 1);
+}
+
 TEST_F(CertificateAuthorityTest, StatusSourceSeesRevocationMadeThroughTheCa) {
   auto source = must(CaStatusSource::open(db_path()));
   const crypto::Certificate cert = issue();

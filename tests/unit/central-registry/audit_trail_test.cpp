@@ -13,7 +13,7 @@ class AuditTrailTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = store::Database::open(dir_.file("registry.db")).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
   }
   xacbe::testing::TempDir dir_;
   ManualClock clock_{TimePoint(std::chrono::seconds(1'800'000'000))};

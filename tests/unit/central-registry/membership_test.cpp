@@ -42,7 +42,7 @@ class MembershipTest : public ::testing::Test {
     auto db = store::Database::open(pki_.dir().file("registry.db"));
     ASSERT_TRUE(db.is_ok());
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", &pki_.ca());
   }
 
@@ -253,10 +253,31 @@ TEST_F(MembershipTest, StateSurvivesReopeningTheDatabase) {
   db_.reset();
   auto db = store::Database::open(pki_.dir().file("registry.db"));
   ASSERT_TRUE(db.is_ok());
-  ASSERT_TRUE((*db)->migrate(schema_migrations()).is_ok());
+  ASSERT_TRUE(migrate_schema(**db).is_ok());
   Membership reopened(**db, clock_, *calendar_, "QROO", nullptr);
   EXPECT_EQ(reopened.member(member_id("QROO/EST/FGE"))->state, MemberState::kActive);
   EXPECT_EQ(reopened.certificates(member_id("QROO/EST/FGE"))->size(), 1u);
+}
+
+// registry.db as the releases before schema_versions made it: the registry's version in PRAGMA
+// user_version. It is adopted in place, its members kept, and nothing is migrated twice.
+TEST_F(MembershipTest, AdoptsADatabaseMadeBeforeSchemaVersionsInPlace) {
+  admitted("QROO/EST/FGE");
+  membership_.reset();
+  db_.reset();
+  {
+    auto old = store::Database::open(pki_.dir().file("registry.db"));
+    ASSERT_TRUE(old.is_ok());
+    ASSERT_TRUE((*old)->exec("DROP TABLE schema_versions; PRAGMA user_version=" +
+                             std::to_string(schema_migrations().size()))
+                    .is_ok());
+  }
+  auto db = store::Database::open(pki_.dir().file("registry.db"));
+  ASSERT_TRUE(db.is_ok());
+  ASSERT_TRUE(migrate_schema(**db).is_ok());
+  EXPECT_EQ((*db)->schema_version("registry"), static_cast<int>(schema_migrations().size()));
+  Membership reopened(**db, clock_, *calendar_, "QROO", nullptr);
+  EXPECT_EQ(reopened.member(member_id("QROO/EST/FGE"))->state, MemberState::kActive);
 }
 
 }  // namespace

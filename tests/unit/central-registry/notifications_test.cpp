@@ -64,7 +64,7 @@ class NotificationsTest : public ::testing::Test {
     auto db = store::Database::open(registry_path_);
     ASSERT_TRUE(db.is_ok()) << db.status().to_string();
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", nullptr);
     ASSERT_NO_FATAL_FAILURE(open(registry_path_));  // the outbox lives in the registry's file
   }

@@ -81,7 +81,7 @@ class SecurityServersTest : public ::testing::Test {
     auto db = store::Database::open(pki_.dir().file("registry.db"));
     ASSERT_TRUE(db.is_ok());
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", &pki_.ca());
     use_settings({});
     admit("QROO/EST/FGE", "Fiscalía General del Estado");
