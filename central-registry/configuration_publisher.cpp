@@ -44,11 +44,11 @@ Status ConfigurationPublisher::self_check() {
   // eight-hour window), a key that does not match its certificate, or a signing certificate out of
   // validity must stop the start-up, not surface as refused downloads later.
   const TimePoint now = clock_.now();
-  if (now < signing_cert_.not_before() || now > signing_cert_.not_after()) {
+  if (is_before(now, signing_cert_.not_before()) || is_after(now, signing_cert_.not_after())) {
     return failed_precondition("the configuration-signing certificate is outside its validity (until " +
                                to_iso8601_utc(signing_cert_.not_after()) + ")");
   }
-  if (now + settings_.validity > signing_cert_.not_after()) {
+  if (is_after(now + settings_.validity, signing_cert_.not_after())) {
     return failed_precondition("the configuration-signing certificate expires " +
                                to_iso8601_utc(signing_cert_.not_after()) +
                                ", before a document published now would; renew it");

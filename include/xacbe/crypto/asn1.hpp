@@ -9,8 +9,11 @@
 
 namespace xacbe::crypto {
 
-Result<TimePoint> from_asn1_time(const ASN1_TIME* time);
-// UTCTime before 2050, GeneralizedTime after (RFC 5280 section 4.1.2.5); whole seconds.
+// Whole seconds, up to 9999-12-31T23:59:59Z (see clock.hpp: never a nanosecond TimePoint).
+Result<std::chrono::sys_seconds> from_asn1_time(const ASN1_TIME* time);
+// UTCTime before 2050, GeneralizedTime after (RFC 5280 section 4.1.2.5); null past year 9999.
+ASN1_TIMEPtr to_asn1_time(std::chrono::sys_seconds time);
+// A clock reading, floored to whole seconds.
 ASN1_TIMEPtr to_asn1_time(TimePoint time);
 
 // Upper-case hex without leading zeros ("0" for zero); negative serials get a leading '-'.
