@@ -148,6 +148,7 @@ Result<Statement> Database::prepare(std::string_view sql) {
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
+bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 namespace {
 
@@ -252,20 +253,44 @@ Status Database::migrate(std::string_view module, const std::vector<std::string>
   return Status::ok();
 }
 
+namespace {
+// Savepoints nest by name: RELEASE and ROLLBACK TO act on the innermost one of that name, which is
+// the one a Transaction opened, since transactions end in the reverse order they began.
+constexpr std::string_view kSavepoint = "xacbe_nested";
+}  // namespace
+
 Result<Transaction> Transaction::begin(Database& db) {
+  if (db.in_transaction()) {
+    XACBE_RETURN_IF_ERROR(db.exec("SAVEPOINT " + std::string(kSavepoint)));
+    return Transaction(&db, true);
+  }
   XACBE_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
-  return Transaction(&db);
+  return Transaction(&db, false);
 }
 
-Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Transaction::Transaction(Transaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), nested_(other.nested_) {}
 
 Transaction::~Transaction() {
-  if (db_ != nullptr) (void)db_->exec("ROLLBACK");
+  if (db_ == nullptr) return;
+  if (nested_) {
+    // Undoes the savepoint's changes and removes it; the enclosing transaction stays open. If
+    // SQLite already rolled the whole transaction back (it does on some errors), there is no
+    // savepoint left and nothing to undo.
+    (void)db_->exec("ROLLBACK TO " + std::string(kSavepoint) + "; RELEASE " + std::string(kSavepoint));
+  } else {
+    (void)db_->exec("ROLLBACK");
+  }
 }
 
 Status Transaction::commit() {
   Database* db = std::exchange(db_, nullptr);
   if (db == nullptr) return failed_precondition("transaction already finished");
+  if (nested_) {
+    Status st = db->exec("RELEASE " + std::string(kSavepoint));
+    if (!st.is_ok()) (void)db->exec("ROLLBACK TO " + std::string(kSavepoint) + "; RELEASE " + std::string(kSavepoint));
+    return st;
+  }
   Status st = db->exec("COMMIT");
   if (!st.is_ok()) (void)db->exec("ROLLBACK");
   return st;

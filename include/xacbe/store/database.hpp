@@ -94,6 +94,8 @@ class Database {
   Result<Statement> prepare(std::string_view sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
+  // Whether a transaction is open on this connection (SQLite ends one by itself after some errors).
+  bool in_transaction() const;
 
   // Applies migrations[i] of `module` for every i >= its version in schema_versions, each in its
   // own transaction with the new version. Migrations are append-only: never edit a released one.
@@ -112,6 +114,11 @@ class Database {
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed before commit().
+// Begun while `db` already has a transaction open, it is a savepoint of that transaction instead:
+// commit() releases it into the enclosing transaction (durable only when that one commits), and
+// destruction before commit() rolls back to it, leaving the enclosing transaction open. So a
+// domain operation that makes its own transaction can also run as part of a larger one (its
+// change and the audit entry recording it, say).
 class Transaction {
  public:
   static Result<Transaction> begin(Database& db);
@@ -119,10 +126,13 @@ class Transaction {
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
   Status commit();
+  // True for a savepoint inside an enclosing transaction.
+  bool nested() const { return nested_; }
 
  private:
-  explicit Transaction(Database* db) : db_(db) {}
+  Transaction(Database* db, bool nested) : db_(db), nested_(nested) {}
   Database* db_;
+  bool nested_ = false;
 };
 
 }  // namespace xacbe::store

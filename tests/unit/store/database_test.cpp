@@ -267,6 +267,44 @@ TEST_F(DatabaseTest, TransactionRollsBackWhenDestroyedUncommitted) {
   EXPECT_TRUE(Transaction::begin(*db).is_ok()) << "the rolled-back transaction is still open";
 }
 
+TEST_F(DatabaseTest, TransactionBegunInsideAnotherIsASavepointOfIt) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER)").is_ok());
+  auto other = open();
+  {
+    auto outer = Transaction::begin(*db);
+    ASSERT_TRUE(outer) << outer.status().to_string();
+    EXPECT_FALSE(outer->nested());
+    ASSERT_TRUE(db->exec("INSERT INTO t VALUES(1)").is_ok());
+    {
+      auto refused = Transaction::begin(*db);
+      ASSERT_TRUE(refused) << refused.status().to_string();
+      EXPECT_TRUE(refused->nested());
+      ASSERT_TRUE(db->exec("INSERT INTO t VALUES(2)").is_ok());
+    }  // destroyed uncommitted: its row goes, the outer transaction's stays
+    EXPECT_EQ(int_of(*db, "SELECT group_concat(x) FROM t"), 1);
+    {
+      auto kept = Transaction::begin(*db);
+      ASSERT_TRUE(kept);
+      ASSERT_TRUE(db->exec("INSERT INTO t VALUES(3)").is_ok());
+      ASSERT_TRUE(kept->commit().is_ok());
+    }
+    EXPECT_EQ(int_of(*other, "SELECT count(*) FROM t"), 0);  // released, not committed
+    ASSERT_TRUE(outer->commit().is_ok());
+  }
+  EXPECT_EQ(text_of(*other, "SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)"), "1,3");
+  {
+    auto outer = Transaction::begin(*db);
+    ASSERT_TRUE(outer);
+    auto inner = Transaction::begin(*db);
+    ASSERT_TRUE(inner);
+    ASSERT_TRUE(db->exec("INSERT INTO t VALUES(4)").is_ok());
+    ASSERT_TRUE(inner->commit().is_ok());
+  }  // the outer one rolls back what the inner one released
+  EXPECT_EQ(int_of(*other, "SELECT count(*) FROM t"), 2);
+  EXPECT_FALSE(Transaction::begin(*db)->nested()) << "a transaction is left open";
+}
+
 TEST_F(DatabaseTest, MovedTransactionCommitsOnceAndRollsBackNothingTwice) {
   auto db = open();
   ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER)").is_ok());
