@@ -67,7 +67,9 @@ class AuditTrail {
   // entry with note.detail commit together, and if the entry cannot be written or the commit
   // fails, the change is rolled back and that failure is the outcome. A refused change is rolled
   // back (unless kKeepWrites) and its refusal recorded on its own; a failure to record a refusal
-  // does not hide the refusal. Returns the outcome.
+  // does not hide the refusal. `actor` and `note` are read after `change` has run, so the change
+  // may set them as it learns them (the verified signer of a request, a new id). Returns the
+  // outcome.
   Status run_audited(const std::string& actor, const std::string& action, AuditNote& note,
                      const std::function<Status()>& change, OnRefusal on_refusal = OnRefusal::kRollBack);
   // Entries with id > after_id, oldest first, at most `limit`.

@@ -197,7 +197,8 @@ Result<std::int64_t> Membership::apply(const std::string& actor, const Applicati
 
 Status Membership::admit(const std::string& actor, std::int64_t application_id) {
   std::optional<id::MemberId> admitted;
-  XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.admit", "application:" + std::to_string(application_id), [&]() -> Status {
+  const std::string target = "application:" + std::to_string(application_id);
+  XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.admit", target, [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(ApplicationRecord record, application(application_id));
     if (record.decision) {
       return failed_precondition("application " + std::to_string(application_id) + " was already " + *record.decision);

@@ -225,7 +225,8 @@ int Database::schema_version(std::string_view module) {
 Status Database::migrate(std::string_view module, const std::vector<std::string>& migrations,
                          const std::optional<LegacyVersion>& legacy) {
   const std::string name(module);
-  if (name.empty() || name.size() > 64 || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
     return invalid_argument("schema module name '" + name + "': expected 1..64 of [a-z0-9_-]");
   }
   std::int64_t current = 0;

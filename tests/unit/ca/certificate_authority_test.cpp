@@ -284,7 +284,8 @@ TEST_F(CertificateAuthorityTest, IssuesCertificatesValidPastTheNanosecondRangeUp
   ASSERT_TRUE(far_ca->revoke(last, RevocationReason::kSuperseded).is_ok());
   EXPECT_EQ(must(far_ca->status(last)).revoked_at, kStart);
   // Without a chosen end, the profile's validity, as before.
-  EXPECT_EQ(must(far_ca->issue(csr_, Profile::kAuthentication, kSubject)).not_after(), kStart + settings_.auth_validity);
+  EXPECT_EQ(must(far_ca->issue(csr_, Profile::kAuthentication, kSubject)).not_after(),
+            kStart + settings_.auth_validity);
 }
 
 TEST_F(CertificateAuthorityTest, ChosenNotAfterNeverOutlivesTheRootNorPrecedesNow) {

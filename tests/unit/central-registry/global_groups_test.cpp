@@ -94,8 +94,11 @@ TEST_F(GlobalGroupsTest, GroupAndRecordChangesAreRolledBackWhenTheirAuditEntryCa
       {"subsystem.add",
        [&] { return records_->add_subsystem("admin", id::SubsystemId::parse("QROO/FED/PGJ/SIS").value()).status(); }},
       {"subsystem.remove",
-       [&] { return records_->remove_subsystem("admin", id::SubsystemId::parse("QROO/EST/FGE/SIGI").value()).status(); }},
-      {"user.add", [&] { return records_->add_user("admin", fge, {"Luis", "luis@fge.gob.mx", UserRole::kAuditor}).status(); }},
+       [&] {
+         return records_->remove_subsystem("admin", id::SubsystemId::parse("QROO/EST/FGE/SIGI").value()).status();
+       }},
+      {"user.add",
+       [&] { return records_->add_user("admin", fge, {"Luis", "luis@fge.gob.mx", UserRole::kAuditor}).status(); }},
       {"user.revoke", [&] { return records_->revoke_user("admin", fge, user_id).status(); }},
   };
   ASSERT_TRUE(db_->exec("CREATE TRIGGER audit_unavailable BEFORE INSERT ON audit WHEN NEW.success = 1"

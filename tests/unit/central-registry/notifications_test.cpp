@@ -573,7 +573,8 @@ TEST_F(NotificationsTest, ActionsAreRolledBackWhenTheirAuditEntryCannotBeWritten
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_TRUE(incidents[0].follow_ups.empty());
   EXPECT_EQ(incidents[0].state, IncidentState::kOpen);
-  for (const char* action : {"notification.announce", "notification.acknowledge", "incident.report", "incident.close"}) {
+  for (const char* action :
+       {"notification.announce", "notification.acknowledge", "incident.report", "incident.close"}) {
     const auto audit = audit_entries();
     EXPECT_TRUE(std::any_of(audit.begin(), audit.end(),
                             [&](const AuditEntry& e) { return e.action == action && !e.success; }))

@@ -229,7 +229,8 @@ TEST_F(CertificateTest, ReportsAndVerifiesValidityPastTheNanosecondRangeUpToYear
   EXPECT_EQ(to_iso8601_utc(far_pki.root().not_after()), "9999-12-31T23:59:59Z");
   for (const auto& far : testing::far_validities()) {
     SCOPED_TRACE(far.name);
-    const testing::KeyAndCert leaf = far_pki.issue(ca::Profile::kAuthentication, "SS9", KeyType::kEcP256, far.not_after);
+    const testing::KeyAndCert leaf =
+        far_pki.issue(ca::Profile::kAuthentication, "SS9", KeyType::kEcP256, far.not_after);
     EXPECT_EQ(leaf.cert.not_before(), kNow);
     EXPECT_EQ(leaf.cert.not_after(), far.not_after);
     EXPECT_TRUE(verify_chain(leaf.cert, {far_pki.root()}, {}, kNow).is_ok());
