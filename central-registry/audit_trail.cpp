@@ -1,8 +1,41 @@
 #include "audit_trail.hpp"
 
+#include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::registry {
+
+Status AuditTrail::run_audited(const std::string& actor, const std::string& action, AuditNote& note,
+                               const std::function<Status()>& change, OnRefusal on_refusal) {
+  Status outcome;
+  {
+    Result<store::Transaction> tx = store::Transaction::begin(db_);
+    if (!tx) {
+      outcome = tx.status();
+    } else {
+      outcome = change();
+      if (outcome.is_ok() || on_refusal == OnRefusal::kKeepWrites) {
+        // SQLite rolls a transaction back by itself after some errors (a full disk, say); an entry
+        // appended then would commit alone.
+        Status logged = db_.in_transaction() ? record(actor, action, note.target, outcome, note.detail)
+                                             : internal_error("the database rolled the transaction back");
+        if (logged.is_ok()) {
+          logged = tx->commit();
+          if (logged.is_ok()) return outcome;
+        }
+        log::error("the audit entry of {} could not be committed, so neither was the change: {}", action,
+                   logged.to_string());
+        // The change and its entry are rolled back together (leaving this scope).
+        if (outcome.is_ok()) outcome = std::move(logged);
+      }
+    }
+  }
+  if (note.undo_outside) outcome = note.undo_outside(outcome);
+  // Nothing of the change stands; say so in an entry of its own.
+  (void)record(actor, action, note.target, outcome);
+  return outcome;
+}
+
 Status AuditTrail::record(const std::string& actor, const std::string& action, const std::string& target,
                           const Status& outcome, const std::string& detail) {
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,

@@ -44,11 +44,11 @@ Status ConfigurationPublisher::self_check() {
   // eight-hour window), a key that does not match its certificate, or a signing certificate out of
   // validity must stop the start-up, not surface as refused downloads later.
   const TimePoint now = clock_.now();
-  if (now < signing_cert_.not_before() || now > signing_cert_.not_after()) {
+  if (is_before(now, signing_cert_.not_before()) || is_after(now, signing_cert_.not_after())) {
     return failed_precondition("the configuration-signing certificate is outside its validity (until " +
                                to_iso8601_utc(signing_cert_.not_after()) + ")");
   }
-  if (now + settings_.validity > signing_cert_.not_after()) {
+  if (is_after(now + settings_.validity, signing_cert_.not_after())) {
     return failed_precondition("the configuration-signing certificate expires " +
                                to_iso8601_utc(signing_cert_.not_after()) +
                                ", before a document published now would; renew it");
@@ -143,18 +143,21 @@ Result<std::string> ConfigurationPublisher::current() {
   content.expires_at = now + settings_.validity;
   XACBE_ASSIGN_OR_RETURN(globalconf::GlobalConfiguration doc, globalconf::GlobalConfiguration::create(content));
   XACBE_ASSIGN_OR_RETURN(std::string signed_form, globalconf::sign_configuration(doc, signing_key_, signing_cert_));
+  // The publication and its audit entry commit together. A failed publication is not audited
+  // (it changed nothing, and the next download tries again).
+  XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db_.prepare("INSERT INTO globalconf_publication(version, created_at, expires_at,"
                                      " content_sha256, signed) VALUES(?1,?2,?3,?4,?5)"));
   insert.bind(1, static_cast<std::int64_t>(content.version)).bind(2, now.time_since_epoch().count());
   insert.bind(3, content.expires_at.time_since_epoch().count()).bind(4, fingerprint).bind(5, signed_form);
   XACBE_RETURN_IF_ERROR(insert.run());
-  (void)membership_.audit().record("system", "globalconf.publish",
-                                   settings_.instance + " v" + std::to_string(content.version), Status::ok(),
-                                   std::to_string(content.members.size()) + " members, " +
-                                       std::to_string(content.subsystems.size()) + " subsystems, " +
-                                       std::to_string(content.security_servers.size()) + " servers, " +
-                                       std::to_string(content.global_groups.size()) + " global groups");
+  XACBE_RETURN_IF_ERROR(membership_.audit().record(
+      "system", "globalconf.publish", settings_.instance + " v" + std::to_string(content.version), Status::ok(),
+      std::to_string(content.members.size()) + " members, " + std::to_string(content.subsystems.size()) +
+          " subsystems, " + std::to_string(content.security_servers.size()) + " servers, " +
+          std::to_string(content.global_groups.size()) + " global groups"));
+  XACBE_RETURN_IF_ERROR(tx.commit());
   return signed_form;
 }
 

@@ -1,6 +1,7 @@
 #include "global_groups.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "xacbe/store/database.hpp"
 
@@ -19,16 +20,21 @@ Status check_code(const std::string& code) {
                           "': expected 1..64 of [A-Za-z0-9._-], not starting with '.' or '-'");
 }
 
-// Runs `op` and writes its outcome to the audit trail (`detail` of a success from `describe`);
-// a failure to audit a successful operation is reported as such.
+// Runs `op` and its audit entry (`detail` of a success from `describe`) as one transaction
+// (AuditTrail::run_audited): both commit or neither does, and a refusal is recorded on its own.
 template <typename T, typename Op, typename Describe>
 Result<T> audited(AuditTrail& audit, const std::string& actor, const std::string& action, const std::string& target,
                   Op&& op, Describe&& describe) {
-  Result<T> outcome = op();
-  const Status logged = outcome.is_ok() ? audit.record(actor, action, target, Status::ok(), describe(*outcome))
-                                        : audit.record(actor, action, target, outcome.status());
-  if (outcome.is_ok() && !logged.is_ok()) return logged;
-  return outcome;
+  std::optional<T> value;
+  AuditNote note{target, "", {}};
+  XACBE_RETURN_IF_ERROR(audit.run_audited(actor, action, note, [&]() -> Status {
+    Result<T> outcome = op();
+    if (!outcome.is_ok()) return outcome.status();
+    note.detail = describe(*outcome);
+    value = std::move(outcome).value();
+    return Status::ok();
+  }));
+  return std::move(*value);
 }
 
 // The group's row (without members), or not_found.

@@ -10,7 +10,6 @@ namespace xacbe::registry {
 namespace {
 
 using detail::audited;
-using detail::AuditNote;
 using detail::check_text;
 
 constexpr std::string_view kSeverityNames[] = {"low", "medium", "high", "critical"};
@@ -40,7 +39,7 @@ Result<std::int64_t> Notifications::report_incident(const std::string& reporter,
                                                     IncidentSeverity severity, const std::string& description,
                                                     TimePoint occurred_at) {
   std::int64_t id = 0;
-  AuditNote note{member.to_string(), ""};
+  AuditNote note{member.to_string(), "", {}};
   Status st = audited(membership_.audit(), reporter, "incident.report", note, [&]() -> Status {
     XACBE_RETURN_IF_ERROR(check_text(description, "the description", kMaxIncidentText, true));
     const TimePoint now = clock_.now();
@@ -68,7 +67,7 @@ Result<std::int64_t> Notifications::report_incident(const std::string& reporter,
 Status Notifications::add_follow_up(const std::string& actor, std::int64_t incident_id, const std::string& text,
                                     bool close) {
   const std::string what = "incident " + std::to_string(incident_id);
-  AuditNote note{"incident:" + std::to_string(incident_id), ""};
+  AuditNote note{"incident:" + std::to_string(incident_id), "", {}};
   return audited(membership_.audit(), actor, close ? "incident.close" : "incident.follow-up", note, [&]() -> Status {
     XACBE_RETURN_IF_ERROR(check_text(text, "the follow-up", kMaxIncidentText, true));
     XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));

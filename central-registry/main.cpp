@@ -160,7 +160,7 @@ int run(const std::string& config_path) {
   if (!ca) return fail(ca.status());
   auto db = store::Database::open(cfg->database);
   if (!db) return fail(db.status());
-  if (Status st = (*db)->migrate(registry::schema_migrations()); !st.is_ok()) return fail(st);
+  if (Status st = registry::migrate_schema(**db); !st.is_ok()) return fail(st);
   registry::Membership membership(**db, clock, *calendar, cfg->instance, ca->get());
   // Finish any certificate step a crash interrupted before taking requests.
   if (Status st = membership.reconcile_certificates(); !st.is_ok()) log::warn("{}", st.to_string());

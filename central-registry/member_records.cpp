@@ -1,6 +1,7 @@
 #include "member_records.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "xacbe/store/database.hpp"
 
@@ -28,16 +29,21 @@ Status require_text(const std::string& value, const std::string& field, std::siz
   return Status::ok();
 }
 
-// Runs `op` and writes its outcome to the audit trail (`detail` of a success from `describe`);
-// a failure to audit a successful operation is reported as such.
+// Runs `op` and its audit entry (`detail` of a success from `describe`) as one transaction
+// (AuditTrail::run_audited): both commit or neither does, and a refusal is recorded on its own.
 template <typename T, typename Op, typename Describe>
 Result<T> audited(AuditTrail& audit, const std::string& actor, const std::string& action, const std::string& target,
                   Op&& op, Describe&& describe) {
-  Result<T> outcome = op();
-  const Status logged = outcome.is_ok() ? audit.record(actor, action, target, Status::ok(), describe(*outcome))
-                                        : audit.record(actor, action, target, outcome.status());
-  if (outcome.is_ok() && !logged.is_ok()) return logged;
-  return outcome;
+  std::optional<T> value;
+  AuditNote note{target, "", {}};
+  XACBE_RETURN_IF_ERROR(audit.run_audited(actor, action, note, [&]() -> Status {
+    Result<T> outcome = op();
+    if (!outcome.is_ok()) return outcome.status();
+    note.detail = describe(*outcome);
+    value = std::move(outcome).value();
+    return Status::ok();
+  }));
+  return std::move(*value);
 }
 
 constexpr const char* kSubsystemColumns = "id, subsystem_id, added_at, added_by, removed_at, removed_by";

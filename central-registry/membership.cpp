@@ -81,15 +81,13 @@ Result<Application> application_from(const std::string& text) {
   }
 }
 
-// Runs `op` and writes its outcome to the audit trail; the outcome of `op` is returned, and a
-// failure to audit a successful operation is reported as such.
+// Runs `op` and its audit entry as one transaction (AuditTrail::run_audited): both commit or
+// neither does, and a refusal is recorded on its own. Successful entries have an empty detail.
 template <typename Op>
 Status audited(AuditTrail& audit, const std::string& actor, const std::string& action, const std::string& target,
                Op&& op) {
-  Status outcome = op();
-  Status logged = audit.record(actor, action, target, outcome);
-  if (outcome.is_ok() && !logged.is_ok()) return logged;
-  return outcome;
+  AuditNote note{target, "", {}};
+  return audit.run_audited(actor, action, note, std::forward<Op>(op));
 }
 
 // The termination a member has pending (kept through suspension), if any.
@@ -198,7 +196,9 @@ Result<std::int64_t> Membership::apply(const std::string& actor, const Applicati
 }
 
 Status Membership::admit(const std::string& actor, std::int64_t application_id) {
-  return audited(audit_, actor, "member.admit", "application:" + std::to_string(application_id), [&]() -> Status {
+  std::optional<id::MemberId> admitted;
+  const std::string target = "application:" + std::to_string(application_id);
+  XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.admit", target, [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(ApplicationRecord record, application(application_id));
     if (record.decision) {
       return failed_precondition("application " + std::to_string(application_id) + " was already " + *record.decision);
@@ -210,9 +210,11 @@ Status Membership::admit(const std::string& actor, std::int64_t application_id) 
                                          " WHERE id=?1 AND decision IS NULL"));
       return update.bind(1, application_id).bind(2, to_unix_seconds(clock_.now())).bind(3, actor).run();
     };
+    admitted = record.application.member;
     return transition(actor, record.application.member, {MemberState::kPending}, MemberState::kActive,
                       "application " + std::to_string(application_id) + " admitted", std::nullopt, decide);
-  });
+  }));
+  return follow_committed_state(actor, *admitted, MemberState::kActive);
 }
 
 Status Membership::reject(const std::string& actor, std::int64_t application_id, RejectionReason reason,
@@ -237,29 +239,33 @@ Status Membership::reject(const std::string& actor, std::int64_t application_id,
 }
 
 Status Membership::suspend(const std::string& actor, const id::MemberId& member, const std::string& reason) {
-  return audited(audit_, actor, "member.suspend", member.to_string(), [&]() -> Status {
+  XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.suspend", member.to_string(), [&]() -> Status {
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a suspension needs a reason");
     XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
     return transition(actor, member, {MemberState::kActive, MemberState::kTerminating}, MemberState::kSuspended,
                       reason, pending_termination(current));
-  });
+  }));
+  return follow_committed_state(actor, member, MemberState::kSuspended);
 }
 
 Status Membership::reactivate(const std::string& actor, const id::MemberId& member, const std::string& reason) {
-  return audited(audit_, actor, "member.reactivate", member.to_string(), [&]() -> Status {
+  MemberState reached = MemberState::kActive;
+  XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.reactivate", member.to_string(), [&]() -> Status {
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a reactivation needs a reason");
     XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
     const auto termination = pending_termination(current);
-    return transition(actor, member, {MemberState::kSuspended},
-                      termination ? MemberState::kTerminating : MemberState::kActive, reason, termination);
-  });
+    reached = termination ? MemberState::kTerminating : MemberState::kActive;
+    return transition(actor, member, {MemberState::kSuspended}, reached, reason, termination);
+  }));
+  return follow_committed_state(actor, member, reached);
 }
 
 Status Membership::request_termination(const std::string& actor, const id::MemberId& member,
                                        std::optional<Date> effective) {
-  return audited(audit_, actor, "member.request-termination", member.to_string(), [&]() -> Status {
+  MemberState reached = MemberState::kTerminating;
+  XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.request-termination", member.to_string(), [&]() -> Status {
     // Effective the next business day after the request is received, unless it names a later date.
     const Date earliest = calendar_.next_business_day(calendar::local_date(clock_.now()));
     if (effective && !effective->ok()) return invalid_argument("invalid effective date");
@@ -269,22 +275,27 @@ Status Membership::request_termination(const std::string& actor, const id::Membe
     }
     XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
-    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, terminating_state(current),
-                      "member-request", Termination{effective.value_or(earliest), "member-request"});
-  });
+    reached = terminating_state(current);
+    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, reached, "member-request",
+                      Termination{effective.value_or(earliest), "member-request"});
+  }));
+  return follow_committed_state(actor, member, reached);
 }
 
 Status Membership::terminate_with_notice(const std::string& actor, const id::MemberId& member, Date effective,
                                          const std::string& reason) {
-  return audited(audit_, actor, "member.terminate", member.to_string(), [&]() -> Status {
+  MemberState reached = MemberState::kTerminating;
+  XACBE_RETURN_IF_ERROR(audited(audit_, actor, "member.terminate", member.to_string(), [&]() -> Status {
     if (reason.empty() || has_control_characters(reason)) return invalid_argument("a termination needs a reason");
     XACBE_RETURN_IF_ERROR(
         calendar::check_notice(calendar::NoticeKind::kTermination, clock_.now(), effective, calendar_));
     XACBE_RETURN_IF_ERROR(check_instance(member));
     XACBE_ASSIGN_OR_RETURN(Member current, this->member(member));
-    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, terminating_state(current),
+    reached = terminating_state(current);
+    return transition(actor, member, {MemberState::kActive, MemberState::kSuspended}, reached,
                       "ceiqroo-notice: " + reason, Termination{effective, "ceiqroo-notice"});
-  });
+  }));
+  return follow_committed_state(actor, member, reached);
 }
 
 Result<std::vector<id::MemberId>> Membership::complete_due_terminations(const std::string& actor) {
@@ -305,6 +316,7 @@ Result<std::vector<id::MemberId>> Membership::complete_due_terminations(const st
       return transition(actor, m, {MemberState::kTerminating, MemberState::kSuspended}, MemberState::kTerminated,
                         "effective date " + today);
     }));
+    XACBE_RETURN_IF_ERROR(follow_committed_state(actor, m, MemberState::kTerminated));
   }
   return ids;
 }
@@ -347,7 +359,15 @@ Status Membership::transition(const std::string& actor, const id::MemberId& memb
     if (in_transaction) XACBE_RETURN_IF_ERROR(in_transaction());
     XACBE_RETURN_IF_ERROR(tx.commit());
   }
-  return follow_certificates(member, to);
+  return Status::ok();
+}
+
+Status Membership::follow_committed_state(const std::string& actor, const id::MemberId& member, MemberState state) {
+  Status st = follow_certificates(member, state);
+  // The state change and its entry stand; this entry says the certificates lag behind until
+  // reconcile_certificates() (at start-up) catches up.
+  if (!st.is_ok()) (void)audit_.record(actor, "member.certificates", member.to_string(), st);
+  return st;
 }
 
 Status Membership::follow_certificates(const id::MemberId& member, MemberState state) {

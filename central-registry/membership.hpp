@@ -19,9 +19,11 @@
 // (OCSP answers revoked, certificateHold), reactivation releases the holds, termination revokes
 // them (cessationOfOperation). The registry database and the CA database are separate files, so
 // the certificate step runs after the state change commits; reconcile_certificates() re-applies
-// what the states require (idempotent) and runs at start-up to finish an interrupted step.
+// what the states require (idempotent) and runs at start-up to finish an interrupted step. A
+// certificate step that fails is audited as "member.certificates".
 //
-// Every operation, successful or refused, is written to the audit trail with its actor.
+// Every operation, successful or refused, is written to the audit trail with its actor; a
+// successful one's entry commits in the same transaction as its change.
 // Not thread-safe: the owner serialises calls (the database connection is shared).
 
 #include <cstdint>
@@ -156,10 +158,15 @@ class Membership {
 
  private:
   Status check_instance(const id::MemberId& member) const;
+  // The state change and its member_event (and `in_transaction`), in one transaction; a savepoint
+  // of the caller's, so that it commits with the action's audit entry.
   Status transition(const std::string& actor, const id::MemberId& member, std::initializer_list<MemberState> from,
                     MemberState to, const std::string& reason, std::optional<Termination> termination = {},
                     const std::function<Status()>& in_transaction = {});
   Status follow_certificates(const id::MemberId& member, MemberState state);
+  // follow_certificates() once the state change has committed; a failure is audited as
+  // "member.certificates" and returned.
+  Status follow_committed_state(const std::string& actor, const id::MemberId& member, MemberState state);
 
   store::Database& db_;
   const Clock& clock_;

@@ -17,7 +17,6 @@ namespace {
 
 using calendar::Date;
 using calendar::NoticeKind;
-using detail::AuditNote;
 using detail::audited;
 using detail::check_text;
 
@@ -169,7 +168,7 @@ Result<std::vector<Member>> Notifications::audience_of(NoticeKind kind, const Au
 
 Result<std::int64_t> Notifications::announce(const std::string& actor, const Announcement& a) {
   std::int64_t id = 0;
-  AuditNote note{"notification", ""};
+  AuditNote note{"notification", "", {}};
   Status st = audited(membership_.audit(), actor, "notification.announce", note, [&]() -> Status {
     XACBE_RETURN_IF_ERROR(check_text(a.subject, "the subject", kMaxSubject, false));
     XACBE_RETURN_IF_ERROR(check_text(a.body, "the body", kMaxBody, true));
@@ -180,22 +179,25 @@ Result<std::int64_t> Notifications::announce(const std::string& actor, const Ann
     note.target = "notification:" + std::to_string(id);
     note.detail = std::string(calendar::notice_kind_name(a.kind)) + ", effective " +
                   calendar::format_date(a.effective) + ", " + std::to_string(stored.members) + " member(s)";
-    // Step 2. The notification stands whatever happens here; what is not queued now is queued by
-    // the next announce or resume_pending_deliveries().
-    const QueueReport queued = enqueue_unqueued();
-    if (queued.failed > 0) {
-      note.detail +=
-          "; " + std::to_string(queued.failed) + " e-mail(s) not yet in the outbox: " + queued.first_error.to_string();
-      log::warn("notification {}: {} e-mail(s) not yet in the outbox: {}", id, queued.failed,
-                queued.first_error.to_string());
-    }
     return Status::ok();
   });
   if (!st.is_ok()) return st;
+  // Step 2, once the notification and its entry have committed: the outbox writes on a connection
+  // of its own. The notification stands whatever happens here; what is not queued now is queued
+  // by the next announce or resume_pending_deliveries(), and a failure has an entry of its own.
+  const QueueReport queued = enqueue_unqueued();
+  if (queued.failed > 0) {
+    const Status not_queued(queued.first_error.code(), std::to_string(queued.failed) +
+                                                           " e-mail(s) not yet in the outbox: " +
+                                                           queued.first_error.to_string());
+    log::warn("notification {}: {}", id, not_queued.message());
+    (void)membership_.audit().record(actor, "notification.queue", note.target, not_queued);
+  }
   return id;
 }
 
-// Step 1: the notification and its deliveries, with their Message-IDs, commit together.
+// Step 1: the notification and its deliveries, with their Message-IDs, commit together (with the
+// announcement's audit entry: this transaction is a savepoint of announce()'s).
 Result<Notifications::Stored> Notifications::record_notification(const std::string& actor, const Announcement& a,
                                                                  TimePoint now) {
   XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
@@ -239,7 +241,7 @@ Result<int> Notifications::resume_pending_deliveries() {
   // Only a resume that had something to do is an event worth an audit entry.
   QueueReport report = enqueue_unqueued();
   if (report.settled == 0 && report.failed == 0) return 0;
-  AuditNote note{"notification-deliveries", std::to_string(report.settled) + " delivery(ies) settled"};
+  AuditNote note{"notification-deliveries", std::to_string(report.settled) + " delivery(ies) settled", {}};
   Status st = audited(membership_.audit(), "system", "notification.resume", note, [&]() -> Status {
     if (report.failed > 0) {
       return Status(
@@ -337,7 +339,7 @@ Result<std::optional<std::int64_t>> Notifications::find_in_outbox(const std::str
 
 Status Notifications::acknowledge(const std::string& actor, const id::MemberId& member, std::int64_t notification_id) {
   const std::string what = "notification " + std::to_string(notification_id);
-  AuditNote note{"notification:" + std::to_string(notification_id) + ":" + member.to_string(), ""};
+  AuditNote note{"notification:" + std::to_string(notification_id) + ":" + member.to_string(), "", {}};
   return audited(membership_.audit(), actor, "notification.acknowledge", note, [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
     XACBE_ASSIGN_OR_RETURN(store::Statement find,

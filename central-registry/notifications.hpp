@@ -130,8 +130,9 @@ class Notifications {
   //                        termination notice may also go to a suspended or terminating member),
   //                        no active member at all, a liaison address mail cannot go to
   //   NOT_FOUND            a listed member the registry does not know
-  // Once stored it succeeds even if enqueueing fails (the audit entry and the log say so):
-  // resume_pending_deliveries() enqueues it later.
+  // The notification, its deliveries and its audit entry commit together. Once stored it
+  // succeeds even if enqueueing then fails (an audit entry "notification.queue" and the log say
+  // so): resume_pending_deliveries() enqueues it later.
   Result<std::int64_t> announce(const std::string& actor, const Announcement& announcement);
 
   // Step 2 for every delivery without an outbox entry; returns how many rows it settled (newly

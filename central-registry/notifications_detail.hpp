@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "xacbe/clock.hpp"
 #include "audit_trail.hpp"
@@ -19,19 +20,11 @@ namespace xacbe::registry::detail {
 // breaks where several lines are allowed (they would break a mail header or a log line otherwise).
 Status check_text(std::string_view text, std::string_view field, std::size_t max, bool multiline);
 
-struct AuditNote {
-  std::string target;
-  std::string detail;  // recorded on success
-};
-
-// Runs `op` and writes its outcome to the audit trail; `op` may fill in `note` as it learns the
-// target (e.g. a new id). A failure to audit a successful operation is returned as its outcome.
+// Runs `op` and its audit entry as one transaction (AuditTrail::run_audited); `op` may fill in
+// `note` as it learns the target (e.g. a new id) and what changed.
 template <typename Op>
 Status audited(AuditTrail& audit, const std::string& actor, const std::string& action, AuditNote& note, Op&& op) {
-  Status outcome = op();
-  Status logged = audit.record(actor, action, note.target, outcome, note.detail);
-  if (outcome.is_ok() && !logged.is_ok()) return logged;
-  return outcome;
+  return audit.run_audited(actor, action, note, std::forward<Op>(op));
 }
 
 }  // namespace xacbe::registry::detail

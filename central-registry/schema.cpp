@@ -1,5 +1,7 @@
 #include "schema.hpp"
 
+#include "xacbe/store/database.hpp"
+
 namespace xacbe::registry {
 
 const std::vector<std::string>& schema_migrations() {
@@ -230,6 +232,10 @@ CREATE TABLE global_group_member (
 )sql",
   };
   return kMigrations;
+}
+
+Status migrate_schema(store::Database& db) {
+  return db.migrate(kSchemaModule, schema_migrations(), store::LegacyVersion::user_version());
 }
 
 }  // namespace xacbe::registry

@@ -79,13 +79,13 @@ Status check_csr(const crypto::CertificateRequest& csr) {
   return csr.verify();
 }
 
+// Runs `op` and its audit entry (`detail` when successful) as one transaction
+// (AuditTrail::run_audited): both commit or neither does, and a refusal is recorded on its own.
 template <typename Op>
 Status audited(AuditTrail& audit, const std::string& actor, const std::string& action, const std::string& target,
                Op&& op, const std::string& detail = {}) {
-  Status outcome = op();
-  Status logged = audit.record(actor, action, target, outcome, detail);
-  if (outcome.is_ok() && !logged.is_ok()) return logged;
-  return outcome;
+  AuditNote note{target, detail, {}};
+  return audit.run_audited(actor, action, note, std::forward<Op>(op));
 }
 
 }  // namespace
@@ -109,35 +109,37 @@ SecurityServers::SecurityServers(store::Database& db, const Clock& clock, Member
 
 // ---- Receiving a request ----
 
+// The three receiving operations run under AuditTrail::run_audited with OnRefusal::kKeepWrites:
+// the request id receive() remembers (the replay guard) commits with the entry, refused or not.
+// receive() sets `actor` and `note.target` as it learns them, before the entry is written.
+
 Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::string_view signature) {
   std::string actor = "unauthenticated";
-  std::string target = "?";
+  AuditNote note{"?", "", {}};
   std::int64_t id = 0;
   bool auto_approve = false;
-  Status outcome = [&]() -> Status {
+  const Status outcome = membership_.audit().run_audited(actor, "management.submit", note, [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(Received received,
                            receive(body, signature,
                                    {management::RequestType::kRegisterServer, management::RequestType::kSubmitCsr,
                                     management::RequestType::kRegisterAuthCertificate},
-                                   actor, target));
+                                   actor, note.target));
     const management::Request& envelope = received.envelope;
     const Signer& signer = received.signer;
     XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.prepare("INSERT INTO management_request(server_id, request_id, type, created_at,"
                                        " received_at, signer, body, signature, state)"
                                        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,'pending')"));
-    insert.bind(1, target).bind(2, envelope.request_id).bind(3, management::request_type_name(envelope.type));
+    insert.bind(1, note.target).bind(2, envelope.request_id).bind(3, management::request_type_name(envelope.type));
     insert.bind(4, to_unix_seconds(envelope.created_at)).bind(5, to_unix_seconds(clock_.now())).bind(6, signer.label());
     insert.bind_blob(7, body).bind_blob(8, signature);
     XACBE_RETURN_IF_ERROR(insert.run());
     id = db_.last_insert_rowid();
+    note.detail = "request " + std::to_string(id) + " pending";
     auto_approve = settings_.auto_approve_csrs && envelope.type == management::RequestType::kSubmitCsr;
     return Status::ok();
-  }();
-  Status logged = membership_.audit().record(actor, "management.submit", target, outcome,
-                                             id == 0 ? "" : "request " + std::to_string(id) + " pending");
+  }, OnRefusal::kKeepWrites);
   if (!outcome.is_ok()) return outcome;
-  if (!logged.is_ok()) return logged;
   // A refused auto-approval leaves the request pending for an administrator; the refusal is audited.
   if (auto_approve) (void)approve(std::string(kAutoApproval), id);
   return request(id);
@@ -145,18 +147,16 @@ Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::st
 
 Result<SecurityServer> SecurityServers::report(std::string_view body, std::string_view signature) {
   std::string actor = "unauthenticated";
-  std::string target = "?";
+  AuditNote note{"?", "report-version applied", {}};
   std::optional<Received> received;
-  Status outcome = [&]() -> Status {
+  const Status outcome = membership_.audit().run_audited(actor, "management.submit", note, [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(Received r,
-                           receive(body, signature, {management::RequestType::kReportVersion}, actor, target));
+                           receive(body, signature, {management::RequestType::kReportVersion}, actor, note.target));
     received = std::move(r);
     return Status::ok();
-  }();
-  Status logged = membership_.audit().record(actor, "management.submit", target, outcome,
-                                             received ? "report-version applied" : "");
+  }, OnRefusal::kKeepWrites);
   if (!outcome.is_ok()) return outcome;
-  if (!logged.is_ok()) return logged;
+  // The version itself is a change of its own, with its own entry (server.report-version).
   const id::SecurityServerId& server = received->envelope.server;
   XACBE_RETURN_IF_ERROR(report_version(server, received->envelope.software_version));
   return this->server(server);
@@ -164,22 +164,19 @@ Result<SecurityServer> SecurityServers::report(std::string_view body, std::strin
 
 Result<AuthenticatedRequest> SecurityServers::authenticate(std::string_view body, std::string_view signature) {
   std::string actor = "unauthenticated";
-  std::string target = "?";
+  AuditNote note{"?", "", {}};
   std::optional<AuthenticatedRequest> out;
-  Status outcome = [&]() -> Status {
+  const Status outcome = membership_.audit().run_audited(actor, "management.submit", note, [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(Received r, receive(body, signature,
                                                {management::RequestType::kListNotifications,
                                                 management::RequestType::kAcknowledgeNotification},
-                                               actor, target));
+                                               actor, note.target));
     out = AuthenticatedRequest{r.envelope.type, r.envelope.server, r.envelope.request_id, r.signer.serial,
                                r.envelope.notification_id};
+    note.detail = std::string(management::request_type_name(out->type)) + " authenticated, answered by the API";
     return Status::ok();
-  }();
-  Status logged = membership_.audit().record(
-      actor, "management.submit", target, outcome,
-      out ? std::string(management::request_type_name(out->type)) + " authenticated, answered by the API" : "");
+  }, OnRefusal::kKeepWrites);
   if (!outcome.is_ok()) return outcome;
-  if (!logged.is_ok()) return logged;
   return std::move(*out);
 }
 
@@ -267,7 +264,19 @@ Result<std::optional<std::string>> SecurityServers::foreign_hosting_permission(c
 // ---- Decisions ----
 
 Status SecurityServers::approve(const std::string& actor, std::int64_t id) {
-  return audited(membership_.audit(), actor, "management.approve", "request:" + std::to_string(id), [&]() -> Status {
+  std::optional<crypto::Certificate> issued;
+  AuditNote note{"request:" + std::to_string(id), "", {}};
+  // The CA and the registry are separate databases: a certificate exists before the registry
+  // records it. Should the recording, the audit entry or the commit fail, the certificate is
+  // revoked, so that none is left unaccounted.
+  note.undo_outside = [this, &issued](const Status& outcome) -> Status {
+    if (!issued) return outcome;
+    Status revoked = ca_.revoke(issued->serial_hex(), crypto::RevocationReason::kCessationOfOperation);
+    if (revoked.is_ok()) return outcome;
+    return Status(outcome.code(), outcome.message() + "; certificate " + issued->serial_hex() +
+                                      " was issued but could not be revoked: " + revoked.message());
+  };
+  return membership_.audit().run_audited(actor, "management.approve", note, [&]() -> Status {
     if (actor.empty() || has_control_characters(actor)) return invalid_argument("an approval needs an actor");
     XACBE_ASSIGN_OR_RETURN(ManagementRequest request, this->request(id));
     if (request.state != RequestState::kPending) {
@@ -277,15 +286,14 @@ Status SecurityServers::approve(const std::string& actor, std::int64_t id) {
     XACBE_ASSIGN_OR_RETURN(management::Request envelope, management::parse_request(request.body, settings_.instance));
     XACBE_RETURN_IF_ERROR(check_owner_active(envelope.server.owner()));
     XACBE_RETURN_IF_ERROR(check_payload(envelope));
-    return carry_out(actor, request, envelope);
+    return carry_out(actor, request, envelope, issued);
   });
 }
 
 Status SecurityServers::carry_out(const std::string& actor, const ManagementRequest& request,
-                                  const management::Request& envelope) {
+                                  const management::Request& envelope, std::optional<crypto::Certificate>& issued) {
   const id::SecurityServerId& server = envelope.server;
   const id::MemberId& owner = server.owner();
-  std::optional<crypto::Certificate> issued;
   ca::Profile profile = ca::Profile::kAuthentication;
   if (envelope.csr) {
     XACBE_ASSIGN_OR_RETURN(Member member, membership_.member(owner));
@@ -295,9 +303,8 @@ Status SecurityServers::carry_out(const std::string& actor, const ManagementRequ
     XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca_.issue(*envelope.csr, profile, subject_for(member.name, named)));
     issued = std::move(cert);
   }
-  // The CA and the registry are separate databases: the certificate exists before the registry
-  // records it. Should recording fail, the certificate is revoked so that none is left unaccounted.
-  Status recorded = [&]() -> Status {
+  // The caller (approve) revokes `issued` if this change or its entry does not commit.
+  return [&]() -> Status {
     const std::int64_t now = to_unix_seconds(clock_.now());
     XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
     if (envelope.type == management::RequestType::kRegisterServer) {
@@ -323,14 +330,6 @@ Status SecurityServers::carry_out(const std::string& actor, const ManagementRequ
     XACBE_RETURN_IF_ERROR(decide.run());
     return tx.commit();
   }();
-  if (!recorded.is_ok() && issued) {
-    Status revoked = ca_.revoke(issued->serial_hex(), crypto::RevocationReason::kCessationOfOperation);
-    if (!revoked.is_ok()) {
-      return Status(recorded.code(), recorded.message() + "; certificate " + issued->serial_hex() +
-                                         " was issued but could not be revoked: " + revoked.message());
-    }
-  }
-  return recorded;
 }
 
 Status SecurityServers::bind_auth_certificate(const id::SecurityServerId& server, const crypto::Certificate& cert) {

@@ -194,7 +194,9 @@ class SecurityServers {
   Status check_payload(const management::Request& envelope);
   Result<bool> is_registered(const id::SecurityServerId& server);
   Result<std::optional<std::string>> foreign_hosting_permission(const id::SecurityServerId& server);
-  Status carry_out(const std::string& actor, const ManagementRequest& request, const management::Request& envelope);
+  // Issues the certificate a request asks for (into `issued`) and records the approval.
+  Status carry_out(const std::string& actor, const ManagementRequest& request, const management::Request& envelope,
+                   std::optional<crypto::Certificate>& issued);
   Status bind_auth_certificate(const id::SecurityServerId& server, const crypto::Certificate& cert);
   Result<std::vector<ManagementRequest>> query_requests(std::optional<std::int64_t> id,
                                                         std::optional<RequestState> state);

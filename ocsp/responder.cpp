@@ -208,7 +208,7 @@ Result<std::string> Responder::Impl::answer(std::string_view request_der) const 
   const TimePoint now = clock_.now();
   // A response signed by an expired (or not yet valid) responder certificate is worthless to
   // the relying party: say internalError until the operator installs a fresh certificate.
-  if (now < responder_cert_.not_before() || now > responder_cert_.not_after()) {
+  if (is_before(now, responder_cert_.not_before()) || is_after(now, responder_cert_.not_after())) {
     return internal_error("the responder certificate is outside its validity");
   }
   crypto::ASN1_TIMEPtr this_update = crypto::to_asn1_time(now);

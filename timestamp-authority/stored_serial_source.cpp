@@ -9,8 +9,10 @@
 namespace xacbe::tsa {
 namespace {
 
-// Append-only (Database::migrate). next_block is the high-water mark: the first serial of the
-// next block to reserve, so a change of block size between runs cannot reuse a serial.
+// Append-only (Database::migrate, module "tsa-serial"; a file made before schema_versions kept the
+// version in PRAGMA user_version, which is adopted). next_block is the high-water mark: the first
+// serial of the next block to reserve, so a change of block size between runs cannot reuse a serial.
+constexpr const char* kSchemaModule = "tsa-serial";
 const std::vector<std::string> kMigrations = {
     R"(CREATE TABLE tsa_serial(
          id INTEGER PRIMARY KEY CHECK(id = 1),
@@ -42,7 +44,7 @@ Result<std::unique_ptr<StoredSerialSource>> StoredSerialSource::create(
   if (block_size == 0 || block_size > kMaxBlockSize) {
     return invalid_argument("serial block size must be 1 .. 2^32");
   }
-  XACBE_RETURN_IF_ERROR(db->migrate(kMigrations));
+  XACBE_RETURN_IF_ERROR(db->migrate(kSchemaModule, kMigrations, store::LegacyVersion::user_version()));
   return std::unique_ptr<StoredSerialSource>(new StoredSerialSource(std::move(db), block_size));
 }
 

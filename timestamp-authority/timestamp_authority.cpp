@@ -156,8 +156,9 @@ struct TimestampAuthority::Impl {
   const crypto::Certificate cert;
   const crypto::X509StackPtr chain;
   const TsaSettings settings;
-  const TimePoint not_before;
-  const TimePoint not_after;
+  // Of `cert`, in whole seconds: it may be valid until 9999-12-31T23:59:59Z (clock.hpp).
+  const std::chrono::sys_seconds not_before;
+  const std::chrono::sys_seconds not_after;
   const Clock& clock;
   SerialSource& serials;
   // Resolved from `settings` by create().
@@ -248,7 +249,7 @@ int TimestampAuthority::Impl::time_cb(TS_RESP_CTX* ctx, void* data, long* sec, l
     return 0;
   }
   const TimePoint now = self->clock.now();
-  if (now < self->not_before || now > self->not_after) {
+  if (is_before(now, self->not_before) || is_after(now, self->not_after)) {
     reject(ctx, TS_INFO_SYSTEM_FAILURE, "The TSA certificate is not valid at this time.");
     return 0;
   }

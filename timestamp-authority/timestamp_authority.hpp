@@ -34,8 +34,8 @@ class SerialSource {
 // Reserves serials in blocks persisted in SQLite (hi/lo): the high-water mark of the reserved block
 // is committed before any serial of the block is used, so after a crash the next block starts
 // above every serial that may have been issued. Unused serials of a block are skipped, never reused.
-// Serials start at 1. `db` should be a file of its own: its schema version (PRAGMA user_version)
-// counts the migrations of the table tsa_serial only.
+// Serials start at 1. `db` should be a file of its own (its schema version is the "tsa-serial" row
+// of schema_versions).
 class StoredSerialSource final : public SerialSource {
  public:
   // block_size: 1 .. 2^32. A larger block means fewer durable writes and more serials skipped

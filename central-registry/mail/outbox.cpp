@@ -10,7 +10,10 @@
 namespace xacbe::mail {
 namespace {
 
-// Append-only: never edit a released migration, add the next one.
+// Append-only: never edit a released migration, add the next one. Their version is the "mail" row
+// of schema_versions; a database made before that kept it in the table mail_schema, adopted once.
+constexpr const char* kSchemaModule = "mail";
+constexpr const char* kLegacyVersionTable = "mail_schema";
 const std::vector<std::string> kMigrations = {
     R"(CREATE TABLE mail_outbox(
          id INTEGER PRIMARY KEY,
@@ -46,26 +49,6 @@ std::vector<std::string> split_lines(const std::string& text) {
     start = nl + 1;
   }
   return out;
-}
-
-// The schema version of the mail tables lives in mail_schema, not in PRAGMA user_version.
-Status migrate(store::Database& db) {
-  XACBE_RETURN_IF_ERROR(db.exec("CREATE TABLE IF NOT EXISTS mail_schema(version INTEGER NOT NULL)"));
-  XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db));
-  XACBE_ASSIGN_OR_RETURN(store::Statement query, db.prepare("SELECT max(version) FROM mail_schema"));
-  XACBE_ASSIGN_OR_RETURN(const bool row, query.step());
-  const std::int64_t current = row && !query.is_null(0) ? query.column_int64(0) : 0;
-  if (current > static_cast<std::int64_t>(kMigrations.size())) {
-    return failed_precondition("mail outbox schema version " + std::to_string(current) +
-                               " is newer than this program knows (" + std::to_string(kMigrations.size()) + ")");
-  }
-  if (current == static_cast<std::int64_t>(kMigrations.size())) return Status::ok();
-  for (auto i = static_cast<std::size_t>(current); i < kMigrations.size(); ++i) {
-    XACBE_RETURN_IF_ERROR(db.exec(kMigrations[i]));
-  }
-  XACBE_RETURN_IF_ERROR(db.exec("DELETE FROM mail_schema; INSERT INTO mail_schema(version) VALUES (" +
-                                std::to_string(kMigrations.size()) + ")"));
-  return tx.commit();
 }
 
 Result<OutboxEntry> entry_from_row(const store::Statement& row) {
@@ -137,7 +120,7 @@ Result<std::unique_ptr<Outbox>> Outbox::create(std::unique_ptr<store::Database> 
     return invalid_argument("mail retry policy needs 0 < initial <= max");
   }
   if (Status st = check_address(settings.from); !st) return invalid_argument("mail From address: " + st.message());
-  XACBE_RETURN_IF_ERROR(migrate(*db));
+  XACBE_RETURN_IF_ERROR(db->migrate(kSchemaModule, kMigrations, store::LegacyVersion::table(kLegacyVersionTable)));
   return std::unique_ptr<Outbox>(new Outbox(std::move(db), std::move(settings), clock, retry));
 }
 

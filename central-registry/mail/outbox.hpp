@@ -59,9 +59,9 @@ struct DeliveryReport {
 // the injected clock. Thread-safe.
 class Outbox {
  public:
-  // Creates or upgrades the outbox tables. Their schema version is kept in a table of their own,
-  // because PRAGMA user_version belongs to whoever owns the file (e.g. the central registry), so
-  // the outbox can live in the same database as the changes it must be atomic with.
+  // Creates or upgrades the outbox tables, as module "mail" of the file's schema_versions, so the
+  // outbox can live in the same database as the changes it must be atomic with (e.g. the central
+  // registry's, whose tables are another module of the same file).
   static Result<std::unique_ptr<Outbox>> create(std::unique_ptr<store::Database> db, SmtpSettings settings,
                                                 const Clock& clock, RetryPolicy retry = {});
 

@@ -6,8 +6,10 @@
 
 namespace xacbe {
 
-std::string to_iso8601_utc(TimePoint t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+std::string to_iso8601_utc(TimePoint t) { return to_iso8601_utc(std::chrono::floor<std::chrono::seconds>(t)); }
+
+std::string to_iso8601_utc(std::chrono::sys_seconds t) {
+  const auto tt = static_cast<std::time_t>(t.time_since_epoch().count());
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];

@@ -1,5 +1,8 @@
 #include "xacbe/result.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace xacbe {
 
 const char* code_name(Code code) {
@@ -21,6 +24,13 @@ const char* code_name(Code code) {
 std::string Status::to_string() const {
   if (is_ok()) return "OK";
   return std::string(code_name(code_)) + ": " + message_;
+}
+
+void detail::abort_on_missing_value(const Status& status) {
+  const std::string text = "Result::value() called on an error: " + status.to_string() + "\n";
+  std::fputs(text.c_str(), stderr);
+  std::fflush(stderr);
+  std::abort();
 }
 
 }  // namespace xacbe

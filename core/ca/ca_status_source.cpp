@@ -17,7 +17,7 @@ Result<crypto::CertStatus> query_status(store::Database& db, const std::string& 
     status.kind = crypto::CertStatus::Kind::kGood;
   } else {
     status.kind = crypto::CertStatus::Kind::kRevoked;
-    status.revoked_at = from_unix_seconds(select.column_int64(0));
+    status.revoked_at = sys_seconds_from_unix(select.column_int64(0));
     status.reason = static_cast<crypto::RevocationReason>(select.column_int64(1));
   }
   return status;

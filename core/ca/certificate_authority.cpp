@@ -20,7 +20,9 @@ using crypto::Certificate;
 using crypto::CertStatus;
 using crypto::RevocationReason;
 
-// Append-only: docs/protocol/certificates.md describes these tables.
+// Append-only: docs/protocol/certificates.md describes these tables. Their version is the "ca" row
+// of schema_versions (before that, PRAGMA user_version, which is adopted).
+constexpr const char* kSchemaModule = "ca";
 const std::vector<std::string> kMigrations = {
     R"(CREATE TABLE ca_certificate(
          serial TEXT PRIMARY KEY,
@@ -150,9 +152,10 @@ Result<std::string> subject_alt_name_value(const SubjectAltNames& names) {
 
 // Sets version, serial, names, validity and key of a new certificate.
 Status fill_basics(X509* cert, ASN1_INTEGER* serial, const X509_NAME* issuer, const X509_NAME* subject,
-                   TimePoint not_before, TimePoint not_after, EVP_PKEY* key) {
+                   std::chrono::sys_seconds not_before, std::chrono::sys_seconds not_after, EVP_PKEY* key) {
   auto nb = crypto::to_asn1_time(not_before);
   auto na = crypto::to_asn1_time(not_after);
+  if (!nb || !na) return invalid_argument("certificate validity outside what X.509 can encode (year 9999 at most)");
   if (X509_set_version(cert, 2) != 1 || X509_set_serialNumber(cert, serial) != 1 ||
       X509_set_issuer_name(cert, issuer) != 1 || X509_set_subject_name(cert, subject) != 1 ||
       X509_set1_notBefore(cert, nb.get()) != 1 || X509_set1_notAfter(cert, na.get()) != 1 ||
@@ -185,12 +188,18 @@ Result<Profile> parse_profile(std::string_view name) {
 
 Result<RootMaterial> create_root(crypto::KeyType type, const crypto::DistinguishedName& subject,
                                  std::chrono::hours validity, const Clock& clock) {
+  return create_root(type, subject, std::chrono::floor<std::chrono::seconds>(clock.now()) + validity, clock);
+}
+
+Result<RootMaterial> create_root(crypto::KeyType type, const crypto::DistinguishedName& subject,
+                                 std::chrono::sys_seconds not_after, const Clock& clock) {
+  const std::chrono::sys_seconds now = std::chrono::floor<std::chrono::seconds>(clock.now());
+  if (not_after <= now) return invalid_argument("the root certificate would expire before it is valid");
   XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::generate(type));
   XACBE_ASSIGN_OR_RETURN(crypto::X509_NAMEPtr name, crypto::make_name(subject));
   crypto::X509Ptr cert(X509_new());
-  const TimePoint now = clock.now();
-  XACBE_RETURN_IF_ERROR(fill_basics(cert.get(), random_serial().get(), name.get(), name.get(), now,
-                                    now + validity, key.get()));
+  XACBE_RETURN_IF_ERROR(fill_basics(cert.get(), random_serial().get(), name.get(), name.get(), now, not_after,
+                                    key.get()));
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
@@ -217,7 +226,7 @@ Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open(std::un
     return invalid_argument(crypto::openssl_error("CA key does not match the CA certificate"));
   }
   if (!cert.is_ca()) return invalid_argument("CA certificate " + cert.subject() + " is not a CA certificate");
-  XACBE_RETURN_IF_ERROR(db->migrate(kMigrations));
+  XACBE_RETURN_IF_ERROR(db->migrate(kSchemaModule, kMigrations, store::LegacyVersion::user_version()));
   // The root's own serial is recorded too, so that no issued certificate can reuse it.
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db->prepare("INSERT OR IGNORE INTO ca_certificate(serial, profile, subject, not_before,"
@@ -231,7 +240,8 @@ Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open(std::un
 
 Result<Certificate> CertificateAuthority::issue(const crypto::CertificateRequest& csr, Profile profile,
                                                 const crypto::DistinguishedName& subject,
-                                                const SubjectAltNames& alt_names) {
+                                                const SubjectAltNames& alt_names,
+                                                std::optional<std::chrono::sys_seconds> chosen_not_after) {
   std::string alt_name_value;
   if (profile == Profile::kService) {
     XACBE_ASSIGN_OR_RETURN(alt_name_value, subject_alt_name_value(alt_names));
@@ -244,10 +254,16 @@ Result<Certificate> CertificateAuthority::issue(const crypto::CertificateRequest
   if (X509_NAME_entry_count(name.get()) == 0) return invalid_argument("certificate subject is empty");
   crypto::EVP_PKEYPtr public_key = csr.public_key();
   const bool rsa = EVP_PKEY_get_base_id(public_key.get()) == EVP_PKEY_RSA;
-  const TimePoint now = clock_.now();
+  // Whole seconds throughout: a certificate may be valid until 9999-12-31T23:59:59Z, which a
+  // nanosecond TimePoint cannot hold.
+  const std::chrono::sys_seconds now = std::chrono::floor<std::chrono::seconds>(clock_.now());
+  if (cert_.not_after() <= now) return failed_precondition("the CA certificate has expired");
+  if (chosen_not_after && *chosen_not_after <= now) {
+    return invalid_argument("the certificate would expire before it is valid");
+  }
   // A certificate never outlives its issuer.
-  const TimePoint not_after = std::min(now + validity_for(profile, settings_), cert_.not_after());
-  if (not_after <= now) return failed_precondition("the CA certificate has expired");
+  const std::chrono::sys_seconds not_after =
+      std::min(chosen_not_after.value_or(now + validity_for(profile, settings_)), cert_.not_after());
 
   std::lock_guard lock(mu_);
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -357,12 +373,12 @@ Result<std::vector<IssuedCertificate>> CertificateAuthority::list() {
     c.serial_hex = select.column_text(0);
     c.profile = parse_profile(select.column_text(1)).value();
     c.subject = select.column_text(2);
-    c.not_before = from_unix_seconds(select.column_int64(3));
-    c.not_after = from_unix_seconds(select.column_int64(4));
+    c.not_before = sys_seconds_from_unix(select.column_int64(3));
+    c.not_after = sys_seconds_from_unix(select.column_int64(4));
     if (select.is_null(5)) {
       c.status.kind = CertStatus::Kind::kGood;
     } else {
-      c.status = {CertStatus::Kind::kRevoked, from_unix_seconds(select.column_int64(5)),
+      c.status = {CertStatus::Kind::kRevoked, sys_seconds_from_unix(select.column_int64(5)),
                   static_cast<RevocationReason>(select.column_int64(6))};
     }
     c.der = select.column_blob(7);

@@ -9,25 +9,21 @@
 
 namespace xacbe::crypto {
 
-Result<TimePoint> from_asn1_time(const ASN1_TIME* time) {
+Result<std::chrono::sys_seconds> from_asn1_time(const ASN1_TIME* time) {
+  using namespace std::chrono;
   struct tm tm {};
   if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return invalid_argument("invalid ASN.1 time");
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-ASN1_TIMEPtr to_asn1_time(TimePoint time) {
-  return ASN1_TIMEPtr(ASN1_TIME_set(nullptr, std::chrono::system_clock::to_time_t(time)));
-}
-
-Result<std::chrono::sys_seconds> from_asn1_time_seconds(const ASN1_TIME* time) {
-  struct tm tm {};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return invalid_argument("invalid ASN.1 time");
-  return std::chrono::sys_seconds(std::chrono::seconds(timegm(&tm)));
+  const year_month_day date{year(tm.tm_year + 1900), month(static_cast<unsigned>(tm.tm_mon + 1)),
+                            day(static_cast<unsigned>(tm.tm_mday))};
+  if (!date.ok()) return invalid_argument("invalid ASN.1 time");
+  return sys_days(date) + hours(tm.tm_hour) + minutes(tm.tm_min) + seconds(tm.tm_sec);
 }
 
 ASN1_TIMEPtr to_asn1_time(std::chrono::sys_seconds time) {
-  return ASN1_TIMEPtr(ASN1_TIME_set(nullptr, static_cast<time_t>(time.time_since_epoch().count())));
+  return ASN1_TIMEPtr(ASN1_TIME_set(nullptr, static_cast<std::time_t>(time.time_since_epoch().count())));
 }
+
+ASN1_TIMEPtr to_asn1_time(TimePoint time) { return to_asn1_time(std::chrono::floor<std::chrono::seconds>(time)); }
 
 std::string serial_to_hex(const ASN1_INTEGER* serial) {
   BIGNUMPtr bn(ASN1_INTEGER_to_BN(serial, nullptr));

@@ -75,14 +75,14 @@ std::string Certificate::subject() const { return name_to_string(X509_get_subjec
 std::string Certificate::issuer() const { return name_to_string(X509_get_issuer_name(cert_.get())); }
 std::string Certificate::serial_hex() const { return serial_to_hex(X509_get0_serialNumber(cert_.get())); }
 
-TimePoint Certificate::not_before() const {
+std::chrono::sys_seconds Certificate::not_before() const {
   auto t = from_asn1_time(X509_get0_notBefore(cert_.get()));
-  return t ? *t : TimePoint{};
+  return t ? *t : std::chrono::sys_seconds{};
 }
 
-TimePoint Certificate::not_after() const {
+std::chrono::sys_seconds Certificate::not_after() const {
   auto t = from_asn1_time(X509_get0_notAfter(cert_.get()));
-  return t ? *t : TimePoint{};
+  return t ? *t : std::chrono::sys_seconds{};
 }
 
 std::string Certificate::sha256_fingerprint() const { return to_hex(sha256(der())); }
@@ -118,7 +118,7 @@ X509StackPtr to_stack(const std::vector<Certificate>& certs) {
 }
 
 Status verify_chain(const Certificate& cert, const std::vector<Certificate>& roots,
-                    const std::vector<Certificate>& intermediates, TimePoint at) {
+                    const std::vector<Certificate>& intermediates, std::chrono::sys_seconds at) {
   X509_STOREPtr store(X509_STORE_new());
   for (const auto& root : roots) X509_STORE_add_cert(store.get(), root.get());
   X509StackPtr untrusted = to_stack(intermediates);
@@ -126,7 +126,7 @@ Status verify_chain(const Certificate& cert, const std::vector<Certificate>& roo
   if (X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), untrusted.get()) != 1) {
     return internal_error(openssl_error("X509_STORE_CTX_init failed"));
   }
-  X509_STORE_CTX_set_time(ctx.get(), 0, std::chrono::system_clock::to_time_t(at));
+  X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(at.time_since_epoch().count()));
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();

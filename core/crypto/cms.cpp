@@ -30,7 +30,7 @@ Result<std::string> cms_sign_detached(const PrivateKey& key, const Certificate& 
 }
 
 Result<Certificate> cms_verify_detached(std::string_view cms_der, std::string_view content,
-                                        const std::vector<Certificate>& roots, TimePoint at) {
+                                        const std::vector<Certificate>& roots, std::chrono::sys_seconds at) {
   const auto* p = reinterpret_cast<const unsigned char*>(cms_der.data());
   CMS_ContentInfoPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(cms_der.size())));
   if (!cms || p != reinterpret_cast<const unsigned char*>(cms_der.data()) + cms_der.size()) {

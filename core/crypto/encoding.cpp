@@ -108,16 +108,20 @@ Result<std::string> digest(std::string_view algorithm, std::string_view data) {
   if (md == nullptr) return invalid_argument("unknown digest algorithm " + std::string(algorithm));
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) {
-    return internal_error(openssl_error("digest failed"));
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1 || len == 0) {
+    return internal_error(openssl_error(std::string(algorithm) + " digest failed"));
   }
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
 std::string sha256(std::string_view data) {
-  unsigned char out[32];
+  unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
+  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr) != 1 || len != 32) {
+    // No SHA-256 is a broken OpenSSL installation, not an input error; an empty or partial digest
+    // must never stand in for one (it would compare equal to another empty fingerprint).
+    throw std::runtime_error(openssl_error("SHA-256 digest failed"));
+  }
   return std::string(reinterpret_cast<char*>(out), len);
 }
 

@@ -187,8 +187,8 @@ Result<Certificate> find_signer(OCSP_BASICRESP* basic, const std::vector<Certifi
 }
 
 Status check_validity(const Certificate& cert, sys_seconds now, std::chrono::seconds skew) {
-  auto not_before = from_asn1_time_seconds(X509_get0_notBefore(cert.get()));
-  auto not_after = from_asn1_time_seconds(X509_get0_notAfter(cert.get()));
+  auto not_before = from_asn1_time(X509_get0_notBefore(cert.get()));
+  auto not_after = from_asn1_time(X509_get0_notAfter(cert.get()));
   if (!not_before || !not_after) return invalid_argument("OCSP responder certificate with an invalid validity");
   if (now + skew < *not_before) {
     return permission_denied("OCSP responder certificate " + cert.subject() + " is not valid before " +
@@ -327,9 +327,9 @@ Result<RevocationReason> revocation_reason(int reason) {
 Status read_single(OCSP_SINGLERESP* single, OcspResponse& out) {
   SingleStatus s;
   s.kind = OCSP_single_get0_status(single, &s.reason, &s.revoked_at, &s.this_update, &s.next_update);
-  XACBE_ASSIGN_OR_RETURN(out.this_update, from_asn1_time_seconds(s.this_update));
+  XACBE_ASSIGN_OR_RETURN(out.this_update, from_asn1_time(s.this_update));
   if (s.next_update != nullptr) {
-    XACBE_ASSIGN_OR_RETURN(out.next_update, from_asn1_time_seconds(s.next_update));
+    XACBE_ASSIGN_OR_RETURN(out.next_update, from_asn1_time(s.next_update));
     if (*out.next_update < out.this_update)
       return invalid_argument("the OCSP response's nextUpdate precedes thisUpdate");
   }
@@ -342,7 +342,7 @@ Status read_single(OCSP_SINGLERESP* single, OcspResponse& out) {
       break;
     case V_OCSP_CERTSTATUS_REVOKED: {
       out.status = CertStatus::Kind::kRevoked;
-      XACBE_ASSIGN_OR_RETURN(out.revoked_at, from_asn1_time_seconds(s.revoked_at));
+      XACBE_ASSIGN_OR_RETURN(out.revoked_at, from_asn1_time(s.revoked_at));
       XACBE_ASSIGN_OR_RETURN(out.reason, revocation_reason(s.reason));
       break;
     }
@@ -394,7 +394,7 @@ Result<OcspResponse> verify(std::string_view der, const OcspRequest& request,
   XACBE_RETURN_IF_ERROR(check_nonce(basic.get(), request));
 
   OcspResponse out;
-  XACBE_ASSIGN_OR_RETURN(out.produced_at, from_asn1_time_seconds(OCSP_resp_get0_produced_at(basic.get())));
+  XACBE_ASSIGN_OR_RETURN(out.produced_at, from_asn1_time(OCSP_resp_get0_produced_at(basic.get())));
   XACBE_RETURN_IF_ERROR(read_single(single, out));
   XACBE_RETURN_IF_ERROR(check_times(out, options, now));
   out.der = std::string(der);

@@ -290,7 +290,7 @@ Result<TimestampToken> read_tst_info(TS_TST_INFO* info, const TimestampRequest& 
   const ASN1_INTEGER* serial = TS_TST_INFO_get_serial(info);
   out.serial_hex = serial == nullptr ? "" : serial_to_hex(serial);
   if (out.serial_hex.empty()) return invalid_argument("the TSTInfo has no serial number");
-  XACBE_ASSIGN_OR_RETURN(out.gen_time, from_asn1_time_seconds(TS_TST_INFO_get_time(info)));
+  XACBE_ASSIGN_OR_RETURN(out.gen_time, from_asn1_time(TS_TST_INFO_get_time(info)));
   XACBE_ASSIGN_OR_RETURN(out.accuracy, read_accuracy(info));
   XACBE_RETURN_IF_ERROR(check_gen_time(out.gen_time, options, now));
   return out;

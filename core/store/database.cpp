@@ -20,40 +20,50 @@ Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
 
 }  // namespace
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), bind_status_(std::move(other.bind_status_)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_status_ = std::move(other.bind_status_);
   }
   return *this;
 }
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
+void Statement::check_bind(int rc, int index) {
+  if (rc == SQLITE_OK || !bind_status_.is_ok()) return;
+  // sqlite3_errstr, not the connection's message: the reason belongs to this bind alone.
+  bind_status_ = sqlite_status(nullptr, rc, "cannot bind SQL parameter " + std::to_string(index));
+}
+
 Statement& Statement::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  check_bind(sqlite3_bind_int64(stmt_, index, value), index);
   return *this;
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  check_bind(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8), index);
   return *this;
 }
 
 Statement& Statement::bind_blob(int index, std::string_view bytes) {
-  sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  check_bind(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT), index);
   return *this;
 }
 
 Statement& Statement::bind_null(int index) {
-  sqlite3_bind_null(stmt_, index);
+  check_bind(sqlite3_bind_null(stmt_, index), index);
   return *this;
 }
 
 Result<bool> Statement::step() {
+  // A statement with a parameter left unbound by a failed bind would run with NULL in its place.
+  if (!bind_status_.is_ok()) return bind_status_;
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -73,6 +83,7 @@ Status Statement::run() {
 void Statement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_status_ = Status::ok();
 }
 
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
@@ -137,44 +148,150 @@ Result<Statement> Database::prepare(std::string_view sql) {
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
+bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
-int Database::schema_version() {
-  auto stmt = prepare("PRAGMA user_version");
-  if (!stmt) return -1;
-  auto row = stmt->step();
-  return (row && *row) ? static_cast<int>(stmt->column_int64(0)) : -1;
+namespace {
+
+constexpr std::string_view kCreateSchemaVersions =
+    "CREATE TABLE IF NOT EXISTS schema_versions("
+    "module TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK(version >= 0))";
+
+bool is_identifier(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+             std::string_view::npos &&
+         !(name.front() >= '0' && name.front() <= '9');
 }
 
-Status Database::migrate(const std::vector<std::string>& migrations) {
-  const int current = schema_version();
-  if (current < 0) return internal_error("cannot read schema version");
-  if (current > static_cast<int>(migrations.size())) {
-    return failed_precondition("database schema version " + std::to_string(current) +
-                               " is newer than this program knows (" + std::to_string(migrations.size()) + ")");
+Result<std::int64_t> single_integer(Database& db, const std::string& sql) {
+  XACBE_ASSIGN_OR_RETURN(Statement query, db.prepare(sql));
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  return row && !query.is_null(0) ? query.column_int64(0) : 0;
+}
+
+Result<bool> table_exists(Database& db, std::string_view name) {
+  XACBE_ASSIGN_OR_RETURN(Statement query, db.prepare("SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?1"));
+  return query.bind(1, name).step();
+}
+
+// The recorded version of `module`, if it has a row; needs schema_versions to exist.
+Result<std::optional<std::int64_t>> recorded_version(Database& db, std::string_view module) {
+  XACBE_ASSIGN_OR_RETURN(Statement query, db.prepare("SELECT version FROM schema_versions WHERE module=?1"));
+  query.bind(1, module);
+  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+  if (!row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(query.column_int64(0));
+}
+
+Status record_version(Database& db, std::string_view module, std::int64_t version) {
+  XACBE_ASSIGN_OR_RETURN(Statement upsert,
+                         db.prepare("INSERT INTO schema_versions(module, version) VALUES(?1, ?2)"
+                                    " ON CONFLICT(module) DO UPDATE SET version=excluded.version"));
+  return upsert.bind(1, module).bind(2, version).run();
+}
+
+// Copies a version kept the old way into schema_versions and clears the old marker. Needs an open
+// transaction and schema_versions.
+Status adopt_legacy_version(Database& db, std::string_view module, const LegacyVersion& legacy) {
+  std::int64_t version = 0;
+  if (legacy.in_user_version) {
+    XACBE_ASSIGN_OR_RETURN(version, single_integer(db, "PRAGMA user_version"));
+    if (version > 0) XACBE_RETURN_IF_ERROR(db.exec("PRAGMA user_version=0"));
+  } else {
+    if (!is_identifier(legacy.table_name)) {
+      return invalid_argument("legacy schema-version table name '" + legacy.table_name + "' is not an identifier");
+    }
+    XACBE_ASSIGN_OR_RETURN(bool exists, table_exists(db, legacy.table_name));
+    if (!exists) return Status::ok();
+    XACBE_ASSIGN_OR_RETURN(version, single_integer(db, "SELECT max(version) FROM \"" + legacy.table_name + "\""));
+    XACBE_RETURN_IF_ERROR(db.exec("DROP TABLE \"" + legacy.table_name + "\""));
   }
-  for (std::size_t i = static_cast<std::size_t>(current); i < migrations.size(); ++i) {
+  if (version < 0) return Status(Code::kCorrupt, "legacy schema version of " + std::string(module) + " is negative");
+  if (version == 0) return Status::ok();
+  return record_version(db, module, version);
+}
+
+}  // namespace
+
+int Database::schema_version(std::string_view module) {
+  auto exists = table_exists(*this, "schema_versions");
+  if (!exists) return -1;
+  if (!*exists) return 0;
+  auto version = recorded_version(*this, module);
+  if (!version) return -1;
+  return static_cast<int>(version->value_or(0));
+}
+
+Status Database::migrate(std::string_view module, const std::vector<std::string>& migrations,
+                         const std::optional<LegacyVersion>& legacy) {
+  const std::string name(module);
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+    return invalid_argument("schema module name '" + name + "': expected 1..64 of [a-z0-9_-]");
+  }
+  std::int64_t current = 0;
+  {
+    XACBE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(*this));
+    XACBE_RETURN_IF_ERROR(exec(kCreateSchemaVersions));
+    XACBE_ASSIGN_OR_RETURN(std::optional<std::int64_t> recorded, recorded_version(*this, name));
+    if (!recorded && legacy) {
+      XACBE_RETURN_IF_ERROR(adopt_legacy_version(*this, name, *legacy));
+      XACBE_ASSIGN_OR_RETURN(recorded, recorded_version(*this, name));
+    }
+    current = recorded.value_or(0);
+    XACBE_RETURN_IF_ERROR(tx.commit());
+  }
+  if (current > static_cast<std::int64_t>(migrations.size())) {
+    return failed_precondition("database schema of " + name + " is version " + std::to_string(current) +
+                               ", newer than this program knows (" + std::to_string(migrations.size()) + ")");
+  }
+  for (auto i = static_cast<std::size_t>(current); i < migrations.size(); ++i) {
     XACBE_ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(*this));
     XACBE_RETURN_IF_ERROR(exec(migrations[i]));
-    XACBE_RETURN_IF_ERROR(exec("PRAGMA user_version=" + std::to_string(i + 1)));
+    XACBE_RETURN_IF_ERROR(record_version(*this, name, static_cast<std::int64_t>(i + 1)));
     XACBE_RETURN_IF_ERROR(tx.commit());
   }
   return Status::ok();
 }
 
+namespace {
+// Savepoints nest by name: RELEASE and ROLLBACK TO act on the innermost one of that name, which is
+// the one a Transaction opened, since transactions end in the reverse order they began.
+constexpr std::string_view kSavepoint = "xacbe_nested";
+}  // namespace
+
 Result<Transaction> Transaction::begin(Database& db) {
+  if (db.in_transaction()) {
+    XACBE_RETURN_IF_ERROR(db.exec("SAVEPOINT " + std::string(kSavepoint)));
+    return Transaction(&db, true);
+  }
   XACBE_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
-  return Transaction(&db);
+  return Transaction(&db, false);
 }
 
-Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Transaction::Transaction(Transaction&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), nested_(other.nested_) {}
 
 Transaction::~Transaction() {
-  if (db_ != nullptr) (void)db_->exec("ROLLBACK");
+  if (db_ == nullptr) return;
+  if (nested_) {
+    // Undoes the savepoint's changes and removes it; the enclosing transaction stays open. If
+    // SQLite already rolled the whole transaction back (it does on some errors), there is no
+    // savepoint left and nothing to undo.
+    (void)db_->exec("ROLLBACK TO " + std::string(kSavepoint) + "; RELEASE " + std::string(kSavepoint));
+  } else {
+    (void)db_->exec("ROLLBACK");
+  }
 }
 
 Status Transaction::commit() {
   Database* db = std::exchange(db_, nullptr);
   if (db == nullptr) return failed_precondition("transaction already finished");
+  if (nested_) {
+    Status st = db->exec("RELEASE " + std::string(kSavepoint));
+    if (!st.is_ok()) (void)db->exec("ROLLBACK TO " + std::string(kSavepoint) + "; RELEASE " + std::string(kSavepoint));
+    return st;
+  }
   Status st = db->exec("COMMIT");
   if (!st.is_ok()) (void)db->exec("ROLLBACK");
   return st;

@@ -11,8 +11,15 @@ namespace xacbe {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// Certificate times (notBefore, notAfter, a revocationTime) are std::chrono::sys_seconds: RFC 5280
+// allows them up to 9999-12-31T23:59:59Z (GeneralizedTime 99991231235959Z), and a nanosecond
+// TimePoint ends in 2262-04-11. Never convert such a time to a TimePoint (sys_seconds converts
+// implicitly, and overflows silently); compare a clock reading with it through is_before() and
+// is_after(), which floor the reading to seconds instead.
+
 // "2026-11-23T15:00:00Z": UTC, seconds truncated (RFC 3339 / ISO 8601).
 std::string to_iso8601_utc(TimePoint t);
+std::string to_iso8601_utc(std::chrono::sys_seconds t);  // up to year 9999
 
 // Seconds since the Unix epoch, as the stores keep times (truncated towards zero), and back.
 inline std::int64_t to_unix_seconds(TimePoint t) {
@@ -23,6 +30,22 @@ inline std::int64_t to_unix_seconds(std::chrono::sys_seconds t) { return t.time_
 inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 // A clock reading in whole seconds (rounded down), to compare with times kept as sys_seconds.
 inline std::chrono::sys_seconds to_sys_seconds(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
+
+// For a stored certificate time, which may lie past 2262.
+inline std::chrono::sys_seconds sys_seconds_from_unix(std::int64_t s) {
+  return std::chrono::sys_seconds(std::chrono::seconds(s));
+}
+
+// Whether clock reading `t` is strictly before / after the whole second `s`, exactly (a reading
+// a microsecond past `s` is after it), computed on `t` floored to seconds so that `s` is never
+// converted to nanoseconds.
+inline bool is_before(TimePoint t, std::chrono::sys_seconds s) {
+  return std::chrono::floor<std::chrono::seconds>(t) < s;
+}
+inline bool is_after(TimePoint t, std::chrono::sys_seconds s) {
+  const std::chrono::sys_seconds whole = std::chrono::floor<std::chrono::seconds>(t);
+  return whole > s || (whole == s && t != whole);
+}
 
 class Clock {
  public:

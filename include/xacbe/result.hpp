@@ -52,6 +52,13 @@ inline Status failed_precondition(std::string m) { return {Code::kFailedPrecondi
 inline Status internal_error(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 
+namespace detail {
+// Asking an error Result for its value is a programming error: it prints the Status to stderr
+// and aborts, in every build type (an assert would vanish under NDEBUG and leave undefined
+// behaviour in Release).
+[[noreturn]] void abort_on_missing_value(const Status& status);
+}  // namespace detail
+
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -64,15 +71,20 @@ class [[nodiscard]] Result {
   explicit operator bool() const { return is_ok(); }
   const Status& status() const { return status_; }
 
-  T& value() & { assert(is_ok()); return *value_; }
-  const T& value() const& { assert(is_ok()); return *value_; }
-  T&& value() && { assert(is_ok()); return std::move(*value_); }
+  // On an error Result: prints the Status to stderr and aborts (detail::abort_on_missing_value).
+  T& value() & { require_value(); return *value_; }
+  const T& value() const& { require_value(); return *value_; }
+  T&& value() && { require_value(); return std::move(*value_); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
  private:
+  void require_value() const {
+    if (!value_.has_value()) detail::abort_on_missing_value(status_);
+  }
+
   std::optional<T> value_;
   Status status_;
 };

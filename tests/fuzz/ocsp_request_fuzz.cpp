@@ -37,9 +37,9 @@ struct Harness {
   Harness() {
     auto member = pki.issue(ca::Profile::kSigning, "Member");
     statuses.statuses[member.cert.serial_hex()] = {crypto::CertStatus::Kind::kGood, {}, {}};
-    statuses.statuses["1"] = {crypto::CertStatus::Kind::kRevoked, clock.now(),
+    statuses.statuses["1"] = {crypto::CertStatus::Kind::kRevoked, std::chrono::floor<std::chrono::seconds>(clock.now()),
                               crypto::RevocationReason::kKeyCompromise};
-    statuses.statuses["2"] = {crypto::CertStatus::Kind::kRevoked, clock.now(),
+    statuses.statuses["2"] = {crypto::CertStatus::Kind::kRevoked, std::chrono::floor<std::chrono::seconds>(clock.now()),
                               crypto::RevocationReason::kCertificateHold};
     auto kc = pki.issue(ca::Profile::kOcspResponder, "Fuzz OCSP");
     auto created = Responder::create(pki.root(), kc.cert, std::move(kc.key), {}, clock, statuses);

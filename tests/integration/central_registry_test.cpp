@@ -91,7 +91,7 @@ std::set<std::pair<std::string, std::string>> served_operations(const TrustServi
   auto db = store::Database::open(dir.file("registry.db"));
   auto mail_db = store::Database::open(dir.file("registry.db"));
   if (!calendar || !ca || !db || !mail_db) throw std::runtime_error("cannot set up a registry");
-  if (!(*db)->migrate(registry::schema_migrations()).is_ok()) throw std::runtime_error("migration failed");
+  if (!registry::migrate_schema(**db).is_ok()) throw std::runtime_error("migration failed");
   registry::Membership membership(**db, clock, *calendar, "QROO", ca->get());
   mail::SmtpSettings smtp;
   smtp.url = "smtp://127.0.0.1:9";

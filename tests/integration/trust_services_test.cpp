@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "support/e2e/trust_services.hpp"
+#include "support/test_pki.hpp"
 #include "xacbe/clock.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/file.hpp"
@@ -37,13 +38,17 @@ Result<net::HttpResponse> post(const std::string& url, const std::string& type, 
 
 Result<net::HttpResponse> get(const std::string& url) { return net::http_request(url, net::HttpRequest{}); }
 
-// A TimeStampReq for SHA-256 of `text`, made by the openssl tool.
-std::string timestamp_query(const TrustServices& services, const std::string& text) {
-  const std::string data = services.dir().file("q.txt"), query = services.dir().file("q.tsq");
+// A TimeStampReq for SHA-256 of `text`, made by the openssl tool in `dir` (as q.tsq).
+std::string timestamp_query(const TempDir& dir, const std::string& text) {
+  const std::string data = dir.file("q.txt"), query = dir.file("q.tsq");
   EXPECT_TRUE(write_file_atomic(data, text).is_ok());
   auto r = run_command({"openssl", "ts", "-query", "-data", data, "-sha256", "-cert", "-out", query});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return read_file(query).value();
+}
+
+std::string timestamp_query(const TrustServices& services, const std::string& text) {
+  return timestamp_query(services.dir(), text);
 }
 
 // An OCSPRequest for `cert_pem` under our root, made by the openssl tool.
@@ -280,6 +285,42 @@ TEST(TsaCrashTest, SerialsAreNeverReusedAfterKill9MidLoad) {
     EXPECT_GT(reply.serial, max_before);
     EXPECT_TRUE(seen.insert(reply.serial).second);
   }
+}
+
+// RFC 5280 lets a certificate be valid until GeneralizedTime 99991231235959Z, past the year 2262
+// where a nanosecond clock value ends. The real xacbe-tsa starts with such a certificate (root and
+// TSA certificate both valid until 9999-12-31T23:59:59Z) and grants a token `openssl ts -verify`
+// accepts.
+TEST(TsaValidityTest, StartsWithACertificateValidUntil9999AndGrantsAVerifiableToken) {
+  const SystemClock clock;
+  TestPki pki(clock, crypto::KeyType::kEcP256, kLastX509Second);
+  const KeyAndCert tsa = pki.issue(ca::Profile::kTimestamping, "TSA 9999", crypto::KeyType::kEcP256, kLastX509Second);
+  ASSERT_EQ(tsa.cert.not_after(), kLastX509Second);
+  TempDir dir;
+  ASSERT_TRUE(tsa.key.save(dir.file("tsa.key")).is_ok());
+  ASSERT_TRUE(write_file_atomic(dir.file("tsa.pem"), tsa.cert.pem()).is_ok());
+  ASSERT_TRUE(write_file_atomic(dir.file("root.pem"), pki.root().pem()).is_ok());
+  ASSERT_TRUE(write_file_atomic(dir.file("tsa.json"), R"({
+  "listen": {"address": "127.0.0.1", "port": 0, "threads": 1, "body_limit": 65536, "idle_timeout_ms": 5000},
+  "log": {"level": "info"},
+  "tsa": {"key": "tsa.key", "certificate": "tsa.pem", "chain": "root.pem", "serial_db": "tsa-serial.db"}
+}
+)").is_ok());
+  ChildProcess process({XACBE_TSA_BIN, "--config", dir.file("tsa.json")}, dir.file("tsa.log"));
+  const auto port = process.wait_for_port();
+  ASSERT_TRUE(port.has_value()) << process.log();
+
+  const std::string query = timestamp_query(dir, "sealed until the end of X.509 time");
+  auto response = post("http://127.0.0.1:" + std::to_string(*port) + "/", "application/timestamp-query", query);
+  ASSERT_TRUE(response.is_ok()) << response.status().to_string();
+  ASSERT_EQ(response->status, 200);
+  EXPECT_EQ(parse_timestamp_reply(response->body).status, TS_STATUS_GRANTED) << process.log();
+  ASSERT_TRUE(write_file_atomic(dir.file("reply.tsr"), response->body).is_ok());
+  const auto verified = run_command({"openssl", "ts", "-verify", "-queryfile", dir.file("q.tsq"), "-in",
+                                     dir.file("reply.tsr"), "-CAfile", dir.file("root.pem")});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(verified.output.find("Verification: OK"), std::string::npos) << verified.output;
+  EXPECT_TRUE(process.running());
 }
 
 struct ConfigCase {

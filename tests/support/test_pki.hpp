@@ -2,7 +2,9 @@
 // A throw-away PKI for tests: a CEIQROO root in a temporary SQLite file and helpers that issue a
 // fresh key + certificate of any profile through the real CertificateAuthority.
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,14 +19,32 @@ struct KeyAndCert {
   crypto::Certificate cert;
 };
 
+// The last second an X.509 certificate can name: GeneralizedTime 99991231235959Z (RFC 5280
+// section 4.1.2.5.2).
+inline const std::chrono::sys_seconds kLastX509Second =
+    std::chrono::sys_days(std::chrono::year(9999) / 12 / 31) + std::chrono::hours(23) + std::chrono::minutes(59) +
+    std::chrono::seconds(59);
+
+// Certificate validities that end past the range of a nanosecond TimePoint (2262-04-11T23:47:16Z):
+// 2262-04-12T00:00:00Z, 2999-12-31T00:00:00Z and kLastX509Second.
+struct FarValidity {
+  const char* name;
+  std::chrono::sys_seconds not_after;
+};
+const std::vector<FarValidity>& far_validities();
+
 class TestPki {
  public:
-  // Root "CN=Test Root,O=CEIQROO,C=MX" valid from clock.now() - 1 day, EC P-256 unless given.
-  explicit TestPki(const Clock& clock, crypto::KeyType root_key = crypto::KeyType::kEcP256);
+  // Root "CN=Test Root,O=CEIQROO,C=MX" valid from clock.now() - 1 day for ten years, or until
+  // `root_not_after` when given; EC P-256 unless given.
+  explicit TestPki(const Clock& clock, crypto::KeyType root_key = crypto::KeyType::kEcP256,
+                   std::optional<std::chrono::sys_seconds> root_not_after = std::nullopt);
 
-  // Issues through the CA; aborts the test (ADD_FAILURE + throw) if issuing fails.
+  // Issues through the CA, valid for the profile's validity or until `not_after` (never past the
+  // root's); aborts the test (ADD_FAILURE + throw) if issuing fails.
   KeyAndCert issue(ca::Profile profile, const std::string& common_name,
-                   crypto::KeyType key = crypto::KeyType::kEcP256);
+                   crypto::KeyType key = crypto::KeyType::kEcP256,
+                   std::optional<std::chrono::sys_seconds> not_after = std::nullopt);
 
   // A TLS server certificate (EKU serverAuth) signed by the root, with a subjectAltName of these
   // DNS names and IP addresses (either list may be empty), for host-name checks.

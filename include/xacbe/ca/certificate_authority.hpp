@@ -61,8 +61,8 @@ struct IssuedCertificate {
   std::string serial_hex;
   Profile profile;
   std::string subject;
-  TimePoint not_before;
-  TimePoint not_after;
+  std::chrono::sys_seconds not_before;  // whole seconds, up to year 9999 (clock.hpp)
+  std::chrono::sys_seconds not_after;
   crypto::CertStatus status;
   std::string der;
 };
@@ -72,9 +72,13 @@ struct RootMaterial {
   crypto::Certificate cert;
 };
 
-// Generates a root key and its self-signed certificate (CA:TRUE, keyCertSign|cRLSign).
+// Generates a root key and its self-signed certificate (CA:TRUE, keyCertSign|cRLSign), valid from
+// clock.now() (floored to the second) for `validity`.
 Result<RootMaterial> create_root(crypto::KeyType type, const crypto::DistinguishedName& subject,
                                  std::chrono::hours validity, const Clock& clock);
+// The same, valid until `not_after` (at most 9999-12-31T23:59:59Z, RFC 5280 section 4.1.2.5).
+Result<RootMaterial> create_root(crypto::KeyType type, const crypto::DistinguishedName& subject,
+                                 std::chrono::sys_seconds not_after, const Clock& clock);
 
 class CertificateAuthority {
  public:
@@ -86,12 +90,15 @@ class CertificateAuthority {
   ~CertificateAuthority();
 
   // Verifies the CSR (signature, key strength), ignores its subject in favour of `subject`, and
-  // issues a certificate of `profile` with a fresh random serial that was never used before.
+  // issues a certificate of `profile` with a fresh random serial that was never used before,
+  // valid from now (floored to the second) for the profile's validity, or until `not_after` when
+  // given (any time up to 9999-12-31T23:59:59Z). Never past the CA certificate's own notAfter.
   // `alt_names` is required for the service profile and refused for every other
   // (kInvalidArgument, naming the first bad entry).
   Result<crypto::Certificate> issue(const crypto::CertificateRequest& csr, Profile profile,
                                     const crypto::DistinguishedName& subject,
-                                    const SubjectAltNames& alt_names = {});
+                                    const SubjectAltNames& alt_names = {},
+                                    std::optional<std::chrono::sys_seconds> not_after = std::nullopt);
 
   // Revokes a certificate this CA issued. kCertificateHold puts it on hold (release_hold undoes
   // that); any other reason is final. Revoking a revoked certificate is kFailedPrecondition.

@@ -10,15 +10,12 @@
 
 namespace xacbe::crypto {
 
-Result<TimePoint> from_asn1_time(const ASN1_TIME* time);
-// UTCTime before 2050, GeneralizedTime after (RFC 5280 section 4.1.2.5); whole seconds.
-ASN1_TIMEPtr to_asn1_time(TimePoint time);
-
-// The same in whole seconds, for times that may lie past 2262 (TimePoint counts nanoseconds in
-// 64 bits): the GeneralizedTime 99991231235959Z of RFC 5280 section 4.1.2.5, or an OCSP
-// nextUpdate far ahead. Fractions of a second are dropped.
-Result<std::chrono::sys_seconds> from_asn1_time_seconds(const ASN1_TIME* time);
+// Whole seconds, up to 9999-12-31T23:59:59Z (see clock.hpp: never a nanosecond TimePoint).
+Result<std::chrono::sys_seconds> from_asn1_time(const ASN1_TIME* time);
+// UTCTime before 2050, GeneralizedTime after (RFC 5280 section 4.1.2.5); null past year 9999.
 ASN1_TIMEPtr to_asn1_time(std::chrono::sys_seconds time);
+// A clock reading, floored to whole seconds.
+ASN1_TIMEPtr to_asn1_time(TimePoint time);
 
 // Upper-case hex without leading zeros ("0" for zero); negative serials get a leading '-'.
 std::string serial_to_hex(const ASN1_INTEGER* serial);

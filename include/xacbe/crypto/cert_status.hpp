@@ -31,7 +31,7 @@ Result<RevocationReason> parse_reason(std::string_view name);
 struct CertStatus {
   enum class Kind { kGood, kRevoked, kUnknown };
   Kind kind = Kind::kUnknown;
-  TimePoint revoked_at{};                                   // when kRevoked
+  std::chrono::sys_seconds revoked_at{};                    // when kRevoked; whole seconds
   RevocationReason reason = RevocationReason::kUnspecified;  // when kRevoked
 };
 

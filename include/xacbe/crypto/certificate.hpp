@@ -26,8 +26,11 @@ class Certificate {
   std::string issuer() const;
   // Upper-case hex without leading zeros, e.g. "1F3A".
   std::string serial_hex() const;
-  TimePoint not_before() const;
-  TimePoint not_after() const;
+  // Whole seconds, up to 9999-12-31T23:59:59Z: compare a clock reading with is_before() and
+  // is_after() (clock.hpp), never by converting these to a TimePoint. The Unix epoch when the
+  // field cannot be read.
+  std::chrono::sys_seconds not_before() const;
+  std::chrono::sys_seconds not_after() const;
   // Lower-case hex SHA-256 of the DER encoding.
   std::string sha256_fingerprint() const;
   bool is_ca() const;
@@ -48,8 +51,14 @@ Result<std::vector<Certificate>> load_certificates(const std::string& path);
 // Builds an owning STACK_OF(X509) holding extra references to `certs`.
 X509StackPtr to_stack(const std::vector<Certificate>& certs);
 
-// Verifies that `cert` chains to one of `roots` (with optional `intermediates`) at time `at`.
+// Verifies that `cert` chains to one of `roots` (with optional `intermediates`) at time `at`
+// (whole seconds, any time a certificate can name).
 Status verify_chain(const Certificate& cert, const std::vector<Certificate>& roots,
-                    const std::vector<Certificate>& intermediates, TimePoint at);
+                    const std::vector<Certificate>& intermediates, std::chrono::sys_seconds at);
+// At a clock reading, floored to seconds.
+inline Status verify_chain(const Certificate& cert, const std::vector<Certificate>& roots,
+                           const std::vector<Certificate>& intermediates, TimePoint at) {
+  return verify_chain(cert, roots, intermediates, std::chrono::floor<std::chrono::seconds>(at));
+}
 
 }  // namespace xacbe::crypto

@@ -22,6 +22,11 @@ Result<std::string> cms_sign_detached(const PrivateKey& key, const Certificate& 
 // kInvalidArgument: not a SignedData, or not exactly one signer. kPermissionDenied: the
 // signature does not match the content, or the signer's certificate does not chain.
 Result<Certificate> cms_verify_detached(std::string_view cms_der, std::string_view content,
-                                        const std::vector<Certificate>& roots, TimePoint at);
+                                        const std::vector<Certificate>& roots, std::chrono::sys_seconds at);
+// At a clock reading, floored to seconds.
+inline Result<Certificate> cms_verify_detached(std::string_view cms_der, std::string_view content,
+                                               const std::vector<Certificate>& roots, TimePoint at) {
+  return cms_verify_detached(cms_der, content, roots, std::chrono::floor<std::chrono::seconds>(at));
+}
 
 }  // namespace xacbe::crypto

@@ -19,8 +19,11 @@ Result<std::string> base64_decode(std::string_view text);  // strict: bad charac
 // hold any byte, NUL and '/' included: callers check what they accept.
 Result<std::string> percent_decode(std::string_view text);
 
-// Digest by OpenSSL name ("SHA256", "SHA1", ...); raw bytes.
+// Digest by OpenSSL name ("SHA256", "SHA1", ...); raw bytes. An unknown name is
+// kInvalidArgument, a digest OpenSSL fails to compute kInternal.
 Result<std::string> digest(std::string_view algorithm, std::string_view data);
+// SHA-256, 32 raw bytes. OpenSSL failing to compute it means a broken installation, not bad
+// input: it throws std::runtime_error (like random_bytes), never returns a short digest.
 std::string sha256(std::string_view data);
 
 // Cryptographically random bytes.

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "support/temp_dir.hpp"
+#include "support/test_pki.hpp"
 #include "xacbe/crypto/asn1.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/store/database.hpp"
@@ -381,6 +383,47 @@ TEST_F(CertificateAuthorityTest, CertificateNeverOutlivesTheRoot) {
   EXPECT_EQ(cert.not_after(), root_.cert.not_after());
 }
 
+// RFC 5280 allows validity up to GeneralizedTime 99991231235959Z; a nanosecond TimePoint ends in
+// 2262, so the CA computes validity in whole seconds.
+TEST_F(CertificateAuthorityTest, IssuesCertificatesValidPastTheNanosecondRangeUpToYear9999) {
+  RootMaterial far_root = must(create_root(KeyType::kEcP256, kRootSubject, testing::kLastX509Second, clock_));
+  EXPECT_EQ(far_root.cert.not_before(), kStart);
+  EXPECT_EQ(far_root.cert.not_after(), testing::kLastX509Second);
+  testing::TempDir far_dir;
+  auto far_ca = must(CertificateAuthority::open(must(store::Database::open(far_dir.file("ca.db"))),
+                                                std::move(far_root.key), far_root.cert, settings_, clock_));
+  std::map<std::string, std::chrono::sys_seconds> issued;  // serial -> notAfter
+  for (const auto& far : testing::far_validities()) {
+    SCOPED_TRACE(far.name);
+    const crypto::Certificate cert = must(far_ca->issue(csr_, Profile::kTimestamping, kSubject, {}, far.not_after));
+    EXPECT_EQ(cert.not_before(), kStart);
+    EXPECT_EQ(cert.not_after(), far.not_after);
+    EXPECT_TRUE(crypto::verify_chain(cert, {far_ca->certificate()}, {}, kStart + 1h).is_ok());
+    issued[cert.serial_hex()] = cert.not_after();
+  }
+  // The register keeps the same seconds, and a revocation of such a certificate reads back.
+  const auto listed = must(far_ca->list());
+  ASSERT_EQ(listed.size(), issued.size());
+  for (const IssuedCertificate& c : listed) {
+    ASSERT_EQ(issued.count(c.serial_hex), 1u) << c.serial_hex;
+    EXPECT_EQ(c.not_after, issued[c.serial_hex]);
+    EXPECT_EQ(c.not_before, kStart);
+  }
+  const std::string last = issued.rbegin()->first;
+  ASSERT_TRUE(far_ca->revoke(last, RevocationReason::kSuperseded).is_ok());
+  EXPECT_EQ(must(far_ca->status(last)).revoked_at, kStart);
+  // Without a chosen end, the profile's validity, as before.
+  EXPECT_EQ(must(far_ca->issue(csr_, Profile::kAuthentication, kSubject)).not_after(),
+            kStart + settings_.auth_validity);
+}
+
+TEST_F(CertificateAuthorityTest, ChosenNotAfterNeverOutlivesTheRootNorPrecedesNow) {
+  const crypto::Certificate capped = must(ca_->issue(csr_, Profile::kSigning, kSubject, {}, testing::kLastX509Second));
+  EXPECT_EQ(capped.not_after(), root_.cert.not_after());
+  const auto past = ca_->issue(csr_, Profile::kSigning, kSubject, std::chrono::floor<std::chrono::seconds>(kStart));
+  EXPECT_EQ(past.status().code(), Code::kInvalidArgument) << past.status().to_string();
+}
+
 TEST_F(CertificateAuthorityTest, RefusesToIssueAfterTheRootExpired) {
   clock_.set(root_.cert.not_after() + 1s);
   auto cert = ca_->issue(csr_, Profile::kAuthentication, kSubject);
@@ -573,6 +616,24 @@ TEST_F(CertificateAuthorityTest, StateSurvivesReopeningTheCa) {
   ca_ = open_ca(settings_);
   EXPECT_EQ(status_of(cert.serial_hex()).reason, RevocationReason::kAffiliationChanged);
   EXPECT_EQ(must(ca_->list()).size(), 1u);
+}
+
+// ca.db as the releases before schema_versions made it: the version in PRAGMA user_version.
+TEST_F(CertificateAuthorityTest, AdoptsADatabaseMadeBeforeSchemaVersionsInPlace) {
+  const crypto::Certificate cert = issue();
+  ASSERT_TRUE(ca_->revoke(cert.serial_hex(), RevocationReason::kKeyCompromise).is_ok());
+  ca_.reset();
+  {
+    auto db = must(store::Database::open(db_path()));
+    ASSERT_TRUE(db->exec("DROP TABLE schema_versions; PRAGMA user_version=1").is_ok());
+  }
+  ca_ = open_ca(settings_);
+  EXPECT_EQ(status_of(cert.serial_hex()).reason, RevocationReason::kKeyCompromise);
+  EXPECT_EQ(must(ca_->list()).size(), 1u);
+  const crypto::Certificate next = issue();  // the adopted tables take new certificates
+  EXPECT_EQ(must(ca_->list()).size(), 2u);
+  auto db = must(store::Database::open(db_path()));
+  EXPECT_EQ(db->schema_version("ca"), 1);
 }
 
 TEST_F(CertificateAuthorityTest, StatusSourceSeesRevocationMadeThroughTheCa) {

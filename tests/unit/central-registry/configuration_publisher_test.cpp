@@ -20,7 +20,7 @@ class ConfigurationPublisherTest : public ::testing::Test {
   void SetUp() override {
     calendar_ = std::make_unique<calendar::BusinessCalendar>(calendar::BusinessCalendar::parse(kCalendar).value());
     db_ = store::Database::open(pki_.dir().file("registry.db")).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", &pki_.ca());
     servers_ = std::make_unique<SecurityServers>(*db_, clock_, *membership_, pki_.ca(), SecurityServerSettings{});
     publisher_ = make_publisher();
@@ -183,6 +183,33 @@ TEST_F(ConfigurationPublisherTest, PublishesGlobalGroupsWithTheirClientsThatTheD
   // A deleted group is no longer published.
   ASSERT_TRUE(groups.delete_group("admin", "vacio").is_ok());
   EXPECT_EQ(served().find_group("vacio"), nullptr);
+}
+
+// RFC 5280 allows validity up to GeneralizedTime 99991231235959Z: a CA, signing, TSA and OCSP
+// certificate valid that long (past a nanosecond clock value's 2262) pass the start-up check, and
+// the document they sign verifies as a security server verifies it.
+TEST_F(ConfigurationPublisherTest, PublishesWithCertificatesValidUntil9999) {
+  xacbe::testing::TestPki far(clock_, crypto::KeyType::kEcP256, xacbe::testing::kLastX509Second);
+  const auto until_9999 = xacbe::testing::kLastX509Second;
+  auto signer = far.issue(ca::Profile::kSigning, "Signer 9999", crypto::KeyType::kEcP256, until_9999);
+  auto tsa = far.issue(ca::Profile::kTimestamping, "TSA 9999", crypto::KeyType::kEcP256, until_9999);
+  auto ocsp = far.issue(ca::Profile::kOcspResponder, "OCSP 9999", crypto::KeyType::kEcP256, until_9999);
+  PublisherSettings s;
+  s.instance = "QROO";
+  s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
+  s.ocsp_urls = {"http://127.0.0.1:8891/"};
+  s.ocsp_responder_certificates = {ocsp.cert};
+  s.tsa_url = "http://127.0.0.1:8890/";
+  s.tsa_certificate = tsa.cert;
+  auto publisher = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, far.root(),
+                                                  std::move(signer.key), signer.cert, s);
+  ASSERT_TRUE(publisher.is_ok()) << publisher.status().to_string();
+  auto bytes = (*publisher)->current();
+  ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+  auto anchor = globalconf::ConfigurationAnchor::from_json((*publisher)->anchor_json());
+  ASSERT_TRUE(anchor.is_ok()) << anchor.status().to_string();
+  auto doc = globalconf::verify(*bytes, *anchor, clock_, 0);
+  EXPECT_TRUE(doc.is_ok()) << doc.status().to_string();
 }
 
 TEST_F(ConfigurationPublisherTest, RefusesIncompleteSettings) {

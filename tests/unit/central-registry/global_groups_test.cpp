@@ -26,7 +26,7 @@ class GlobalGroupsTest : public ::testing::Test {
   void SetUp() override {
     calendar_ = std::make_unique<calendar::BusinessCalendar>(calendar::BusinessCalendar::parse(kCalendar).value());
     db_ = store::Database::open(dir_.file("registry.db")).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", nullptr);
     records_ = std::make_unique<MemberRecords>(*db_, clock_, *membership_);
     groups_ = std::make_unique<GlobalGroups>(*db_, clock_, *membership_);
@@ -60,6 +60,68 @@ class GlobalGroupsTest : public ::testing::Test {
   std::unique_ptr<MemberRecords> records_;
   std::unique_ptr<GlobalGroups> groups_;
 };
+
+// STYLE.md: a record of an action is written in the same transaction as the action. Each action
+// on groups and member records is rolled back when its audit entry cannot be written (a trigger in
+// the test database refuses successful entries), is on record as refused, and once the trail can
+// be written again commits with its entry.
+TEST_F(GlobalGroupsTest, GroupAndRecordChangesAreRolledBackWhenTheirAuditEntryCannotBeWritten) {
+  ASSERT_TRUE(groups_->create("admin", "seguridad", "Seguridad").is_ok());
+  ASSERT_TRUE(groups_->add_member("admin", "seguridad", client_id("QROO/EST/FGE")).is_ok());
+  const auto fge = id::MemberId::parse("QROO/EST/FGE").value();
+  ASSERT_TRUE(records_->add_user("admin", fge, {"Ana", "ana@fge.gob.mx", UserRole::kOperator}).is_ok());
+  auto state = [&] {
+    auto query = db_->prepare(
+        "SELECT (SELECT count(*) FROM global_group) || '/' || (SELECT count(*) FROM global_group_member) || '/' ||"
+        " (SELECT count(*) FROM member_subsystem WHERE removed_at IS NULL) || '/' ||"
+        " (SELECT count(*) FROM member_user WHERE revoked_at IS NULL)");
+    auto row = query->step();
+    return row && *row ? query->column_text(0) : std::string("?");
+  };
+  const std::string before = state();
+  const std::int64_t user_id = records_->users(fge).value().front().id;
+  struct Row {
+    const char* action;
+    std::function<Status()> run;
+  };
+  const std::vector<Row> rows = {
+      {"global-group.create", [&] { return groups_->create("admin", "nuevo", "Nuevo").status(); }},
+      {"global-group.add-member",
+       [&] { return groups_->add_member("admin", "seguridad", client_id("QROO/FED/PGJ")).status(); }},
+      {"global-group.remove-member",
+       [&] { return groups_->remove_member("admin", "seguridad", client_id("QROO/EST/FGE")).status(); }},
+      {"global-group.delete", [&] { return groups_->delete_group("admin", "seguridad"); }},
+      {"subsystem.add",
+       [&] { return records_->add_subsystem("admin", id::SubsystemId::parse("QROO/FED/PGJ/SIS").value()).status(); }},
+      {"subsystem.remove",
+       [&] {
+         return records_->remove_subsystem("admin", id::SubsystemId::parse("QROO/EST/FGE/SIGI").value()).status();
+       }},
+      {"user.add",
+       [&] { return records_->add_user("admin", fge, {"Luis", "luis@fge.gob.mx", UserRole::kAuditor}).status(); }},
+      {"user.revoke", [&] { return records_->revoke_user("admin", fge, user_id).status(); }},
+  };
+  ASSERT_TRUE(db_->exec("CREATE TRIGGER audit_unavailable BEFORE INSERT ON audit WHEN NEW.success = 1"
+                        " BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END")
+                  .is_ok());
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.action);
+    const Status st = row.run();
+    ASSERT_FALSE(st.is_ok());
+    EXPECT_NE(st.message().find("audit unavailable"), std::string::npos) << st.to_string();
+    EXPECT_EQ(state(), before);
+    EXPECT_EQ(last_audit().action, row.action);
+    EXPECT_FALSE(last_audit().success);
+  }
+  ASSERT_TRUE(db_->exec("DROP TRIGGER audit_unavailable").is_ok());
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.action);
+    ASSERT_TRUE(row.run().is_ok());
+    EXPECT_EQ(last_audit().action, row.action);
+    EXPECT_TRUE(last_audit().success);
+  }
+  EXPECT_NE(state(), before);
+}
 
 TEST_F(GlobalGroupsTest, CreatesAGroupAndListsItInCodeOrder) {
   auto created = groups_->create("admin", "seguridad", "Instituciones de seguridad pública");

@@ -29,7 +29,7 @@ class MemberRecordsTest : public ::testing::Test {
   void SetUp() override {
     calendar_ = std::make_unique<calendar::BusinessCalendar>(calendar::BusinessCalendar::parse(kCalendar).value());
     db_ = store::Database::open(dir_.file("registry.db")).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", nullptr);
     records_ = std::make_unique<MemberRecords>(*db_, clock_, *membership_);
     admit("QROO/EST/FGE");

@@ -42,7 +42,7 @@ class MembershipTest : public ::testing::Test {
     auto db = store::Database::open(pki_.dir().file("registry.db"));
     ASSERT_TRUE(db.is_ok());
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", &pki_.ca());
   }
 
@@ -253,10 +253,70 @@ TEST_F(MembershipTest, StateSurvivesReopeningTheDatabase) {
   db_.reset();
   auto db = store::Database::open(pki_.dir().file("registry.db"));
   ASSERT_TRUE(db.is_ok());
-  ASSERT_TRUE((*db)->migrate(schema_migrations()).is_ok());
+  ASSERT_TRUE(migrate_schema(**db).is_ok());
   Membership reopened(**db, clock_, *calendar_, "QROO", nullptr);
   EXPECT_EQ(reopened.member(member_id("QROO/EST/FGE"))->state, MemberState::kActive);
   EXPECT_EQ(reopened.certificates(member_id("QROO/EST/FGE"))->size(), 1u);
+}
+
+// STYLE.md: a record of an action is written in the same transaction as the action. When the
+// audit write fails (here a trigger in the test database refuses successful entries), the change
+// is rolled back too; once the trail can be written again, the action has both.
+TEST_F(MembershipTest, AnActionWhoseAuditEntryCannotBeWrittenIsRolledBack) {
+  const std::string serial = admitted("QROO/EST/FGE");
+  const auto fge = member_id("QROO/EST/FGE");
+  auto count = [&](const std::string& sql) {
+    auto query = db_->prepare(sql);
+    auto row = query->step();
+    return row && *row ? query->column_int64(0) : -1;
+  };
+  const std::int64_t events = count("SELECT count(*) FROM member_event");
+  ASSERT_TRUE(db_->exec("CREATE TRIGGER audit_unavailable BEFORE INSERT ON audit WHEN NEW.success = 1"
+                        " BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END")
+                  .is_ok());
+
+  const Status suspended = membership_->suspend("maria", fge, "violación del protocolo");
+  ASSERT_FALSE(suspended.is_ok());
+  EXPECT_NE(suspended.message().find("audit unavailable"), std::string::npos) << suspended.to_string();
+  EXPECT_EQ(state_of("QROO/EST/FGE"), MemberState::kActive);
+  EXPECT_EQ(count("SELECT count(*) FROM member_event"), events);
+  EXPECT_EQ(cert_status(serial).kind, crypto::CertStatus::Kind::kGood);  // the certificate step never ran
+  auto applied = membership_->apply("maria", application_for("QROO/MUN/OPB"));
+  ASSERT_FALSE(applied.is_ok());
+  EXPECT_EQ(membership_->member(member_id("QROO/MUN/OPB")).status().code(), Code::kNotFound);
+  EXPECT_EQ(count("SELECT count(*) FROM application WHERE member_id = 'QROO/MUN/OPB'"), 0);
+  // The failed actions are on record as refusals.
+  EXPECT_FALSE(membership_->audit().list()->back().success);
+
+  ASSERT_TRUE(db_->exec("DROP TRIGGER audit_unavailable").is_ok());
+  ASSERT_TRUE(membership_->suspend("maria", fge, "violación del protocolo").is_ok());
+  EXPECT_EQ(state_of("QROO/EST/FGE"), MemberState::kSuspended);
+  EXPECT_EQ(count("SELECT count(*) FROM member_event"), events + 1);
+  const AuditEntry last = membership_->audit().list()->back();
+  EXPECT_EQ(last.action, "member.suspend");
+  EXPECT_TRUE(last.success);
+  EXPECT_EQ(cert_status(serial).reason, crypto::RevocationReason::kCertificateHold);
+}
+
+// registry.db as the releases before schema_versions made it: the registry's version in PRAGMA
+// user_version. It is adopted in place, its members kept, and nothing is migrated twice.
+TEST_F(MembershipTest, AdoptsADatabaseMadeBeforeSchemaVersionsInPlace) {
+  admitted("QROO/EST/FGE");
+  membership_.reset();
+  db_.reset();
+  {
+    auto old = store::Database::open(pki_.dir().file("registry.db"));
+    ASSERT_TRUE(old.is_ok());
+    ASSERT_TRUE((*old)->exec("DROP TABLE schema_versions; PRAGMA user_version=" +
+                             std::to_string(schema_migrations().size()))
+                    .is_ok());
+  }
+  auto db = store::Database::open(pki_.dir().file("registry.db"));
+  ASSERT_TRUE(db.is_ok());
+  ASSERT_TRUE(migrate_schema(**db).is_ok());
+  EXPECT_EQ((*db)->schema_version("registry"), static_cast<int>(schema_migrations().size()));
+  Membership reopened(**db, clock_, *calendar_, "QROO", nullptr);
+  EXPECT_EQ(reopened.member(member_id("QROO/EST/FGE"))->state, MemberState::kActive);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -64,7 +66,7 @@ class NotificationsTest : public ::testing::Test {
     auto db = store::Database::open(registry_path_);
     ASSERT_TRUE(db.is_ok()) << db.status().to_string();
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", nullptr);
     ASSERT_NO_FATAL_FAILURE(open(registry_path_));  // the outbox lives in the registry's file
   }
@@ -543,6 +545,48 @@ TEST_F(NotificationsTest, EveryOperationIsAudited) {
     EXPECT_EQ(e.success, expected[k].success);
   }
   EXPECT_EQ(audit[before].detail, "planned-change, effective 2026-12-15, 1 member(s)");
+}
+
+// STYLE.md: a record of an action is written in the same transaction as the action. When the
+// audit write fails (a trigger in the test database refuses successful entries), nothing of the
+// action stands, and no mail is queued for a notification that was not stored.
+TEST_F(NotificationsTest, ActionsAreRolledBackWhenTheirAuditEntryCannotBeWritten) {
+  ASSERT_NO_FATAL_FAILURE(admit_two());
+  const auto earlier = announced();
+  auto incident = notifications_->report_incident("luis", member_id(kFge), IncidentSeverity::kLow, "x", kMonday);
+  ASSERT_TRUE(incident.is_ok());
+  const std::size_t queued = outbox_->list(mail::OutboxState::kPending)->size();
+  ASSERT_TRUE(db_->exec("CREATE TRIGGER audit_unavailable BEFORE INSERT ON audit WHEN NEW.success = 1"
+                        " BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END")
+                  .is_ok());
+
+  auto refused = notifications_->announce("maria", maintenance());
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("audit unavailable"), std::string::npos) << refused.status().to_string();
+  EXPECT_EQ(notifications_->list()->size(), 1u);
+  EXPECT_EQ(outbox_->list(mail::OutboxState::kPending)->size(), queued);
+  EXPECT_FALSE(notifications_->acknowledge("luis", member_id(kFge), earlier).is_ok());
+  EXPECT_FALSE(notifications_->notification(earlier)->deliveries[0].acknowledgement.has_value());
+  EXPECT_FALSE(notifications_->report_incident("luis", member_id(kFge), IncidentSeverity::kHigh, "y", kMonday).is_ok());
+  EXPECT_FALSE(notifications_->add_follow_up("maria", *incident, "cerrado", true).is_ok());
+  const auto incidents = notifications_->list_incidents().value();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_TRUE(incidents[0].follow_ups.empty());
+  EXPECT_EQ(incidents[0].state, IncidentState::kOpen);
+  for (const char* action :
+       {"notification.announce", "notification.acknowledge", "incident.report", "incident.close"}) {
+    const auto audit = audit_entries();
+    EXPECT_TRUE(std::any_of(audit.begin(), audit.end(),
+                            [&](const AuditEntry& e) { return e.action == action && !e.success; }))
+        << action << " is not on record as refused";
+  }
+
+  ASSERT_TRUE(db_->exec("DROP TRIGGER audit_unavailable").is_ok());
+  const auto id = announced();
+  EXPECT_EQ(audit_entries().back().action, "notification.announce");
+  EXPECT_EQ(audit_entries().back().target, "notification:" + std::to_string(id));
+  EXPECT_TRUE(audit_entries().back().success);
+  EXPECT_EQ(outbox_->list(mail::OutboxState::kPending)->size(), queued + 2);
 }
 
 TEST(IncidentSeverity, NamesRoundTrip) {

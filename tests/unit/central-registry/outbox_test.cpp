@@ -144,11 +144,11 @@ TEST_F(OutboxTest, EnqueueIsDurableBeforeItReturns) {
   EXPECT_EQ(e->message.to, notice().to);
 }
 
-TEST_F(OutboxTest, KeepsItsSchemaVersionApartFromTheOwnersUserVersion) {
+TEST_F(OutboxTest, KeepsItsSchemaVersionApartFromTheOwnersVersion) {
   {
     auto db = store::Database::open(path_);
     ASSERT_TRUE(db);
-    ASSERT_TRUE((*db)->migrate({"CREATE TABLE registry_member(id INTEGER PRIMARY KEY)"}));
+    ASSERT_TRUE((*db)->migrate("registry", {"CREATE TABLE registry_member(id INTEGER PRIMARY KEY)"}));
   }
   for (int round = 0; round < 2; ++round) {  // the second opening finds everything in place
     auto outbox = open_outbox();
@@ -156,8 +156,50 @@ TEST_F(OutboxTest, KeepsItsSchemaVersionApartFromTheOwnersUserVersion) {
   }
   auto db = store::Database::open(path_);
   ASSERT_TRUE(db);
-  EXPECT_EQ((*db)->schema_version(), 1);
-  EXPECT_EQ(count(**db, "SELECT version FROM mail_schema"), 1);
+  EXPECT_EQ((*db)->schema_version("registry"), 1);
+  EXPECT_EQ((*db)->schema_version("mail"), 1);
+}
+
+// A registry file as the releases before schema_versions left it: the registry's version in
+// PRAGMA user_version, the outbox's in mail_schema, and a message waiting in the outbox.
+TEST_F(OutboxTest, AdoptsAnOutboxMadeBeforeSchemaVersionsWithItsMessages) {
+  {
+    auto db = store::Database::open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->exec(R"(
+      CREATE TABLE registry_member(id INTEGER PRIMARY KEY);
+      PRAGMA user_version=1;
+      CREATE TABLE mail_schema(version INTEGER NOT NULL);
+      CREATE TABLE mail_outbox(
+         id INTEGER PRIMARY KEY,
+         message_id TEXT NOT NULL UNIQUE,
+         recipients TEXT NOT NULL,
+         subject TEXT NOT NULL,
+         body TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         state TEXT NOT NULL DEFAULT 'pending' CHECK(state IN ('pending','sent','failed')),
+         attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER NOT NULL,
+         last_error TEXT,
+         sent_at INTEGER);
+      CREATE INDEX mail_outbox_due ON mail_outbox(state, next_attempt_at, id);
+      DELETE FROM mail_schema; INSERT INTO mail_schema(version) VALUES (1);
+      INSERT INTO mail_outbox(message_id, recipients, subject, body, created_at, next_attempt_at)
+        VALUES ('old@ceiqroo.example', 'enlace@municipio.example', 'Aviso', 'Texto', 1739440000, 1739440000);
+    )").is_ok());
+  }
+  auto outbox = open_outbox();
+  ASSERT_NE(outbox, nullptr);
+  auto pending = outbox->list(OutboxState::kPending);
+  ASSERT_TRUE(pending) << pending.status().to_string();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].message.message_id, "old@ceiqroo.example");
+  ASSERT_TRUE(outbox->enqueue(notice()));  // and the adopted table takes new mail
+  auto db = store::Database::open(path_);
+  ASSERT_TRUE(db);
+  EXPECT_EQ((*db)->schema_version("mail"), 1);
+  EXPECT_EQ(count(**db, "SELECT count(*) FROM sqlite_schema WHERE name = 'mail_schema'"), 0);
+  EXPECT_EQ(count(**db, "PRAGMA user_version"), 1);  // the registry's, for the registry to adopt
 }
 
 TEST_F(OutboxTest, ServerDownKeepsTheMessagePendingWithItsErrorAndALaterAttempt) {

@@ -84,7 +84,7 @@ class SecurityServersTest : public ::testing::Test {
     auto db = store::Database::open(pki_.dir().file("registry.db"));
     ASSERT_TRUE(db.is_ok());
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->migrate(schema_migrations()).is_ok());
+    ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", &pki_.ca());
     use_settings({});
     admit("QROO/EST/FGE", "Fiscalía General del Estado");
@@ -217,6 +217,46 @@ TEST_F(SecurityServersTest, RegistersAServerOnlyAfterApprovalAndIssuesItsAuthCer
   EXPECT_EQ(recorded->front().server_code, "SS1");
   // Approving twice is refused.
   EXPECT_EQ(servers_->approve("maria", pending->id).code(), Code::kFailedPrecondition);
+}
+
+// STYLE.md: a record of an action is written in the same transaction as the action. An approval
+// whose audit entry cannot be written (a trigger in the test database refuses successful entries)
+// leaves the request pending and no server registered, and the certificate the CA already issued
+// is revoked, so none is left unaccounted. A refused request still keeps its request id (the
+// replay guard) with its refusal entry.
+TEST_F(SecurityServersTest, AnApprovalWhoseAuditEntryCannotBeWrittenIsRolledBackAndItsCertificateRevoked) {
+  crypto::PrivateKey key = new_key();
+  auto pending = submit(bootstrap("QROO/EST/FGE/SS1", key));
+  ASSERT_TRUE(pending.is_ok()) << pending.status().to_string();
+  ASSERT_TRUE(db_->exec("CREATE TRIGGER audit_unavailable BEFORE INSERT ON audit WHEN NEW.success = 1"
+                        " BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END")
+                  .is_ok());
+  const Status approval = servers_->approve("maria", pending->id);
+  ASSERT_FALSE(approval.is_ok());
+  EXPECT_NE(approval.message().find("audit unavailable"), std::string::npos) << approval.to_string();
+  EXPECT_EQ(servers_->request(pending->id)->state, RequestState::kPending);
+  EXPECT_TRUE(servers_->list_servers()->empty());
+  EXPECT_TRUE(membership_->certificates(id::MemberId::parse("QROO/EST/FGE").value())->empty());
+  const auto issued = pki_.ca().list().value();
+  ASSERT_EQ(issued.size(), 1u);  // issued by the CA, then revoked
+  EXPECT_EQ(issued[0].status.kind, crypto::CertStatus::Kind::kRevoked);
+  EXPECT_EQ(issued[0].status.reason, crypto::RevocationReason::kCessationOfOperation);
+  const AuditEntry refused = membership_->audit().list()->back();
+  EXPECT_EQ(refused.action, "management.approve");
+  EXPECT_FALSE(refused.success);
+
+  // A new request cannot be accepted either; its request id is not remembered without its entry.
+  const Signed again = bootstrap("QROO/EST/FGE/SS2", new_key());
+  EXPECT_FALSE(submit(again).is_ok());
+  EXPECT_EQ(servers_->requests()->size(), 1u);
+
+  ASSERT_TRUE(db_->exec("DROP TRIGGER audit_unavailable").is_ok());
+  ASSERT_TRUE(submit(again).is_ok());
+  ASSERT_TRUE(servers_->approve("maria", pending->id).is_ok());
+  EXPECT_EQ(servers_->request(pending->id)->state, RequestState::kApproved);
+  EXPECT_EQ(servers_->list_servers()->size(), 1u);
+  EXPECT_EQ(membership_->audit().list()->back().action, "management.approve");
+  EXPECT_TRUE(membership_->audit().list()->back().success);
 }
 
 TEST_F(SecurityServersTest, SubmitCsrSignedByTheServerIssuesASigningCertificateNamingTheMember) {

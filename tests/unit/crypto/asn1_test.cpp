@@ -7,6 +7,8 @@
 #include <chrono>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace xacbe::crypto {
 namespace {
@@ -52,6 +54,24 @@ INSTANTIATE_TEST_SUITE_P(
                       TimeCase{"far future", at(2100y / 3 / 1, 1s), V_ASN1_GENERALIZEDTIME},
                       TimeCase{"before 1950", at(1949y / 12 / 31), V_ASN1_GENERALIZEDTIME}));
 
+// RFC 5280 section 4.1.2.5.2: GeneralizedTime up to 99991231235959Z, past what a nanosecond
+// TimePoint holds (2262-04-11T23:47:16Z).
+TEST(Asn1TimeConversionTest, RoundTripsTimesUpToYear9999) {
+  for (const auto& [text, time] : std::vector<std::pair<std::string, std::chrono::sys_seconds>>{
+           {"22620412000000Z", sys_days(2262y / 4 / 12)},
+           {"29991231000000Z", sys_days(2999y / 12 / 31)},
+           {"99991231235959Z", sys_days(9999y / 12 / 31) + 23h + 59min + 59s}}) {
+    SCOPED_TRACE(text);
+    ASN1_TIMEPtr encoded = to_asn1_time(time);
+    ASSERT_NE(encoded, nullptr);
+    EXPECT_EQ(ASN1_STRING_type(encoded.get()), V_ASN1_GENERALIZEDTIME);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(encoded.get()))), text);
+    auto decoded = from_asn1_time(encoded.get());
+    ASSERT_TRUE(decoded) << decoded.status().to_string();
+    EXPECT_EQ(decoded->time_since_epoch(), time.time_since_epoch());
+  }
+}
+
 TEST(Asn1TimeConversionTest, DropsFractionsOfASecond) {
   const TimePoint whole = at(2030y / 6 / 15, 10s);
   auto decoded = from_asn1_time(to_asn1_time(whole + 999ms).get());
@@ -81,14 +101,14 @@ TEST(Asn1TimeConversionTest, SecondsRoundTripUpToTheYear9999) {
         std::chrono::sys_seconds(sys_days(9999y / 12 / 31) + 23h + 59min + 59s)}) {
     ASN1_TIMEPtr encoded = to_asn1_time(t);
     ASSERT_NE(encoded, nullptr);
-    auto decoded = from_asn1_time_seconds(encoded.get());
+    auto decoded = from_asn1_time(encoded.get());
     ASSERT_TRUE(decoded) << decoded.status().to_string();
     EXPECT_EQ(*decoded, t);
   }
   ASN1_TIMEPtr last(ASN1_TIME_new());
   ASSERT_TRUE(ASN1_TIME_set_string(last.get(), "99991231235959Z"));
-  EXPECT_EQ(from_asn1_time_seconds(last.get())->time_since_epoch().count(), 253402300799);
-  EXPECT_FALSE(from_asn1_time_seconds(nullptr));
+  EXPECT_EQ(from_asn1_time(last.get())->time_since_epoch().count(), 253402300799);
+  EXPECT_FALSE(from_asn1_time(nullptr));
 }
 
 ASN1_INTEGERPtr integer_from_bn(const char* hex) {

@@ -222,6 +222,26 @@ TEST_F(CertificateTest, VerificationUsesTheGivenTimeNotTheSystemClock) {
   EXPECT_FALSE(verify_chain(leaf_.cert, {pki_.root()}, {}, std::chrono::system_clock::now()).is_ok());
 }
 
+// RFC 5280 allows validity up to GeneralizedTime 99991231235959Z.
+TEST_F(CertificateTest, ReportsAndVerifiesValidityPastTheNanosecondRangeUpToYear9999) {
+  testing::TestPki far_pki(clock_, KeyType::kEcP256, testing::kLastX509Second);
+  EXPECT_EQ(far_pki.root().not_after(), testing::kLastX509Second);
+  EXPECT_EQ(to_iso8601_utc(far_pki.root().not_after()), "9999-12-31T23:59:59Z");
+  for (const auto& far : testing::far_validities()) {
+    SCOPED_TRACE(far.name);
+    const testing::KeyAndCert leaf =
+        far_pki.issue(ca::Profile::kAuthentication, "SS9", KeyType::kEcP256, far.not_after);
+    EXPECT_EQ(leaf.cert.not_before(), kNow);
+    EXPECT_EQ(leaf.cert.not_after(), far.not_after);
+    EXPECT_TRUE(verify_chain(leaf.cert, {far_pki.root()}, {}, kNow).is_ok());
+    // A time in range beyond 2262, which only whole seconds can name.
+    const std::chrono::sys_seconds late = far.not_after - std::chrono::hours(24);
+    const Status at_late = verify_chain(leaf.cert, {far_pki.root()}, {}, late);
+    EXPECT_TRUE(at_late.is_ok()) << at_late.to_string();
+    EXPECT_FALSE(verify_chain(leaf.cert, {far_pki.root()}, {}, leaf.cert.not_before() - 1s).is_ok());
+  }
+}
+
 TEST_F(CertificateTest, RefusesLeafWithTamperedSignature) {
   std::string der = leaf_.cert.der();
   der[der.size() - 1] ^= 0x01;

@@ -1,8 +1,12 @@
 #include "xacbe/crypto/encoding.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/provider.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -156,6 +160,26 @@ TEST(DigestTest, RefusesUnknownAlgorithm) {
   auto d = digest("NOT-A-DIGEST", "abc");
   ASSERT_FALSE(d);
   EXPECT_EQ(d.status().code(), Code::kInvalidArgument);
+}
+
+// A process whose OpenSSL has only the null provider cannot compute any digest. The death-test
+// child is a fresh process, so the provider is loaded there before anything fetched SHA-256.
+TEST(DigestDeathTest, DigestOpenSslCannotComputeIsAnErrorNeverAShortDigest) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        if (OSSL_PROVIDER_load(nullptr, "null") == nullptr) std::_Exit(2);
+        const Result<std::string> named = digest("SHA256", "abc");
+        if (named || named.status().code() != Code::kInternal) std::_Exit(3);
+        try {
+          (void)sha256("abc");
+        } catch (const std::runtime_error& e) {
+          std::fprintf(stderr, "%s\n", e.what());
+          std::_Exit(0);
+        }
+        std::_Exit(4);
+      },
+      ::testing::ExitedWithCode(0), "SHA-256 digest failed");
 }
 
 TEST(RandomBytesTest, ReturnsRequestedLengthAndDiffers) {

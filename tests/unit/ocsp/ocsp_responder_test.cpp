@@ -449,6 +449,36 @@ TEST_F(OcspResponderTest, AnswersInternalErrorOutsideTheResponderCertificateVali
   EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, OCSP_RESPONSE_STATUS_SUCCESSFUL);
 }
 
+// RFC 5280 allows validity up to GeneralizedTime 99991231235959Z: a responder certificate valid
+// that long (past a nanosecond TimePoint's 2262) answers, for certificates as long-lived.
+TEST_F(OcspResponderTest, AnswersWithAResponderCertificateValidPastTheYear2262) {
+  xacbe::testing::TestPki far_pki(clock_, crypto::KeyType::kEcP256, xacbe::testing::kLastX509Second);
+  CaStatuses far_statuses(far_pki.ca());
+  for (const auto& far : xacbe::testing::far_validities()) {
+    SCOPED_TRACE(far.name);
+    const auto responder_cert =
+        far_pki.issue(ca::Profile::kOcspResponder, "Far OCSP", crypto::KeyType::kEcP256, far.not_after);
+    const auto good = far_pki.issue(ca::Profile::kSigning, "Far member", crypto::KeyType::kEcP256, far.not_after);
+    const auto revoked = far_pki.issue(ca::Profile::kSigning, "Far revoked", crypto::KeyType::kEcP256, far.not_after);
+    ASSERT_TRUE(far_pki.ca().revoke(revoked.cert.serial_hex(), crypto::RevocationReason::kKeyCompromise).is_ok());
+    ASSERT_EQ(responder_cert.cert.not_after(), far.not_after);
+    auto responder = Responder::create(far_pki.root(), responder_cert.cert, copy_key(responder_cert.key), {}, clock_,
+                                       far_statuses);
+    ASSERT_TRUE(responder) << responder.status().to_string();
+    crypto::OCSP_REQUESTPtr request(OCSP_REQUEST_new());
+    add_id(request.get(), cert_id(good.cert, far_pki.root(), EVP_sha1()));
+    add_id(request.get(), cert_id(revoked.cert, far_pki.root(), EVP_sha1()));
+    const Answer answer = parse_answer((*responder)->respond(der_of(request.get())));
+    ASSERT_EQ(answer.status, kSuccessful);
+    ASSERT_NE(answer.basic, nullptr);
+    EXPECT_TRUE(verifies(answer.basic.get(), far_pki.root(), clock_.now()));
+    EXPECT_EQ(single_at(answer.basic.get(), 0).status, V_OCSP_CERTSTATUS_GOOD);
+    const Single s = single_at(answer.basic.get(), 1);
+    EXPECT_EQ(s.status, V_OCSP_CERTSTATUS_REVOKED);
+    EXPECT_EQ(s.revoked_at, std::chrono::floor<seconds>(clock_.now()));
+  }
+}
+
 TEST_F(OcspResponderTest, RefusesMalformedRequests) {
   const std::string valid = request_for({member_.cert});
   crypto::OCSP_REQUESTPtr empty_list(OCSP_REQUEST_new());

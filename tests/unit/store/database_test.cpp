@@ -60,7 +60,7 @@ TEST_F(DatabaseTest, OpenCreatesFileInWalModeWithDurableSettings) {
   EXPECT_EQ(text_of(*db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(int_of(*db, "PRAGMA synchronous"), 2);  // FULL
   EXPECT_EQ(int_of(*db, "PRAGMA foreign_keys"), 1);
-  EXPECT_EQ(db->schema_version(), 0);
+  EXPECT_EQ(db->schema_version("test"), 0);
 }
 
 TEST_F(DatabaseTest, SynchronousNormalWhenAsked) {
@@ -108,8 +108,8 @@ TEST_F(DatabaseTest, MigrationsRunInOrderAndRecordTheVersion) {
       "INSERT INTO log VALUES(1)",
       "INSERT INTO log VALUES(2); ALTER TABLE log ADD COLUMN note TEXT",
   };
-  ASSERT_TRUE(db->migrate(migrations).is_ok());
-  EXPECT_EQ(db->schema_version(), 3);
+  ASSERT_TRUE(db->migrate("test", migrations).is_ok());
+  EXPECT_EQ(db->schema_version("test"), 3);
   EXPECT_EQ(int_of(*db, "SELECT group_concat(step, ',') IS '1,2' FROM (SELECT step FROM log ORDER BY rowid)"), 1);
   EXPECT_EQ(int_of(*db, "SELECT count(*) FROM pragma_table_info('log') WHERE name='note'"), 1);
 }
@@ -118,25 +118,25 @@ TEST_F(DatabaseTest, MigrationsRunOnlyOnceAcrossReopens) {
   const std::vector<std::string> migrations = {"CREATE TABLE log(step INTEGER)", "INSERT INTO log VALUES(1)"};
   {
     auto db = open();
-    ASSERT_TRUE(db->migrate(migrations).is_ok());
-    ASSERT_TRUE(db->migrate(migrations).is_ok());  // same connection: nothing to do
+    ASSERT_TRUE(db->migrate("test", migrations).is_ok());
+    ASSERT_TRUE(db->migrate("test", migrations).is_ok());  // same connection: nothing to do
   }
   auto db = open();
-  ASSERT_TRUE(db->migrate(migrations).is_ok());
+  ASSERT_TRUE(db->migrate("test", migrations).is_ok());
   EXPECT_EQ(int_of(*db, "SELECT count(*) FROM log"), 1);
-  EXPECT_EQ(db->schema_version(), 2);
+  EXPECT_EQ(db->schema_version("test"), 2);
 }
 
 TEST_F(DatabaseTest, AppendedMigrationAloneRunsOnUpgrade) {
   std::vector<std::string> migrations = {"CREATE TABLE log(step INTEGER)", "INSERT INTO log VALUES(1)"};
   {
     auto db = open();
-    ASSERT_TRUE(db->migrate(migrations).is_ok());
+    ASSERT_TRUE(db->migrate("test", migrations).is_ok());
   }
   migrations.push_back("INSERT INTO log VALUES(3)");
   auto db = open();
-  ASSERT_TRUE(db->migrate(migrations).is_ok());
-  EXPECT_EQ(db->schema_version(), 3);
+  ASSERT_TRUE(db->migrate("test", migrations).is_ok());
+  EXPECT_EQ(db->schema_version("test"), 3);
   EXPECT_EQ(int_of(*db, "SELECT count(*) FROM log"), 2);
   EXPECT_EQ(int_of(*db, "SELECT sum(step) FROM log"), 4);
 }
@@ -148,10 +148,10 @@ TEST_F(DatabaseTest, FailingMigrationRollsBackAndStopsThere) {
       "CREATE TABLE b(x); INSERT INTO b VALUES(1); INSERT INTO no_such_table VALUES(1)",
       "CREATE TABLE c(x)",
   };
-  const Status st = db->migrate(migrations);
+  const Status st = db->migrate("test", migrations);
   ASSERT_FALSE(st.is_ok());
   EXPECT_NE(st.message().find("no_such_table"), std::string::npos) << st.message();
-  EXPECT_EQ(db->schema_version(), 1);
+  EXPECT_EQ(db->schema_version("test"), 1);
   EXPECT_TRUE(table_exists(*db, "a"));
   EXPECT_FALSE(table_exists(*db, "b"));  // the failed migration left nothing behind
   EXPECT_FALSE(table_exists(*db, "c"));  // and later ones did not run
@@ -160,16 +160,84 @@ TEST_F(DatabaseTest, FailingMigrationRollsBackAndStopsThere) {
   auto again = Database::open(path_);
   ASSERT_TRUE(again);
   EXPECT_EQ(int_of(**again, "SELECT x FROM a"), 7);
-  EXPECT_EQ((*again)->schema_version(), 1);
+  EXPECT_EQ((*again)->schema_version("test"), 1);
 }
 
 TEST_F(DatabaseTest, RefusesSchemaNewerThanTheProgram) {
   auto db = open();
-  ASSERT_TRUE(db->migrate({"CREATE TABLE a(x)", "CREATE TABLE b(x)"}).is_ok());
-  const Status st = db->migrate({"CREATE TABLE a(x)"});
+  ASSERT_TRUE(db->migrate("test", {"CREATE TABLE a(x)", "CREATE TABLE b(x)"}).is_ok());
+  const Status st = db->migrate("test", {"CREATE TABLE a(x)"});
   ASSERT_FALSE(st.is_ok());
   EXPECT_EQ(st.code(), Code::kFailedPrecondition);
-  EXPECT_EQ(db->schema_version(), 2);
+  EXPECT_EQ(db->schema_version("test"), 2);
+}
+
+TEST_F(DatabaseTest, ModulesOfOneFileKeepTheirOwnVersions) {
+  auto db = open();
+  ASSERT_TRUE(db->migrate("registry", {"CREATE TABLE member(id)", "CREATE TABLE audit(id)"}).is_ok());
+  ASSERT_TRUE(db->migrate("mail", {"CREATE TABLE mail_outbox(id)"}).is_ok());
+  EXPECT_EQ(db->schema_version("registry"), 2);
+  EXPECT_EQ(db->schema_version("mail"), 1);
+  EXPECT_EQ(db->schema_version("ca"), 0);
+  EXPECT_EQ(int_of(*db, "PRAGMA user_version"), 0);  // nobody claims the file's own version
+  // Appending to one module runs that module's new migration only.
+  ASSERT_TRUE(db->migrate("mail", {"CREATE TABLE mail_outbox(id)", "ALTER TABLE mail_outbox ADD COLUMN x"}).is_ok());
+  EXPECT_EQ(db->schema_version("registry"), 2);
+  EXPECT_EQ(db->schema_version("mail"), 2);
+  const Status newer = db->migrate("registry", {"CREATE TABLE member(id)"});
+  EXPECT_EQ(newer.code(), Code::kFailedPrecondition) << newer.to_string();
+  EXPECT_NE(newer.message().find("registry"), std::string::npos) << newer.message();
+  EXPECT_FALSE(db->migrate("Bad Name", {}).is_ok());
+}
+
+// A database made by the code before schema_versions: the owner's version in PRAGMA user_version.
+TEST_F(DatabaseTest, AdoptsAVersionKeptInUserVersionInPlace) {
+  {
+    auto old = open();
+    ASSERT_TRUE(old->exec("BEGIN; CREATE TABLE log(step INTEGER); PRAGMA user_version=1; COMMIT;"
+                          "BEGIN; INSERT INTO log VALUES(1); PRAGMA user_version=2; COMMIT;")
+                    .is_ok());
+  }
+  const std::vector<std::string> migrations = {"CREATE TABLE log(step INTEGER)", "INSERT INTO log VALUES(1)",
+                                               "INSERT INTO log VALUES(3)"};
+  auto db = open();
+  ASSERT_TRUE(db->migrate("log", migrations, LegacyVersion::user_version()).is_ok());
+  EXPECT_EQ(db->schema_version("log"), 3);
+  EXPECT_EQ(text_of(*db, "SELECT group_concat(step, ',') FROM (SELECT step FROM log ORDER BY rowid)"), "1,3");
+  EXPECT_EQ(int_of(*db, "PRAGMA user_version"), 0);  // cleared: adopted once, by its owner only
+  // Another module of the file starts from 0, and adoption does not happen twice.
+  ASSERT_TRUE(db->migrate("other", {"CREATE TABLE other(x)"}, LegacyVersion::user_version()).is_ok());
+  EXPECT_EQ(db->schema_version("other"), 1);
+  ASSERT_TRUE(db->migrate("log", migrations, LegacyVersion::user_version()).is_ok());
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM log"), 2);
+}
+
+// The mail outbox's old way: a table of its own with a version column.
+TEST_F(DatabaseTest, AdoptsAVersionKeptInATableOfItsOwnAndDropsTheTable) {
+  {
+    auto old = open();
+    ASSERT_TRUE(old->exec("CREATE TABLE owner(x); PRAGMA user_version=4;"
+                          "CREATE TABLE mail_schema(version INTEGER NOT NULL); INSERT INTO mail_schema VALUES(1);"
+                          "CREATE TABLE mail_outbox(id INTEGER PRIMARY KEY); INSERT INTO mail_outbox VALUES(7);")
+                    .is_ok());
+  }
+  auto db = open();
+  ASSERT_TRUE(db->migrate("mail", {"CREATE TABLE mail_outbox(id INTEGER PRIMARY KEY)"},
+                          LegacyVersion::table("mail_schema"))
+                  .is_ok());
+  EXPECT_EQ(db->schema_version("mail"), 1);
+  EXPECT_EQ(int_of(*db, "SELECT id FROM mail_outbox"), 7);
+  EXPECT_FALSE(table_exists(*db, "mail_schema"));
+  EXPECT_EQ(int_of(*db, "PRAGMA user_version"), 4);  // the owner's, untouched by the mail module
+}
+
+TEST_F(DatabaseTest, SchemaVersionOfAReadOnlyDatabaseWithoutTheTableIsZero) {
+  { auto db = open(); }
+  OpenOptions read_only;
+  read_only.read_only = true;
+  auto db = Database::open(path_, read_only);
+  ASSERT_TRUE(db);
+  EXPECT_EQ((*db)->schema_version("ca"), 0);
 }
 
 TEST_F(DatabaseTest, TransactionCommitIsVisibleToOtherConnections) {
@@ -197,6 +265,44 @@ TEST_F(DatabaseTest, TransactionRollsBackWhenDestroyedUncommitted) {
   }
   EXPECT_EQ(int_of(*db, "SELECT count(*) FROM t"), 0);
   EXPECT_TRUE(Transaction::begin(*db).is_ok()) << "the rolled-back transaction is still open";
+}
+
+TEST_F(DatabaseTest, TransactionBegunInsideAnotherIsASavepointOfIt) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER)").is_ok());
+  auto other = open();
+  {
+    auto outer = Transaction::begin(*db);
+    ASSERT_TRUE(outer) << outer.status().to_string();
+    EXPECT_FALSE(outer->nested());
+    ASSERT_TRUE(db->exec("INSERT INTO t VALUES(1)").is_ok());
+    {
+      auto refused = Transaction::begin(*db);
+      ASSERT_TRUE(refused) << refused.status().to_string();
+      EXPECT_TRUE(refused->nested());
+      ASSERT_TRUE(db->exec("INSERT INTO t VALUES(2)").is_ok());
+    }  // destroyed uncommitted: its row goes, the outer transaction's stays
+    EXPECT_EQ(int_of(*db, "SELECT group_concat(x) FROM t"), 1);
+    {
+      auto kept = Transaction::begin(*db);
+      ASSERT_TRUE(kept);
+      ASSERT_TRUE(db->exec("INSERT INTO t VALUES(3)").is_ok());
+      ASSERT_TRUE(kept->commit().is_ok());
+    }
+    EXPECT_EQ(int_of(*other, "SELECT count(*) FROM t"), 0);  // released, not committed
+    ASSERT_TRUE(outer->commit().is_ok());
+  }
+  EXPECT_EQ(text_of(*other, "SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)"), "1,3");
+  {
+    auto outer = Transaction::begin(*db);
+    ASSERT_TRUE(outer);
+    auto inner = Transaction::begin(*db);
+    ASSERT_TRUE(inner);
+    ASSERT_TRUE(db->exec("INSERT INTO t VALUES(4)").is_ok());
+    ASSERT_TRUE(inner->commit().is_ok());
+  }  // the outer one rolls back what the inner one released
+  EXPECT_EQ(int_of(*other, "SELECT count(*) FROM t"), 2);
+  EXPECT_FALSE(Transaction::begin(*db)->nested()) << "a transaction is left open";
 }
 
 TEST_F(DatabaseTest, MovedTransactionCommitsOnceAndRollsBackNothingTwice) {
@@ -287,6 +393,61 @@ TEST_F(DatabaseTest, ResetClearsBindingsForReuse) {
   EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v WHERE i IS NULL"), 1);
 }
 
+TEST_F(DatabaseTest, FailedBindIsAnErrorNamingTheParameterAndTheStatementDoesNotRun) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE v(a INTEGER, b TEXT)").is_ok());
+  auto insert = db->prepare("INSERT INTO v VALUES(?1, ?2)");
+  ASSERT_TRUE(insert);
+  // Parameter 3 does not exist; the good binds around it do not hide the failure.
+  insert->bind(1, std::int64_t{1}).bind(3, std::string_view("lost")).bind(2, std::string_view("kept"));
+  EXPECT_EQ(insert->bind_status().code(), Code::kInternal);
+  const Status st = insert->run();
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.message().find("parameter 3"), std::string::npos) << st.to_string();
+  EXPECT_NE(st.message().find("out of range"), std::string::npos) << st.to_string();
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v"), 0);
+  auto step = insert->step();  // still refused: nothing runs with a parameter left unbound
+  EXPECT_FALSE(step);
+
+  // reset() starts afresh.
+  insert->reset();
+  EXPECT_TRUE(insert->bind_status().is_ok());
+  ASSERT_TRUE(insert->bind(1, std::int64_t{2}).bind(2, std::string_view("ok")).run().is_ok());
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v"), 1);
+}
+
+TEST_F(DatabaseTest, EveryKindOfBindReportsItsFailure) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE v(x)").is_ok());
+  sqlite3_limit(db->handle(), SQLITE_LIMIT_LENGTH, 16);
+  const std::string big(64, 'x');
+  auto text = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(text);
+  const Status too_big = text->bind(1, std::string_view(big)).run();
+  ASSERT_FALSE(too_big.is_ok());
+  EXPECT_NE(too_big.message().find("parameter 1"), std::string::npos) << too_big.to_string();
+  EXPECT_NE(too_big.message().find("too big"), std::string::npos) << too_big.to_string();
+  auto blob = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(blob);
+  EXPECT_FALSE(blob->bind_blob(1, big).run().is_ok());
+  auto null = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(null);
+  EXPECT_FALSE(null->bind_null(2).run().is_ok());
+  auto integer = db->prepare("INSERT INTO v VALUES(?1)");
+  ASSERT_TRUE(integer);
+  EXPECT_FALSE(integer->bind(0, std::int64_t{7}).run().is_ok());
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v"), 0);
+}
+
+TEST_F(DatabaseTest, MovedStatementKeepsItsFailedBind) {
+  auto db = open();
+  auto stmt = db->prepare("SELECT ?1");
+  ASSERT_TRUE(stmt);
+  stmt->bind(9, std::int64_t{1});
+  Statement moved(std::move(*stmt));
+  EXPECT_FALSE(moved.step());
+}
+
 TEST_F(DatabaseTest, ConstraintViolationIsAlreadyExists) {
   auto db = open();
   ASSERT_TRUE(db->exec("CREATE TABLE u(k TEXT PRIMARY KEY)").is_ok());
@@ -315,7 +476,7 @@ TEST_F(DatabaseTest, BadSqlIsAnErrorNamingTheProblem) {
 TEST_F(DatabaseTest, CommittedRowSurvivesReopen) {
   {
     auto db = open();
-    ASSERT_TRUE(db->migrate({"CREATE TABLE t(k TEXT, v BLOB)"}).is_ok());
+    ASSERT_TRUE(db->migrate("test", {"CREATE TABLE t(k TEXT, v BLOB)"}).is_ok());
     auto tx = Transaction::begin(*db);
     ASSERT_TRUE(tx);
     auto insert = db->prepare("INSERT INTO t VALUES(?1, ?2)");
@@ -324,7 +485,7 @@ TEST_F(DatabaseTest, CommittedRowSurvivesReopen) {
     ASSERT_TRUE(tx->commit().is_ok());
   }
   auto db = open();
-  EXPECT_EQ(db->schema_version(), 1);
+  EXPECT_EQ(db->schema_version("test"), 1);
   auto select = db->prepare("SELECT v FROM t WHERE k = 'key'");
   ASSERT_TRUE(select);
   auto row = select->step();

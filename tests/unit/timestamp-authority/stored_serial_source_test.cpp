@@ -92,6 +92,30 @@ TEST_F(StoredSerialSourceTest, ChangingBlockSizeAcrossRestartNeverReusesSerials)
   }
 }
 
+// A serial file as the releases before schema_versions left it (version in PRAGMA user_version):
+// adopted in place, its high-water mark kept, so no serial is ever handed out twice.
+TEST_F(StoredSerialSourceTest, AdoptsAFileMadeBeforeSchemaVersionsAndKeepsItsHighWaterMark) {
+  {
+    auto db = store::Database::open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->exec(R"(BEGIN;
+      CREATE TABLE tsa_serial(
+         id INTEGER PRIMARY KEY CHECK(id = 1),
+         next_block INTEGER NOT NULL);
+       INSERT INTO tsa_serial(id, next_block) VALUES (1, 1);
+       PRAGMA user_version=1;
+       COMMIT;
+       UPDATE tsa_serial SET next_block = 5121 WHERE id = 1;)")
+                    .is_ok());
+  }
+  auto source = open_source(1024);
+  EXPECT_EQ(take(*source), 5121u);
+  EXPECT_EQ(stored_next_block(), 5121 + 1024);
+  auto db = store::Database::open(path_);
+  ASSERT_TRUE(db);
+  EXPECT_EQ((*db)->schema_version("tsa-serial"), 1);
+}
+
 TEST_F(StoredSerialSourceTest, ConcurrentNextYieldsNoDuplicates) {
   auto source = open_source(7);  // small blocks: many reservations race with next()
   constexpr int kThreads = 6;

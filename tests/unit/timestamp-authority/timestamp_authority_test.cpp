@@ -744,6 +744,29 @@ TEST_F(TimestampAuthorityTest, AnswersSystemFailureOutsideTheTsaCertificateValid
   }
 }
 
+// RFC 5280 allows validity up to GeneralizedTime 99991231235959Z: a TSA certificate valid that
+// long (past a nanosecond TimePoint's 2262) starts the authority, which grants verifiable tokens.
+TEST_F(TimestampAuthorityTest, StartsAndGrantsWithACertificateValidPastTheYear2262) {
+  xacbe::testing::TestPki far_pki(clock_, crypto::KeyType::kEcP256, xacbe::testing::kLastX509Second);
+  for (const auto& far : xacbe::testing::far_validities()) {
+    SCOPED_TRACE(far.name);
+    const xacbe::testing::KeyAndCert tsa =
+        far_pki.issue(ca::Profile::kTimestamping, "Far TSA", crypto::KeyType::kEcP256, far.not_after);
+    ASSERT_EQ(tsa.cert.not_after(), far.not_after);
+    auto authority = TimestampAuthority::create(copy_key(tsa.key), tsa.cert, {}, {}, clock_, *serials_);
+    ASSERT_TRUE(authority) << authority.status().to_string();
+    const std::string request = make_request({});
+    const Answer answer = parse_answer((*authority)->respond(request));
+    ASSERT_EQ(answer.status, kGranted);
+    EXPECT_TRUE(verifies(answer.response.get(), request, far_pki.root(), clock_.now()));
+    // The start of the validity still counts.
+    const TimePoint now = clock_.now();
+    clock_.set(TimePoint(tsa.cert.not_before()) - microseconds(1));
+    EXPECT_TRUE(rejected_with((*authority)->respond(request), TS_INFO_SYSTEM_FAILURE));
+    clock_.set(now);
+  }
+}
+
 TEST_F(TimestampAuthorityTest, AnswersSystemFailureWhenTheSerialSourceFails) {
   FailingSerials failing;
   auto authority = make_authority({}, &failing);
