@@ -54,7 +54,7 @@ KeyAndCert TestPki::issue(ca::Profile profile, const std::string& common_name, c
                           std::optional<std::chrono::sys_seconds> not_after) {
   auto key = must(crypto::PrivateKey::generate(key_type), "generate key");
   auto csr = must(crypto::CertificateRequest::create(key, {{"CN", common_name}}), "create CSR");
-  auto cert = must(ca_->issue(csr, profile, {{"C", "MX"}, {"O", "Test"}, {"CN", common_name}}, not_after), "issue");
+  auto cert = must(ca_->issue(csr, profile, {{"C", "MX"}, {"O", "Test"}, {"CN", common_name}}, {}, not_after), "issue");
   return {std::move(key), std::move(cert)};
 }
 

@@ -420,7 +420,7 @@ TEST_F(CertificateAuthorityTest, IssuesCertificatesValidPastTheNanosecondRangeUp
 TEST_F(CertificateAuthorityTest, ChosenNotAfterNeverOutlivesTheRootNorPrecedesNow) {
   const crypto::Certificate capped = must(ca_->issue(csr_, Profile::kSigning, kSubject, {}, testing::kLastX509Second));
   EXPECT_EQ(capped.not_after(), root_.cert.not_after());
-  const auto past = ca_->issue(csr_, Profile::kSigning, kSubject, std::chrono::floor<std::chrono::seconds>(kStart));
+  const auto past = ca_->issue(csr_, Profile::kSigning, kSubject, {}, std::chrono::floor<std::chrono::seconds>(kStart));
   EXPECT_EQ(past.status().code(), Code::kInvalidArgument) << past.status().to_string();
 }
 
