@@ -39,21 +39,7 @@ int response_status_for(Code code) {
   }
 }
 
-std::string_view octets(const ASN1_STRING* s) {
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-          static_cast<std::size_t>(ASN1_STRING_length(s))};
-}
 
-// DER of any OpenSSL object through its i2d function; empty on failure.
-template <typename T>
-std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
-  const int n = i2d(value, nullptr);
-  if (n <= 0) return {};
-  std::string out(static_cast<std::size_t>(n), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  if (i2d(value, &p) != n) return {};
-  return out;
-}
 
 // The issuer as a CertID names it with one hash algorithm (RFC 6960 section 4.1.1).
 struct IssuerHashes {
@@ -63,13 +49,13 @@ struct IssuerHashes {
 };
 
 Result<std::vector<IssuerHashes>> compute_issuer_hashes(const crypto::Certificate& issuer) {
-  const std::string name = encode(i2d_X509_NAME, X509_get_subject_name(issuer.get()));
+  const std::string name = crypto::to_der(i2d_X509_NAME, X509_get_subject_name(issuer.get()));
   const ASN1_BIT_STRING* key = X509_get0_pubkey_bitstr(issuer.get());
   if (name.empty() || key == nullptr) return internal_error(openssl_error("cannot read the issuer name or key"));
   std::vector<IssuerHashes> out;
   for (const auto& [nid, algorithm] : {std::pair{NID_sha1, "SHA1"}, std::pair{NID_sha256, "SHA256"}}) {
     XACBE_ASSIGN_OR_RETURN(std::string name_hash, crypto::digest(algorithm, name));
-    XACBE_ASSIGN_OR_RETURN(std::string key_hash, crypto::digest(algorithm, octets(key)));
+    XACBE_ASSIGN_OR_RETURN(std::string key_hash, crypto::digest(algorithm, crypto::asn1_octets(key)));
     out.push_back({nid, std::move(name_hash), std::move(key_hash)});
   }
   return out;
@@ -119,7 +105,7 @@ Result<crypto::OCSP_REQUESTPtr> parse_request(std::string_view der, const Respon
 // RFC 8954 section 2.1: the extnValue holds a DER OCTET STRING of 1 to 32 octets.
 Status check_nonce(X509_EXTENSION* extension) {
   const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(extension);
-  const std::string_view der = octets(value);
+  const std::string_view der = crypto::asn1_octets(value);
   if (der.empty()) return invalid_argument("empty nonce extension (RFC 8954 section 2.1)");
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   const unsigned char* const end = p + der.size();
@@ -250,7 +236,7 @@ bool Responder::Impl::is_our_issuer(OCSP_CERTID* id) const {
   }
   const int nid = OBJ_obj2nid(algorithm);
   for (const IssuerHashes& ours : issuer_hashes_) {
-    if (ours.digest_nid == nid) return octets(name_hash) == ours.name_hash && octets(key_hash) == ours.key_hash;
+    if (ours.digest_nid == nid) return crypto::asn1_octets(name_hash) == ours.name_hash && crypto::asn1_octets(key_hash) == ours.key_hash;
   }
   return false;  // a hash we do not compute cannot be matched against our issuer
 }
@@ -310,7 +296,7 @@ Result<std::string> Responder::Impl::sign(OCSP_BASICRESP* basic, TimePoint produ
     return internal_error(openssl_error("cannot sign the OCSP response"));
   }
   crypto::OCSP_RESPONSEPtr response(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic));
-  std::string der = response ? encode(i2d_OCSP_RESPONSE, static_cast<const OCSP_RESPONSE*>(response.get())) : "";
+  std::string der = response ? crypto::to_der(i2d_OCSP_RESPONSE, static_cast<const OCSP_RESPONSE*>(response.get())) : "";
   if (der.empty()) return internal_error(openssl_error("cannot encode the OCSP response"));
   return der;
 }

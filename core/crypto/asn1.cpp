@@ -9,6 +9,11 @@
 
 namespace xacbe::crypto {
 
+std::string_view asn1_octets(const ASN1_STRING* s) {
+  if (s == nullptr) return {};
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s))};
+}
+
 Result<std::chrono::sys_seconds> from_asn1_time(const ASN1_TIME* time) {
   using namespace std::chrono;
   struct tm tm {};

@@ -19,20 +19,7 @@ namespace {
 
 using std::chrono::sys_seconds;
 
-std::string_view octets(const ASN1_STRING* s) {
-  if (s == nullptr) return {};
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s))};
-}
 
-template <typename T>
-std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
-  const int n = i2d(value, nullptr);
-  if (n <= 0) return {};
-  std::string out(static_cast<std::size_t>(n), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  if (i2d(value, &p) != n) return {};
-  return out;
-}
 
 const EVP_MD* digest_of(CertIdHash hash) {
   return hash == CertIdHash::kSha1 ? EVP_sha1() : EVP_sha256();
@@ -153,7 +140,7 @@ bool responder_id_names(const OCSP_BASICRESP* basic, X509* cert) {
   unsigned int len = 0;
   // byKey: SHA-1 of the value of the subjectPublicKey BIT STRING.
   if (X509_pubkey_digest(cert, EVP_sha1(), md, &len) != 1) return false;
-  return octets(key_id) == std::string_view(reinterpret_cast<const char*>(md), len);
+  return asn1_octets(key_id) == std::string_view(reinterpret_cast<const char*>(md), len);
 }
 
 bool signature_verifies(OCSP_BASICRESP* basic, const Certificate& signer) {
@@ -258,8 +245,8 @@ std::string cert_id_difference(const OCSP_CERTID* id, const OcspRequest& request
   if (nid != nid_of(request.cert_id_hash())) {
     return "hash algorithm " + hash_name(nid) + " instead of " + hash_name(nid_of(request.cert_id_hash()));
   }
-  if (octets(name_hash) != request.issuer_name_hash()) return "another issuerNameHash";
-  if (octets(key_hash) != request.issuer_key_hash()) return "another issuerKeyHash";
+  if (asn1_octets(name_hash) != request.issuer_name_hash()) return "another issuerNameHash";
+  if (asn1_octets(key_hash) != request.issuer_key_hash()) return "another issuerKeyHash";
   const std::string answered = serial == nullptr ? "" : serial_to_hex(serial);
   if (answered != request.serial_hex()) {
     return "serial number " + answered.substr(0, 48) + " instead of " + request.serial_hex();
@@ -289,7 +276,7 @@ Status check_nonce(OCSP_BASICRESP* basic, const OcspRequest& request) {
     return invalid_argument("the OCSP response carries more than one nonce");
   }
   const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(OCSP_BASICRESP_get_ext(basic, index));
-  if (octets(value) != nonce_extension_value(request.nonce())) {
+  if (asn1_octets(value) != nonce_extension_value(request.nonce())) {
     return permission_denied("the OCSP response nonce does not match the nonce of the request");
   }
   return Status::ok();
@@ -421,9 +408,9 @@ Result<OcspRequest> OcspRequest::create(const Certificate& cert, const Certifica
   out.hash_ = options.cert_id_hash;
   out.serial_hex_ = cert.serial_hex();
   const std::string algorithm = options.cert_id_hash == CertIdHash::kSha1 ? "SHA1" : "SHA256";
-  const std::string name = encode(i2d_X509_NAME, X509_get_subject_name(issuer.get()));
+  const std::string name = to_der(i2d_X509_NAME, X509_get_subject_name(issuer.get()));
   XACBE_ASSIGN_OR_RETURN(out.name_hash_, digest(algorithm, name));
-  XACBE_ASSIGN_OR_RETURN(out.key_hash_, digest(algorithm, octets(X509_get0_pubkey_bitstr(issuer.get()))));
+  XACBE_ASSIGN_OR_RETURN(out.key_hash_, digest(algorithm, asn1_octets(X509_get0_pubkey_bitstr(issuer.get()))));
 
   // RFC 6960 section 4.1.1: CertID over the issuer's name and key and the serial number.
   OCSP_REQUESTPtr request(OCSP_REQUEST_new());
@@ -439,7 +426,7 @@ Result<OcspRequest> OcspRequest::create(const Certificate& cert, const Certifica
       return internal_error(openssl_error("cannot add the OCSP nonce"));
     }
   }
-  out.der_ = encode(i2d_OCSP_REQUEST, static_cast<const OCSP_REQUEST*>(request.get()));
+  out.der_ = to_der(i2d_OCSP_REQUEST, static_cast<const OCSP_REQUEST*>(request.get()));
   if (out.der_.empty()) return internal_error(openssl_error("cannot encode the OCSP request"));
   return out;
 }

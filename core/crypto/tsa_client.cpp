@@ -34,20 +34,7 @@ struct STACK_OF_X509Deleter {  // a stack that does not own its certificates
   void operator()(STACK_OF(X509) * p) const noexcept { sk_X509_free(p); }
 };
 
-std::string_view octets(const ASN1_STRING* s) {
-  if (s == nullptr) return {};
-  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s))};
-}
 
-template <typename T>
-std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
-  const int n = i2d(value, nullptr);
-  if (n <= 0) return {};
-  std::string out(static_cast<std::size_t>(n), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  if (i2d(value, &p) != n) return {};
-  return out;
-}
 
 const EVP_MD* digest_of(ImprintHash hash) {
   switch (hash) {
@@ -80,7 +67,7 @@ std::string oid_text(const ASN1_OBJECT* oid) {
 // The statusString is the TSA's free text: bounded and printable before it enters a message.
 std::string bounded_text(const ASN1_UTF8STRING* s) {
   std::string out;
-  for (char c : octets(s).substr(0, 120)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  for (char c : asn1_octets(s).substr(0, 120)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
   return out;
 }
 
@@ -227,7 +214,7 @@ Status check_imprint(TS_TST_INFO* info, const TimestampRequest& request) {
   if (OBJ_obj2nid(oid) != EVP_MD_get_type(digest_of(request.hash()))) {
     return permission_denied("the time-stamp token's imprint uses " + oid_text(oid) + ", not the algorithm requested");
   }
-  if (octets(TS_MSG_IMPRINT_get_msg(imprint)) != request.digest()) {
+  if (asn1_octets(TS_MSG_IMPRINT_get_msg(imprint)) != request.digest()) {
     return permission_denied("the time-stamp token's imprint is not the digest requested");
   }
   return Status::ok();
@@ -315,7 +302,7 @@ Result<TimestampToken> verify(std::string_view der, const TimestampRequest& requ
 
   XACBE_ASSIGN_OR_RETURN(TimestampToken out, read_tst_info(info, request, options, to_sys_seconds(now)));
   out.granted_with_mods = status == TS_STATUS_GRANTED_WITH_MODS;
-  out.token_der = encode(i2d_PKCS7, token);
+  out.token_der = to_der(i2d_PKCS7, token);
   if (out.token_der.empty()) return internal_error(openssl_error("cannot encode the time-stamp token"));
   return out;
 }
@@ -365,7 +352,7 @@ Result<TimestampRequest> TimestampRequest::create(ImprintHash hash, std::string_
   if (!ok) return internal_error(openssl_error("cannot build the TimeStampReq"));
   out.nonce_.resize(static_cast<std::size_t>(BN_num_bytes(nonce_bn.get())));
   BN_bn2bin(nonce_bn.get(), reinterpret_cast<unsigned char*>(out.nonce_.data()));
-  out.der_ = encode(i2d_TS_REQ, request.get());
+  out.der_ = to_der(i2d_TS_REQ, request.get());
   if (out.der_.empty()) return internal_error(openssl_error("cannot encode the TimeStampReq"));
   return out;
 }

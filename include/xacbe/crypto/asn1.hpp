@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "xacbe/clock.hpp"
 #include "xacbe/crypto/openssl_ptr.hpp"
@@ -16,6 +17,20 @@ Result<std::chrono::sys_seconds> from_asn1_time(const ASN1_TIME* time);
 ASN1_TIMEPtr to_asn1_time(std::chrono::sys_seconds time);
 // A clock reading, floored to whole seconds.
 ASN1_TIMEPtr to_asn1_time(TimePoint time);
+
+// The bytes of an ASN.1 string (OCTET STRING, BIT STRING, ...); empty for null.
+std::string_view asn1_octets(const ASN1_STRING* s);
+
+// DER of any OpenSSL object through its i2d function; empty on failure.
+template <typename T>
+std::string to_der(int (*i2d)(const T*, unsigned char**), const T* value) {
+  const int n = i2d(value, nullptr);
+  if (n <= 0) return {};
+  std::string out(static_cast<std::size_t>(n), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  if (i2d(value, &p) != n) return {};
+  return out;
+}
 
 // Upper-case hex without leading zeros ("0" for zero); negative serials get a leading '-'.
 std::string serial_to_hex(const ASN1_INTEGER* serial);
