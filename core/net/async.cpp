@@ -50,13 +50,21 @@ Task<Status> WorkerPool::run_erased(std::function<void()> work) {
     std::atomic<std::size_t>& n;
     ~Leave() { n.fetch_sub(1); }
   } leave{impl_->queued};
-  // Runs on a pool thread; co_await resumes this task on its own executor afterwards.
+  // Runs on a pool thread; co_await resumes this task on its own executor afterwards. Work still
+  // queued when the pool is stopped is skipped, not run for an answer nobody will read.
+  bool skipped = false;
   co_await asio::co_spawn(
-      impl_->pool.get_executor(), [&work]() -> asio::awaitable<void> {
-        work();
+      impl_->pool.get_executor(),
+      [&work, &skipped, impl = impl_.get()]() -> asio::awaitable<void> {
+        if (impl->closed) {
+          skipped = true;
+        } else {
+          work();
+        }
         co_return;
       },
       asio::use_awaitable);
+  if (skipped) co_return unavailable("worker pool stopped");
   co_return Status::ok();
 }
 

@@ -3,7 +3,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -63,6 +66,13 @@ int verify_pinned(int preverify_ok, X509_STORE_CTX* store_ctx) {
   return 0;
 }
 
+// RFC 7230 section 5.4: the host, IPv6 in brackets, with the port unless it is the scheme's default.
+std::string host_header(const Url& url) {
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  if (url.port != (url.tls ? 443 : 80)) host += ":" + std::to_string(url.port);
+  return host;
+}
+
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
@@ -75,20 +85,35 @@ beast::tcp_stream& ClientConnection::tcp() { return tls_stream_ ? beast::get_low
 
 Task<Status> ClientConnection::open(const Url& url, const ClientOptions& options, Deadline deadline) {
   beast::error_code ec;
-  // The resolver is not a stream: a timer on the same executor cancels it at the deadline.
-  tcp::resolver resolver(executor_);
-  asio::steady_timer timer(executor_, deadline);
-  bool resolving = true;
-  timer.async_wait([&resolver, &resolving](beast::error_code wait_ec) {
-    if (!wait_ec && resolving) resolver.cancel();
-  });
-  auto endpoints = co_await resolver.async_resolve(url.host, std::to_string(url.port), redirect_error(use_awaitable, ec));
-  resolving = false;
-  timer.cancel();
-  if (ec == asio::error::operation_aborted || std::chrono::steady_clock::now() >= deadline) {
-    co_return Status(Code::kDeadlineExceeded, "resolve " + url.host + ": timed out");
+  std::vector<tcp::endpoint> endpoints;
+  const asio::ip::address literal = asio::ip::make_address(url.host, ec);
+  if (!ec) {
+    endpoints.emplace_back(literal, url.port);  // an IP literal needs no lookup
+  } else {
+    // The system resolver cannot be interrupted: the call waits for it only until the deadline,
+    // and the lookup's handler keeps what it touches alive by itself.
+    struct Lookup {
+      Lookup(const asio::any_io_executor& ex, Deadline at) : resolver(ex), done(ex, at) {}
+      tcp::resolver resolver;
+      asio::steady_timer done;
+      bool finished = false;
+      beast::error_code ec;
+      tcp::resolver::results_type results;
+    };
+    auto lookup = std::make_shared<Lookup>(executor_, deadline);
+    lookup->resolver.async_resolve(url.host, std::to_string(url.port),
+                                   [lookup](beast::error_code resolve_ec, tcp::resolver::results_type results) {
+                                     lookup->finished = true;
+                                     lookup->ec = resolve_ec;
+                                     lookup->results = std::move(results);
+                                     lookup->done.cancel();
+                                   });
+    co_await lookup->done.async_wait(redirect_error(use_awaitable, ec));
+    if (!lookup->finished) co_return Status(Code::kDeadlineExceeded, "resolve " + url.host + ": timed out");
+    if (lookup->ec) co_return unavailable("cannot resolve " + url.host + ": " + lookup->ec.message());
+    const auto& results = lookup->results;
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
   }
-  if (ec) co_return unavailable("cannot resolve " + url.host + ": " + ec.message());
 
   if (url.tls) {
     if (!options.tls) co_return invalid_argument("https URL without a TLS client context");
@@ -112,14 +137,13 @@ Task<Status> ClientConnection::open(const Url& url, const ClientOptions& options
     SSL_set_ex_data(ssl, pin_slot_index(), &slot);
     SSL_set_verify(ssl, SSL_VERIFY_PEER, verify_pinned);
   } else {
+    // subjectAltName only: never the subject's common name (RFC 6125 section 6.4.4).
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-    if (is_ip_literal(url.host)) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str());
-    } else {
-      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
-      SSL_set_tlsext_host_name(ssl, url.host.c_str());
-    }
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+    const bool set = is_ip_literal(url.host) ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) == 1
+                                             : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0) == 1 &&
+                                                   SSL_set_tlsext_host_name(ssl, url.host.c_str()) == 1;
+    if (!set) co_return invalid_argument("cannot check the server's name against '" + url.host + "'");
   }
   co_await tls_stream_->async_handshake(asio::ssl::stream_base::client, redirect_error(use_awaitable, ec));
   SSL_set_ex_data(ssl, pin_slot_index(), nullptr);
@@ -150,7 +174,7 @@ Task<ClientConnection::Outcome> ClientConnection::exchange_on(Stream& stream, co
   req.method_string(request.method);
   req.target(url.target);
   req.version(11);
-  req.set(http::field::host, url.host);
+  req.set(http::field::host, host_header(url));
   req.set(http::field::user_agent, "xacbe");
   for (auto& [k, v] : request.headers) req.set(k, v);
   req.body() = std::move(request.body);
@@ -166,6 +190,7 @@ Task<ClientConnection::Outcome> ClientConnection::exchange_on(Stream& stream, co
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(body_limit);
+  parser.skip(request.method == "HEAD");
   // The header is read on its own first: Beast 1.74's eager parse of a response whose first body
   // bytes arrive with the header drops the Content-Length body_limit error and reads on unbounded.
   co_await http::async_read_header(stream, buffer_, parser, redirect_error(use_awaitable, ec));
@@ -197,8 +222,27 @@ Task<ClientConnection::Outcome> ClientConnection::exchange_on(Stream& stream, co
 
 Task<ClientConnection::Outcome> ClientConnection::exchange(const Url& url, HttpRequest request, std::size_t body_limit,
                                                             Deadline deadline, bool keep_alive) {
-  if (tls_stream_) co_return co_await exchange_on(*tls_stream_, url, std::move(request), body_limit, deadline, keep_alive);
-  co_return co_await exchange_on(*plain_, url, std::move(request), body_limit, deadline, keep_alive);
+  std::string failure;
+  try {
+    if (tls_stream_) {
+      co_return co_await exchange_on(*tls_stream_, url, std::move(request), body_limit, deadline, keep_alive);
+    }
+    co_return co_await exchange_on(*plain_, url, std::move(request), body_limit, deadline, keep_alive);
+  } catch (const std::exception& e) {  // Beast refuses e.g. a header value over 64 KiB
+    failure = e.what();
+  }
+  Outcome out;
+  out.nothing_received = false;  // not safe to send again
+  out.response = invalid_argument("cannot send the request: " + failure);
+  co_return out;
+}
+
+bool ClientConnection::looks_closed() {
+  // An idle kept-alive connection has nothing to read: pending bytes (a TLS close_notify, an
+  // unasked answer) or end-of-file mean the server is done with it.
+  char byte;
+  const ssize_t n = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 }  // namespace xacbe::net::detail

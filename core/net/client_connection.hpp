@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "xacbe/net/async.hpp"
 #include "xacbe/net/http.hpp"
@@ -37,6 +38,8 @@ class ClientConnection {
                          bool keep_alive);
 
   bool tls() const { return tls_stream_.has_value(); }
+  // For an idle connection: whether the server closed it (or sent something unasked) meanwhile.
+  bool looks_closed();
   std::chrono::steady_clock::time_point idle_since;
 
  private:
@@ -51,7 +54,7 @@ class ClientConnection {
   std::shared_ptr<void> tls_generation_;  // the SSL context this connection was made with
   std::vector<std::string> pinned_;       // read by the verify callback during the handshake
   std::string seen_fingerprint_;          // written by it on a mismatch
-  boost::beast::flat_buffer buffer_;
+  boost::beast::flat_buffer buffer_{256 * 1024};  // bounds an answer's header, chunk lines and trailer
 };
 
 }  // namespace xacbe::net::detail

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -35,9 +36,16 @@ struct Destination {
   std::deque<std::shared_ptr<asio::steady_timer>> waiters;  // calls waiting for a connection
 };
 
+// A connection made with one TLS generation serves only calls of that generation: after a reload
+// (or with another context) calls get new connections.
 std::string destination_key(const Url& url, const ClientOptions& options) {
   return std::string(url.tls ? "https://" : "http://") + url.host + ":" + std::to_string(url.port) + "|" +
-         std::to_string(reinterpret_cast<std::uintptr_t>(options.tls.get())) + "|" + options.peer.key();
+         (options.tls ? std::to_string(options.tls->generation_id()) : "-") + "|" + options.peer.key();
+}
+
+// RFC 7231 section 4.2.2: a request that may be sent again without changing its effect.
+bool is_idempotent(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
 }
 
 }  // namespace
@@ -62,13 +70,14 @@ struct HttpClient::Impl {
         std::lock_guard lock(mu);
         Destination& d = destinations[key];
         const auto now = Steady::now();
-        while (!d.idle.empty() && now - d.idle.front()->idle_since > options.idle_expiry) {
-          d.idle.pop_front();
-          --d.total;
-        }
-        if (!d.idle.empty()) {
+        drop_expired(d, now);
+        while (!d.idle.empty()) {
           auto conn = std::move(d.idle.back());
           d.idle.pop_back();
+          if (conn->looks_closed()) {  // closed by the server while idle
+            --d.total;
+            continue;
+          }
           reused = true;
           co_return conn;
         }
@@ -110,6 +119,32 @@ struct HttpClient::Impl {
   }
 
   // Needs mu held.
+  void drop_expired(Destination& d, Steady::time_point now) {
+    while (!d.idle.empty() && now - d.idle.front()->idle_since > options.idle_expiry) {
+      d.idle.pop_front();
+      --d.total;
+    }
+  }
+
+  // Closes idle connections past their expiry everywhere, so that a destination no longer called
+  // keeps no sockets; forgets destinations with nothing left.
+  Task<void> sweep_idle() {
+    asio::steady_timer timer(ioc);
+    for (;;) {
+      timer.expires_after(std::max<std::chrono::milliseconds>(options.idle_expiry / 2, std::chrono::milliseconds(100)));
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      std::lock_guard lock(mu);
+      const auto now = Steady::now();
+      for (auto it = destinations.begin(); it != destinations.end();) {
+        drop_expired(it->second, now);
+        it = it->second.total == 0 && it->second.waiters.empty() ? destinations.erase(it) : std::next(it);
+      }
+    }
+  }
+
+  // Needs mu held.
   static void wake_one(std::deque<std::shared_ptr<asio::steady_timer>>& waiters) {
     if (waiters.empty()) return;
     auto waiter = std::move(waiters.front());
@@ -117,42 +152,55 @@ struct HttpClient::Impl {
     asio::post(waiter->get_executor(), [waiter] { waiter->cancel(); });
   }
 
+  // Holds one of a destination's connection slots; gives it back however the call ends.
+  struct Slot {
+    Impl& impl;
+    const std::string& key;
+    std::unique_ptr<ClientConnection> conn;  // null: the slot is free to open one
+    bool held = true;
+    void release(bool reusable) {
+      impl.release(key, reusable ? std::move(conn) : nullptr);
+      held = false;
+    }
+    ~Slot() {
+      if (held) impl.release(key, nullptr);
+    }
+  };
+
   Task<Result<HttpResponse>> call(std::string url_text, HttpRequest request, ClientOptions options) {
     XACBE_CO_ASSIGN_OR_RETURN(Url url, parse_url(url_text));
     const Deadline deadline = Steady::now() + options.timeout;
     const std::string key = destination_key(url, options);
     auto executor = co_await asio::this_coro::executor;
+    // Only a request that may be repeated is sent again when a kept connection turns out closed.
+    const bool may_retry = is_idempotent(request.method);
     for (int attempt = 0;; ++attempt) {
       bool was_idle = false;
       auto acquired = co_await acquire(key, deadline, was_idle);
       if (!acquired) co_return acquired.status();
-      std::unique_ptr<ClientConnection> conn = std::move(*acquired);
-      if (!conn) {
-        conn = std::make_unique<ClientConnection>(executor);
-        Status opened_status = co_await conn->open(url, options, deadline);
-        if (!opened_status.is_ok()) {
-          release(key, nullptr);
-          co_return opened_status;
-        }
+      Slot slot{*this, key, std::move(*acquired)};
+      if (!slot.conn) {
+        slot.conn = std::make_unique<ClientConnection>(executor);
+        Status opened_status = co_await slot.conn->open(url, options, deadline);
+        if (!opened_status.is_ok()) co_return opened_status;
         ++opened;
-        if (conn->tls()) ++handshakes;
+        if (slot.conn->tls()) ++handshakes;
       } else {
         ++reused;
       }
-      // A copy stays for a retry: the first attempt consumes the request.
+      const bool retry_possible = may_retry && was_idle && attempt == 0;
       HttpRequest sent;
-      if (was_idle && attempt == 0) {
-        sent = request;
+      if (retry_possible) {
+        sent = request;  // a copy stays for the second attempt
       } else {
         sent = std::move(request);
       }
-      auto outcome = co_await conn->exchange(url, std::move(sent), options.body_limit, deadline, true);
-      if (!outcome.response && was_idle && outcome.nothing_received && attempt == 0) {
-        release(key, nullptr);  // the server had closed it while it was idle
+      auto outcome = co_await slot.conn->exchange(url, std::move(sent), options.body_limit, deadline, true);
+      if (!outcome.response && retry_possible && outcome.nothing_received) {
         ++retried;
-        continue;
+        continue;  // the slot's destructor closes the dead connection
       }
-      release(key, outcome.reusable ? std::move(conn) : nullptr);
+      slot.release(outcome.reusable);
       co_return std::move(outcome.response);
     }
   }
@@ -169,6 +217,7 @@ std::shared_ptr<HttpClient> HttpClient::create(PoolOptions options) {
   options.max_per_destination = std::max<std::size_t>(1, options.max_per_destination);
   options.threads = std::max(1u, options.threads);
   auto impl = std::make_unique<Impl>(options);
+  asio::co_spawn(impl->ioc, impl->sweep_idle(), asio::detached);
   for (unsigned i = 0; i < options.threads; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
   return std::shared_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }

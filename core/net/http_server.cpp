@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -50,6 +51,9 @@ struct Shared {
   RefusalLog refusals;
 
   std::atomic<bool> draining{false};
+  // Connections admitted: counted at accept, before their coroutine runs, so a burst of accepts
+  // cannot pass the limit; given back when the connection ends.
+  std::atomic<std::size_t> admitted{0};
   std::atomic<std::uint64_t> accepted{0}, refused{0}, handshakes{0}, requests{0};
 
   std::mutex mu;
@@ -93,6 +97,7 @@ class Registration {
   }
   ~Registration() {
     conn_->stream = nullptr;
+    shared_.admitted.fetch_sub(1);
     std::lock_guard lock(shared_.mu);
     shared_.open.erase(id_);
     if (shared_.open.empty()) shared_.all_closed.notify_all();
@@ -132,9 +137,11 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
   const auto header_deadline = std::min(options.header_timeout, options.idle_timeout);
   beast::error_code ec;
 
+  // The first request's line and headers, TLS handshake included, must arrive within one deadline.
+  auto request_deadline = std::chrono::steady_clock::now() + header_deadline;
   std::optional<crypto::Certificate> peer_certificate;
   if constexpr (kTls) {
-    tcp.expires_after(header_deadline);
+    tcp.expires_at(request_deadline);
     co_await stream.async_handshake(asio::ssl::stream_base::server, redirect_error(use_awaitable, ec));
     if (ec) co_return;  // refused or broken handshake: nothing to answer
     ++shared->handshakes;
@@ -144,26 +151,33 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
   }
   (void)tls_generation;  // keeps the SSL context of this connection alive
 
-  beast::flat_buffer buffer;
+  // Bounded: Beast sets no limit on chunk-extension lines or trailers of its own.
+  beast::flat_buffer buffer(options.header_limit + 64 * 1024);
   bool first = true;
   for (;;) {
     if (buffer.size() == 0) {
       // Nothing in flight: the drain may close the connection while it waits here.
       if (shared->draining) break;
       conn->idle = true;
-      tcp.expires_after(first ? header_deadline : options.idle_timeout);
+      if (first) {
+        tcp.expires_at(request_deadline);
+      } else {
+        tcp.expires_after(options.idle_timeout);
+      }
       const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), redirect_error(use_awaitable, ec));
       conn->idle = false;
       if (ec) break;
       buffer.commit(n);
     }
+    // Later requests: their deadline runs from their first byte.
+    if (!first) request_deadline = std::chrono::steady_clock::now() + header_deadline;
     first = false;
 
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
     std::optional<HttpResponse> refusal;
-    tcp.expires_after(header_deadline);
+    tcp.expires_at(request_deadline);
     co_await http::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
     if (!ec) {
       tcp.expires_after(options.idle_timeout);
@@ -199,7 +213,14 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
       response = co_await call_handler(*shared, std::move(request));
     }
     keep_alive = keep_alive && !shared->draining;
-    auto out = to_beast(std::move(response), version, keep_alive);
+    http::response<http::string_body> out;
+    try {
+      out = to_beast(std::move(response), version, keep_alive);
+    } catch (const std::exception& e) {  // e.g. a body on a 204, a header value over 64 KiB
+      log::error("handler answer cannot be sent: {}", e.what());
+      keep_alive = false;
+      out = to_beast(HttpResponse::make(500, "text/plain", "internal error\n"), version, false);
+    }
     tcp.expires_after(options.idle_timeout);
     co_await http::async_write(stream, out, redirect_error(use_awaitable, ec));
     ++shared->requests;
@@ -210,7 +231,18 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
     tcp.expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(redirect_error(use_awaitable, ec));  // close_notify
   } else {
+    // Lingering close: read what the client may still be sending (a body after a 413, a request
+    // after the drain's last answer) so that closing does not reset the connection and lose the
+    // answer. Bounded in bytes and time.
     tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (!ec) {
+      tcp.expires_after(std::chrono::seconds(1));
+      std::array<char, 16 * 1024> sink;
+      for (std::size_t drained = 0; drained < 1024 * 1024;) {
+        drained += co_await tcp.async_read_some(asio::buffer(sink), redirect_error(use_awaitable, ec));
+        if (ec) break;
+      }
+    }
   }
 }
 
@@ -238,18 +270,14 @@ struct HttpServer::Impl {
         continue;
       }
       if (shared->draining) continue;
-      std::size_t open;
-      {
-        std::lock_guard lock(shared->mu);
-        open = shared->open.size();
-      }
-      if (open >= shared->options.max_connections) {
+      if (shared->admitted.load() >= shared->options.max_connections) {
         ++shared->refused;
         shared->refusals.note("connection limit reached");
         socket.close(ec);
         continue;
       }
       ++shared->accepted;
+      shared->admitted.fetch_add(1);
       socket.set_option(tcp::no_delay(true), ec);
       const auto endpoint = socket.remote_endpoint(ec);
       std::string peer = ec ? std::string() : endpoint.address().to_string();

@@ -4,6 +4,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <boost/asio/ssl/context.hpp>
+#include <atomic>
 #include <mutex>
 
 
@@ -29,6 +30,12 @@ Status configure(Generation& g, bool server) {
                                   SSL_OP_NO_TICKET);
   // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all acceptable.
   SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20");
+  if (server) {
+    // No resumption: every connection makes a full handshake, so every peer's certificate is
+    // verified (and peer_check asked) on every connection.
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(native, 0);
+  }
   if (options.certificate) {
     if (!options.key) return invalid_argument("TLS certificate given without its key");
     if (SSL_CTX_use_certificate(native, options.certificate->get()) != 1 ||
@@ -60,7 +67,12 @@ Status configure(Generation& g, bool server) {
           if (X509_verify_cert(store_ctx) != 1) return 0;
           auto* self = static_cast<const TlsOptions*>(arg);
           X509* leaf = X509_STORE_CTX_get0_cert(store_ctx);
-          if (self->peer_check(crypto::Certificate::share(leaf)).is_ok()) return 1;
+          bool accepted = false;
+          try {  // never unwind through OpenSSL
+            accepted = self->peer_check(crypto::Certificate::share(leaf)).is_ok();
+          } catch (...) {
+          }
+          if (accepted) return 1;
           X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
           return 0;
         },
@@ -77,10 +89,14 @@ std::string PeerExpectation::key() const {
   return out;
 }
 
+// Each generation of each context gets its own number, for pool keys.
+std::atomic<std::uint64_t> next_generation_id{1};
+
 struct TlsContext::Impl {
   bool server = false;
   mutable std::mutex mu;
   std::shared_ptr<Generation> current;  // guarded by mu
+  std::uint64_t generation_id = 0;      // guarded by mu
 
   Result<std::shared_ptr<Generation>> build(TlsOptions options) const {
     auto g = std::make_shared<Generation>(server ? ssl::context::tls_server : ssl::context::tls_client,
@@ -111,6 +127,7 @@ Status TlsContext::reload(TlsOptions options) {
   XACBE_ASSIGN_OR_RETURN(auto generation, impl_->build(std::move(options)));
   std::lock_guard lock(impl_->mu);
   impl_->current = std::move(generation);
+  impl_->generation_id = next_generation_id.fetch_add(1);
   return Status::ok();
 }
 
@@ -120,6 +137,11 @@ bool TlsContext::requires_peer_certificate() const {
 }
 
 bool TlsContext::is_server() const { return impl_->server; }
+
+std::uint64_t TlsContext::generation_id() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->generation_id;
+}
 
 std::shared_ptr<void> TlsContext::current() const {
   std::lock_guard lock(impl_->mu);

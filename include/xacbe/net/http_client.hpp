@@ -6,8 +6,11 @@
 //
 // HttpClient keeps a pool of kept-alive connections per destination (scheme, host, port, TLS
 // context and peer expectation): at most `max_per_destination` at once (further calls wait for one,
-// within their deadline), idle ones closed after `idle_expiry`. A call that fails on a reused
-// connection before any answer arrived (the server had closed it) is retried once on a new one.
+// within their deadline), idle ones closed after `idle_expiry` (swept in the background), and one
+// the server closed meanwhile is never handed out. An idempotent call (GET, HEAD, PUT, DELETE,
+// OPTIONS) that fails on a reused connection before any answer arrived is sent once more; any
+// other is not (the server may have acted on it). After a TLS context reload, calls use new
+// connections.
 // It runs on threads of its own; request() may be awaited from any executor.
 //
 // http_request() is the simple synchronous form for command-line tools: one connection per call.

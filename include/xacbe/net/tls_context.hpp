@@ -10,6 +10,7 @@
 // opened afterwards use the new ones; open connections finish on the ones they started with.
 // Opaque: Asio's SSL context stays in core/net.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,6 +56,8 @@ class TlsContext {
 
   bool requires_peer_certificate() const;
   bool is_server() const;
+  // Unique to the current identity and roots of this context (changes at every reload).
+  std::uint64_t generation_id() const;
 
   // For core/net: the current generation (a boost::asio::ssl::context), kept alive by whoever
   // holds the pointer.

@@ -111,7 +111,8 @@ TEST_F(HttpClientPoolTest, WaitingForABusyPoolEndsAtTheDeadline) {
   ClientOptions slow;
   slow.timeout = 10s;
   std::thread first([&] { EXPECT_TRUE(client->request_blocking(url(false), {}, slow)); });
-  while (server_->stats().accepted == 0) std::this_thread::yield();
+  for (int i = 0; i < 10000 && server_->stats().accepted == 0; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(server_->stats().accepted, 1u);
   ClientOptions quick;
   quick.timeout = 200ms;
   auto second = client->request_blocking(url(false), {}, quick);
@@ -122,7 +123,7 @@ TEST_F(HttpClientPoolTest, WaitingForABusyPoolEndsAtTheDeadline) {
   first.join();
 }
 
-TEST_F(HttpClientPoolTest, RetriesOnceWhenTheServerClosedAKeptConnection) {
+TEST_F(HttpClientPoolTest, DoesNotReuseAConnectionTheServerClosed) {
   ServerOptions options;
   options.threads = 1;
   auto echo = [](const HttpRequest& r) { return HttpResponse::make(200, "text/plain", r.body); };
@@ -137,10 +138,11 @@ TEST_F(HttpClientPoolTest, RetriesOnceWhenTheServerClosedAKeptConnection) {
   HttpRequest request;
   request.method = "POST";
   request.body = "again";
+  // A POST is never sent twice; it succeeds because the closed connection is found out before use.
   auto response = client->request_blocking(target, request, {});
   ASSERT_TRUE(response) << response.status().to_string();
   EXPECT_EQ(response->body, "again");
-  EXPECT_EQ(client->stats().retried, 1u);
+  EXPECT_EQ(client->stats().retried, 0u);
   EXPECT_EQ(client->stats().connections_opened, 2u);
 }
 

@@ -121,7 +121,8 @@ TEST_F(HttpClientTest, SendsMethodTargetHeadersAndBody) {
   ASSERT_TRUE(response) << response.status().to_string();
   EXPECT_EQ(response->status, 200);
   std::lock_guard lock(mu);
-  EXPECT_EQ(seen, "PUT /path?q=1 host=127.0.0.1 x=42 payload");
+  // RFC 7230 section 5.4: the port is part of Host unless it is the default one.
+  EXPECT_EQ(seen, "PUT /path?q=1 host=127.0.0.1:" + std::to_string(server_->port()) + " x=42 payload");
 }
 
 TEST_F(HttpClientTest, ReturnsNon200StatusesAsResponses) {

@@ -290,6 +290,15 @@ TEST_F(HostNameTest, AcceptsTheIpAddressItNames) {
   EXPECT_EQ(response->status, 200);
 }
 
+TEST_F(HostNameTest, NeverFallsBackToTheCommonName) {
+  // CN=localhost, but the subjectAltName names only another address.
+  start(server_context(identity(pki_.issue_tls_server("localhost", {}, {"127.0.0.2"}))));
+  auto response = get_at("localhost");
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.status().code(), Code::kPermissionDenied) << response.status().to_string();
+  EXPECT_EQ(calls_.load(), 0);
+}
+
 TEST_F(HostNameTest, ChecksDnsNames) {
   start(server_context(identity(pki_.issue_tls_server("local", {"localhost"}, {}))));
   auto named = get_at("localhost");
