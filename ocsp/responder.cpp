@@ -88,11 +88,7 @@ Result<crypto::OCSP_REQUESTPtr> parse_request(std::string_view der, const Respon
     return invalid_argument("OCSP request of " + std::to_string(der.size()) + " bytes exceeds the limit of " +
                             std::to_string(settings.max_request_bytes));
   }
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  const unsigned char* const end = p + der.size();
-  crypto::OCSP_REQUESTPtr request(d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(der.size())));
-  if (!request) return invalid_argument(openssl_error("not a DER OCSPRequest"));
-  if (p != end) return invalid_argument("bytes after the end of the OCSPRequest");
+  XACBE_ASSIGN_OR_RETURN(auto request, crypto::from_der<crypto::OCSP_REQUESTPtr>(d2i_OCSP_REQUEST, der, "OCSPRequest"));
   const int count = OCSP_request_onereq_count(request.get());
   if (count <= 0) return invalid_argument("OCSP request without a CertID");
   if (static_cast<std::size_t>(count) > settings.max_certs_per_request) {

@@ -117,14 +117,7 @@ Status unsuccessful(int status) {
 }
 
 Result<OCSP_RESPONSEPtr> parse_response(std::string_view der) {
-  if (der.empty()) return invalid_argument("empty OCSP response");
-  if (der.size() > static_cast<std::size_t>(INT_MAX)) return invalid_argument("OCSP response too large");
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  const unsigned char* const end = p + der.size();
-  OCSP_RESPONSEPtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
-  if (!response) return invalid_argument(openssl_error("not a DER OCSPResponse"));
-  if (p != end) return invalid_argument("bytes after the end of the OCSPResponse");
-  return response;
+  return from_der<OCSP_RESPONSEPtr>(d2i_OCSP_RESPONSE, der, "OCSPResponse");
 }
 
 // --- who signed (RFC 6960 sections 4.2.1 and 4.2.2.2) ---

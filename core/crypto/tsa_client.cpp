@@ -143,14 +143,7 @@ Status not_granted(TS_STATUS_INFO* info, long status) {
 }
 
 Result<TS_RESPPtr> parse_response(std::string_view der) {
-  if (der.empty()) return invalid_argument("empty TimeStampResp");
-  if (der.size() > static_cast<std::size_t>(INT_MAX)) return invalid_argument("TimeStampResp too large");
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  const unsigned char* const end = p + der.size();
-  TS_RESPPtr response(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())));
-  if (!response) return invalid_argument(openssl_error("not a DER TimeStampResp"));
-  if (p != end) return invalid_argument("bytes after the end of the TimeStampResp");
-  return response;
+  return from_der<TS_RESPPtr>(d2i_TS_RESP, der, "TimeStampResp");
 }
 
 // --- the signer (RFC 3161 sections 2.3 and 2.4.2, RFC 5816) ---

@@ -2,6 +2,7 @@
 // Conversions between ASN.1 values and the types the rest of Xacbe uses.
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,20 @@ std::string to_der(int (*i2d)(const T*, unsigned char**), const T* value) {
   auto* p = reinterpret_cast<unsigned char*>(out.data());
   if (i2d(value, &p) != n) return {};
   return out;
+}
+
+// Exactly one DER value parsed with its d2i function into its owning pointer type; garbage and
+// bytes after the value are kInvalidArgument naming `what` ("OCSPResponse", ...).
+template <typename Ptr, typename T>
+Result<Ptr> from_der(T* (*d2i)(T**, const unsigned char**, long), std::string_view der, const std::string& what) {
+  if (der.empty()) return invalid_argument("empty " + what);
+  if (der.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return invalid_argument(what + " too large");
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* const end = p + der.size();
+  Ptr value(d2i(nullptr, &p, static_cast<long>(der.size())));
+  if (!value) return invalid_argument(openssl_error("not a DER " + what));
+  if (p != end) return invalid_argument("bytes after the end of the " + what);
+  return value;
 }
 
 // Upper-case hex without leading zeros ("0" for zero); negative serials get a leading '-'.
