@@ -38,9 +38,11 @@ std::string serial_to_hex(const ASN1_INTEGER* serial) {
   OPENSSL_free(hex);
   // BN_bn2hex pads to whole bytes; strip the leading zeros so the form is canonical.
   const bool negative = !out.empty() && out[0] == '-';
-  std::size_t start = negative ? 1 : 0;
-  while (start + 1 < out.size() && out[start] == '0') ++start;
-  return (negative ? "-" : "") + out.substr(start);
+  const std::size_t start = negative ? 1 : 0;
+  std::size_t digits = start;
+  while (digits + 1 < out.size() && out[digits] == '0') ++digits;
+  out.erase(start, digits - start);  // keeps the sign
+  return out;
 }
 
 Result<ASN1_INTEGERPtr> serial_from_hex(const std::string& hex) {
