@@ -6,11 +6,11 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -35,14 +35,17 @@ using asio::use_awaitable;
 
 namespace {
 
-using Strand = asio::strand<asio::io_context::executor_type>;
+// Each I/O thread runs an io_context of its own (no strand, no shared scheduler lock); a
+// connection lives on one of them from accept to close.
+using Executor = asio::io_context::executor_type;
 
-// What the drain needs to reach one open connection. Touched only on the connection's strand.
+// What the drain needs to reach one open connection. Touched only on the connection's thread.
 struct Connection {
-  explicit Connection(Strand s) : strand(std::move(s)) {}
-  Strand strand;
-  beast::tcp_stream* stream = nullptr;  // null once the connection has ended
-  bool idle = false;                    // waiting for the next request, nothing in flight
+  explicit Connection(Executor e) : executor(std::move(e)) {}
+  Executor executor;  // its I/O thread
+  beast::tcp_stream* stream = nullptr;       // null once the connection has ended
+  const beast::flat_buffer* buffer = nullptr;  // what has arrived of the next request
+  bool idle = false;                         // waiting for the next request, nothing in flight
 };
 
 struct Shared {
@@ -125,7 +128,7 @@ Task<HttpResponse> call_handler(Shared& shared, HttpRequest request) {
 }
 
 // One connection, from the TLS handshake to the last answer. Stream is beast::tcp_stream or
-// beast::ssl_stream<beast::tcp_stream>; the coroutine runs on the connection's strand.
+// beast::ssl_stream<beast::tcp_stream>; the coroutine runs on the connection's I/O thread.
 template <typename Stream>
 Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::shared_ptr<Connection> conn,
                             std::shared_ptr<void> tls_generation, std::string peer) {
@@ -138,7 +141,7 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
   beast::error_code ec;
 
   // The first request's line and headers, TLS handshake included, must arrive within one deadline.
-  auto request_deadline = std::chrono::steady_clock::now() + header_deadline;
+  const auto request_deadline = std::chrono::steady_clock::now() + header_deadline;
   std::optional<crypto::Certificate> peer_certificate;
   if constexpr (kTls) {
     tcp.expires_at(request_deadline);
@@ -153,33 +156,27 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
 
   // Bounded: Beast sets no limit on chunk-extension lines or trailers of its own.
   beast::flat_buffer buffer(options.header_limit + 64 * 1024);
+  conn->buffer = &buffer;
   bool first = true;
   for (;;) {
-    if (buffer.size() == 0) {
-      // Nothing in flight: the drain may close the connection while it waits here.
-      if (shared->draining) break;
-      conn->idle = true;
-      if (first) {
-        tcp.expires_at(request_deadline);
-      } else {
-        tcp.expires_after(options.idle_timeout);
-      }
-      const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), redirect_error(use_awaitable, ec));
-      conn->idle = false;
-      if (ec) break;
-      buffer.commit(n);
-    }
-    // Later requests: their deadline runs from their first byte.
-    if (!first) request_deadline = std::chrono::steady_clock::now() + header_deadline;
-    first = false;
-
+    // Waiting for a request of which nothing has arrived is idle: the drain may close the
+    // connection then. The first request (TLS handshake included) has one deadline for its line
+    // and headers; on a kept-alive connection the next one's must arrive within the idle timeout.
+    conn->idle = buffer.size() == 0;
+    if (conn->idle && shared->draining) break;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(options.body_limit);
     std::optional<HttpResponse> refusal;
-    tcp.expires_at(request_deadline);
+    if (first) {
+      tcp.expires_at(request_deadline);
+    } else {
+      tcp.expires_after(conn->idle ? options.idle_timeout : header_deadline);
+    }
+    first = false;
     co_await http::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
-    if (!ec) {
+    conn->idle = false;
+    if (!ec && !parser.is_done()) {  // a request without a body is complete with its headers
       tcp.expires_after(options.idle_timeout);
       co_await http::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
     }
@@ -190,7 +187,7 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
       shared->refusals.note("request header over the limit");
       refusal = HttpResponse::make(431, "text/plain", "request header fields too large\n");
     } else if (ec == beast::error::timeout) {
-      shared->refusals.note("request not received in time (slow sender)");
+      if (parser.got_some() || buffer.size() > 0) shared->refusals.note("request not received in time (slow sender)");
       break;
     } else if (ec && is_parse_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
       shared->refusals.note("malformed HTTP request");
@@ -249,19 +246,29 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
 }  // namespace
 
 struct HttpServer::Impl {
-  asio::io_context ioc;
-  Strand accept_strand{ioc.get_executor()};
-  tcp::acceptor acceptor{accept_strand};
+  explicit Impl(unsigned threads) : iocs(make_iocs(threads)), acceptor(*iocs.front()) {
+    // An io_context runs while no connection is there.
+    for (auto& ioc : iocs) busy.push_back(asio::make_work_guard(*ioc));
+  }
+  static std::vector<std::unique_ptr<asio::io_context>> make_iocs(unsigned threads) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (unsigned i = 0; i < threads; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+  std::vector<std::unique_ptr<asio::io_context>> iocs;  // one per I/O thread; the first accepts
+  std::vector<asio::executor_work_guard<Executor>> busy;
+  tcp::acceptor acceptor;
   std::shared_ptr<Shared> shared;
   std::shared_ptr<WorkerPool> workers;  // for an HttpHandler
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
+  std::size_t next_ioc = 0;  // accept loop only
 
   Task<void> accept_loop() {
     for (;;) {
       beast::error_code ec;
-      Strand strand = asio::make_strand(ioc);
-      tcp::socket socket = co_await acceptor.async_accept(strand, redirect_error(use_awaitable, ec));
+      Executor executor = iocs[next_ioc++ % iocs.size()]->get_executor();
+      tcp::socket socket = co_await acceptor.async_accept(executor, redirect_error(use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // Out of descriptors or similar: say so once, back off briefly instead of spinning.
@@ -281,17 +288,17 @@ struct HttpServer::Impl {
       socket.set_option(tcp::no_delay(true), ec);
       const auto endpoint = socket.remote_endpoint(ec);
       std::string peer = ec ? std::string() : endpoint.address().to_string();
-      auto conn = std::make_shared<Connection>(std::move(strand));
+      auto conn = std::make_shared<Connection>(executor);
       if (shared->options.tls) {
         auto generation = shared->options.tls->current();
         auto& ctx = *static_cast<asio::ssl::context*>(generation.get());
         using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-        asio::co_spawn(conn->strand,
+        asio::co_spawn(conn->executor,
                        serve_connection(shared, TlsStream(beast::tcp_stream(std::move(socket)), ctx), conn,
                                         std::move(generation), std::move(peer)),
                        asio::detached);
       } else {
-        asio::co_spawn(conn->strand,
+        asio::co_spawn(conn->executor,
                        serve_connection(shared, beast::tcp_stream(std::move(socket)), conn, nullptr, std::move(peer)),
                        asio::detached);
       }
@@ -299,7 +306,7 @@ struct HttpServer::Impl {
   }
 
   void join() {
-    ioc.stop();
+    for (auto& ioc : iocs) ioc->stop();
     for (auto& t : threads) {
       if (t.joinable()) t.join();
     }
@@ -335,7 +342,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Htt
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, AsyncHttpHandler handler) {
-  auto impl = std::make_unique<Impl>();
+  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  auto impl = std::make_unique<Impl>(threads);
   beast::error_code ec;
   const auto address = asio::ip::make_address(options.address, ec);
   if (ec) return invalid_argument("invalid listen address '" + options.address + "'");
@@ -350,12 +358,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Asy
                        ec.message());
   }
   impl->port = impl->acceptor.local_endpoint().port();
-  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   impl->shared = std::make_shared<Shared>();
   impl->shared->options = std::move(options);
   impl->shared->handler = std::move(handler);
-  asio::co_spawn(impl->accept_strand, impl->accept_loop(), asio::detached);
-  for (unsigned i = 0; i < threads; ++i) impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  asio::co_spawn(*impl->iocs.front(), impl->accept_loop(), asio::detached);
+  for (auto& ioc : impl->iocs) impl->threads.emplace_back([ioc = ioc.get()] { ioc->run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -377,15 +384,15 @@ bool HttpServer::shutdown(std::chrono::milliseconds drain) {
   if (!impl_ || impl_->threads.empty()) return true;
   Shared& s = *impl_->shared;
   s.draining = true;
-  asio::post(impl_->accept_strand, [impl = impl_.get()] {
+  asio::post(*impl_->iocs.front(), [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);
   });
   std::unique_lock lock(s.mu);
   // Idle connections close now; busy ones see `draining` after their answer.
   for (auto& [id, conn] : s.open) {
-    asio::post(conn->strand, [conn = conn] {
-      if (conn->stream && conn->idle) conn->stream->cancel();
+    asio::post(conn->executor, [conn = conn] {
+      if (conn->stream && conn->idle && conn->buffer->size() == 0) conn->stream->cancel();
     });
   }
   const bool drained = s.all_closed.wait_for(lock, drain, [&] { return s.open.empty(); });
