@@ -8,16 +8,14 @@
 namespace xacbe::service {
 namespace {
 
-Result<std::shared_ptr<net::TlsContext>> read_tls(const config::Node& tls) {
+Result<net::TlsOptions> load_tls(const std::string& cert_path, const std::string& key_path) {
   net::TlsOptions options;
-  XACBE_ASSIGN_OR_RETURN(std::string cert_path, tls.path("certificate"));
-  XACBE_ASSIGN_OR_RETURN(std::string key_path, tls.path("key"));
   XACBE_ASSIGN_OR_RETURN(auto certs, crypto::load_certificates(cert_path));
   XACBE_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::load(key_path));
   options.certificate = certs.front();
   options.chain.assign(certs.begin() + 1, certs.end());
   options.key = std::make_shared<const crypto::PrivateKey>(std::move(key));
-  return net::TlsContext::create_server(std::move(options));
+  return options;
 }
 
 }  // namespace
@@ -48,7 +46,10 @@ Result<ServiceConfig> read_service_config(const config::Node& root, const std::s
   out.drain_timeout = std::chrono::milliseconds(drain);
   if (listen.has("tls")) {
     XACBE_ASSIGN_OR_RETURN(config::Node tls, listen.object("tls"));
-    XACBE_ASSIGN_OR_RETURN(out.server.tls, read_tls(tls));
+    XACBE_ASSIGN_OR_RETURN(out.tls_certificate, tls.path("certificate"));
+    XACBE_ASSIGN_OR_RETURN(out.tls_key, tls.path("key"));
+    XACBE_ASSIGN_OR_RETURN(auto options, load_tls(out.tls_certificate, out.tls_key));
+    XACBE_ASSIGN_OR_RETURN(out.server.tls, net::TlsContext::create_server(std::move(options)));
   }
   out.log.component = component;
   if (root.has("log")) {
@@ -66,21 +67,28 @@ Result<ServiceConfig> read_service_config(const config::Node& root, const std::s
   return out;
 }
 
-void block_termination_signals() {
+namespace {
+sigset_t service_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+}  // namespace
+
+void block_termination_signals() {
+  const sigset_t set = service_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 int wait_for_termination_signal() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  const sigset_t set = service_signals();
   int sig = 0;
-  sigwait(&set, &sig);
+  do {
+    sigwait(&set, &sig);
+  } while (sig == SIGHUP);  // only serve() acts on SIGHUP
   return sig;
 }
 
@@ -95,7 +103,25 @@ int serve(const ServiceConfig& config, net::HttpHandler handler, const std::stri
   const std::string& address = config.server.address;
   log::info("{} listening on {}://{}:{}", what, config.server.tls ? "https" : "http",
             address.find(':') == std::string::npos ? address : "[" + address + "]", (*server)->port());
-  const int sig = wait_for_termination_signal();
+  const sigset_t signals = service_signals();
+  int sig = 0;
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    // SIGHUP: the TLS certificate and key files are read again; connections opened from now on
+    // use them, open ones finish on the old ones. A broken pair is refused and the old one kept.
+    if (!config.server.tls) {
+      log::warn("SIGHUP: no TLS certificate to reload");
+      continue;
+    }
+    auto options = load_tls(config.tls_certificate, config.tls_key);
+    const Status reloaded = options ? config.server.tls->reload(std::move(options).value()) : options.status();
+    if (reloaded.is_ok()) {
+      log::info("SIGHUP: TLS certificate reloaded from {}", config.tls_certificate);
+    } else {
+      log::error("SIGHUP: TLS certificate not reloaded, the previous one stays: {}", reloaded.to_string());
+    }
+  }
   log::info("signal {} received: draining (at most {} ms)", sig, config.drain_timeout.count());
   const bool drained = (*server)->shutdown(config.drain_timeout);
   log::info("stopped{}", drained ? "" : " (drain deadline passed)");

@@ -1,5 +1,6 @@
-// Integration: SIGTERM drains a real service. A request whose body is still arriving when the signal
-// comes is answered; idle and new connections are not served; the process exits 0.
+// Integration: the signals of a real service. SIGTERM drains it: a request whose body is still
+// arriving when the signal comes is answered; idle and new connections are not served; the process
+// exits 0. SIGHUP reloads its TLS certificate without a restart.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,7 +12,9 @@
 
 #include "support/e2e/trust_services.hpp"
 #include "support/raw_connection.hpp"
+#include "xacbe/crypto/certificate.hpp"
 #include "xacbe/file.hpp"
+#include "xacbe/net/http_client.hpp"
 
 namespace xacbe::testing {
 namespace {
@@ -64,6 +67,50 @@ TEST(GracefulShutdownTest, SigtermAnswersTheRequestInFlightThenExitsZero) {
   EXPECT_NE(services.tsa_process().log().find("stopped"), std::string::npos) << services.tsa_process().log();
   RawConnection late(port);
   EXPECT_FALSE(late.connected());
+}
+
+TEST(ServiceSignalsTest, SighupReloadsTheTlsCertificateAndKeepsItWhenTheNewOneIsBroken) {
+  TrustServices services(executables());
+  const std::string first = services.issue("service", "web", {"--ip", "127.0.0.1"});
+  const std::string first_fp = crypto::Certificate::load(first).value().sha256_fingerprint();
+  services.serve_tls("web");
+  services.start_tsa();
+  ChildProcess& tsa = services.tsa_process();
+
+  net::TlsOptions trust;
+  trust.trusted = {crypto::Certificate::load(services.root_pem()).value()};
+  net::ClientOptions options;
+  options.tls = net::TlsContext::create_client(std::move(trust)).value();
+  auto health_pinned_to = [&](const std::string& fingerprint) {
+    net::ClientOptions pinned = options;
+    pinned.peer.pinned = {fingerprint};
+    return net::http_request(services.tsa_url() + "health", {}, pinned);
+  };
+  ASSERT_TRUE(health_pinned_to(first_fp)) << tsa.log();
+
+  // A new key and certificate in the same files, then SIGHUP.
+  const std::string second = services.issue("service", "web", {"--ip", "127.0.0.1"});
+  const std::string second_fp = crypto::Certificate::load(second).value().sha256_fingerprint();
+  ASSERT_NE(first_fp, second_fp);
+  ASSERT_EQ(::kill(tsa.pid(), SIGHUP), 0);
+  ASSERT_TRUE(log_shows(tsa, "TLS certificate reloaded")) << tsa.log();
+  auto old_pin = health_pinned_to(first_fp);
+  ASSERT_FALSE(old_pin);
+  EXPECT_EQ(old_pin.status().code(), Code::kPermissionDenied);
+  auto by_name = net::http_request(services.tsa_url() + "health", {}, options);
+  ASSERT_TRUE(by_name) << by_name.status().to_string();
+  EXPECT_TRUE(health_pinned_to(second_fp));
+
+  // A key that does not match the certificate is refused; the service keeps serving the last good one.
+  const std::string other_key = services.dir().file("other.key");
+  ASSERT_EQ(services.cli({"key", "generate", "--type", "ec-p256", "--out", other_key}).exit_code, 0);
+  auto key = read_file(other_key);
+  ASSERT_TRUE(key);
+  ASSERT_TRUE(write_file_atomic(services.dir().file("web.key"), *key, 0600).is_ok());
+  ASSERT_EQ(::kill(tsa.pid(), SIGHUP), 0);
+  ASSERT_TRUE(log_shows(tsa, "TLS certificate not reloaded")) << tsa.log();
+  EXPECT_TRUE(health_pinned_to(second_fp));
+  EXPECT_TRUE(tsa.running());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ struct ServiceConfig {
   net::ServerOptions server;
   log::LogOptions log;
   std::chrono::milliseconds drain_timeout = std::chrono::seconds(10);
+  std::string tls_certificate, tls_key;  // files of listen.tls, read again on SIGHUP
 };
 
 // Reads
@@ -27,7 +28,7 @@ struct ServiceConfig {
 // ("log" and everything but "listen.port" are optional; docs/operator-guide.md has each key).
 Result<ServiceConfig> read_service_config(const config::Node& root, const std::string& component);
 
-// Blocks SIGINT and SIGTERM in the calling thread. Every daemon calls it first thing in main(),
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread. Every daemon calls it first thing in main(),
 // before any thread starts, so that every thread inherits the mask and the signal waits for
 // wait_for_termination_signal() instead of killing the process. Returns the signal number.
 void block_termination_signals();
@@ -36,6 +37,7 @@ int wait_for_termination_signal();
 // Starts the server with `handler` (run on the server's worker pool), logs where it listens, waits
 // for a termination signal, then drains: no new connections, requests in flight answered up to
 // `drain_timeout`, TLS closed with close_notify. Returns the process exit code (0 after a signal).
+// SIGHUP reloads the TLS certificate and key from their files without a restart.
 int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what);
 
 }  // namespace xacbe::service

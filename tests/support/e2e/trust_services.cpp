@@ -54,10 +54,18 @@ std::string TrustServices::issue(const std::string& profile, const std::string& 
   return pem;
 }
 
+std::string TrustServices::listen_json() const {
+  std::string tls;
+  if (!tls_name_.empty()) {
+    tls = R"(, "tls": {"certificate": ")" + tls_name_ + R"(.pem", "key": ")" + tls_name_ + R"(.key"})";
+  }
+  return R"(  "listen": {"address": "127.0.0.1", "port": 0, "threads": 2, "body_limit": 65536, "idle_timeout_ms": 5000)" +
+         tls + "}";
+}
+
 void TrustServices::start_tsa(const std::string& extra) {
   const std::string config = dir_.file("tsa.json");
-  write_text(config, R"({
-  "listen": {"address": "127.0.0.1", "port": 0, "threads": 2, "body_limit": 65536, "idle_timeout_ms": 5000},
+  write_text(config, "{\n" + listen_json() + R"(,
   "log": {"level": "info"},
   "tsa": {"key": "tsa.key", "certificate": "tsa.pem", "chain": "ca/ca.pem", "serial_db": "tsa-serial.db")" +
                          (extra.empty() ? "" : ", " + extra) + "}\n}\n");
@@ -66,16 +74,19 @@ void TrustServices::start_tsa(const std::string& extra) {
 
 void TrustServices::start_ocsp(const std::string& extra) {
   const std::string config = dir_.file("ocsp.json");
-  write_text(config, R"({
-  "listen": {"address": "127.0.0.1", "port": 0, "threads": 2, "body_limit": 65536, "idle_timeout_ms": 5000},
+  write_text(config, "{\n" + listen_json() + R"(,
   "log": {"level": "info"},
   "ocsp": {"ca_certificate": "ca/ca.pem", "ca_database": "ca/ca.db", "key": "ocsp.key", "certificate": "ocsp.pem")" +
                          (extra.empty() ? "" : ", " + extra) + "}\n}\n");
   ocsp_port_ = start_service(ocsp_, bin_.ocsp, config, dir_.file("ocsp.log"), clock_offset_);
 }
 
-std::string TrustServices::tsa_url() const { return "http://127.0.0.1:" + std::to_string(tsa_port_) + "/"; }
-std::string TrustServices::ocsp_url() const { return "http://127.0.0.1:" + std::to_string(ocsp_port_) + "/"; }
+std::string TrustServices::tsa_url() const {
+  return std::string(tls_name_.empty() ? "http" : "https") + "://127.0.0.1:" + std::to_string(tsa_port_) + "/";
+}
+std::string TrustServices::ocsp_url() const {
+  return std::string(tls_name_.empty() ? "http" : "https") + "://127.0.0.1:" + std::to_string(ocsp_port_) + "/";
+}
 
 std::string serial_of(const std::string& pem_path) {
   auto cert = crypto::Certificate::load(pem_path);

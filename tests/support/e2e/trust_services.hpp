@@ -25,6 +25,8 @@ class TrustServices {
   // Services started from now on run with their clock moved by `offset` (libfaketime, see
   // faketime_environment()); empty: the real clock.
   void move_clock(std::string offset) { clock_offset_ = std::move(offset); }
+  // Services started from now on serve HTTPS with NAME.pem and NAME.key of the directory.
+  void serve_tls(std::string name) { tls_name_ = std::move(name); }
 
   // Extra JSON members for the "tsa"/"ocsp" sections, e.g. R"("other_policies": ["1.2.3"])".
   void start_tsa(const std::string& extra_tsa_settings = {});
@@ -54,6 +56,8 @@ class TrustServices {
   std::unique_ptr<ChildProcess> tsa_, ocsp_;
   unsigned tsa_port_ = 0, ocsp_port_ = 0;
   std::string clock_offset_;
+  std::string tls_name_;
+  std::string listen_json() const;
 };
 
 // Serial number (upper-case hex, as `xacbe ca` prints it) of a PEM certificate file.
