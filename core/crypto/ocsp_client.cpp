@@ -37,16 +37,6 @@ std::string seconds_text(std::chrono::seconds s) {
   return std::to_string(s.count()) + " s";
 }
 
-// "9999-12-31T23:59:59Z"; sys_seconds, so any year of a GeneralizedTime.
-std::string time_text(sys_seconds t) {
-  const std::time_t tt = static_cast<std::time_t>(t.time_since_epoch().count());
-  std::tm tm{};
-  char buf[40];
-  if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-    return std::to_string(tt) + " s after the epoch";
-  }
-  return buf;
-}
 
 // RFC 3986 section 2.3 unreserved characters stay; every other byte becomes %HH.
 std::string percent_encode(std::string_view in) {
@@ -172,10 +162,10 @@ Status check_validity(const Certificate& cert, sys_seconds now, std::chrono::sec
   if (!not_before || !not_after) return invalid_argument("OCSP responder certificate with an invalid validity");
   if (now + skew < *not_before) {
     return permission_denied("OCSP responder certificate " + cert.subject() + " is not valid before " +
-                             time_text(*not_before));
+                             to_iso8601_utc(*not_before));
   }
   if (now - skew > *not_after) {
-    return permission_denied("OCSP responder certificate " + cert.subject() + " expired at " + time_text(*not_after));
+    return permission_denied("OCSP responder certificate " + cert.subject() + " expired at " + to_iso8601_utc(*not_after));
   }
   return Status::ok();
 }
@@ -338,19 +328,19 @@ Status check_times(const OcspResponse& r, const OcspCheckOptions& options, sys_s
   const auto skew = options.max_clock_skew;
   for (const auto& [name, t] : {std::pair{"thisUpdate", r.this_update}, std::pair{"producedAt", r.produced_at}}) {
     if (t > now + skew) {
-      return failed_precondition(std::string("the OCSP response's ") + name + " " + time_text(t) +
-                                 " is in the future (now " + time_text(now) + ", allowed clock skew " +
+      return failed_precondition(std::string("the OCSP response's ") + name + " " + to_iso8601_utc(t) +
+                                 " is in the future (now " + to_iso8601_utc(now) + ", allowed clock skew " +
                                  seconds_text(skew) + ")");
     }
   }
   if (now - r.produced_at > options.freshness) {
-    return failed_precondition("the OCSP response was produced at " + time_text(r.produced_at) +
+    return failed_precondition("the OCSP response was produced at " + to_iso8601_utc(r.produced_at) +
                                ", older than the freshness limit of " + seconds_text(options.freshness) + " (now " +
-                               time_text(now) + ")");
+                               to_iso8601_utc(now) + ")");
   }
   if (r.next_update && *r.next_update + skew < now) {
-    return failed_precondition("the OCSP response's nextUpdate " + time_text(*r.next_update) + " has passed (now " +
-                               time_text(now) + ")");
+    return failed_precondition("the OCSP response's nextUpdate " + to_iso8601_utc(*r.next_update) + " has passed (now " +
+                               to_iso8601_utc(now) + ")");
   }
   return Status::ok();
 }

@@ -48,15 +48,6 @@ const EVP_MD* digest_of(ImprintHash hash) {
   return EVP_sha256();
 }
 
-std::string time_text(sys_seconds t) {
-  const std::time_t tt = static_cast<std::time_t>(t.time_since_epoch().count());
-  std::tm tm{};
-  char buf[40];
-  if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-    return std::to_string(tt) + " s after the epoch";
-  }
-  return buf;
-}
 
 std::string oid_text(const ASN1_OBJECT* oid) {
   char text[128] = {0};
@@ -244,13 +235,13 @@ Result<std::optional<TimestampAccuracy>> read_accuracy(TS_TST_INFO* info) {
 
 Status check_gen_time(sys_seconds gen_time, const TimestampCheckOptions& options, sys_seconds now) {
   if (gen_time > now + options.max_clock_skew) {
-    return failed_precondition("the time-stamp token's genTime " + time_text(gen_time) + " is in the future (now " +
-                               time_text(now) + ", allowed clock skew " +
+    return failed_precondition("the time-stamp token's genTime " + to_iso8601_utc(gen_time) + " is in the future (now " +
+                               to_iso8601_utc(now) + ", allowed clock skew " +
                                std::to_string(options.max_clock_skew.count()) + " s)");
   }
   if (now - gen_time > options.max_age) {
-    return failed_precondition("the time-stamp token's genTime " + time_text(gen_time) + " is older than " +
-                               std::to_string(options.max_age.count()) + " s (now " + time_text(now) + ")");
+    return failed_precondition("the time-stamp token's genTime " + to_iso8601_utc(gen_time) + " is older than " +
+                               std::to_string(options.max_age.count()) + " s (now " + to_iso8601_utc(now) + ")");
   }
   return Status::ok();
 }

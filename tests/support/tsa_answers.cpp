@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/crypto/asn1.hpp"
 #include "xacbe/crypto/openssl_ptr.hpp"
 
 namespace xacbe::testing {
@@ -20,13 +21,11 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(openssl_error(what));
 }
 
+// DER through the shared encoder; a failure ends the test.
 template <typename T>
 std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
-  const int n = i2d(value, nullptr);
-  require(n > 0, "encode");
-  std::string out(static_cast<std::size_t>(n), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  require(i2d(value, &p) == n, "encode");
+  std::string out = crypto::to_der(i2d, value);
+  require(!out.empty(), "encode");
   return out;
 }
 
