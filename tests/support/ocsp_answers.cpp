@@ -11,24 +11,11 @@
 
 #include "xacbe/crypto/asn1.hpp"
 #include "xacbe/crypto/encoding.hpp"
+#include "support/openssl_checks.hpp"
 #include "xacbe/crypto/openssl_ptr.hpp"
 
 namespace xacbe::testing {
 namespace {
-
-using crypto::openssl_error;
-
-void require(bool ok, const char* what) {
-  if (!ok) throw std::runtime_error(openssl_error(what));
-}
-
-// DER through the shared encoder; a failure ends the test.
-template <typename T>
-std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
-  std::string out = crypto::to_der(i2d, value);
-  require(!out.empty(), "encode");
-  return out;
-}
 
 crypto::ASN1_TIMEPtr generalized(std::chrono::sys_seconds t) {
   crypto::ASN1_TIMEPtr out(ASN1_GENERALIZEDTIME_set(nullptr, static_cast<time_t>(t.time_since_epoch().count())));

@@ -10,24 +10,11 @@
 
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/crypto/asn1.hpp"
+#include "support/openssl_checks.hpp"
 #include "xacbe/crypto/openssl_ptr.hpp"
 
 namespace xacbe::testing {
 namespace {
-
-using crypto::openssl_error;
-
-void require(bool ok, const char* what) {
-  if (!ok) throw std::runtime_error(openssl_error(what));
-}
-
-// DER through the shared encoder; a failure ends the test.
-template <typename T>
-std::string encode(int (*i2d)(const T*, unsigned char**), const T* value) {
-  std::string out = crypto::to_der(i2d, value);
-  require(!out.empty(), "encode");
-  return out;
-}
 
 void flip_last_byte(ASN1_STRING* s) {
   const int n = ASN1_STRING_length(s);
