@@ -1,7 +1,5 @@
 #include "xacbe/globalconf/global_configuration.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -12,6 +10,7 @@
 #include "xacbe/config/strict_json.hpp"
 #include <utility>
 
+#include "xacbe/id/host_name.hpp"
 #include "xacbe/net/http.hpp"
 
 namespace xacbe::globalconf {
@@ -59,39 +58,10 @@ Status check_name(const std::string& name, const std::string& path) {
   return Status::ok();
 }
 
-bool is_dns_name(std::string_view host) {
-  if (host.empty() || host.size() > 253) return false;
-  std::size_t start = 0;
-  while (start <= host.size()) {
-    std::size_t dot = host.find('.', start);
-    if (dot == std::string_view::npos) dot = host.size();
-    std::string_view label = host.substr(start, dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    for (char c : label) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
-    }
-    start = dot + 1;
-  }
-  return true;
-}
-
 Status check_address(const std::string& address, const std::string& path) {
-  const std::size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return refuse(path, "'" + address + "' must be host:port");
-  std::string_view host = std::string_view(address).substr(0, colon);
-  std::string_view port = std::string_view(address).substr(colon + 1);
-  bool host_ok = false;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    in6_addr addr{};
-    host_ok = inet_pton(AF_INET6, std::string(host.substr(1, host.size() - 2)).c_str(), &addr) == 1;
-  } else {
-    host_ok = is_dns_name(host);
-  }
-  if (!host_ok) return refuse(path, "'" + address + "' has no valid host (DNS name, IPv4 or [IPv6])");
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || port.front() == '0' || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
-    return refuse(path, "'" + address + "' has no valid port (1..65535)");
+  // The rule the registry applies to a management request's address (id/host_name.hpp).
+  if (!id::is_host_and_port(address)) {
+    return refuse(path, "'" + address + "' is not host:port (a host name, IPv4 or [IPv6], and a port 1..65535)");
   }
   return Status::ok();
 }

@@ -26,12 +26,6 @@ bool is_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool is_port(std::string_view port) {
-  if (!is_digits(port) || port.size() > 5 || port.front() == '0') return false;
-  unsigned value = 0;
-  for (char c : port) value = value * 10 + static_cast<unsigned>(c - '0');
-  return value <= 65535;
-}
 
 }  // namespace
 
@@ -91,25 +85,6 @@ bool is_country_code(std::string_view text) {
   return false;
 }
 
-bool is_server_address(std::string_view text) {
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find("]:");
-    if (close == std::string_view::npos) return false;
-    const auto literal = id::parse_ip_address(text.substr(1, close - 1));
-    return literal && literal->size() == 16 && is_port(text.substr(close + 2));
-  }
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  const std::string_view host = text.substr(0, colon);
-  // A host of digits and dots is an IPv4 address or nothing: "1.2.3" is not a host name here.
-  const bool numeric = std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-  if (numeric) {
-    const auto literal = id::parse_ip_address(host);
-    if (!literal || literal->size() != 4) return false;
-  } else if (!id::is_host_name(host)) {
-    return false;
-  }
-  return is_port(text.substr(colon + 1));
-}
+bool is_server_address(std::string_view text) { return id::is_host_and_port(text); }
 
 }  // namespace xacbe::management

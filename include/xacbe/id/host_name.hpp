@@ -20,4 +20,10 @@ bool is_host_name(std::string_view name);
 // byte order, 4 or 16 bytes; nullopt for anything else.
 std::optional<std::string> parse_ip_address(std::string_view text);
 
+// A server's network address "host:port" as the global configuration publishes it and a
+// management request declares it: a host name (is_host_name; a host of digits and dots must be an
+// IPv4 literal, so "999.1.1.1" is refused), an IPv4 literal, or an IPv6 literal in brackets; then
+// a decimal port 1..65535 without leading zeros.
+bool is_host_and_port(std::string_view text);
+
 }  // namespace xacbe::id

@@ -227,6 +227,13 @@ TEST_F(GlobalConfigurationTest, CreateRefusesContentThatBreaksARule) {
        "security_servers[0].address:"},
       {"bad IPv6", [](auto& c) { c.security_servers[0].address = "[2001:zz8::1]:5500"; },
        "security_servers[0].address:"},
+      // The registry refuses these in a management request, so they can never be published.
+      {"digits that are no IPv4 address", [](auto& c) { c.security_servers[0].address = "999.1.1.1:5500"; },
+       "security_servers[0].address:"},
+      {"three-part IPv4", [](auto& c) { c.security_servers[0].address = "10.1.2:5500"; },
+       "security_servers[0].address:"},
+      {"IPv4 with a leading zero", [](auto& c) { c.security_servers[0].address = "10.01.2.3:5500"; },
+       "security_servers[0].address:"},
       {"unlisted client", [](auto& c) { c.security_servers[1].clients.push_back(client("QROO/MUN/BJ/CATASTRO")); },
        "security_servers[1].clients[2]:"},
       {"client twice", [](auto& c) { c.security_servers[1].clients.push_back(client("QROO/MUN/BJ")); },
