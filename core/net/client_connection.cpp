@@ -36,12 +36,6 @@ Status error_status(const std::string& what, const beast::error_code& ec) {
   return unavailable(what + ": " + ec.message());
 }
 
-bool is_ip_literal(const std::string& host) {
-  beast::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
 // The index of the SSL ex_data slot that points a handshake at its ClientConnection's pins.
 struct PinSlot {
   std::vector<std::string>* pinned;
@@ -87,7 +81,8 @@ Task<Status> ClientConnection::open(const Url& url, const ClientOptions& options
   beast::error_code ec;
   std::vector<tcp::endpoint> endpoints;
   const asio::ip::address literal = asio::ip::make_address(url.host, ec);
-  if (!ec) {
+  const bool ip_literal = !ec;
+  if (ip_literal) {
     endpoints.emplace_back(literal, url.port);  // an IP literal needs no lookup
   } else {
     // The system resolver cannot be interrupted: the call waits for it only until the deadline,
@@ -140,7 +135,7 @@ Task<Status> ClientConnection::open(const Url& url, const ClientOptions& options
     // subjectAltName only: never the subject's common name (RFC 6125 section 6.4.4).
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-    const bool set = is_ip_literal(url.host) ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) == 1
+    const bool set = ip_literal ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str()) == 1
                                              : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0) == 1 &&
                                                    SSL_set_tlsext_host_name(ssl, url.host.c_str()) == 1;
     if (!set) co_return invalid_argument("cannot check the server's name against '" + url.host + "'");

@@ -83,13 +83,14 @@ void block_termination_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int wait_for_termination_signal() {
+int wait_for_termination_signal(const std::function<void()>& on_hangup) {
   const sigset_t set = service_signals();
   int sig = 0;
-  do {
+  for (;;) {
     sigwait(&set, &sig);
-  } while (sig == SIGHUP);  // only serve() acts on SIGHUP
-  return sig;
+    if (sig != SIGHUP) return sig;
+    if (on_hangup) on_hangup();
+  }
 }
 
 int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what) {
@@ -103,16 +104,12 @@ int serve(const ServiceConfig& config, net::HttpHandler handler, const std::stri
   const std::string& address = config.server.address;
   log::info("{} listening on {}://{}:{}", what, config.server.tls ? "https" : "http",
             address.find(':') == std::string::npos ? address : "[" + address + "]", (*server)->port());
-  const sigset_t signals = service_signals();
-  int sig = 0;
-  for (;;) {
-    sigwait(&signals, &sig);
-    if (sig != SIGHUP) break;
-    // SIGHUP: the TLS certificate and key files are read again; connections opened from now on
-    // use them, open ones finish on the old ones. A broken pair is refused and the old one kept.
+  // SIGHUP: the TLS certificate and key files are read again; connections opened from now on use
+  // them, open ones finish on the old ones. A broken pair is refused and the old one kept.
+  const int sig = wait_for_termination_signal([&config] {
     if (!config.server.tls) {
       log::warn("SIGHUP: no TLS certificate to reload");
-      continue;
+      return;
     }
     auto options = load_tls(config.tls_certificate, config.tls_key);
     const Status reloaded = options ? config.server.tls->reload(std::move(options).value()) : options.status();
@@ -121,7 +118,7 @@ int serve(const ServiceConfig& config, net::HttpHandler handler, const std::stri
     } else {
       log::error("SIGHUP: TLS certificate not reloaded, the previous one stays: {}", reloaded.to_string());
     }
-  }
+  });
   log::info("signal {} received: draining (at most {} ms)", sig, config.drain_timeout.count());
   const bool drained = (*server)->shutdown(config.drain_timeout);
   log::info("stopped{}", drained ? "" : " (drain deadline passed)");

@@ -3,6 +3,7 @@
 // running an HTTP server until SIGINT or SIGTERM, then draining it.
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "xacbe/config/config.hpp"
@@ -30,9 +31,11 @@ Result<ServiceConfig> read_service_config(const config::Node& root, const std::s
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread. Every daemon calls it first thing in main(),
 // before any thread starts, so that every thread inherits the mask and the signal waits for
-// wait_for_termination_signal() instead of killing the process. Returns the signal number.
+// wait_for_termination_signal() instead of killing the process.
 void block_termination_signals();
-int wait_for_termination_signal();
+// Returns the number of the SIGINT or SIGTERM that came; a SIGHUP calls `on_hangup` (when given)
+// and waits on.
+int wait_for_termination_signal(const std::function<void()>& on_hangup = {});
 
 // Starts the server with `handler` (run on the server's worker pool), logs where it listens, waits
 // for a termination signal, then drains: no new connections, requests in flight answered up to
