@@ -53,7 +53,7 @@ Status write_file_atomic(const std::string& path, std::string_view content, unsi
     ::unlink(tmp.c_str());
     return st;
   }
-  std::string dir = std::filesystem::path(path).parent_path().string();
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
