@@ -220,7 +220,13 @@ Task<ClientConnection::Outcome> ClientConnection::exchange(const Url& url, HttpR
   std::string failure;
   try {
     if (tls_stream_) {
-      co_return co_await exchange_on(*tls_stream_, url, std::move(request), body_limit, deadline, keep_alive);
+      Outcome out = co_await exchange_on(*tls_stream_, url, std::move(request), body_limit, deadline, keep_alive);
+      if (out.response.is_ok()) {
+        if (X509* cert = SSL_get0_peer_certificate(tls_stream_->native_handle())) {
+          out.response->peer_certificate = crypto::Certificate::share(cert);
+        }
+      }
+      co_return out;
     }
     co_return co_await exchange_on(*plain_, url, std::move(request), body_limit, deadline, keep_alive);
   } catch (const std::exception& e) {  // Beast refuses e.g. a header value over 64 KiB

@@ -15,7 +15,11 @@
 #include <type_traits>
 #include <utility>
 
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "xacbe/result.hpp"
 
@@ -39,6 +43,22 @@ using Task = boost::asio::awaitable<T>;
 
 // Suspends the calling task for `duration` on its own executor.
 Task<void> sleep_for(std::chrono::steady_clock::duration duration);
+
+// Waits for a callback-style operation without holding a thread: `start(done)` begins it, and the
+// task resumes on its own executor with the value passed to `done`, which may be called from any
+// thread (a signer's or a register writer's), exactly once.
+template <typename T>
+Task<T> await_completion(std::function<void(std::function<void(T)>)> start) {
+  co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(T)>(
+      [start = std::move(start)](auto handler) mutable {
+        auto executor = boost::asio::get_associated_executor(handler);
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        start([shared, executor](T value) mutable {
+          boost::asio::post(executor, [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
+        });
+      },
+      boost::asio::use_awaitable);
+}
 
 // A fixed number of threads for CPU-bound work, with a bounded queue. run() hands a function to the
 // pool and resumes the caller on its own executor with the result; when `max_queued` calls already

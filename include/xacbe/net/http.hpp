@@ -33,6 +33,8 @@ struct HttpResponse {
   int status = 200;
   Headers headers;
   std::string body;
+  // Filled in by the client on HTTPS: the server's certificate (verified, and pinned when asked).
+  std::optional<crypto::Certificate> peer_certificate;
 
   std::string header(std::string_view name) const { return find_header(headers, name); }
   static HttpResponse make(int status, std::string content_type, std::string body);

@@ -32,6 +32,12 @@ struct TlsOptions {
   std::vector<crypto::Certificate> trusted;
   // Extra decision on a peer that chained successfully; a non-ok Status refuses the handshake.
   std::function<Status(const crypto::Certificate& peer)> peer_check;
+  // Server only, instead of `trusted`: ask for a client certificate without requiring one and
+  // without chaining it to anything. The handler sees it (HttpRequest::peer_certificate) and
+  // decides by its fingerprint: a security server's client interface, where information systems
+  // present self-signed certificates that their administrator registered. The handshake still
+  // proves that the client holds the certificate's key.
+  bool accept_unchained_client_certificate = false;
 };
 
 // Whom a client connection must reach. Default: the URL's host, checked against the server

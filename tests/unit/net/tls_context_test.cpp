@@ -334,6 +334,13 @@ TEST_F(PinnedPeerTest, AcceptsTheExpectedServerWithoutAHostName) {
   EXPECT_EQ(response->body, "secure");
 }
 
+TEST_F(PinnedPeerTest, TheAnswerCarriesTheServersCertificate) {
+  auto response = get_pinned({server_fingerprint_});
+  ASSERT_TRUE(response) << response.status().to_string();
+  ASSERT_TRUE(response->peer_certificate.has_value());
+  EXPECT_EQ(response->peer_certificate->sha256_fingerprint(), server_fingerprint_);
+}
+
 TEST_F(PinnedPeerTest, RefusesAnotherServerOfTheSameCaAndNamesBothFingerprints) {
   const std::string expected = pki_.issue(ca::Profile::kAuthentication, "SS3").cert.sha256_fingerprint();
   auto response = get_pinned({expected});
@@ -385,6 +392,54 @@ TEST_F(TlsTest, ReloadRefusesABrokenIdentityAndKeepsTheCurrentOne) {
   start(context);
   auto response = get(client_context(trusting(pki_)));
   ASSERT_TRUE(response) << response.status().to_string();
+}
+
+}  // namespace
+}  // namespace xacbe::net
+
+namespace xacbe::net {
+namespace {
+
+// A security server's client interface: information systems may present a self-signed
+// certificate, which the handler then matches by fingerprint; presenting none is allowed too.
+class UnchainedClientCertificateTest : public TlsTest {
+ protected:
+  void SetUp() override {
+    TlsOptions options = identity(pki_.issue_tls_server("server", {}, {"127.0.0.1"}));
+    options.accept_unchained_client_certificate = true;
+    start(server_context(std::move(options)));
+  }
+};
+
+TEST_F(UnchainedClientCertificateTest, AcceptsACertificateOfAnyIssuerAndShowsIt) {
+  KeyAndCert client = other_pki_.issue(ca::Profile::kAuthentication, "information system");
+  const std::string fingerprint = client.cert.sha256_fingerprint();
+  TlsOptions options = identity(std::move(client));
+  options.trusted = {pki_.root()};
+  auto response = get(client_context(std::move(options)));
+  ASSERT_TRUE(response) << response.status().to_string();
+  const auto seen = peer();
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->sha256_fingerprint(), fingerprint);
+}
+
+TEST_F(UnchainedClientCertificateTest, AcceptsAClientWithoutCertificate) {
+  auto response = get(client_context(trusting(pki_)));
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_FALSE(peer().has_value());
+}
+
+TEST(UnchainedClientCertificateOption, IsRefusedTogetherWithTrustedRootsOrOnAClient) {
+  ManualClock clock{real_now()};
+  TestPki pki{clock};
+  TlsOptions options = identity(pki.issue_tls_server("server", {}, {"127.0.0.1"}));
+  options.accept_unchained_client_certificate = true;
+  options.trusted = {pki.root()};
+  EXPECT_FALSE(TlsContext::create_server(options));
+  TlsOptions client;
+  client.trusted = {pki.root()};
+  client.accept_unchained_client_certificate = true;
+  EXPECT_FALSE(TlsContext::create_client(client));
 }
 
 }  // namespace
