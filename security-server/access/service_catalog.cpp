@@ -1,0 +1,122 @@
+#include "access/service_catalog.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "exchange/message.hpp"
+#include "xacbe/net/http.hpp"
+
+namespace xacbe::ss {
+namespace {
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool subject_lists(const std::string& subject, const id::ClientId& client,
+                   const globalconf::GlobalConfiguration& configuration) {
+  if (subject.rfind("group:", 0) != 0) return subject == client.to_string();
+  const globalconf::GlobalGroup* group = configuration.find_group(std::string_view(subject).substr(6));
+  return group != nullptr && std::find(group->members.begin(), group->members.end(), client) != group->members.end();
+}
+
+}  // namespace
+
+bool Endpoint::matches(std::string_view call_method, std::string_view call_path) const {
+  if (method != "*" && method != call_method) return false;
+  const auto pattern = segments(path);
+  const auto actual = segments(call_path.empty() ? "/" : call_path);
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == "**") return true;
+    if (i >= actual.size()) return false;
+    if (pattern[i] != "*" && pattern[i] != actual[i]) return false;
+  }
+  return pattern.size() == actual.size();
+}
+
+Status check_endpoint(const Endpoint& endpoint) {
+  if (endpoint.method != "*" && !is_rest_method(endpoint.method)) {
+    return invalid_argument("endpoint method must be GET, POST, PUT, PATCH, DELETE or *");
+  }
+  if (endpoint.path.empty() || endpoint.path.front() != '/') return invalid_argument("endpoint path must start with '/'");
+  const auto parts = segments(endpoint.path);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "**" && i + 1 != parts.size()) return invalid_argument("'**' only as the last segment");
+  }
+  // A literal pattern must itself be a path the client interface accepts.
+  std::string literal;
+  for (const auto& p : parts) literal += "/" + std::string(p == "*" || p == "**" ? "x" : p);
+  auto target = parse_rest_target("/r1/QROO/X/X/X/X" + literal);
+  if (!target.is_ok()) return invalid_argument("endpoint path: " + target.status().message());
+  return Status::ok();
+}
+
+Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights) {
+  ServiceCatalog c;
+  std::set<id::ServiceId> seen;
+  for (const auto& s : services) {
+    const std::string name = s.service.to_string();
+    if (s.service.version()) return invalid_argument("service " + name + ": REST services have no version");
+    if (!seen.insert(s.service).second) return invalid_argument("service " + name + " listed twice");
+    auto url = net::parse_url(s.url);
+    if (!url.is_ok()) return invalid_argument("service " + name + ": bad url: " + url.status().message());
+    if (url->target.find('?') != std::string::npos) return invalid_argument("service " + name + ": url with a query");
+    for (const auto& e : s.endpoints) {
+      Status st = check_endpoint(e);
+      if (!st.is_ok()) return invalid_argument("service " + name + ": " + st.message());
+    }
+    if (s.timeout.count() <= 0) return invalid_argument("service " + name + ": timeout must be positive");
+  }
+  for (const auto& r : rights) {
+    const std::string name = r.service.to_string();
+    if (seen.count(r.service) == 0) return invalid_argument("access right for unknown service " + name);
+    if (r.subject.rfind("group:", 0) == 0) {
+      const std::string code = r.subject.substr(6);
+      if (!id::MemberId::create("QROO", "X", code).is_ok()) return invalid_argument("bad group in access right: " + code);
+    } else if (!id::ClientId::parse(r.subject).is_ok()) {
+      return invalid_argument("access right subject must be a client id or group:CODE: " + r.subject);
+    }
+    if (r.endpoint) {
+      Status st = check_endpoint(*r.endpoint);
+      if (!st.is_ok()) return invalid_argument("access right for " + name + ": " + st.message());
+    }
+  }
+  c.services_ = std::move(services);
+  c.rights_ = std::move(rights);
+  return c;
+}
+
+const ServiceDefinition* ServiceCatalog::find(const id::ServiceId& service) const {
+  for (const auto& s : services_) {
+    if (s.service == service) return &s;
+  }
+  return nullptr;
+}
+
+AccessDecision ServiceCatalog::decide(const id::ClientId& client, const ServiceDefinition& service,
+                                      std::string_view method, std::string_view path,
+                                      const globalconf::GlobalConfiguration& configuration) const {
+  if (!service.endpoints.empty() &&
+      std::none_of(service.endpoints.begin(), service.endpoints.end(),
+                   [&](const Endpoint& e) { return e.matches(method, path); })) {
+    return {false, "no-endpoint", "the service has no endpoint for this method and path"};
+  }
+  for (const auto& r : rights_) {
+    if (r.service != service.service) continue;
+    if (r.endpoint && !r.endpoint->matches(method, path)) continue;
+    if (subject_lists(r.subject, client, configuration)) {
+      return {true, "right:" + r.subject, "granted to " + r.subject};
+    }
+  }
+  return {false, "no-right", "no access right for this client"};
+}
+
+}  // namespace xacbe::ss

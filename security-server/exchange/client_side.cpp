@@ -1,0 +1,255 @@
+#include "exchange/client_side.hpp"
+
+#include <algorithm>
+
+#include "exchange/message.hpp"
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/log/log.hpp"
+
+namespace xacbe::ss {
+namespace {
+
+constexpr FaultSide kRequest = FaultSide::kClientRequest;
+constexpr FaultSide kHere = FaultSide::kClientSide;
+
+net::HttpResponse fault(FaultSide side, FaultCode code, std::string message) {
+  return Fault::make(side, code, std::move(message)).to_response();
+}
+
+// The single value of an identity header; a repeated one is refused (no pollution).
+Result<std::string> single_header(const net::HttpRequest& r, std::string_view name) {
+  std::string value;
+  int seen = 0;
+  for (const auto& [n, v] : r.headers) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      value = v;
+      ++seen;
+    }
+  }
+  if (seen > 1) return invalid_argument(std::string(name) + " given more than once");
+  return value;
+}
+
+// The caller meets its client's connection mode.
+bool authenticated(const ClientSettings& client, const net::HttpRequest& r, bool over_tls) {
+  switch (client.connection) {
+    case ConnectionMode::kHttp: return true;
+    case ConnectionMode::kHttps: return over_tls;
+    case ConnectionMode::kHttpsCertificate:
+      return over_tls && r.peer_certificate &&
+             std::find(client.certificates.begin(), client.certificates.end(),
+                       r.peer_certificate->sha256_fingerprint()) != client.certificates.end();
+  }
+  return false;
+}
+
+std::string join_target(const RequestHead& head) {
+  return head.query.empty() ? head.path : head.path + "?" + head.query;
+}
+
+}  // namespace
+
+net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool over_tls) {
+  ExchangeContext& c = context_;
+  // ---- The caller and its request ----
+  if (!is_rest_method(request.method)) {
+    co_return fault(kRequest, FaultCode::kMalformedRequest, "method not allowed: " + log::bounded(request.method, 16));
+  }
+  auto target = parse_rest_target(request.target);
+  if (!target.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
+  if (request.body.size() > c.settings.body_limit) {
+    co_return fault(kRequest, FaultCode::kBodyTooLarge, "body larger than " + std::to_string(c.settings.body_limit) + " bytes");
+  }
+  auto client_text = single_header(request, "X-Xacbe-Client");
+  auto message_id = single_header(request, "X-Xacbe-Id");
+  auto user_id = single_header(request, "X-Xacbe-UserId");
+  auto issue = single_header(request, "X-Xacbe-Issue");
+  for (const auto* h : {&client_text, &message_id, &user_id, &issue}) {
+    if (!h->is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, h->status().message());
+  }
+  if (client_text->empty()) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Client is required");
+  auto client = id::ClientId::parse(*client_text);
+  if (!client.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Client: " + log::bounded(client.status().message(), 200));
+  if (message_id->empty()) *message_id = new_message_id();
+  if (!is_message_id(*message_id)) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Id: 1..255 of [A-Za-z0-9._:@+=-]");
+  if (!is_header_text(*user_id) || !is_header_text(*issue)) {
+    co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-UserId and X-Xacbe-Issue: up to 255 bytes of UTF-8 text");
+  }
+  auto headers = forwardable_headers(request.headers);
+  if (!headers.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, headers.status().message());
+
+  const auto settings_it = c.settings.clients.find(*client);
+  if (settings_it == c.settings.clients.end()) {
+    co_return fault(kRequest, FaultCode::kUnknownClient, client->to_string() + " is not a client of this security server");
+  }
+  const ClientSettings& client_settings = settings_it->second;
+  if (!authenticated(client_settings, request, over_tls)) {
+    co_return fault(kRequest, FaultCode::kClientNotAuthenticated,
+                    "the connection does not meet the connection mode set for " + client->to_string());
+  }
+
+  // ---- This server may act for it ----
+  auto configuration = c.configuration.current();
+  if (!configuration.is_ok()) co_return fault(kHere, FaultCode::kNoGlobalConfiguration, configuration.status().message());
+  const auto& conf = **configuration;
+  const globalconf::SecurityServer* self = conf.find_server(c.settings.id);
+  if (self == nullptr || std::find(self->clients.begin(), self->clients.end(), *client) == self->clients.end()) {
+    co_return fault(kHere, FaultCode::kUnknownClient,
+                    client->to_string() + " is not registered for this security server in the global configuration");
+  }
+  Status admission = c.query_register.admission();
+  if (!admission.is_ok()) co_return fault(kHere, FaultCode::kTimestampBacklog, admission.message());
+  const auto signer_it = c.signers.find(client->member());
+  if (signer_it == c.signers.end()) {
+    co_return fault(kHere, FaultCode::kSigningUnavailable, "no signing key for " + client->member().to_string());
+  }
+  auto sign_ocsp = c.own_ocsp(signer_it->second.certificate);
+  if (!sign_ocsp.is_ok()) {
+    co_return fault(kHere, FaultCode::kSigningUnavailable, "no fresh OCSP response for the signing certificate");
+  }
+  const id::ClientId provider(target->service.subsystem());
+  std::vector<std::string> servers;
+  std::map<std::string, const globalconf::SecurityServer*> by_id;
+  for (const auto* s : conf.servers_for(provider)) {
+    servers.push_back(s->id.to_string());
+    by_id[s->id.to_string()] = s;
+  }
+  if (servers.empty()) {
+    co_return fault(kHere, FaultCode::kUnknownProvider, "no security server carries " + provider.to_string());
+  }
+
+  // ---- E-stamp and log the request ----
+  RequestHead head{*client, target->service, *message_id, *user_id, *issue, request.method,
+                   target->path, target->query, std::move(headers).value(), new_message_id()};
+  const std::string head_bytes = to_json(head);
+  const std::string body_digest = crypto::sha256(request.body);
+  StampContent content{"request", head.message_id, client->to_string(), head.service.to_string(), {},
+                       {{"head", crypto::sha256(head_bytes)}, {"body", body_digest}}};
+  BatchSigner* signer = signer_it->second.signer.get();
+  Result<std::string> stamp = co_await net::await_completion<Result<std::string>>(
+      [signer, content, der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); });
+  if (!stamp.is_ok()) co_return fault(kHere, FaultCode::kSigningUnavailable, "signing failed: " + stamp.status().message());
+  const std::string request_hash = crypto::sha256(*stamp);
+
+  RecordInput record{RecordSide::kClient, RecordKind::kRequest, head.message_id, head.request_id,
+                     client->to_string(), head.service.to_string(), head.user_id, head_bytes,
+                     client_settings.log_body ? std::optional<std::string>(request.body) : std::nullopt, body_digest,
+                     *stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + conf.settings().estamp_window,
+                     client_settings.timestamp_at_once};
+  QueryRegister& reg = c.query_register;
+  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(
+      [&reg, record](auto done) mutable { reg.append(std::move(record), std::move(done)); });
+  if (!logged.is_ok()) co_return fault(kHere, FaultCode::kRegisterFailure, "the query register refused the request record");
+
+  // ---- Send it to a server carrying the provider ----
+  auto auth_ocsp = c.own_ocsp(c.auth_certificate);
+  if (!auth_ocsp.is_ok()) {
+    co_return fault(kHere, FaultCode::kSigningUnavailable, "no fresh OCSP response for the authentication certificate");
+  }
+  net::HttpRequest outgoing;
+  outgoing.method = "POST";
+  outgoing.target = kMessagePath;
+  outgoing.headers = {{kHeadHeader, crypto::base64_encode(head_bytes)},
+                      {kEStampHeader, crypto::base64_encode(*stamp)},
+                      {kAuthOcspHeader, crypto::base64_encode(auth_ocsp->der)},
+                      {"Content-Type", "application/octet-stream"}};
+  outgoing.body = std::move(request.body);
+
+  std::optional<net::HttpResponse> answer;
+  const globalconf::SecurityServer* answered_by = nullptr;
+  std::string last_error = "no server tried";
+  const std::string provider_text = provider.to_string();
+  for (const std::string& server_id : c.health.order(provider_text, servers)) {
+    const globalconf::SecurityServer* server = by_id[server_id];
+    net::ClientOptions options;
+    options.tls = c.peer_tls;
+    options.peer.pinned = server->auth_cert_sha256;
+    options.timeout = std::chrono::seconds(60);
+    options.body_limit = c.settings.body_limit + 64 * 1024;
+    auto response = co_await c.http->request("https://" + server->address + kMessagePath, outgoing, options);
+    if (!response.is_ok()) {
+      last_error = server_id + ": " + response.status().message();
+      c.health.failed(provider_text, server_id);
+      log::warn("exchange {}: {} unreachable: {}", head.request_id, server_id, response.status().message());
+      continue;
+    }
+    c.health.succeeded(provider_text, server_id);
+    answer = std::move(response).value();
+    answered_by = server;
+    break;
+  }
+  if (!answer) co_return fault(kHere, FaultCode::kProviderUnreachable, "no server carrying " + provider_text + " answered (" + log::bounded(last_error, 300) + ")");
+
+  // A refusal of the provider's server is relayed as it came, with its side and id.
+  if (auto relayed = Fault::from_response(*answer)) {
+    log::warn("exchange {}: refused by {}: {}.{} {}", head.request_id, answered_by->id.to_string(),
+              fault_side_name(relayed->side), fault_code_name(relayed->code), relayed->id);
+    net::HttpResponse r = relayed->to_response();
+    r.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
+    co_return r;
+  }
+
+  // ---- Verify the answer before anything reaches the information system ----
+  auto invalid = [&](std::string why) { return fault(kHere, FaultCode::kInvalidResponse, std::move(why)); };
+  if (answer->status != 200) co_return invalid("the provider's server answered HTTP " + std::to_string(answer->status));
+  if (!answer->peer_certificate || !conf.is_registered_auth_certificate(answered_by->id, *answer->peer_certificate)) {
+    co_return invalid("the answer did not come from a registered authentication certificate");
+  }
+  auto peer_ocsp = crypto::base64_decode(answer->header(kAuthOcspHeader));
+  FaultCode peer_code;
+  if (!peer_ocsp.is_ok() || !c.peer_status.check(*answer->peer_certificate, *peer_ocsp, conf, &peer_code).is_ok()) {
+    co_return invalid("the provider's authentication certificate has no good, fresh OCSP response");
+  }
+  auto response_head_bytes = crypto::base64_decode(answer->header(kHeadHeader));
+  auto response_stamp = crypto::base64_decode(answer->header(kEStampHeader));
+  if (!response_head_bytes.is_ok() || !response_stamp.is_ok()) co_return invalid("the answer lacks its head or e-stamp");
+  auto response_head = parse_response_head(*response_head_bytes);
+  if (!response_head.is_ok()) co_return invalid(response_head.status().message());
+  if (response_head->message_id != head.message_id || response_head->request_hash != crypto::to_hex(request_hash)) {
+    co_return invalid("the answer does not answer this request (message id or request hash)");
+  }
+  const auto& ca = conf.content().ca;
+  EStampTrust trust{ca.certificate, ca.ocsp_responder_certificates, conf.settings().ocsp_freshness};
+  EStampFault stamp_fault;
+  auto verified = verify_estamp(*response_stamp, trust, c.clock, &stamp_fault);
+  if (!verified.is_ok()) co_return invalid("the answer's e-stamp: " + verified.status().message());
+  const auto& v = verified->content;
+  const std::string response_body_digest = crypto::sha256(answer->body);
+  if (v.kind != "response" || v.message_id != head.message_id || v.client != client->to_string() ||
+      v.service != head.service.to_string() || v.request_hash != request_hash) {
+    co_return invalid("the answer's e-stamp is for another message");
+  }
+  if (!signer_member_matches(verified->signer, provider.member().to_string())) {
+    co_return invalid("the answer is not signed by " + provider.member().to_string());
+  }
+  const std::vector<StampedPart> parts{{"head", crypto::sha256(*response_head_bytes)}, {"body", response_body_digest}};
+  if (v.parts.size() != parts.size() || !std::equal(parts.begin(), parts.end(), v.parts.begin(), [](const auto& a, const auto& b) {
+        return a.name == b.name && a.sha256 == b.sha256;
+      })) {
+    co_return invalid("the answer's head or body differs from its e-stamp");
+  }
+  RecordInput response_record{RecordSide::kClient, RecordKind::kResponse, head.message_id, head.request_id,
+                              client->to_string(), head.service.to_string(), head.user_id, *response_head_bytes,
+                              client_settings.log_body ? std::optional<std::string>(answer->body) : std::nullopt,
+                              response_body_digest, *response_stamp, verified->ocsp.produced_at,
+                              verified->ocsp.produced_at + conf.settings().estamp_window,
+                              client_settings.timestamp_at_once};
+  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(
+      [&reg, response_record](auto done) mutable { reg.append(std::move(response_record), std::move(done)); });
+  if (!logged_response.is_ok()) co_return fault(kHere, FaultCode::kRegisterFailure, "the query register refused the response record");
+
+  net::HttpResponse out;
+  out.status = response_head->status;
+  out.headers = std::move(response_head->headers);
+  out.headers.emplace_back("X-Xacbe-Id", head.message_id);
+  out.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
+  out.headers.emplace_back("X-Xacbe-Request-Hash", crypto::to_hex(request_hash));
+  out.body = std::move(answer->body);
+  log::info("exchange {}: {} -> {} {} {}: {}", head.request_id, client->to_string(), head.service.to_string(),
+            head.method, log::bounded(join_target(head), 120), out.status);
+  co_return out;
+}
+
+}  // namespace xacbe::ss

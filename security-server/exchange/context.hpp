@@ -1,0 +1,72 @@
+#pragma once
+// What both sides of the exchange work with: the server's settings, the configuration in use, its
+// own certificates and their OCSP responses, the signers, the query register, the catalog of
+// services, and the pooled client that reaches other servers and the provider's systems. Owned by
+// SecurityServer; the sides only borrow it.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "access/service_catalog.hpp"
+#include "estamp/batch_signer.hpp"
+#include "exchange/peer_status.hpp"
+#include "register/query_register.hpp"
+#include "settings.hpp"
+#include "xacbe/clock.hpp"
+#include "xacbe/crypto/ocsp_client.hpp"
+#include "xacbe/globalconf/downloader.hpp"
+#include "xacbe/net/http_client.hpp"
+#include "xacbe/net/tls_context.hpp"
+
+namespace xacbe::ss {
+
+struct SigningMember {
+  crypto::Certificate certificate;
+  std::unique_ptr<BatchSigner> signer;
+};
+
+// When several servers carry a provider, the one that answered last is tried first for a while.
+class ProviderHealth {
+ public:
+  explicit ProviderHealth(const Clock& clock) : clock_(clock) {}
+  void succeeded(const std::string& provider, const std::string& server);
+  void failed(const std::string& provider, const std::string& server);
+  // Orders `servers` (ids) for a call: the remembered healthy one first, recently failed ones last.
+  std::vector<std::string> order(const std::string& provider, std::vector<std::string> servers) const;
+
+ private:
+  static constexpr std::chrono::seconds kMemory{60};
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::pair<std::string, TimePoint>> healthy_;  // guarded by mu_
+  std::map<std::string, TimePoint> failed_;                           // guarded by mu_, key provider|server
+};
+
+struct ExchangeContext {
+  const Settings& settings;
+  const Clock& clock;
+  globalconf::ConfigurationClient& configuration;
+  QueryRegister& query_register;
+  std::map<id::MemberId, SigningMember>& signers;
+  crypto::Certificate auth_certificate;
+  // A fresh, good OCSP response for one of this server's certificates (auth or signing).
+  std::function<Result<crypto::OcspResponse>(const crypto::Certificate&)> own_ocsp;
+  std::shared_ptr<net::TlsContext> peer_tls;  // client side of mutual TLS with the auth certificate
+  std::shared_ptr<net::HttpClient> http;
+  PeerStatusCache& peer_status;
+  ProviderHealth& health;
+  std::function<std::shared_ptr<const ServiceCatalog>()> catalog;
+};
+
+// Wire names (docs/protocol/exchange.md).
+inline constexpr const char* kMessagePath = "/x1/message";
+inline constexpr const char* kHeadHeader = "X-Xacbe-Head";
+inline constexpr const char* kEStampHeader = "X-Xacbe-Estamp";
+inline constexpr const char* kAuthOcspHeader = "X-Xacbe-Auth-Ocsp";
+
+}  // namespace xacbe::ss

@@ -1,0 +1,197 @@
+#include "exchange/provider_side.hpp"
+
+#include <algorithm>
+
+#include "exchange/message.hpp"
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/log/log.hpp"
+
+namespace xacbe::ss {
+namespace {
+
+constexpr FaultSide kHere = FaultSide::kProviderSide;
+
+FaultCode code_for(EStampFault f) {
+  switch (f) {
+    case EStampFault::kMalformed:
+    case EStampFault::kBadSignature:
+    case EStampFault::kUntrustedCertificate:
+    case EStampFault::kOcspInvalid: return FaultCode::kInvalidEStamp;
+    case EStampFault::kWrongSigner: return FaultCode::kSignerMismatch;
+    case EStampFault::kCertificateNotGood: return FaultCode::kCertificateNotGood;
+    case EStampFault::kOcspStale: return FaultCode::kOcspStale;
+  }
+  return FaultCode::kInvalidEStamp;
+}
+
+}  // namespace
+
+net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
+  ExchangeContext& c = context_;
+  // Every refusal is also an entry of the authentication/authorization record.
+  std::string client_text, service_text, message_id, peer_text;
+  auto refuse = [&](FaultCode code, std::string message) {
+    Fault f = Fault::make(kHere, code, std::move(message));
+    c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
+                                              false, std::string(fault_code_name(code)), f.message});
+    return f.to_response();
+  };
+  if (request.method != "POST" || request.target != kMessagePath) {
+    co_return refuse(FaultCode::kMalformedMessage, "messages are POSTed to /x1/message");
+  }
+  // 1. The configuration in use, not expired.
+  auto configuration = c.configuration.current();
+  if (!configuration.is_ok()) co_return refuse(FaultCode::kNoGlobalConfiguration, configuration.status().message());
+  const auto& conf = **configuration;
+  // 2. The peer's TLS identity: a registered authentication certificate, OCSP good and fresh.
+  if (!request.peer_certificate) co_return refuse(FaultCode::kPeerNotAuthenticated, "no client certificate");
+  const globalconf::SecurityServer* peer = conf.server_with_auth_certificate(request.peer_certificate->sha256_fingerprint());
+  if (peer == nullptr) co_return refuse(FaultCode::kPeerNotAuthenticated, "the client certificate is not registered for any security server");
+  peer_text = peer->id.to_string();
+  auto peer_ocsp = crypto::base64_decode(request.header(kAuthOcspHeader));
+  if (!peer_ocsp.is_ok()) co_return refuse(FaultCode::kPeerNotAuthenticated, "X-Xacbe-Auth-Ocsp is not base64");
+  FaultCode peer_code;
+  Status peer_status = c.peer_status.check(*request.peer_certificate, *peer_ocsp, conf, &peer_code);
+  if (!peer_status.is_ok()) co_return refuse(peer_code, peer_status.message());
+
+  // 3. The message and its client: registered, carried by the peer's server, in the configuration.
+  auto head_bytes = crypto::base64_decode(request.header(kHeadHeader));
+  auto stamp = crypto::base64_decode(request.header(kEStampHeader));
+  if (!head_bytes.is_ok() || !stamp.is_ok()) co_return refuse(FaultCode::kMalformedMessage, "head or e-stamp missing or not base64");
+  auto head = parse_request_head(*head_bytes);
+  if (!head.is_ok()) co_return refuse(FaultCode::kMalformedMessage, head.status().message());
+  client_text = head->client.to_string();
+  service_text = head->service.to_string();
+  message_id = head->message_id;
+  if (!conf.has_client(head->client) || conf.find_member(head->client.member()) == nullptr) {
+    co_return refuse(FaultCode::kClientNotRegistered, client_text + " is not a registered client in good standing");
+  }
+  if (std::find(peer->clients.begin(), peer->clients.end(), head->client) == peer->clients.end()) {
+    co_return refuse(FaultCode::kClientNotRegistered, client_text + " is not carried by " + peer_text);
+  }
+
+  // 4. The e-stamp: signature, chain, signer bound to the client's member, OCSP good and fresh,
+  //    and every part as signed.
+  const auto& ca = conf.content().ca;
+  EStampTrust trust{ca.certificate, ca.ocsp_responder_certificates, conf.settings().ocsp_freshness};
+  EStampFault stamp_fault = EStampFault::kMalformed;
+  auto verified = verify_estamp(*stamp, trust, c.clock, &stamp_fault);
+  if (!verified.is_ok()) co_return refuse(code_for(stamp_fault), "e-stamp: " + verified.status().message());
+  const auto& v = verified->content;
+  if (v.kind != "request" || v.message_id != head->message_id || v.client != client_text || v.service != service_text) {
+    co_return refuse(FaultCode::kDigestMismatch, "the e-stamp is for another message");
+  }
+  if (!signer_member_matches(verified->signer, head->client.member().to_string())) {
+    co_return refuse(FaultCode::kSignerMismatch, "the e-stamp is not signed by " + head->client.member().to_string());
+  }
+  const std::string body_digest = crypto::sha256(request.body);
+  const std::vector<StampedPart> parts{{"head", crypto::sha256(*head_bytes)}, {"body", body_digest}};
+  if (v.parts.size() != parts.size() || !std::equal(parts.begin(), parts.end(), v.parts.begin(), [](const auto& a, const auto& b) {
+        return a.name == b.name && a.sha256 == b.sha256;
+      })) {
+    co_return refuse(FaultCode::kDigestMismatch, "the head or body differs from the e-stamp");
+  }
+
+  // 5. Replay: signed recently, and the message id not used before by this client.
+  const auto now = to_sys_seconds(c.clock.now());
+  if (verified->signing_time + c.settings.replay_window < now || verified->signing_time > now + std::chrono::seconds(60)) {
+    co_return refuse(FaultCode::kMessageTooOld, "signed outside the replay window of " +
+                                                    std::to_string(c.settings.replay_window.count()) + " seconds");
+  }
+  if (c.query_register.contains_request(RecordSide::kProvider, client_text, message_id)) {
+    co_return refuse(FaultCode::kReplayedMessage, "message id already used by " + client_text);
+  }
+
+  // 6. The service and 7. the access right.
+  const auto catalog = c.catalog();
+  const ServiceDefinition* service = catalog->find(head->service);
+  if (service == nullptr) co_return refuse(FaultCode::kUnknownService, "no service " + service_text + " on this server");
+  if (!service->enabled) co_return refuse(FaultCode::kServiceDisabled, service_text + " is disabled");
+  const AccessDecision decision = catalog->decide(head->client, *service, head->method, head->path, conf);
+  if (!decision.allowed) co_return refuse(FaultCode::kAccessDenied, decision.reason + " (" + decision.rule + ")");
+  c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
+                                            true, decision.rule, decision.reason});
+
+  // 8. Log the request (durable) before the provider's system sees it.
+  const id::MemberId provider_member = head->service.subsystem().member();
+  const auto signer_it = c.signers.find(provider_member);
+  if (signer_it == c.signers.end()) co_return refuse(FaultCode::kInternalError, "no signing key for the provider");
+  auto sign_ocsp = c.own_ocsp(signer_it->second.certificate);
+  if (!sign_ocsp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "no fresh OCSP response for the signing certificate");
+  Status admission = c.query_register.admission();
+  if (!admission.is_ok()) co_return refuse(FaultCode::kTimestampBacklog, admission.message());
+  const std::string request_id = new_message_id();
+  const auto window = conf.settings().estamp_window;
+  const bool log_body = true;
+  RecordInput record{RecordSide::kProvider, RecordKind::kRequest, message_id, request_id, client_text, service_text,
+                     head->user_id, *head_bytes, log_body ? std::optional<std::string>(request.body) : std::nullopt,
+                     body_digest, *stamp, verified->ocsp.produced_at, verified->ocsp.produced_at + window, false};
+  QueryRegister& reg = c.query_register;
+  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(
+      [&reg, record](auto done) mutable { reg.append(std::move(record), std::move(done)); });
+  if (!logged.is_ok()) {
+    if (logged.status().code() == Code::kAlreadyExists) {
+      co_return refuse(FaultCode::kReplayedMessage, "message id already used by " + client_text);
+    }
+    co_return refuse(FaultCode::kRegisterFailure, "the query register refused the request record");
+  }
+
+  // 9. Forward to the provider's information system.
+  net::HttpRequest forward;
+  forward.method = head->method;
+  forward.target = head->query.empty() ? head->path : head->path + "?" + head->query;
+  forward.headers = head->headers;
+  forward.headers.emplace_back("X-Xacbe-Client", client_text);
+  forward.headers.emplace_back("X-Xacbe-Id", message_id);
+  forward.headers.emplace_back("X-Xacbe-Request-Id", request_id);
+  if (!head->user_id.empty()) forward.headers.emplace_back("X-Xacbe-UserId", head->user_id);
+  if (!head->issue.empty()) forward.headers.emplace_back("X-Xacbe-Issue", head->issue);
+  forward.body = std::move(request.body);
+  net::ClientOptions options;
+  options.timeout = service->timeout;
+  options.body_limit = c.settings.body_limit;
+  std::string url = service->url;
+  if (!url.empty() && url.back() == '/' && !forward.target.empty()) url.pop_back();
+  auto answer = co_await c.http->request(url + forward.target, std::move(forward), options);
+  if (!answer.is_ok()) {
+    co_return refuse(FaultCode::kServiceFailed, "the provider's information system did not answer: " +
+                                                    log::bounded(answer.status().message(), 200));
+  }
+  auto response_headers = forwardable_headers(answer->headers);
+  if (!response_headers.is_ok()) {
+    co_return refuse(FaultCode::kServiceFailed, "the provider's answer: " + response_headers.status().message());
+  }
+
+  // 10. E-stamp the answer, binding the request's hash; log it; send it back.
+  const std::string request_hash = crypto::sha256(*stamp);
+  ResponseHead response_head{answer->status, std::move(response_headers).value(), message_id, request_id,
+                             crypto::to_hex(request_hash)};
+  const std::string response_head_bytes = to_json(response_head);
+  const std::string response_body_digest = crypto::sha256(answer->body);
+  StampContent content{"response", message_id, client_text, service_text, request_hash,
+                       {{"head", crypto::sha256(response_head_bytes)}, {"body", response_body_digest}}};
+  BatchSigner* signer = signer_it->second.signer.get();
+  Result<std::string> response_stamp = co_await net::await_completion<Result<std::string>>(
+      [signer, content, der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); });
+  if (!response_stamp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "signing the answer failed");
+  RecordInput response_record{RecordSide::kProvider, RecordKind::kResponse, message_id, request_id, client_text,
+                              service_text, head->user_id, response_head_bytes,
+                              log_body ? std::optional<std::string>(answer->body) : std::nullopt, response_body_digest,
+                              *response_stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + window, false};
+  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(
+      [&reg, response_record](auto done) mutable { reg.append(std::move(response_record), std::move(done)); });
+  if (!logged_response.is_ok()) co_return refuse(FaultCode::kRegisterFailure, "the query register refused the response record");
+  auto auth_ocsp = c.own_ocsp(c.auth_certificate);
+  if (!auth_ocsp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "no fresh OCSP response for the authentication certificate");
+
+  net::HttpResponse out;
+  out.status = 200;
+  out.headers = {{kHeadHeader, crypto::base64_encode(response_head_bytes)},
+                 {kEStampHeader, crypto::base64_encode(*response_stamp)},
+                 {kAuthOcspHeader, crypto::base64_encode(auth_ocsp->der)},
+                 {"Content-Type", "application/octet-stream"}};
+  out.body = std::move(answer->body);
+  co_return out;
+}
+
+}  // namespace xacbe::ss

@@ -1,0 +1,244 @@
+#include "security_server.hpp"
+
+#include "exchange/client_side.hpp"
+#include "exchange/context.hpp"
+#include "exchange/provider_side.hpp"
+#include "register/timestamper.hpp"
+#include "xacbe/crypto/ocsp_cache.hpp"
+#include "xacbe/crypto/tsa_client.hpp"
+#include "xacbe/log/log.hpp"
+#include "xacbe/net/http_server.hpp"
+
+namespace xacbe::ss {
+
+struct SecurityServer::Impl {
+  Impl(Settings s, const Clock& c) : settings(std::move(s)), clock(c), peer_status(c), health(c) {}
+
+  Settings settings;
+  const Clock& clock;
+  std::unique_ptr<globalconf::ConfigurationClient> configuration;
+  crypto::Certificate auth_certificate;
+  std::shared_ptr<const crypto::PrivateKey> auth_key;
+  std::map<id::MemberId, SigningMember> signers;
+  std::unique_ptr<QueryRegister> query_register;
+  std::unique_ptr<Timestamper> timestamper;
+  PeerStatusCache peer_status;
+  ProviderHealth health;
+  std::shared_ptr<net::HttpClient> http;
+  std::shared_ptr<net::TlsContext> peer_tls, provider_tls, client_tls;
+  std::shared_ptr<const ServiceCatalog> catalog;
+  std::unique_ptr<ExchangeContext> context;
+  std::unique_ptr<ClientSide> client_side;
+  std::unique_ptr<ProviderSide> provider_side;
+  std::unique_ptr<net::HttpServer> client_server, client_tls_server, provider_server;
+
+  std::mutex ocsp_mu;
+  std::shared_ptr<crypto::OcspCache> ocsp;  // guarded by ocsp_mu; made once a configuration names the responders
+
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;  // guarded by stop_mu
+  std::thread refresher;
+
+  Result<crypto::OcspResponse> own_ocsp(const crypto::Certificate& cert) {
+    std::shared_ptr<crypto::OcspCache> cache;
+    {
+      std::lock_guard lock(ocsp_mu);
+      cache = ocsp;
+    }
+    if (!cache) return unavailable("no OCSP response yet: no global configuration has named the responders");
+    return cache->response_for(cert);
+  }
+
+  // Makes the OCSP cache for this server's own certificates once a configuration names the
+  // responders and their certificates.
+  void ensure_ocsp(const globalconf::GlobalConfiguration& conf) {
+    std::lock_guard lock(ocsp_mu);
+    if (ocsp) return;
+    const auto& ca = conf.content().ca;
+    std::vector<crypto::OwnCertificate> own{{auth_certificate, ca.certificate}};
+    for (const auto& [member, s] : signers) own.push_back({s.certificate, ca.certificate});
+    crypto::OcspCacheSettings s;
+    s.responder_urls = ca.ocsp_urls;
+    s.allowed_responders = ca.ocsp_responder_certificates;
+    s.client.check.freshness = conf.settings().ocsp_freshness;
+    // Refreshed well before the freshness limit, so a response in hand is always usable.
+    s.refresh_interval = std::max(std::chrono::seconds(1), conf.settings().ocsp_freshness / 3);
+    s.retry_initial = std::chrono::seconds(5);
+    s.retry_max = std::chrono::seconds(60);
+    auto cache = crypto::OcspCache::create(std::move(own), std::move(s), clock);
+    if (!cache.is_ok()) {
+      log::error("cannot set up OCSP for the own certificates: {}", cache.status().to_string());
+      return;
+    }
+    ocsp = std::move(cache).value();
+    ocsp->refresh_due();
+    ocsp->start();
+  }
+
+  void refresh_configuration() {
+    globalconf::ConfigurationFault fault;
+    Status st = configuration->refresh(&fault);
+    if (!st.is_ok()) log::warn("global configuration refresh failed: {}", st.to_string());
+    auto current = configuration->current();
+    if (current.is_ok()) ensure_ocsp(**current);
+  }
+
+  void refresh_loop() {
+    std::unique_lock lock(stop_mu);
+    while (!stopping) {
+      stop_cv.wait_for(lock, settings.globalconf_refresh, [&] { return stopping; });
+      if (stopping) break;
+      lock.unlock();
+      refresh_configuration();
+      lock.lock();
+    }
+  }
+};
+
+SecurityServer::SecurityServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SecurityServer::~SecurityServer() { stop(std::chrono::milliseconds(0)); }
+
+Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings, const Clock& clock) {
+  auto impl = std::make_unique<Impl>(std::move(settings), clock);
+  Impl& m = *impl;
+  const Settings& s = m.settings;
+  XACBE_ASSIGN_OR_RETURN(auto anchor, globalconf::ConfigurationAnchor::load(s.anchor));
+  XACBE_ASSIGN_OR_RETURN(m.auth_certificate, crypto::Certificate::load(s.auth.certificate));
+  XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey auth_key, crypto::PrivateKey::load(s.auth.key));
+  m.auth_key = std::make_shared<const crypto::PrivateKey>(std::move(auth_key));
+  for (const auto& [member, files] : s.signing) {
+    XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::load(files.certificate));
+    XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::load(files.key));
+    if (!signer_member_matches(cert, member.to_string())) {
+      return invalid_argument("the signing certificate " + files.certificate + " is not " + member.to_string() + "'s");
+    }
+    XACBE_ASSIGN_OR_RETURN(auto signer, SoftwareSigner::create(std::move(key), cert));
+    BatchSignerOptions options;
+    options.batching = s.batch_signing;
+    XACBE_ASSIGN_OR_RETURN(auto batch, BatchSigner::create(std::move(signer), options, clock));
+    m.signers.emplace(member, SigningMember{cert, std::move(batch)});
+  }
+  XACBE_ASSIGN_OR_RETURN(m.configuration, globalconf::ConfigurationClient::open(anchor, s.globalconf_file, clock));
+  if (!m.configuration->stored_copy_status().is_ok()) {
+    log::warn("stored global configuration not used: {}", m.configuration->stored_copy_status().to_string());
+  }
+  RegisterOptions register_options;
+  register_options.admission_margin = s.timestamp_margin;
+  XACBE_ASSIGN_OR_RETURN(m.query_register, QueryRegister::open(s.register_file, clock, register_options));
+  XACBE_ASSIGN_OR_RETURN(auto catalog, ServiceCatalog::create(s.services, s.rights));
+  m.catalog = std::make_shared<const ServiceCatalog>(std::move(catalog));
+  m.http = net::HttpClient::create({.max_per_destination = 64, .idle_expiry = std::chrono::seconds(20), .threads = 1});
+
+  net::TlsOptions peer;
+  peer.certificate = m.auth_certificate;
+  peer.key = m.auth_key;
+  peer.trusted = {anchor.ca_certificate()};
+  XACBE_ASSIGN_OR_RETURN(m.peer_tls, net::TlsContext::create_client(peer));
+  net::TlsOptions provider = peer;
+  // Only peers whose certificate the configuration in use registers get past the handshake.
+  provider.peer_check = [impl = &m](const crypto::Certificate& cert) -> Status {
+    auto conf = impl->configuration->current();
+    if (!conf.is_ok()) return conf.status();
+    if ((*conf)->server_with_auth_certificate(cert.sha256_fingerprint()) == nullptr) {
+      return permission_denied("authentication certificate not registered");
+    }
+    return Status::ok();
+  };
+  XACBE_ASSIGN_OR_RETURN(m.provider_tls, net::TlsContext::create_server(provider));
+  if (s.client_tls_port) {
+    net::TlsOptions client_tls;
+    XACBE_ASSIGN_OR_RETURN(client_tls.certificate, crypto::Certificate::load(s.client_tls.certificate));
+    XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::load(s.client_tls.key));
+    client_tls.key = std::make_shared<const crypto::PrivateKey>(std::move(key));
+    client_tls.accept_unchained_client_certificate = true;
+    XACBE_ASSIGN_OR_RETURN(m.client_tls, net::TlsContext::create_server(client_tls));
+  }
+
+  m.context.reset(new ExchangeContext{m.settings, clock, *m.configuration, *m.query_register, m.signers,
+                                      m.auth_certificate,
+                                      [impl = &m](const crypto::Certificate& cert) { return impl->own_ocsp(cert); },
+                                      m.peer_tls, m.http, m.peer_status, m.health,
+                                      [impl = &m] { return impl->catalog; }});
+  m.client_side = std::make_unique<ClientSide>(*m.context);
+  m.provider_side = std::make_unique<ProviderSide>(*m.context);
+
+  // The timestamper asks the TSA of the configuration in use.
+  auto tsa = std::make_shared<crypto::TsaClient>(clock);
+  TimestampSource source = [impl = &m, tsa](std::string_view root) -> Result<crypto::TimestampToken> {
+    auto conf = impl->configuration->current();
+    if (!conf.is_ok()) return conf.status();
+    const auto& t = (*conf)->content().tsa;
+    return tsa->stamp(t.url, crypto::ImprintHash::kSha256, root, t.certificate, {(*conf)->content().ca.certificate});
+  };
+  XACBE_ASSIGN_OR_RETURN(m.timestamper, Timestamper::create(*m.query_register, source, clock, TimestamperOptions{}));
+  return std::unique_ptr<SecurityServer>(new SecurityServer(std::move(impl)));
+}
+
+Status SecurityServer::start() {
+  Impl& m = *impl_;
+  m.refresh_configuration();
+  if (auto conf = m.configuration->current(); conf.is_ok()) {
+    m.timestamper->set_interval((*conf)->settings().timestamp_interval);
+  }
+  m.timestamper->start();
+
+  net::ServerOptions client = m.settings.client_interface.server;
+  client.body_limit = m.settings.body_limit + 1;  // so that the handler answers an oversize body with its fault
+  XACBE_ASSIGN_OR_RETURN(m.client_server,
+                         net::HttpServer::start(client, net::AsyncHttpHandler([side = m.client_side.get()](net::HttpRequest r) {
+                                                  return side->handle(std::move(r), false);
+                                                })));
+  if (m.client_tls) {
+    net::ServerOptions tls = client;
+    tls.port = *m.settings.client_tls_port;
+    tls.tls = m.client_tls;
+    XACBE_ASSIGN_OR_RETURN(m.client_tls_server,
+                           net::HttpServer::start(tls, net::AsyncHttpHandler([side = m.client_side.get()](net::HttpRequest r) {
+                                                    return side->handle(std::move(r), true);
+                                                  })));
+  }
+  net::ServerOptions provider = client;
+  provider.address = m.settings.provider_address;
+  provider.port = m.settings.provider_port;
+  provider.tls = m.provider_tls;
+  provider.body_limit = m.settings.body_limit;
+  provider.header_limit = 64 * 1024;  // head, e-stamp and OCSP response travel as headers
+  XACBE_ASSIGN_OR_RETURN(m.provider_server,
+                         net::HttpServer::start(provider, net::AsyncHttpHandler([side = m.provider_side.get()](net::HttpRequest r) {
+                                                  return side->handle(std::move(r));
+                                                })));
+  m.refresher = std::thread([&m] { m.refresh_loop(); });
+  log::info("security server {}: client interface on {}:{}{}, provider interface on {}:{}", m.settings.id.to_string(),
+            client.address, m.client_server->port(),
+            m.client_tls_server ? ", HTTPS on port " + std::to_string(m.client_tls_server->port()) : std::string(),
+            provider.address, m.provider_server->port());
+  return Status::ok();
+}
+
+void SecurityServer::stop(std::chrono::milliseconds drain) {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lock(m.stop_mu);
+    m.stopping = true;
+  }
+  m.stop_cv.notify_all();
+  if (m.refresher.joinable()) m.refresher.join();
+  for (auto* server : {&m.client_server, &m.client_tls_server, &m.provider_server}) {
+    if (*server) (*server)->shutdown(drain);
+  }
+  if (m.timestamper) m.timestamper->stop();
+  for (auto& [member, s] : m.signers) s.signer->stop();
+  std::lock_guard lock(m.ocsp_mu);
+  if (m.ocsp) m.ocsp->stop();
+}
+
+std::uint16_t SecurityServer::client_port() const { return impl_->client_server ? impl_->client_server->port() : 0; }
+std::uint16_t SecurityServer::client_tls_port() const {
+  return impl_->client_tls_server ? impl_->client_tls_server->port() : 0;
+}
+std::uint16_t SecurityServer::provider_port() const {
+  return impl_->provider_server ? impl_->provider_server->port() : 0;
+}
+
+}  // namespace xacbe::ss

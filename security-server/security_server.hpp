@@ -1,0 +1,43 @@
+#pragma once
+// One running security server: its configuration client, own certificates and their OCSP
+// responses, signers, query register and timestamper, and three listeners — the client interface
+// (plain HTTP, and HTTPS when configured) for its members' information systems and the provider
+// interface (mutual TLS with the authentication certificate) for other security servers.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "settings.hpp"
+#include "xacbe/clock.hpp"
+#include "xacbe/result.hpp"
+
+namespace xacbe::ss {
+
+class SecurityServer {
+ public:
+  // Loads keys, certificates, the anchor and the stored configuration; opens the register.
+  // Fails (kInvalidArgument, kFailedPrecondition) on anything an operator must fix first.
+  static Result<std::unique_ptr<SecurityServer>> create(Settings settings, const Clock& clock);
+  ~SecurityServer();
+
+  // Starts the listeners and the background work (configuration refresh, OCSP, timestamping).
+  Status start();
+  // Stops accepting, drains requests in flight up to `drain`, stops the background work.
+  void stop(std::chrono::milliseconds drain);
+
+  std::uint16_t client_port() const;
+  std::uint16_t client_tls_port() const;  // 0 when not configured
+  std::uint16_t provider_port() const;
+
+ private:
+  struct Impl;
+  explicit SecurityServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xacbe::ss

@@ -1,0 +1,170 @@
+#include "settings.hpp"
+
+#include <set>
+
+#include "xacbe/config/config.hpp"
+
+namespace xacbe::ss {
+namespace {
+
+Result<KeyFiles> key_files(const config::Node& node) {
+  KeyFiles out;
+  XACBE_ASSIGN_OR_RETURN(out.key, node.path("key"));
+  XACBE_ASSIGN_OR_RETURN(out.certificate, node.path("certificate"));
+  return out;
+}
+
+// "METHOD /path" (endpoint) as the configuration writes it.
+Result<Endpoint> parse_endpoint(const std::string& text) {
+  const auto space = text.find(' ');
+  if (space == std::string::npos) return invalid_argument("endpoint '" + text + "' must be 'METHOD /path'");
+  Endpoint e{text.substr(0, space), text.substr(space + 1)};
+  XACBE_RETURN_IF_ERROR(check_endpoint(e));
+  return e;
+}
+
+Result<ClientSettings> read_client(const config::Node& node) {
+  ClientSettings c;
+  XACBE_ASSIGN_OR_RETURN(std::string mode, node.string("connection"));
+  if (mode == "http") {
+    c.connection = ConnectionMode::kHttp;
+  } else if (mode == "https") {
+    c.connection = ConnectionMode::kHttps;
+  } else if (mode == "https-certificate") {
+    c.connection = ConnectionMode::kHttpsCertificate;
+  } else {
+    return invalid_argument("connection must be http, https or https-certificate");
+  }
+  if (node.has("certificates")) {
+    XACBE_ASSIGN_OR_RETURN(c.certificates, node.strings("certificates"));
+  }
+  for (const auto& fp : c.certificates) {
+    if (fp.size() != 64 || fp.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return invalid_argument("certificates must be lower-case hex SHA-256 fingerprints");
+    }
+  }
+  if (c.connection == ConnectionMode::kHttpsCertificate && c.certificates.empty()) {
+    return invalid_argument("https-certificate needs at least one certificate fingerprint");
+  }
+  XACBE_ASSIGN_OR_RETURN(c.log_body, config::boolean_or(node, "log_body", true));
+  XACBE_ASSIGN_OR_RETURN(c.timestamp_at_once, config::boolean_or(node, "timestamp_at_once", false));
+  return c;
+}
+
+Status read_services(const config::Node& node, Settings& out) {
+  for (const auto& name : node.keys()) {
+    auto service = id::ServiceId::parse(name);
+    if (!service.is_ok()) return invalid_argument("services: " + service.status().message());
+    XACBE_ASSIGN_OR_RETURN(config::Node s, node.object(name));
+    ServiceDefinition d{std::move(service).value(), {}, true, std::chrono::milliseconds(30000), {}};
+    XACBE_ASSIGN_OR_RETURN(d.url, s.string("url"));
+    XACBE_ASSIGN_OR_RETURN(d.enabled, config::boolean_or(s, "enabled", true));
+    XACBE_ASSIGN_OR_RETURN(auto timeout, config::integer_or(s, "timeout_ms", 30000, 1, 600000));
+    d.timeout = std::chrono::milliseconds(timeout);
+    if (s.has("endpoints")) {
+      XACBE_ASSIGN_OR_RETURN(auto endpoints, s.strings("endpoints"));
+      for (const auto& e : endpoints) {
+        auto endpoint = parse_endpoint(e);
+        if (!endpoint.is_ok()) return invalid_argument("services." + name + ": " + endpoint.status().message());
+        d.endpoints.push_back(std::move(endpoint).value());
+      }
+    }
+    if (s.has("access")) {
+      XACBE_ASSIGN_OR_RETURN(auto access, s.strings("access"));
+      for (const auto& a : access) {
+        // "SUBJECT" or "SUBJECT METHOD /path"
+        AccessRight r{d.service, a, std::nullopt};
+        if (const auto space = a.find(' '); space != std::string::npos) {
+          r.subject = a.substr(0, space);
+          auto endpoint = parse_endpoint(a.substr(space + 1));
+          if (!endpoint.is_ok()) return invalid_argument("services." + name + ".access: " + endpoint.status().message());
+          r.endpoint = std::move(endpoint).value();
+        }
+        out.rights.push_back(std::move(r));
+      }
+    }
+    out.services.push_back(std::move(d));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Settings> read_settings(const std::string& path) {
+  XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(path));
+  Settings out;
+  XACBE_ASSIGN_OR_RETURN(out.client_interface, service::read_service_config(root, "security-server"));
+  XACBE_ASSIGN_OR_RETURN(config::Node node, root.object("security_server"));
+  XACBE_ASSIGN_OR_RETURN(std::string id_text, node.string("id"));
+  auto id = id::SecurityServerId::parse(id_text);
+  if (!id.is_ok()) return invalid_argument(path + ": security_server.id: " + id.status().message());
+  out.id = std::move(id).value();
+  XACBE_ASSIGN_OR_RETURN(out.anchor, node.path("anchor"));
+  XACBE_ASSIGN_OR_RETURN(out.globalconf_file, node.path("globalconf_file"));
+  XACBE_ASSIGN_OR_RETURN(auto refresh, config::integer_or(node, "globalconf_refresh_seconds", 60, 1, 86400));
+  out.globalconf_refresh = std::chrono::seconds(refresh);
+  XACBE_ASSIGN_OR_RETURN(out.register_file, node.path("register"));
+  XACBE_ASSIGN_OR_RETURN(config::Node auth, node.object("auth"));
+  XACBE_ASSIGN_OR_RETURN(out.auth, key_files(auth));
+  XACBE_ASSIGN_OR_RETURN(config::Node signing, node.object("signing"));
+  for (const auto& name : signing.keys()) {
+    auto member = id::MemberId::parse(name);
+    if (!member.is_ok()) return invalid_argument(path + ": security_server.signing: " + member.status().message());
+    XACBE_ASSIGN_OR_RETURN(config::Node files, signing.object(name));
+    XACBE_ASSIGN_OR_RETURN(out.signing[*member], key_files(files));
+  }
+  XACBE_ASSIGN_OR_RETURN(config::Node provider, node.object("provider_listen"));
+  XACBE_ASSIGN_OR_RETURN(out.provider_address, config::string_or(provider, "address", "127.0.0.1"));
+  XACBE_ASSIGN_OR_RETURN(auto port, provider.integer("port", 0, 65535));
+  out.provider_port = static_cast<std::uint16_t>(port);
+  if (node.has("client_tls")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node tls, node.object("client_tls"));
+    XACBE_ASSIGN_OR_RETURN(auto tls_port, tls.integer("port", 0, 65535));
+    out.client_tls_port = static_cast<std::uint16_t>(tls_port);
+    XACBE_ASSIGN_OR_RETURN(out.client_tls, key_files(tls));
+  }
+  XACBE_ASSIGN_OR_RETURN(auto body_limit, config::integer_or(node, "body_limit", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024));
+  out.body_limit = static_cast<std::size_t>(body_limit);
+  XACBE_ASSIGN_OR_RETURN(out.batch_signing, config::boolean_or(node, "batch_signing", true));
+  XACBE_ASSIGN_OR_RETURN(auto replay, config::integer_or(node, "replay_window_seconds", 600, 10, 86400));
+  out.replay_window = std::chrono::seconds(replay);
+  XACBE_ASSIGN_OR_RETURN(auto margin, config::integer_or(node, "timestamp_margin_seconds", 900, 0, 4 * 3600));
+  out.timestamp_margin = std::chrono::seconds(margin);
+
+  XACBE_ASSIGN_OR_RETURN(config::Node clients, node.object("clients"));
+  std::set<id::MemberId> members;
+  for (const auto& name : clients.keys()) {
+    auto client = id::ClientId::parse(name);
+    if (!client.is_ok()) return invalid_argument(path + ": security_server.clients: " + client.status().message());
+    XACBE_ASSIGN_OR_RETURN(config::Node c, clients.object(name));
+    auto settings = read_client(c);
+    if (!settings.is_ok()) return invalid_argument(path + ": security_server.clients." + name + ": " + settings.status().message());
+    members.insert(client->member());
+    out.clients.emplace(*client, std::move(settings).value());
+  }
+  if (members.size() > 1) {
+    for (const auto& [client, c] : out.clients) {
+      if (c.connection != ConnectionMode::kHttpsCertificate) {
+        return invalid_argument(path + ": security_server.clients." + client.to_string() +
+                                ": a shared server (clients of several members) requires https-certificate");
+      }
+    }
+  }
+  if (node.has("services")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node services, node.object("services"));
+    Status st = read_services(services, out);
+    if (!st.is_ok()) return invalid_argument(path + ": security_server." + st.message());
+  }
+  for (const auto& d : out.services) {
+    if (out.clients.count(id::ClientId(d.service.subsystem())) == 0) {
+      return invalid_argument(path + ": security_server.services." + d.service.to_string() +
+                              ": its subsystem is not a client of this server");
+    }
+  }
+  auto catalog = ServiceCatalog::create(out.services, out.rights);
+  if (!catalog.is_ok()) return invalid_argument(path + ": security_server.services: " + catalog.status().message());
+  XACBE_RETURN_IF_ERROR(root.check_all_used());
+  return out;
+}
+
+}  // namespace xacbe::ss

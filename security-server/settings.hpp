@@ -1,0 +1,67 @@
+#pragma once
+// The security server's configuration file (docs/operator-guide.md "Security server"): the shared
+// "listen" (the client interface, plain HTTP) and "log" sections, and a "security_server" section
+// with its identity, keys, the provider interface, its clients, services and access rights.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/service_catalog.hpp"
+#include "xacbe/id/identifiers.hpp"
+#include "xacbe/result.hpp"
+#include "xacbe/service/service.hpp"
+
+namespace xacbe::ss {
+
+// How an information system of a client must connect to the client interface.
+enum class ConnectionMode {
+  kHttp,              // "http": plain HTTP, for a trusted network
+  kHttps,             // "https": HTTPS without a client certificate
+  kHttpsCertificate,  // "https-certificate": HTTPS with one of the client's registered certificates
+};
+
+struct ClientSettings {
+  ConnectionMode connection = ConnectionMode::kHttpsCertificate;
+  std::vector<std::string> certificates;  // SHA-256 fingerprints (lower-case hex) of the IS certificates
+  bool log_body = true;                   // false: the register keeps the body's digest only
+  bool timestamp_at_once = false;         // timestamp this client's records without waiting for the batch
+};
+
+struct KeyFiles {
+  std::string key, certificate;
+};
+
+struct Settings {
+  service::ServiceConfig client_interface;  // "listen" (plain HTTP) and "log"
+  id::SecurityServerId id;
+  std::string anchor;           // the configuration anchor file
+  std::string globalconf_file;  // where the last valid global configuration is kept
+  std::chrono::seconds globalconf_refresh{60};
+  std::string register_file;
+  KeyFiles auth;
+  std::map<id::MemberId, KeyFiles> signing;  // per member whose messages this server signs
+  // The provider interface: mutual TLS with the authentication certificate.
+  std::string provider_address = "127.0.0.1";
+  std::uint16_t provider_port = 5500;
+  // The client interface over HTTPS, when configured: its port and TLS certificate files.
+  std::optional<std::uint16_t> client_tls_port;
+  KeyFiles client_tls;
+  std::size_t body_limit = 10 * 1024 * 1024;
+  bool batch_signing = true;
+  std::chrono::seconds replay_window{600};  // signing time at most this old (and ids kept longer)
+  std::chrono::seconds timestamp_margin{900};
+  std::map<id::ClientId, ClientSettings> clients;
+  std::vector<ServiceDefinition> services;
+  std::vector<AccessRight> rights;
+};
+
+// Reads and checks the whole file; kInvalidArgument names the key at fault. A server that carries
+// clients of more than one member (a shared server) must have every client in https-certificate
+// mode, so that no member can speak as another.
+Result<Settings> read_settings(const std::string& path);
+
+}  // namespace xacbe::ss
