@@ -92,13 +92,12 @@ Status read_services(const config::Node& node, Settings& out) {
 
 Result<Settings> read_settings(const std::string& path) {
   XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(path));
-  Settings out;
-  XACBE_ASSIGN_OR_RETURN(out.client_interface, service::read_service_config(root, "security-server"));
+  XACBE_ASSIGN_OR_RETURN(service::ServiceConfig client_interface, service::read_service_config(root, "security-server"));
   XACBE_ASSIGN_OR_RETURN(config::Node node, root.object("security_server"));
   XACBE_ASSIGN_OR_RETURN(std::string id_text, node.string("id"));
   auto id = id::SecurityServerId::parse(id_text);
   if (!id.is_ok()) return invalid_argument(path + ": security_server.id: " + id.status().message());
-  out.id = std::move(id).value();
+  Settings out(std::move(client_interface), std::move(id).value());
   XACBE_ASSIGN_OR_RETURN(out.anchor, node.path("anchor"));
   XACBE_ASSIGN_OR_RETURN(out.globalconf_file, node.path("globalconf_file"));
   XACBE_ASSIGN_OR_RETURN(auto refresh, config::integer_or(node, "globalconf_refresh_seconds", 60, 1, 86400));

@@ -36,6 +36,9 @@ struct KeyFiles {
 };
 
 struct Settings {
+  Settings(service::ServiceConfig client_interface_, id::SecurityServerId id_)
+      : client_interface(std::move(client_interface_)), id(std::move(id_)) {}
+
   service::ServiceConfig client_interface;  // "listen" (plain HTTP) and "log"
   id::SecurityServerId id;
   std::string anchor;           // the configuration anchor file

@@ -15,6 +15,7 @@
 #include "access/service_catalog.hpp"
 #include "estamp/batch_signer.hpp"
 #include "exchange/peer_status.hpp"
+#include "exchange/provider_health.hpp"
 #include "register/query_register.hpp"
 #include "settings.hpp"
 #include "xacbe/clock.hpp"
@@ -28,23 +29,6 @@ namespace xacbe::ss {
 struct SigningMember {
   crypto::Certificate certificate;
   std::unique_ptr<BatchSigner> signer;
-};
-
-// When several servers carry a provider, the one that answered last is tried first for a while.
-class ProviderHealth {
- public:
-  explicit ProviderHealth(const Clock& clock) : clock_(clock) {}
-  void succeeded(const std::string& provider, const std::string& server);
-  void failed(const std::string& provider, const std::string& server);
-  // Orders `servers` (ids) for a call: the remembered healthy one first, recently failed ones last.
-  std::vector<std::string> order(const std::string& provider, std::vector<std::string> servers) const;
-
- private:
-  static constexpr std::chrono::seconds kMemory{60};
-  const Clock& clock_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::pair<std::string, TimePoint>> healthy_;  // guarded by mu_
-  std::map<std::string, TimePoint> failed_;                           // guarded by mu_, key provider|server
 };
 
 struct ExchangeContext {

@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "exchange/context.hpp"
+#include "exchange/provider_health.hpp"
 
 namespace xacbe::ss {
 

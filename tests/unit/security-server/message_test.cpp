@@ -1,0 +1,140 @@
+#include "exchange/message.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace xacbe::ss {
+namespace {
+
+TEST(RestTarget, SplitsServicePathAndQuery) {
+  auto t = parse_rest_target("/r1/QROO/EST/SSP/SIS/antecedentes/personas/123?curp=ABC&x=1");
+  ASSERT_TRUE(t.is_ok()) << t.status().to_string();
+  EXPECT_EQ(t->service.to_string(), "QROO/EST/SSP/SIS/antecedentes");
+  EXPECT_EQ(t->path, "/personas/123");
+  EXPECT_EQ(t->query, "curp=ABC&x=1");
+  auto bare = parse_rest_target("/r1/QROO/EST/SSP/SIS/antecedentes");
+  ASSERT_TRUE(bare.is_ok());
+  EXPECT_EQ(bare->path, "");
+}
+
+TEST(RestTarget, RefusesPathTricksAndBadIdentifiers) {
+  const std::vector<std::string> bad = {
+      "/r2/QROO/EST/SSP/SIS/s",
+      "/r1/QROO/EST/SSP/SIS",
+      "/r1/QROO/EST/SSP/SIS/",
+      "/r1/QROO/est/SSP/SIS/s",
+      "/r1/QROO/EST/SSP/../s/x",
+      "/r1/QROO/EST/SSP/SIS/s/../../admin",
+      "/r1/QROO/EST/SSP/SIS/s/%2e%2E/admin",
+      "/r1/QROO/EST/SSP/SIS/s/a%2Fb",
+      "/r1/QROO/EST/SSP/SIS/s/a%5cb",
+      "/r1/QROO/EST/SSP/SIS/s/a\\b",
+      "/r1/QROO/EST/SSP/SIS/s//x",
+      "/r1/QROO/EST/SSP/SIS/s/a b",
+      "/r1/QROO/EST/SSP/SIS/s/a%zz",
+      "/r1/QROO/EST/SSP/SIS/s/\xc3\xb1",
+      "/r1/QROO/EST/SSP/SIS/s/x#frag",
+      "/r1/QROO/EST/SSP/SIS/s?a=<script>",
+      std::string("/r1/QROO/EST/SSP/SIS/s/a\0b", 26),
+      "/r1/QROO/EST/SSP/SIS/s/" + std::string(5000, 'a'),
+  };
+  for (const auto& target : bad) {
+    EXPECT_FALSE(parse_rest_target(target).is_ok()) << target;
+  }
+}
+
+TEST(Headers, DropHopByHopCredentialsForwardingAndIdentityHeaders) {
+  const net::Headers in = {{"Accept", "application/json"},     {"Connection", "keep-alive, X-Secret"},
+                           {"X-Secret", "1"},                  {"Keep-Alive", "timeout=5"},
+                           {"Authorization", "Bearer t"},      {"Cookie", "a=b"},
+                           {"X-Forwarded-For", "10.0.0.1"},    {"X-Xacbe-Client", "QROO/EST/FGE"},
+                           {"Host", "example"},                {"Content-Length", "3"},
+                           {"Content-Type", "text/plain; charset=utf-8"}, {"Accept-Language", "es-MX"}};
+  auto out = forwardable_headers(in);
+  ASSERT_TRUE(out.is_ok()) << out.status().to_string();
+  EXPECT_EQ(*out, (net::Headers{{"accept", "application/json"},
+                                {"content-type", "text/plain; charset=utf-8"},
+                                {"accept-language", "es-MX"}}));
+}
+
+TEST(Headers, RefuseInvalidUtf8ControlsAndBadNames) {
+  EXPECT_FALSE(forwardable_headers({{"X-A", "caf\xe9"}}).is_ok());
+  EXPECT_FALSE(forwardable_headers({{"X-A", "a\rb"}}).is_ok());
+  EXPECT_FALSE(forwardable_headers({{"X A", "v"}}).is_ok());
+  EXPECT_TRUE(forwardable_headers({{"X-A", "se\xc3\xb1or\tok"}}).is_ok());
+  net::Headers many;
+  for (int i = 0; i < 65; ++i) many.emplace_back("X-H" + std::to_string(i), "v");
+  EXPECT_FALSE(forwardable_headers(many).is_ok());
+}
+
+RequestHead sample_head() {
+  return RequestHead{*id::ClientId::parse("QROO/EST/FGE/SIS"),
+                     *id::ServiceId::parse("QROO/EST/SSP/SIS/antecedentes"),
+                     "m-1",
+                     "fiscal\xc3\xad" "a",
+                     "CI-2026/77",
+                     "GET",
+                     "/personas/123",
+                     "curp=ABC",
+                     {{"accept", "application/json"}},
+                     "r-1"};
+}
+
+TEST(Heads, RequestHeadRoundTripsThroughItsBytes) {
+  const RequestHead h = sample_head();
+  const std::string bytes = to_json(h);
+  auto parsed = parse_request_head(bytes);
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(to_json(*parsed), bytes);
+  EXPECT_EQ(parsed->user_id, h.user_id);
+  EXPECT_EQ(parsed->headers, h.headers);
+}
+
+TEST(Heads, ResponseHeadRoundTrips) {
+  ResponseHead h{201, {{"content-type", "application/json"}}, "m-1", "r-2", std::string(64, 'a')};
+  auto parsed = parse_response_head(to_json(h));
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(to_json(*parsed), to_json(h));
+}
+
+TEST(Heads, StrictParsingRefusesEachBadHead) {
+  const std::string good = to_json(sample_head());
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const auto pos = s.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return s.replace(pos, from.size(), to);
+  };
+  const std::vector<std::string> bad = {
+      "",
+      "[]",
+      "{}",
+      with("\"client\":", "\"client\":1,\"x\":"),                 // unknown key
+      with("\"method\":\"GET\"", "\"method\":\"TRACE\""),          // method
+      with("\"path\":\"/personas/123\"", "\"path\":\"/../x\""),    // path trick
+      with("\"message_id\":\"m-1\"", "\"message_id\":\"\""),       // empty id
+      with("QROO/EST/FGE/SIS", "QROO/EST/FGE/SIS/X/Y"),            // bad client
+      with("\"accept\"", "\"authorization\""),                     // a header that may not cross
+      with("\"client\":", "\"client\":\"a\",\"client\":"),         // repeated key
+  };
+  for (const auto& b : bad) EXPECT_FALSE(parse_request_head(b).is_ok()) << b;
+  EXPECT_FALSE(parse_response_head("{\"status\":99,\"headers\":[],\"message_id\":\"m\",\"request_id\":\"r\",\"request_hash\":\"" +
+                                   std::string(64, 'a') + "\"}")
+                   .is_ok());
+}
+
+TEST(MessageIds, GeneratedIdsAreUuidsAndValid) {
+  const std::string a = new_message_id(), b = new_message_id();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[14], '4');
+  EXPECT_TRUE(is_message_id(a));
+  EXPECT_FALSE(is_message_id(""));
+  EXPECT_FALSE(is_message_id("a b"));
+  EXPECT_FALSE(is_message_id(std::string(256, 'a')));
+}
+
+}  // namespace
+}  // namespace xacbe::ss
