@@ -101,8 +101,8 @@ Result<ChainReport> QueryRegister::verify_chain() const {
   XACBE_ASSIGN_OR_RETURN(store::Statement batches, db->prepare("SELECT MAX(last_seq) FROM timestamp_batches"));
   XACBE_ASSIGN_OR_RETURN(bool has_batches, batches.step());
   if (has_batches && !batches.is_null(0) && batches.column_int64(0) >= expected) {
-    return bad(expected, "missing (deleted): a timestamp batch covers records up to " +
-                             std::to_string(batches.column_int64(0)));
+    return bad(expected,
+               "missing (deleted): a timestamp batch covers records up to " + std::to_string(batches.column_int64(0)));
   }
   return report;
 }

@@ -14,7 +14,6 @@
 namespace xacbe::ss {
 namespace {
 
-
 // An identifier: valid UTF-8, present unless `may_be_empty`, refused (not cut) over `max` bytes.
 Status check_identifier(std::string& text, const char* what, std::size_t max, bool may_be_empty = false) {
   text = valid_utf8(text);
@@ -82,7 +81,8 @@ Status QueryRegister::load_state() {
 }
 
 Status QueryRegister::refresh_oldest_deadline(store::Database& db) {
-  XACBE_ASSIGN_OR_RETURN(store::Statement query, db.prepare("SELECT MIN(deadline) FROM records WHERE batch_id IS NULL"));
+  XACBE_ASSIGN_OR_RETURN(store::Statement query,
+                         db.prepare("SELECT MIN(deadline) FROM records WHERE batch_id IS NULL"));
   XACBE_ASSIGN_OR_RETURN(bool row, query.step());
   std::optional<std::chrono::sys_seconds> oldest;
   if (row && !query.is_null(0)) oldest = sys_seconds_from_unix(query.column_int64(0));
@@ -169,7 +169,8 @@ void QueryRegister::set_timestamp_wanted(std::function<void()> wake) {
 
 Status QueryRegister::flush() {
   std::unique_lock lock(mu_);
-  writer_idle_.wait(lock, [&] { return (queue_.empty() && decisions_.empty() && tasks_.empty() && !writer_busy_) || stopping_; });
+  writer_idle_.wait(
+      lock, [&] { return (queue_.empty() && decisions_.empty() && tasks_.empty() && !writer_busy_) || stopping_; });
   return Status::ok();
 }
 
@@ -245,7 +246,8 @@ void QueryRegister::write_group(std::vector<Pending>& group, std::vector<Pending
         decisions_dropped_ += static_cast<std::int64_t>(decisions.size());
       }
       // SQLite ends a transaction by itself after some errors (a full disk): nothing to commit then.
-      outcome = writer_db_->in_transaction() ? tx->commit() : internal_error("the database rolled the transaction back");
+      outcome =
+          writer_db_->in_transaction() ? tx->commit() : internal_error("the database rolled the transaction back");
     }
   }
   if (outcome) {

@@ -166,7 +166,7 @@ class QueryRegister {
     std::string root;
     std::string token_der;
     std::chrono::sys_seconds gen_time{};
-    std::vector<Unstamped> records;                // leaf i is records[i]
+    std::vector<Unstamped> records;               // leaf i is records[i]
     std::vector<std::vector<std::string>> paths;  // paths[i] for records[i]
   };
   Result<std::vector<Unstamped>> unstamped(std::size_t limit) const;
@@ -200,19 +200,19 @@ class QueryRegister {
 
   mutable std::mutex mu_;
   std::condition_variable wake_writer_;
-  std::deque<Pending> queue_;                  // guarded by mu_
-  std::deque<PendingDecision> decisions_;      // guarded by mu_
-  std::deque<WriterTask> tasks_;               // guarded by mu_
-  bool stopping_ = false;                      // guarded by mu_
-  std::int64_t decisions_dropped_ = 0;         // guarded by mu_
-  std::int64_t appends_refused_ = 0;           // guarded by mu_
-  std::int64_t commits_ = 0;                   // guarded by mu_
+  std::deque<Pending> queue_;                                // guarded by mu_
+  std::deque<PendingDecision> decisions_;                    // guarded by mu_
+  std::deque<WriterTask> tasks_;                             // guarded by mu_
+  bool stopping_ = false;                                    // guarded by mu_
+  std::int64_t decisions_dropped_ = 0;                       // guarded by mu_
+  std::int64_t appends_refused_ = 0;                         // guarded by mu_
+  std::int64_t commits_ = 0;                                 // guarded by mu_
   std::optional<std::chrono::sys_seconds> oldest_deadline_;  // guarded by mu_; of untimestamped records
   std::optional<TimePoint> last_timestamp_at_;               // guarded by mu_
   std::string last_timestamp_error_;                         // guarded by mu_
 
-  std::condition_variable writer_idle_;        // notified after each round of the writer
-  bool writer_busy_ = false;                   // guarded by mu_
+  std::condition_variable writer_idle_;  // notified after each round of the writer
+  bool writer_busy_ = false;             // guarded by mu_
   // Held while the callback runs, so that once set_timestamp_wanted() returns the old callback is
   // not running and never will be (its Timestamper may be going away).
   std::mutex wake_mu_;

@@ -49,8 +49,8 @@ Result<Record> read_record(const store::Statement& row) {
 
 Result<Record> QueryRegister::get(std::int64_t seq) const {
   std::lock_guard lock(reader_mu_);
-  XACBE_ASSIGN_OR_RETURN(store::Statement query, reader_db_->prepare(std::string("SELECT ") + kRecordColumns +
-                                                                     " FROM records WHERE seq = ?1"));
+  XACBE_ASSIGN_OR_RETURN(store::Statement query,
+                         reader_db_->prepare(std::string("SELECT ") + kRecordColumns + " FROM records WHERE seq = ?1"));
   query.bind(1, seq);
   XACBE_ASSIGN_OR_RETURN(bool row, query.step());
   if (!row) return not_found("no record " + std::to_string(seq) + " in the query register");

@@ -4,8 +4,12 @@
 
 namespace xacbe::ss {
 
-const char* side_name(RecordSide side) { return side == RecordSide::kClient ? "client" : "provider"; }
-const char* kind_name(RecordKind kind) { return kind == RecordKind::kRequest ? "request" : "response"; }
+const char* side_name(RecordSide side) {
+  return side == RecordSide::kClient ? "client" : "provider";
+}
+const char* kind_name(RecordKind kind) {
+  return kind == RecordKind::kRequest ? "request" : "response";
+}
 
 Result<RecordSide> parse_side(std::string_view name) {
   if (name == "client") return RecordSide::kClient;
@@ -54,7 +58,9 @@ std::size_t sequence_length(std::string_view text, std::size_t i) {
 
 }  // namespace
 
-std::string valid_utf8(std::string_view text) { return bounded_utf8(text, std::string::npos); }
+std::string valid_utf8(std::string_view text) {
+  return bounded_utf8(text, std::string::npos);
+}
 
 std::string bounded_utf8(std::string_view text, std::size_t max) {
   std::string out;

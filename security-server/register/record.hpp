@@ -36,8 +36,8 @@ inline constexpr std::size_t kMaxReasonBytes = 1024;  // cut, not refused: it is
 struct RecordInput {
   RecordSide side = RecordSide::kClient;
   RecordKind kind = RecordKind::kRequest;
-  std::string message_id;  // the client's message id (X-Xacbe-Id), 1..255 bytes
-  std::string request_id;  // this server's id of the exchange, shared by its request and response records
+  std::string message_id;                // the client's message id (X-Xacbe-Id), 1..255 bytes
+  std::string request_id;                // this server's id of the exchange, shared by its request and response records
   std::string client, service, user_id;  // identifier texts; user_id may be empty
   std::string head;                      // the message head bytes (a JSON document)
   std::optional<std::string> body;       // nullopt: the client's setting logs digests only

@@ -21,14 +21,14 @@ inline constexpr std::string_view kChainHashTag = "xacbe-query-register-v1";
 // an auditor can recompute a chain from digests alone.
 struct ChainFields {
   std::int64_t seq = 0;
-  std::string_view prev_hash;       // raw 32 bytes
-  std::int64_t created_at_ms = 0;   // Unix milliseconds
+  std::string_view prev_hash;      // raw 32 bytes
+  std::int64_t created_at_ms = 0;  // Unix milliseconds
   RecordSide side = RecordSide::kClient;
   RecordKind kind = RecordKind::kRequest;
   std::string_view message_id, request_id, client, service, user_id;
   std::string_view head_sha256, body_sha256, estamp_sha256;  // raw 32 bytes each
-  std::int64_t ocsp_produced_at = 0;  // Unix seconds
-  std::int64_t deadline = 0;          // Unix seconds
+  std::int64_t ocsp_produced_at = 0;                         // Unix seconds
+  std::int64_t deadline = 0;                                 // Unix seconds
 };
 
 // SHA-256 over the concatenation, for the tag and each field in order, of the field's length as a

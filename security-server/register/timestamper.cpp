@@ -18,7 +18,9 @@ TsaFunction tsa_client_function(const crypto::TsaClient& client, std::function<R
 Timestamper::Timestamper(QueryRegister& reg, const Clock& clock, TsaFunction tsa, TimestamperOptions options)
     : reg_(reg), clock_(clock), tsa_(std::move(tsa)), options_(options), interval_(options.interval) {}
 
-Timestamper::~Timestamper() { stop(); }
+Timestamper::~Timestamper() {
+  stop();
+}
 
 void Timestamper::start() {
   {
@@ -31,7 +33,8 @@ void Timestamper::start() {
 }
 
 void Timestamper::stop() {
-  reg_.set_timestamp_wanted(nullptr);
+  // Only a started Timestamper registered itself; another one's callback is not ours to remove.
+  if (thread_.joinable()) reg_.set_timestamp_wanted(nullptr);
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -120,9 +123,10 @@ Status Timestamper::stamp_batch(std::size_t& stamped) {
   stamped = batch.records.size();
   if (missed > 0) {
     // Never silently valid: each such record is marked deadline_missed and counted in stats().
-    log::error("query register: {} of the records {}..{} were timestamped at {}, after their eight-hour deadline;"
-               " their e-stamps are not valid",
-               missed, batch.records.front().seq, batch.records.back().seq, to_iso8601_utc(batch.gen_time));
+    log::error(
+        "query register: {} of the records {}..{} were timestamped at {}, after their eight-hour deadline;"
+        " their e-stamps are not valid",
+        missed, batch.records.front().seq, batch.records.back().seq, to_iso8601_utc(batch.gen_time));
   }
   log::debug("query register: timestamped records {}..{}", batch.records.front().seq, batch.records.back().seq);
   std::lock_guard lock(mu_);

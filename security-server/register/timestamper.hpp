@@ -57,7 +57,8 @@ class Timestamper {
   Timestamper(const Timestamper&) = delete;
   Timestamper& operator=(const Timestamper&) = delete;
 
-  // Starts the thread and has the register wake it for timestamp_at_once records.
+  // Starts the thread and has the register wake it for timestamp_at_once records. start() and stop()
+  // are called by the owner, from one thread.
   void start();
   // Stops the thread; a batch in flight completes first. Idempotent.
   void stop();
@@ -88,12 +89,12 @@ class Timestamper {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                  // guarded by mu_
-  bool woken_ = false;                     // guarded by mu_
-  std::chrono::seconds interval_;          // guarded by mu_
-  std::chrono::seconds backoff_{0};        // guarded by mu_; 0 while the TSA answers
-  TimePoint next_attempt_{};               // guarded by mu_
-  std::size_t batches_stamped_ = 0;        // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  bool woken_ = false;               // guarded by mu_
+  std::chrono::seconds interval_;    // guarded by mu_
+  std::chrono::seconds backoff_{0};  // guarded by mu_; 0 while the TSA answers
+  TimePoint next_attempt_{};         // guarded by mu_
+  std::size_t batches_stamped_ = 0;  // guarded by mu_
   std::thread thread_;
 };
 

@@ -163,7 +163,7 @@ TEST_F(QueryRegisterTest, ReplayedProviderRequestIsRefusedWhileItsGroupSucceeds)
   reg_->append(make_record(3, clock_.now(), RecordSide::kProvider), collect(0));
   reg_->append(make_record(1, clock_.now(), RecordSide::kProvider), collect(1));  // the replay
   reg_->append(make_record(1, clock_.now(), RecordSide::kProvider, RecordKind::kResponse), collect(2));
-  reg_->append(make_record(1, clock_.now(), RecordSide::kClient), collect(3));  // the client side keeps its own ids
+  reg_->append(make_record(1, clock_.now(), RecordSide::kClient), collect(3));    // the client side keeps its own ids
   reg_->append(make_record(3, clock_.now(), RecordSide::kProvider), collect(4));  // replayed within the group
   gate.open();
   ASSERT_TRUE(reg_->flush());
@@ -223,7 +223,9 @@ TEST_F(QueryRegisterTest, StoresOnlyValidUtf8) {
   append(in);
   Result<Record> got = reg_->get(1);
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->client, "MX/GOB/10\xEF\xBF\xBD\xEF\xBF\xBD" "1");
+  EXPECT_EQ(got->client,
+            "MX/GOB/10\xEF\xBF\xBD\xEF\xBF\xBD"
+            "1");
   EXPECT_EQ(got->message_id, "msg-\xEF\xBF\xBD(");
   EXPECT_TRUE(verify().ok);
 }
@@ -261,8 +263,9 @@ TEST_F(QueryRegisterTest, VerifyChainDetectsADeletedFirstRecord) {
 
 TEST_F(QueryRegisterTest, VerifyChainDetectsSwappedRecords) {
   for (int i = 1; i <= 5; ++i) append(make_record(i, clock_.now()));
-  tamper("UPDATE records SET seq = -2 WHERE seq = 2; UPDATE records SET seq = 2 WHERE seq = 3;"
-         " UPDATE records SET seq = 3 WHERE seq = -2");
+  tamper(
+      "UPDATE records SET seq = -2 WHERE seq = 2; UPDATE records SET seq = 2 WHERE seq = 3;"
+      " UPDATE records SET seq = 3 WHERE seq = -2");
   const ChainReport report = verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 2);
@@ -427,11 +430,11 @@ TEST_F(QueryRegisterTest, DecisionQueueDropsTheOldestWhenFull) {
 TEST(RecordText, ValidUtf8ReplacesEveryBadSequence) {
   EXPECT_EQ(valid_utf8("plain"), "plain");
   EXPECT_EQ(valid_utf8("ni\xc3\xb1o"), "ni\xc3\xb1o");
-  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");      // overlong
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
   EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80").substr(0, 3), "\xEF\xBF\xBD");  // past U+10FFFF
-  EXPECT_EQ(valid_utf8("\xe2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");          // cut short
-  EXPECT_EQ(bounded_utf8("a\xc3\xb1", 2), "a");                       // never half a character
+  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80").substr(0, 3), "\xEF\xBF\xBD");         // past U+10FFFF
+  EXPECT_EQ(valid_utf8("\xe2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // cut short
+  EXPECT_EQ(bounded_utf8("a\xc3\xb1", 2), "a");                                   // never half a character
 }
 
 TEST(ChainHash, EncodingIsTheDocumentedOne) {

@@ -85,8 +85,8 @@ class MadeUpTsa {
     xacbe::testing::TsaAnswer answer;
     answer.gen_time = to_sys_seconds(clock_.now());
     answer.serial = calls_;
-    const std::string der = xacbe::testing::make_timestamp_response(request->der(), tsa_.cert, tsa_.key,
-                                                                    {pki_.root()}, answer);
+    const std::string der =
+        xacbe::testing::make_timestamp_response(request->der(), tsa_.cert, tsa_.key, {pki_.root()}, answer);
     return crypto::verify_timestamp_response(der, *request, tsa_.cert, {pki_.root()}, crypto::TimestampCheckOptions{},
                                              clock_);
   }
@@ -116,7 +116,8 @@ inline std::string token_imprint(const std::string& token_der) {
   std::string out;
   if (info != nullptr) {
     const ASN1_OCTET_STRING* msg = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(info));
-    out.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(msg)), static_cast<std::size_t>(ASN1_STRING_length(msg)));
+    out.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(msg)),
+               static_cast<std::size_t>(ASN1_STRING_length(msg)));
     TS_TST_INFO_free(info);
   }
   PKCS7_free(p7);

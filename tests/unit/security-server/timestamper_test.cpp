@@ -81,8 +81,9 @@ TEST_F(TimestamperTest, BatchGetsOneTokenAndEveryProofLeadsToItsImprint) {
     Result<Record> record = reg_->get(seq);
     ASSERT_TRUE(record);
     EXPECT_EQ(proof->record_hash, record->hash);
-    Result<std::string> root = merkle_root_from_path(merkle_leaf_hash(record->hash), static_cast<std::size_t>(proof->leaf_index),
-                                                     static_cast<std::size_t>(proof->batch_size), proof->path);
+    Result<std::string> root =
+        merkle_root_from_path(merkle_leaf_hash(record->hash), static_cast<std::size_t>(proof->leaf_index),
+                              static_cast<std::size_t>(proof->batch_size), proof->path);
     ASSERT_TRUE(root);
     EXPECT_EQ(*root, imprint) << "record " << seq;
   }
