@@ -182,6 +182,27 @@ TEST_F(QueryRegisterTest, ReplayedProviderRequestIsRefusedWhileItsGroupSucceeds)
   EXPECT_TRUE(verify().ok);
 }
 
+TEST_F(QueryRegisterTest, ConcurrentReplaysLetExactlyOneRequestIn) {
+  std::atomic<int> accepted{0}, replays{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        Result<RecordRef> r = reg_->append_blocking(make_record(i, clock_.now(), RecordSide::kProvider));
+        if (r) {
+          ++accepted;
+        } else if (r.status().code() == Code::kAlreadyExists) {
+          ++replays;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 20);
+  EXPECT_EQ(replays.load(), 7 * 20);
+  EXPECT_TRUE(verify().ok);
+}
+
 TEST_F(QueryRegisterTest, ReplayIsRefusedAfterReopen) {
   append(make_record(1, clock_.now(), RecordSide::kProvider));
   reopen();

@@ -7,6 +7,7 @@
 #include "merkle.hpp"
 #include "register_test_records.hpp"
 #include "support/temp_dir.hpp"
+#include "xacbe/store/database.hpp"
 
 namespace xacbe::ss {
 namespace {
@@ -45,6 +46,17 @@ class TimestamperTest : public ::testing::Test {
     }
     ASSERT_TRUE(reg_->flush());
     ASSERT_EQ(failed.load(), 0);
+  }
+
+  void reopen_tampered(const std::string& sql) {
+    stamper_.reset();
+    reg_.reset();
+    {
+      auto db = store::Database::open(path_);
+      ASSERT_TRUE(db);
+      ASSERT_TRUE((*db)->exec(sql)) << sql;
+    }
+    reopen();
   }
 
   // Waits (bounded, real time) for the timestamper thread to do what a test asked of it.
@@ -98,6 +110,26 @@ TEST_F(TimestamperTest, BatchGetsOneTokenAndEveryProofLeadsToItsImprint) {
   // Nothing left: a second run asks the TSA for nothing.
   ASSERT_TRUE(stamper_->run_once());
   EXPECT_EQ(tsa_.calls(), 1);
+}
+
+TEST_F(TimestamperTest, VerifyChainDetectsAnAlteredProofAndACutOffEnd) {
+  append_many(6);
+  ASSERT_TRUE(stamper_->run_once());
+  reopen_tampered("UPDATE records SET audit_path = zeroblob(length(audit_path)) WHERE seq = 4");
+  Result<ChainReport> report = reg_->verify_chain();
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->first_bad_seq, 4);
+
+  path_ = dir_.file("second.db");
+  reopen();
+  append_many(6);
+  ASSERT_TRUE(stamper_->run_once());
+  // Only a timestamp batch shows the last records gone: nothing after them links to them.
+  reopen_tampered("DELETE FROM records WHERE seq >= 5");
+  report = reg_->verify_chain();
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 5);
 }
 
 TEST_F(TimestamperTest, ProofOfAnUntimestampedRecordIsRefused) {
