@@ -1,0 +1,224 @@
+#pragma once
+// The query register (message log) of a security server, docs/protocol/query-register.md: every
+// request and response of both sides of an exchange, with its e-stamp, durable before the exchange
+// is answered, chained by hash, and timestamped in Merkle batches under the eight-hour rule.
+//
+// Threads: one writer thread owns the writing connection and the chain head. append() queues; the
+// writer takes everything waiting (up to max_group records) and writes it in one transaction, so
+// many exchanges share one fsync (group commit). Reads go through a second connection under
+// reader_mu_, which WAL lets run beside the writer. The Timestamper reads the backlog here and
+// hands its results to the writer thread, so every write of the file happens on one thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "register/record.hpp"
+#include "xacbe/clock.hpp"
+#include "xacbe/result.hpp"
+
+namespace xacbe::store {
+class Database;
+}
+
+namespace xacbe::ss {
+
+struct RegisterOptions {
+  std::size_t max_group = 1000;     // records written in one transaction
+  std::size_t max_pending = 10000;  // appends waiting for the writer; one more is refused at once
+  // Decisions waiting for the writer; one more drops the oldest waiting one (counted).
+  std::size_t max_pending_decisions = 10000;
+  // The eight-hour rule: new exchanges are refused while the oldest untimestamped record's
+  // deadline is less than this far ahead, so that the records already logged still have time to be
+  // timestamped once the TSA answers again (one timestamping round plus retries).
+  std::chrono::seconds admission_margin = std::chrono::minutes(15);
+  std::size_t max_head_bytes = std::size_t{1} << 20;
+};
+
+struct RecordFilter {
+  std::optional<std::string> message_id, request_id, client, service;
+  std::optional<TimePoint> from, until;  // created_at in [from, until)
+  std::int64_t after_seq = 0;            // paging: records with a greater seq, in seq order
+  int limit = 100;                       // 1..1000
+  bool with_bodies = false;
+};
+
+// How a record's hash reaches the imprint of an RFC 3161 token.
+struct TimestampProof {
+  std::int64_t seq = 0;
+  std::string record_hash;  // raw 32 bytes; the leaf is merkle_leaf_hash(record_hash)
+  std::int64_t batch_id = 0;
+  std::string token_der;  // the TimeStampToken; its message imprint is SHA-256 `root`
+  std::chrono::sys_seconds gen_time{};
+  std::int64_t leaf_index = 0;
+  std::int64_t batch_size = 0;
+  std::vector<std::string> path;  // RFC 6962 audit path, from the leaf up
+  std::string root;               // raw 32 bytes
+  bool deadline_missed = false;
+};
+
+struct ChainReport {
+  bool ok = true;
+  std::int64_t records = 0;  // records checked
+  std::optional<std::int64_t> first_bad_seq;
+  std::string problem;  // what was wrong at first_bad_seq
+};
+
+struct RegisterStats {
+  std::int64_t records = 0;
+  std::int64_t untimestamped = 0;
+  std::optional<std::chrono::sys_seconds> oldest_untimestamped_deadline;
+  std::optional<TimePoint> last_timestamp_at;  // when the last batch was stored
+  std::string last_timestamp_error;            // of the last attempt; empty when it succeeded
+  std::int64_t deadlines_missed = 0;
+  std::int64_t decisions_dropped = 0;  // since open
+  std::int64_t commits = 0;            // write transactions since open (group commit: fewer than records)
+  std::int64_t appends_refused = 0;    // refused since open because the queue was full
+  // records, untimestamped and deadlines_missed are -1 when the file could not be read.
+};
+
+class Timestamper;
+
+class QueryRegister {
+ public:
+  // Opens (or creates) the register at `path`: WAL, synchronous=FULL, schema "query-register".
+  // `clock` must outlive the register.
+  static Result<std::unique_ptr<QueryRegister>> open(const std::string& path, const Clock& clock,
+                                                     RegisterOptions options = {});
+  // Writes what is queued, then stops the writer.
+  ~QueryRegister();
+  QueryRegister(const QueryRegister&) = delete;
+  QueryRegister& operator=(const QueryRegister&) = delete;
+
+  using AppendDone = std::function<void(Result<RecordRef>)>;
+  // Queues `input`; `done` is called once, from the writer thread after the record's transaction
+  // is on disk, or at once from this thread for a refusal (bad input, queue full: kUnavailable).
+  // A provider-side request whose (client, message_id) is already in the register is
+  // kAlreadyExists (a replay); the other records of its group are not affected.
+  void append(RecordInput input, AppendDone done);
+  Result<RecordRef> append_blocking(RecordInput input);
+
+  // Whether a request record of `side` with this client and message id is in the register: a cheap
+  // check before the expensive work. The unique index is the real guard against a replay, so a
+  // failed read answers false and leaves the refusal to append().
+  bool contains_request(RecordSide side, const std::string& client, const std::string& message_id) const;
+
+  // The eight-hour rule: kUnavailable while the oldest untimestamped record's deadline is less
+  // than admission_margin ahead of the clock. Derived from the stored deadlines, so it survives a
+  // restart, and lifts by itself once the backlog is timestamped.
+  Status admission() const;
+
+  // Queues a decision for the writer's next group; not awaited. When max_pending_decisions are
+  // waiting the oldest waiting one is dropped and counted (stats().decisions_dropped): a flood of
+  // refusals must not hold back the message records.
+  void record_decision(Decision decision);
+  Result<std::vector<StoredDecision>> decisions(std::int64_t after_id, int limit) const;
+  // The decision record's retention: removes decisions older than `before`; how many.
+  Result<std::int64_t> purge_decisions_before(TimePoint before);
+
+  // Returns once everything queued before the call is written.
+  Status flush();
+
+  Result<Record> get(std::int64_t seq) const;
+  Result<std::vector<Record>> find(const RecordFilter& filter) const;
+  // kNotFound for an unknown record, kFailedPrecondition for one not yet timestamped.
+  Result<TimestampProof> proof(std::int64_t seq) const;
+  // Recomputes every record's hash and link and its content digests, and every timestamped
+  // record's path to its batch root. Reads through a connection of its own.
+  Result<ChainReport> verify_chain() const;
+  RegisterStats stats() const;
+
+  // Called from the writer thread after a group holding a timestamp_at_once record commits; it must
+  // only signal (it must not wait for the writer). nullptr removes it.
+  void set_timestamp_wanted(std::function<void()> wake);
+
+ private:
+  friend class Timestamper;
+
+  // An append checked and digested in the caller's thread, waiting for the writer.
+  struct Pending {
+    RecordInput input;
+    std::string head_sha256, estamp_sha256;
+    AppendDone done;
+  };
+  struct PendingDecision {
+    TimePoint at;
+    Decision decision;
+  };
+  using WriterTask = std::function<void(store::Database&)>;
+
+  // For the Timestamper: the oldest untimestamped records, in seq order.
+  struct Unstamped {
+    std::int64_t seq = 0;
+    std::string hash;
+    std::chrono::sys_seconds deadline{};
+  };
+  struct StampedBatch {
+    std::string root;
+    std::string token_der;
+    std::chrono::sys_seconds gen_time{};
+    std::vector<Unstamped> records;               // leaf i is records[i]
+    std::vector<std::vector<std::string>> paths;  // paths[i] for records[i]
+  };
+  Result<std::vector<Unstamped>> unstamped(std::size_t limit) const;
+  // Stores the batch on the writer thread; how many of its records missed their deadline.
+  Result<std::int64_t> store_batch(const StampedBatch& batch);
+  void note_timestamping(const Status& outcome);
+
+  QueryRegister(std::string path, const Clock& clock, RegisterOptions options,
+                std::unique_ptr<store::Database> writer_db, std::unique_ptr<store::Database> reader_db);
+  Status load_state();
+  Status prepare(RecordInput& input) const;
+  void run_on_writer(WriterTask task);
+  Status run_on_writer_and_wait(std::function<Status(store::Database&)> task);
+  void writer_loop();
+  void write_group(std::vector<Pending>& group, std::vector<PendingDecision>& decisions);
+  Result<RecordRef> insert_record(const Pending& p, std::int64_t seq, const std::string& prev_hash);
+  Status insert_decisions(const std::vector<PendingDecision>& decisions);
+  Status refresh_oldest_deadline(store::Database& db);
+
+  const std::string path_;
+  const Clock& clock_;
+  const RegisterOptions options_;
+  std::unique_ptr<store::Database> writer_db_;  // used only by the writer thread
+
+  mutable std::mutex reader_mu_;
+  std::unique_ptr<store::Database> reader_db_;  // guarded by reader_mu_
+
+  // The chain head; written only by the writer thread (and by load_state before it starts).
+  std::int64_t head_seq_ = 0;
+  std::string head_hash_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_writer_;
+  std::deque<Pending> queue_;                                // guarded by mu_
+  std::deque<PendingDecision> decisions_;                    // guarded by mu_
+  std::deque<WriterTask> tasks_;                             // guarded by mu_
+  bool stopping_ = false;                                    // guarded by mu_
+  std::int64_t decisions_dropped_ = 0;                       // guarded by mu_
+  std::int64_t appends_refused_ = 0;                         // guarded by mu_
+  std::int64_t commits_ = 0;                                 // guarded by mu_
+  std::optional<std::chrono::sys_seconds> oldest_deadline_;  // guarded by mu_; of untimestamped records
+  std::optional<TimePoint> last_timestamp_at_;               // guarded by mu_
+  std::string last_timestamp_error_;                         // guarded by mu_
+
+  std::condition_variable writer_idle_;  // notified after each round of the writer
+  bool writer_busy_ = false;             // guarded by mu_
+  // Held while the callback runs, so that once set_timestamp_wanted() returns the old callback is
+  // not running and never will be (its Timestamper may be going away).
+  std::mutex wake_mu_;
+  std::function<void()> timestamp_wanted_;  // guarded by wake_mu_
+
+  std::thread writer_;  // started by open() once the state is loaded
+};
+
+}  // namespace xacbe::ss

@@ -1,0 +1,76 @@
+#include "register/register_schema.hpp"
+
+namespace xacbe::ss {
+
+// records: one row per message, seq is the place in the hash chain (docs/protocol/query-register.md).
+//   Times: created_at in Unix milliseconds, ocsp_produced_at and deadline in Unix seconds.
+//   batch_id, leaf_index, audit_path (32-byte hashes concatenated) are set once timestamped.
+// The unique partial index is the replay guard of the provider side; the partial indexes on
+//   untimestamped records keep the admission check and the timestamper's backlog cheap however
+//   long the register grows.
+// timestamp_batches: one RFC 3161 token per Merkle batch; root is its imprint.
+// decisions: the authentication and authorization record, with its own retention.
+const std::vector<std::string>& register_migrations() {
+  static const std::vector<std::string> migrations = {
+      R"sql(
+CREATE TABLE timestamp_batches(
+  id INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  token BLOB NOT NULL,
+  gen_time INTEGER NOT NULL,
+  stored_at INTEGER NOT NULL);
+CREATE TABLE records(
+  seq INTEGER PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  side TEXT NOT NULL CHECK(side IN ('client','provider')),
+  kind TEXT NOT NULL CHECK(kind IN ('request','response')),
+  message_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  client TEXT NOT NULL,
+  service TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  head BLOB NOT NULL,
+  head_sha256 BLOB NOT NULL,
+  body BLOB,
+  body_sha256 BLOB NOT NULL,
+  estamp BLOB NOT NULL,
+  estamp_sha256 BLOB NOT NULL,
+  ocsp_produced_at INTEGER NOT NULL,
+  deadline INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  batch_id INTEGER REFERENCES timestamp_batches(id),
+  leaf_index INTEGER,
+  audit_path BLOB,
+  deadline_missed INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX records_provider_request ON records(client, message_id)
+  WHERE side = 'provider' AND kind = 'request';
+CREATE INDEX records_message_id ON records(message_id, client);
+CREATE INDEX records_request_id ON records(request_id);
+CREATE INDEX records_client ON records(client);
+CREATE INDEX records_service ON records(service);
+CREATE INDEX records_created_at ON records(created_at);
+CREATE INDEX records_unstamped_seq ON records(seq) WHERE batch_id IS NULL;
+CREATE INDEX records_unstamped_deadline ON records(deadline) WHERE batch_id IS NULL;
+CREATE INDEX records_missed ON records(seq) WHERE deadline_missed = 1;
+CREATE TABLE decisions(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  side TEXT NOT NULL,
+  client TEXT NOT NULL,
+  service TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  allowed INTEGER NOT NULL,
+  rule TEXT NOT NULL,
+  reason TEXT NOT NULL);
+CREATE INDEX decisions_at ON decisions(at);
+)sql",
+  };
+  return migrations;
+}
+
+}  // namespace xacbe::ss
