@@ -21,6 +21,7 @@ struct SecurityServer::Impl {
   std::shared_ptr<const crypto::PrivateKey> auth_key;
   std::map<id::MemberId, SigningMember> signers;
   std::unique_ptr<QueryRegister> query_register;
+  std::unique_ptr<crypto::TsaClient> tsa;
   std::unique_ptr<Timestamper> timestamper;
   PeerStatusCache peer_status;
   ProviderHealth health;
@@ -164,14 +165,14 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
   m.provider_side = std::make_unique<ProviderSide>(*m.context);
 
   // The timestamper asks the TSA of the configuration in use.
-  auto tsa = std::make_shared<crypto::TsaClient>(clock);
-  TimestampSource source = [impl = &m, tsa](std::string_view root) -> Result<crypto::TimestampToken> {
+  m.tsa = std::make_unique<crypto::TsaClient>(clock);
+  TsaFunction tsa = tsa_client_function(*m.tsa, [impl = &m]() -> Result<TsaTarget> {
     auto conf = impl->configuration->current();
     if (!conf.is_ok()) return conf.status();
-    const auto& t = (*conf)->content().tsa;
-    return tsa->stamp(t.url, crypto::ImprintHash::kSha256, root, t.certificate, {(*conf)->content().ca.certificate});
-  };
-  XACBE_ASSIGN_OR_RETURN(m.timestamper, Timestamper::create(*m.query_register, source, clock, TimestamperOptions{}));
+    const auto& c = (*conf)->content();
+    return TsaTarget{c.tsa.url, c.tsa.certificate, {c.ca.certificate}};
+  });
+  m.timestamper = std::make_unique<Timestamper>(*m.query_register, clock, std::move(tsa), TimestamperOptions{});
   return std::unique_ptr<SecurityServer>(new SecurityServer(std::move(impl)));
 }
 
@@ -184,7 +185,17 @@ Status SecurityServer::start() {
   m.timestamper->start();
 
   net::ServerOptions client = m.settings.client_interface.server;
-  client.body_limit = m.settings.body_limit + 1;  // so that the handler answers an oversize body with its fault
+  client.body_limit = m.settings.body_limit;
+  // What the HTTP layer refuses by itself is answered as a fault too.
+  auto refusal = [](FaultSide side) {
+    return [side](int status, const std::string& message) {
+      const FaultCode code = status == 413 ? FaultCode::kBodyTooLarge
+                             : side == FaultSide::kClientRequest ? FaultCode::kMalformedRequest
+                                                                 : FaultCode::kMalformedMessage;
+      return Fault::make(side, code, message).to_response();
+    };
+  };
+  client.refusal = refusal(FaultSide::kClientRequest);
   XACBE_ASSIGN_OR_RETURN(m.client_server,
                          net::HttpServer::start(client, net::AsyncHttpHandler([side = m.client_side.get()](net::HttpRequest r) {
                                                   return side->handle(std::move(r), false);
@@ -204,14 +215,16 @@ Status SecurityServer::start() {
   provider.tls = m.provider_tls;
   provider.body_limit = m.settings.body_limit;
   provider.header_limit = 64 * 1024;  // head, e-stamp and OCSP response travel as headers
+  provider.refusal = refusal(FaultSide::kProviderSide);
   XACBE_ASSIGN_OR_RETURN(m.provider_server,
                          net::HttpServer::start(provider, net::AsyncHttpHandler([side = m.provider_side.get()](net::HttpRequest r) {
                                                   return side->handle(std::move(r));
                                                 })));
   m.refresher = std::thread([&m] { m.refresh_loop(); });
-  log::info("security server {}: client interface on {}:{}{}, provider interface on {}:{}", m.settings.id.to_string(),
-            client.address, m.client_server->port(),
-            m.client_tls_server ? ", HTTPS on port " + std::to_string(m.client_tls_server->port()) : std::string(),
+  // One line, after every listener is up: tests and scripts wait for "listening on".
+  log::info("security server {}: client interface listening on http://{}:{}{}; provider interface on https://{}:{}",
+            m.settings.id.to_string(), client.address, m.client_server->port(),
+            m.client_tls_server ? " (HTTPS on port " + std::to_string(m.client_tls_server->port()) + ")" : std::string(),
             provider.address, m.provider_server->port());
   return Status::ok();
 }

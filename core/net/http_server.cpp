@@ -182,16 +182,19 @@ Task<void> serve_connection(std::shared_ptr<Shared> shared, Stream stream, std::
     }
     if (ec == http::error::body_limit) {
       shared->refusals.note("request body over the limit");
-      refusal = HttpResponse::make(413, "text/plain", "request body exceeds the limit\n");
+      refusal = options.refusal ? options.refusal(413, "request body exceeds the limit")
+                                : HttpResponse::make(413, "text/plain", "request body exceeds the limit\n");
     } else if (ec == http::error::header_limit) {
       shared->refusals.note("request header over the limit");
-      refusal = HttpResponse::make(431, "text/plain", "request header fields too large\n");
+      refusal = options.refusal ? options.refusal(431, "request header fields too large")
+                                : HttpResponse::make(431, "text/plain", "request header fields too large\n");
     } else if (ec == beast::error::timeout) {
       if (parser.got_some() || buffer.size() > 0) shared->refusals.note("request not received in time (slow sender)");
       break;
     } else if (ec && is_parse_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
       shared->refusals.note("malformed HTTP request");
-      refusal = HttpResponse::make(400, "text/plain", "malformed HTTP request\n");
+      refusal = options.refusal ? options.refusal(400, "malformed HTTP request")
+                                : HttpResponse::make(400, "text/plain", "malformed HTTP request\n");
     } else if (ec) {
       break;
     }

@@ -41,6 +41,9 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout = std::chrono::seconds(10);  // request line and headers
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);    // between requests; body; write
   std::shared_ptr<TlsContext> tls;  // null: plain HTTP
+  // The answer to a request the server refuses itself (400 malformed, 413 body, 431 headers), so
+  // that a component can answer in its own error format; null: a short text/plain answer.
+  std::function<HttpResponse(int status, const std::string& message)> refusal;
 };
 
 struct ServerStats {

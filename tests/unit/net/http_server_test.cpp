@@ -175,6 +175,23 @@ TEST_F(HttpServerTest, BodyOverTheLimitIsAnswered413) {
   EXPECT_EQ(calls_.load(), 0);
 }
 
+TEST_F(HttpServerTest, ARefusalHookAnswersInTheComponentsOwnFormat) {
+  ServerOptions options = with_body_limit(1024);
+  options.refusal = [](int status, const std::string& message) {
+    return HttpResponse::make(status, "application/json", "{\"refused\": \"" + message + "\"}");
+  };
+  start_echo(options);
+  HttpRequest request;
+  request.method = "POST";
+  request.body.assign(1025, 'a');
+  auto response = http_request(url(), request, quick());
+  ASSERT_TRUE(response) << response.status().to_string();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(response->header("content-type"), "application/json");
+  EXPECT_EQ(response->body, "{\"refused\": \"request body exceeds the limit\"}");
+  EXPECT_EQ(calls_.load(), 0);
+}
+
 TEST_F(HttpServerTest, DeclaredLengthOverTheLimitIsAnswered413BeforeTheBody) {
   start_echo(with_body_limit(1024));
   RawConnection raw(server_->port());

@@ -1,0 +1,215 @@
+// The exchange end to end: the real registry, CA, OCSP responder and TSA, and two security
+// servers of two members (one of them also carrying a third member: a shared server), each with a
+// small information system mocked in this process. Every message crosses real mutual TLS and is
+// e-stamped, verified and logged on both sides.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/e2e/federation.hpp"
+#include "xacbe/net/http_client.hpp"
+#include "xacbe/net/http_server.hpp"
+
+namespace xacbe::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+FederationExecutables executables() {
+  return {{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN, XACBE_SECURITY_SERVER_BIN};
+}
+
+// A member's information system: answers every call with what it received.
+class InformationSystem {
+ public:
+  explicit InformationSystem(std::string name) : name_(std::move(name)) {
+    net::ServerOptions options;
+    options.threads = 1;
+    options.workers = 2;
+    auto server = net::HttpServer::start(options, [this](const net::HttpRequest& r) {
+      ++calls_;
+      Json headers = Json::object();
+      for (const auto& [n, v] : r.headers) headers[n] = v;
+      {
+        std::lock_guard lock(mu_);
+        last_ = r;
+      }
+      net::HttpResponse out = net::HttpResponse::make(
+          200, "application/json",
+          Json{{"system", name_}, {"method", r.method}, {"target", r.target}, {"body", r.body}, {"headers", headers}}.dump());
+      out.headers.emplace_back("X-Answer", "yes");
+      out.headers.emplace_back("Set-Cookie", "session=secret");
+      return out;
+    });
+    if (!server.is_ok()) throw std::runtime_error(server.status().to_string());
+    server_ = std::move(server).value();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  int calls() const { return calls_; }
+  net::HttpRequest last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<net::HttpServer> server_;
+  std::atomic<int> calls_{0};
+  std::mutex mu_;
+  net::HttpRequest last_;
+};
+
+// Rows of a register file, read while the server runs (SQLite WAL lets readers in).
+int count_records(const std::string& db, const std::string& where = "1") {
+  sqlite3* handle = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
+  sqlite3_stmt* stmt = nullptr;
+  int n = -1;
+  if (sqlite3_prepare_v2(handle, ("SELECT count(*) FROM records WHERE " + where).c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    n = sqlite3_column_int(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return n;
+}
+
+class SecurityServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    federation_ = new Federation(executables());
+    Federation& f = *federation_;
+    f.admit("QROO/EST/FGE", "Fiscalía General del Estado", {"SIS"});
+    f.admit("QROO/EST/SSP", "Secretaría de Seguridad Pública", {"SIS"});
+    fge_is_ = new InformationSystem("fge");
+    ssp_is_ = new InformationSystem("ssp");
+    fge_ = &f.add_server("QROO/EST/FGE/SS1");
+    ssp_ = &f.add_server("QROO/EST/SSP/SS1");
+    fge_->add_client("QROO/EST/FGE/SIS");
+    fge_->add_service("QROO/EST/FGE/SIS/carpetas", fge_is_->url(), {"QROO/EST/SSP/SIS"});
+    ssp_->add_client("QROO/EST/SSP/SIS");
+    ssp_->add_service("QROO/EST/SSP/SIS/antecedentes", ssp_is_->url() + "/api",
+                      {"QROO/EST/FGE/SIS GET /personas/*"}, {"GET /personas/*", "POST /consultas"});
+    fge_->start();
+    ssp_->start();
+  }
+  static void TearDownTestSuite() {
+    delete federation_;
+    delete fge_is_;
+    delete ssp_is_;
+  }
+
+  static net::HttpResponse call(SecurityServerNode& node, const std::string& method, const std::string& target,
+                                const std::string& client, const std::string& body = {}, net::Headers extra = {}) {
+    net::HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.body = body;
+    r.headers = std::move(extra);
+    if (!client.empty()) r.headers.emplace_back("X-Xacbe-Client", client);
+    net::ClientOptions options;
+    options.timeout = std::chrono::seconds(30);
+    auto response = net::http_request(node.client_url() + target, r, options);
+    if (!response.is_ok()) throw std::runtime_error(response.status().to_string());
+    return std::move(response).value();
+  }
+
+  static std::string error_code(const net::HttpResponse& r) {
+    auto j = Json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "(not a fault: " + r.body + ")";
+  }
+
+  static inline Federation* federation_ = nullptr;
+  static inline InformationSystem *fge_is_ = nullptr, *ssp_is_ = nullptr;
+  static inline SecurityServerNode *fge_ = nullptr, *ssp_ = nullptr;
+};
+
+TEST_F(SecurityServerTest, RestCallCrossesBothServersAndIsLoggedOnBothSides) {
+  const int before_fge = count_records(fge_->file("register.db"));
+  const int before_ssp = count_records(ssp_->file("register.db"));
+  const auto r = call(*fge_, "GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/123?curp=ABC", "QROO/EST/FGE/SIS", "",
+                      {{"X-Xacbe-UserId", "fiscal-17"}, {"Accept", "application/json"}, {"Authorization", "Bearer x"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json answer = Json::parse(r.body);
+  EXPECT_EQ(answer["system"], "ssp");
+  EXPECT_EQ(answer["target"], "/api/personas/123?curp=ABC");
+  EXPECT_EQ(answer["headers"].value("X-Xacbe-Client", ""), "QROO/EST/FGE/SIS");
+  EXPECT_EQ(answer["headers"].value("X-Xacbe-UserId", ""), "fiscal-17");
+  EXPECT_EQ(answer["headers"].value("accept", ""), "application/json");
+  EXPECT_FALSE(answer["headers"].contains("authorization")) << "credentials must not cross between members";
+  EXPECT_EQ(r.header("x-answer"), "yes");
+  EXPECT_EQ(r.header("set-cookie"), "");
+  EXPECT_EQ(r.header("X-Xacbe-Request-Hash").size(), 64u);
+  EXPECT_FALSE(r.header("X-Xacbe-Request-Id").empty());
+  EXPECT_FALSE(r.header("X-Xacbe-Id").empty());
+  // Request and response on each side, durable before the answer.
+  EXPECT_EQ(count_records(fge_->file("register.db")), before_fge + 2);
+  EXPECT_EQ(count_records(ssp_->file("register.db")), before_ssp + 2);
+  EXPECT_EQ(count_records(ssp_->file("register.db"), "side = 'provider' AND message_id = '" + r.header("X-Xacbe-Id") + "'"), 2);
+}
+
+TEST_F(SecurityServerTest, TheOtherDirectionWorksToo) {
+  const auto r = call(*ssp_, "POST", "/r1/QROO/EST/FGE/SIS/carpetas/expedientes", "QROO/EST/SSP/SIS", "{\"folio\": 9}",
+                      {{"Content-Type", "application/json"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json answer = Json::parse(r.body);
+  EXPECT_EQ(answer["system"], "fge");
+  EXPECT_EQ(answer["method"], "POST");
+  EXPECT_EQ(answer["body"], "{\"folio\": 9}");
+}
+
+TEST_F(SecurityServerTest, RefusalsOfTheClientsRequest) {
+  struct Row {
+    std::string method, target, client;
+    int status;
+    std::string code;
+  };
+  const std::vector<Row> rows = {
+      {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "", 400, "MALFORMED_REQUEST"},
+      {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "QROO/EST/fge", 400, "MALFORMED_REQUEST"},
+      {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/../../x", "QROO/EST/FGE/SIS", 400, "MALFORMED_REQUEST"},
+      {"TRACE", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "QROO/EST/FGE/SIS", 400, "MALFORMED_REQUEST"},
+      {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "QROO/EST/SSP/SIS", 403, "UNKNOWN_CLIENT"},
+      {"GET", "/r1/QROO/EST/XXX/SIS/antecedentes/personas/1", "QROO/EST/FGE/SIS", 404, "UNKNOWN_PROVIDER"},
+      {"GET", "/r1/QROO/EST/SSP/SIS/nothing/personas/1", "QROO/EST/FGE/SIS", 404, "UNKNOWN_SERVICE"},
+      {"POST", "/r1/QROO/EST/SSP/SIS/antecedentes/consultas", "QROO/EST/FGE/SIS", 403, "ACCESS_DENIED"},
+      {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/otros/1", "QROO/EST/FGE/SIS", 403, "ACCESS_DENIED"},
+  };
+  const int calls = ssp_is_->calls();
+  for (const auto& row : rows) {
+    const auto r = call(*fge_, row.method, row.target, row.client);
+    EXPECT_EQ(r.status, row.status) << row.method << " " << row.target << ": " << r.body;
+    EXPECT_EQ(error_code(r), row.code) << row.method << " " << row.target;
+    EXPECT_FALSE(r.header("X-Xacbe-Error").empty());
+  }
+  EXPECT_EQ(ssp_is_->calls(), calls) << "a refused call reached the provider's system";
+}
+
+TEST_F(SecurityServerTest, ARepeatedMessageIdIsRefusedAsAReplay) {
+  const net::Headers id = {{"X-Xacbe-Id", "replay-test-1"}};
+  const auto first = call(*fge_, "GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/7", "QROO/EST/FGE/SIS", "", id);
+  ASSERT_EQ(first.status, 200) << first.body;
+  const int calls = ssp_is_->calls();
+  const auto second = call(*fge_, "GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/7", "QROO/EST/FGE/SIS", "", id);
+  EXPECT_EQ(second.status, 409) << second.body;
+  EXPECT_EQ(error_code(second), "REPLAYED_MESSAGE");
+  EXPECT_EQ(second.header("X-Xacbe-Error"), "provider-side.REPLAYED_MESSAGE");
+  EXPECT_EQ(ssp_is_->calls(), calls);
+}
+
+TEST_F(SecurityServerTest, OversizeBodyIsAClearFault) {
+  const auto r = call(*fge_, "POST", "/r1/QROO/EST/SSP/SIS/antecedentes/consultas", "QROO/EST/FGE/SIS",
+                      std::string(10 * 1024 * 1024 + 1, 'x'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(error_code(r), "BODY_TOO_LARGE");
+}
+
+}  // namespace
+}  // namespace xacbe::testing
