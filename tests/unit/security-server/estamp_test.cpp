@@ -157,7 +157,15 @@ TEST_P(EStampKeyTypeTest, SignsAndVerifiesOneMessage) {
 
 INSTANTIATE_TEST_SUITE_P(Keys, EStampKeyTypeTest,
                          ::testing::Values(crypto::KeyType::kRsa2048, crypto::KeyType::kEcP256,
-                                           crypto::KeyType::kEcP384));
+                                           crypto::KeyType::kEcP384),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case crypto::KeyType::kRsa2048: return std::string("Rsa2048");
+                             case crypto::KeyType::kEcP256: return std::string("EcP256");
+                             case crypto::KeyType::kEcP384: return std::string("EcP384");
+                             default: return std::string("Other");
+                           }
+                         });
 
 TEST_F(EStampTest, DocumentIsNamespacedAndCarriesCertificateAndOcsp) {
   const std::string stamp = sign(request_content());
