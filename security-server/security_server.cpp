@@ -17,7 +17,7 @@ struct SecurityServer::Impl {
   Settings settings;
   const Clock& clock;
   std::unique_ptr<globalconf::ConfigurationClient> configuration;
-  crypto::Certificate auth_certificate;
+  std::optional<crypto::Certificate> auth_certificate;  // set by create()
   std::shared_ptr<const crypto::PrivateKey> auth_key;
   std::map<id::MemberId, SigningMember> signers;
   std::unique_ptr<QueryRegister> query_register;
@@ -57,7 +57,7 @@ struct SecurityServer::Impl {
     std::lock_guard lock(ocsp_mu);
     if (ocsp) return;
     const auto& ca = conf.content().ca;
-    std::vector<crypto::OwnCertificate> own{{auth_certificate, ca.certificate}};
+    std::vector<crypto::OwnCertificate> own{{*auth_certificate, ca.certificate}};
     for (const auto& [member, s] : signers) own.push_back({s.certificate, ca.certificate});
     crypto::OcspCacheSettings s;
     s.responder_urls = ca.ocsp_urls;
@@ -132,7 +132,7 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
   m.http = net::HttpClient::create({.max_per_destination = 64, .idle_expiry = std::chrono::seconds(20), .threads = 1});
 
   net::TlsOptions peer;
-  peer.certificate = m.auth_certificate;
+  peer.certificate = *m.auth_certificate;
   peer.key = m.auth_key;
   peer.trusted = {anchor.ca_certificate()};
   XACBE_ASSIGN_OR_RETURN(m.peer_tls, net::TlsContext::create_client(peer));
@@ -157,7 +157,7 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
   }
 
   m.context.reset(new ExchangeContext{m.settings, clock, *m.configuration, *m.query_register, m.signers,
-                                      m.auth_certificate,
+                                      *m.auth_certificate,
                                       [impl = &m](const crypto::Certificate& cert) { return impl->own_ocsp(cert); },
                                       m.peer_tls, m.http, m.peer_status, m.health,
                                       [impl = &m] { return impl->catalog; }});
