@@ -128,8 +128,8 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   StampContent content{"request", head.message_id, client->to_string(), head.service.to_string(), {},
                        {{"head", crypto::sha256(head_bytes)}, {"body", body_digest}}};
   BatchSigner* signer = signer_it->second.signer.get();
-  Result<std::string> stamp = co_await net::await_completion<Result<std::string>>(
-      [signer, content, der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); });
+  auto stamp_start = [signer, content = std::move(content), der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); };
+  Result<std::string> stamp = co_await net::await_completion<Result<std::string>>(std::move(stamp_start));
   if (!stamp.is_ok()) co_return fault(kHere, FaultCode::kSigningUnavailable, "signing failed: " + stamp.status().message());
   const std::string request_hash = crypto::sha256(*stamp);
 
@@ -139,8 +139,8 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
                      *stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + conf.settings().estamp_window,
                      client_settings.timestamp_at_once};
   QueryRegister& reg = c.query_register;
-  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(
-      [&reg, record](auto done) mutable { reg.append(std::move(record), std::move(done)); });
+  auto logged_start = [&reg, record = std::move(record)](auto done) mutable { reg.append(std::move(record), std::move(done)); };
+  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(std::move(logged_start));
   if (!logged.is_ok()) co_return fault(kHere, FaultCode::kRegisterFailure, "the query register refused the request record");
 
   // ---- Send it to a server carrying the provider ----
@@ -236,8 +236,8 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
                               response_body_digest, *response_stamp, verified->ocsp.produced_at,
                               verified->ocsp.produced_at + conf.settings().estamp_window,
                               client_settings.timestamp_at_once};
-  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(
-      [&reg, response_record](auto done) mutable { reg.append(std::move(response_record), std::move(done)); });
+  auto logged_response_start = [&reg, response_record = std::move(response_record)](auto done) mutable { reg.append(std::move(response_record), std::move(done)); };
+  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(std::move(logged_response_start));
   if (!logged_response.is_ok()) co_return fault(kHere, FaultCode::kRegisterFailure, "the query register refused the response record");
 
   net::HttpResponse out;

@@ -127,8 +127,8 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
                      head->user_id, *head_bytes, log_body ? std::optional<std::string>(request.body) : std::nullopt,
                      body_digest, *stamp, verified->ocsp.produced_at, verified->ocsp.produced_at + window, false};
   QueryRegister& reg = c.query_register;
-  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(
-      [&reg, record](auto done) mutable { reg.append(std::move(record), std::move(done)); });
+  auto logged_start = [&reg, record = std::move(record)](auto done) mutable { reg.append(std::move(record), std::move(done)); };
+  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(std::move(logged_start));
   if (!logged.is_ok()) {
     if (logged.status().code() == Code::kAlreadyExists) {
       co_return refuse(FaultCode::kReplayedMessage, "message id already used by " + client_text);
@@ -171,15 +171,15 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   StampContent content{"response", message_id, client_text, service_text, request_hash,
                        {{"head", crypto::sha256(response_head_bytes)}, {"body", response_body_digest}}};
   BatchSigner* signer = signer_it->second.signer.get();
-  Result<std::string> response_stamp = co_await net::await_completion<Result<std::string>>(
-      [signer, content, der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); });
+  auto response_stamp_start = [signer, content = std::move(content), der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); };
+  Result<std::string> response_stamp = co_await net::await_completion<Result<std::string>>(std::move(response_stamp_start));
   if (!response_stamp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "signing the answer failed");
   RecordInput response_record{RecordSide::kProvider, RecordKind::kResponse, message_id, request_id, client_text,
                               service_text, head->user_id, response_head_bytes,
                               log_body ? std::optional<std::string>(answer->body) : std::nullopt, response_body_digest,
                               *response_stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + window, false};
-  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(
-      [&reg, response_record](auto done) mutable { reg.append(std::move(response_record), std::move(done)); });
+  auto logged_response_start = [&reg, response_record = std::move(response_record)](auto done) mutable { reg.append(std::move(response_record), std::move(done)); };
+  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(std::move(logged_response_start));
   if (!logged_response.is_ok()) co_return refuse(FaultCode::kRegisterFailure, "the query register refused the response record");
   auto auth_ocsp = c.own_ocsp(c.auth_certificate);
   if (!auth_ocsp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "no fresh OCSP response for the authentication certificate");

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -101,6 +102,12 @@ class SecurityServerTest : public ::testing::Test {
     ssp_->start();
   }
   static void TearDownTestSuite() {
+    if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+      for (auto* node : {fge_, ssp_}) {
+        const std::string log = node->log();
+        std::cerr << "---- " << node->id << " log (end) ----\n" << log.substr(0);
+      }
+    }
     delete federation_;
     delete fge_is_;
     delete ssp_is_;

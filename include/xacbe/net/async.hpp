@@ -45,19 +45,23 @@ using Task = boost::asio::awaitable<T>;
 Task<void> sleep_for(std::chrono::steady_clock::duration duration);
 
 // Waits for a callback-style operation without holding a thread: `start(done)` begins it, and the
-// task resumes on its own executor with the value passed to `done`, which may be called from any
-// thread (a signer's or a register writer's), exactly once.
-template <typename T>
-Task<T> await_completion(std::function<void(std::function<void(T)>)> start) {
-  co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(T)>(
-      [start = std::move(start)](auto handler) mutable {
-        auto executor = boost::asio::get_associated_executor(handler);
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        start([shared, executor](T value) mutable {
-          boost::asio::post(executor, [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
-        });
-      },
-      boost::asio::use_awaitable);
+// task resumes on its own executor with the value passed to `done` (a std::function<void(T)>),
+// which may be called from any thread (a signer's or a register writer's), exactly once.
+// Callers pass a named callable: GCC 12 may destroy a temporary of a co_await expression twice,
+// so no object with a destructor is made inside one here either.
+template <typename T, typename F>
+Task<T> await_completion(F start) {
+  auto initiation = [start = std::move(start)](auto handler) mutable {
+    auto executor = boost::asio::get_associated_executor(handler);
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    std::function<void(T)> done = [shared, executor](T value) mutable {
+      boost::asio::post(executor, [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
+    };
+    start(std::move(done));
+  };
+  auto operation = boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(T)>(
+      std::move(initiation), boost::asio::use_awaitable);
+  co_return co_await std::move(operation);
 }
 
 // A fixed number of threads for CPU-bound work, with a bounded queue. run() hands a function to the

@@ -119,7 +119,7 @@ SecurityServerNode& Federation::add_server(const std::string& id_text) {
   auto auth_key = value_or_throw(crypto::PrivateKey::generate(crypto::KeyType::kEcP256), "auth key");
   auto auth_csr = value_or_throw(crypto::CertificateRequest::create(auth_key, {{"CN", id_text}}), "auth csr");
   const auto registration = management::make_register_server(
-      id, now_seconds(), "127.0.0.1:" + std::to_string(n.provider_port), "MX", "1.0.0", auth_csr);
+      id, now_seconds(), "127.0.0.1:" + std::to_string(n.provider_port), "MX", "1.0.0", std::move(auth_csr));
   const auto signed_registration =
       value_or_throw(management::sign_bootstrap_request(registration, auth_key, std::chrono::system_clock::now()), "sign");
   auto submitted = registry_.call("POST", "/api/v1/management-requests", envelope(signed_registration).dump(),
@@ -136,7 +136,7 @@ SecurityServerNode& Federation::add_server(const std::string& id_text) {
   // The owner's signing key: submit-csr (sign), signed with the new authentication certificate.
   auto sign_key = value_or_throw(crypto::PrivateKey::generate(crypto::KeyType::kEcP256), "sign key");
   auto sign_csr = value_or_throw(crypto::CertificateRequest::create(sign_key, {{"CN", id.owner().to_string()}}), "csr");
-  const auto request = management::make_submit_csr(id, now_seconds(), management::KeyUsage::kSign, sign_csr);
+  const auto request = management::make_submit_csr(id, now_seconds(), management::KeyUsage::kSign, std::move(sign_csr));
   const auto signed_request = value_or_throw(management::sign_request(request, auth_key, auth_cert), "sign");
   submitted = registry_.call("POST", "/api/v1/management-requests", envelope(signed_request).dump(),
                              RegistryProcess::As::kAnonymous);

@@ -19,9 +19,8 @@ TEST(AwaitCompletion, ResumesOnOwnExecutorWithTheValueFromAnotherThread) {
   std::thread::id resumed_on;
   std::optional<Result<std::string>> r;
   auto task = [&]() -> Task<void> {
-    r.emplace(co_await await_completion<Result<std::string>>([&](auto done) {
-      worker = std::thread([done = std::move(done)] { done(std::string("signed")); });
-    }));
+    auto start = [&](auto done) { worker = std::thread([done = std::move(done)] { done(std::string("signed")); }); };
+    r.emplace(co_await await_completion<Result<std::string>>(std::move(start)));
     resumed_on = std::this_thread::get_id();
   };
   auto future = boost::asio::co_spawn(io, task(), boost::asio::use_future);
@@ -37,7 +36,8 @@ TEST(AwaitCompletion, CarriesAnError) {
   boost::asio::io_context io;
   Status st;
   auto task = [&]() -> Task<void> {
-    st = co_await await_completion<Status>([](auto done) { done(unavailable("queue full")); });
+    auto start = [](auto done) { done(unavailable("queue full")); };
+    st = co_await await_completion<Status>(std::move(start));
   };
   auto future = boost::asio::co_spawn(io, task(), boost::asio::use_future);
   io.run();
