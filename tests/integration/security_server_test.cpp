@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/e2e/federation.hpp"
+#include "support/raw_connection.hpp"
 #include "xacbe/net/http_client.hpp"
 #include "xacbe/net/http_server.hpp"
 
@@ -34,6 +35,7 @@ class InformationSystem {
     net::ServerOptions options;
     options.threads = 1;
     options.workers = 2;
+    options.body_limit = 16 * 1024 * 1024;
     auto server = net::HttpServer::start(options, [this](const net::HttpRequest& r) {
       ++calls_;
       Json headers = Json::object();
@@ -180,7 +182,7 @@ TEST_F(SecurityServerTest, RefusalsOfTheClientsRequest) {
   };
   const std::vector<Row> rows = {
       {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "", 400, "MALFORMED_REQUEST"},
-      {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "QROO/EST/fge", 400, "MALFORMED_REQUEST"},
+      {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "QROO/est/FGE", 400, "MALFORMED_REQUEST"},
       {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/../../x", "QROO/EST/FGE/SIS", 400, "MALFORMED_REQUEST"},
       {"TRACE", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "QROO/EST/FGE/SIS", 400, "MALFORMED_REQUEST"},
       {"GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/1", "QROO/EST/SSP/SIS", 403, "UNKNOWN_CLIENT"},
@@ -212,10 +214,19 @@ TEST_F(SecurityServerTest, ARepeatedMessageIdIsRefusedAsAReplay) {
 }
 
 TEST_F(SecurityServerTest, OversizeBodyIsAClearFault) {
-  const auto r = call(*fge_, "POST", "/r1/QROO/EST/SSP/SIS/antecedentes/consultas", "QROO/EST/FGE/SIS",
-                      std::string(10 * 1024 * 1024 + 1, 'x'));
-  EXPECT_EQ(r.status, 413);
-  EXPECT_EQ(error_code(r), "BODY_TOO_LARGE");
+  // Declared over the limit: refused before the body is read, never buffered.
+  RawConnection raw(static_cast<std::uint16_t>(fge_->client_port));
+  ASSERT_TRUE(raw.send("POST /r1/QROO/EST/SSP/SIS/antecedentes/consultas HTTP/1.1\r\nHost: x\r\n"
+                       "X-Xacbe-Client: QROO/EST/FGE/SIS\r\nContent-Length: 10485761\r\n\r\n"));
+  const auto received = raw.read_until_closed(std::chrono::seconds(10));
+  EXPECT_EQ(received.data.rfind("HTTP/1.1 413", 0), 0u) << received.data;
+  EXPECT_NE(received.data.find("\"BODY_TOO_LARGE\""), std::string::npos) << received.data;
+  EXPECT_NE(received.data.find("X-Xacbe-Error: client-request.BODY_TOO_LARGE"), std::string::npos) << received.data;
+  // Under the limit, larger than the HTTP default of 1 MiB: carried to the provider and back.
+  const std::string body(2 * 1024 * 1024, 'y');
+  const auto r = call(*ssp_, "PUT", "/r1/QROO/EST/FGE/SIS/carpetas/x", "QROO/EST/SSP/SIS", body);
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
+  EXPECT_EQ(Json::parse(r.body)["body"], body);
 }
 
 }  // namespace
