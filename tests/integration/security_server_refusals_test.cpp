@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "estamp/estamp.hpp"
@@ -258,6 +259,55 @@ TEST_F(SecurityServerRefusalTest, ARevokedSigningCertificateIsRefused) {
   ASSERT_EQ(revoked.exit_code, 0) << revoked.output;
   rogue_->set_signer(files);
   EXPECT_EQ(fault_code(send(genuine())), "CERTIFICATE_NOT_GOOD");
+}
+
+// Rules that depend on time and on the registry's decisions, with the provider's clock moved
+// (libfaketime) and a member suspended through the registry's API.
+class SecurityServerStateTest : public SecurityServerRefusalTest {
+ protected:
+  void TearDown() override { ssp_->start(); }  // the real clock again, for the next test
+};
+
+TEST_F(SecurityServerStateTest, AnOcspResponseOlderThanTheFreshnessLimitIsRefused) {
+  ssp_->start(faketime_environment("+2h"));  // every OCSP response made now is two hours old there
+  EXPECT_EQ(fault_code(send(genuine())), "OCSP_STALE");
+}
+
+TEST_F(SecurityServerStateTest, AnExpiredConfigurationStopsEveryExchange) {
+  ssp_->start(faketime_environment("+3d"));  // the configuration is valid for one day
+  EXPECT_EQ(fault_code(send(genuine())), "NO_GLOBAL_CONFIGURATION");
+}
+
+// Last: the member stays suspended.
+TEST_F(SecurityServerStateTest, ZzASuspendedMembersMessagesAreRefusedEvenWithResponsesMadeBefore) {
+  std::vector<Message> made;
+  for (int i = 0; i < 100; ++i) made.push_back(genuine());
+  federation_->admin("POST", "/api/v1/members/QROO/EST/FGE/suspend", {{"reason", "security incident"}}, 200);
+  // The provider's server refreshes its configuration every second; until then it still accepts.
+  // Then the suspended member's server is no longer in it: the handshake itself fails.
+  bool refused = false;
+  for (const auto& m : made) {
+    auto r = send(m);
+    if (!r.is_ok() || r->status != 200) {
+      refused = true;
+      EXPECT_FALSE(r.is_ok()) << "expected a refused handshake, got " << r->body;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // waiting for another process, not for time
+  }
+  EXPECT_TRUE(refused);
+  const int calls = system_->calls();
+  EXPECT_FALSE(send(made.back()).is_ok());
+  EXPECT_EQ(system_->calls(), calls);
+  // The member's own server stops its calls too once its configuration no longer lists it.
+  std::string code;
+  for (int i = 0; i < 100 && code != "UNKNOWN_CLIENT"; ++i) {
+    net::HttpRequest r;
+    r.headers = {{"X-Xacbe-Client", "QROO/EST/FGE/SIS"}};
+    code = fault_code(net::http_request(fge_->client_url() + "/r1/QROO/EST/SSP/SIS/antecedentes/x", r));
+    if (code != "UNKNOWN_CLIENT") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(code, "UNKNOWN_CLIENT");
 }
 
 }  // namespace
