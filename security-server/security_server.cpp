@@ -174,7 +174,10 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
     const auto& c = (*conf)->content();
     return TsaTarget{c.tsa.url, c.tsa.certificate, {c.ca.certificate}};
   });
-  m.timestamper = std::make_unique<Timestamper>(*m.query_register, clock, std::move(tsa), TimestamperOptions{});
+  TimestamperOptions timestamping;
+  timestamping.max_retry = s.timestamp_retry_max;
+  timestamping.first_retry = std::min(timestamping.first_retry, s.timestamp_retry_max);
+  m.timestamper = std::make_unique<Timestamper>(*m.query_register, clock, std::move(tsa), timestamping);
   return std::unique_ptr<SecurityServer>(new SecurityServer(std::move(impl)));
 }
 

@@ -129,6 +129,8 @@ Result<Settings> read_settings(const std::string& path) {
   out.replay_window = std::chrono::seconds(replay);
   XACBE_ASSIGN_OR_RETURN(auto margin, config::integer_or(node, "timestamp_margin_seconds", 900, 0, 4 * 3600));
   out.timestamp_margin = std::chrono::seconds(margin);
+  XACBE_ASSIGN_OR_RETURN(auto retry, config::integer_or(node, "timestamp_retry_max_seconds", 60, 1, 3600));
+  out.timestamp_retry_max = std::chrono::seconds(retry);
 
   XACBE_ASSIGN_OR_RETURN(config::Node clients, node.object("clients"));
   std::set<id::MemberId> members;

@@ -57,6 +57,7 @@ struct Settings {
   bool batch_signing = true;
   std::chrono::seconds replay_window{600};  // signing time at most this old (and ids kept longer)
   std::chrono::seconds timestamp_margin{900};
+  std::chrono::seconds timestamp_retry_max{60};  // longest wait between attempts while the TSA fails
   std::map<id::ClientId, ClientSettings> clients;
   std::vector<ServiceDefinition> services;
   std::vector<AccessRight> rights;

@@ -20,6 +20,7 @@ void require(const CommandResult& r, const std::string& what) {
 
 unsigned start_service(std::unique_ptr<ChildProcess>& child, const std::string& binary,
                        const std::string& config, const std::string& log, const std::string& clock_offset) {
+  child.reset();  // a restart: the old process goes first, so that its port is free again
   child = std::make_unique<ChildProcess>(std::vector<std::string>{binary, "--config", config}, log,
                                          clock_offset.empty() ? std::vector<std::string>{}
                                                               : faketime_environment(clock_offset));
@@ -54,18 +55,18 @@ std::string TrustServices::issue(const std::string& profile, const std::string& 
   return pem;
 }
 
-std::string TrustServices::listen_json() const {
+std::string TrustServices::listen_json(unsigned port) const {
   std::string tls;
   if (!tls_name_.empty()) {
     tls = R"(, "tls": {"certificate": ")" + tls_name_ + R"(.pem", "key": ")" + tls_name_ + R"(.key"})";
   }
-  return R"(  "listen": {"address": "127.0.0.1", "port": 0, "threads": 2, "body_limit": 65536, "idle_timeout_ms": 5000)" +
-         tls + "}";
+  return R"(  "listen": {"address": "127.0.0.1", "port": )" + std::to_string(port) +
+         R"(, "threads": 2, "body_limit": 65536, "idle_timeout_ms": 5000)" + tls + "}";
 }
 
 void TrustServices::start_tsa(const std::string& extra) {
   const std::string config = dir_.file("tsa.json");
-  write_text(config, "{\n" + listen_json() + R"(,
+  write_text(config, "{\n" + listen_json(tsa_port_) + R"(,
   "log": {"level": "info"},
   "tsa": {"key": "tsa.key", "certificate": "tsa.pem", "chain": "ca/ca.pem", "serial_db": "tsa-serial.db")" +
                          (extra.empty() ? "" : ", " + extra) + "}\n}\n");
@@ -74,7 +75,7 @@ void TrustServices::start_tsa(const std::string& extra) {
 
 void TrustServices::start_ocsp(const std::string& extra) {
   const std::string config = dir_.file("ocsp.json");
-  write_text(config, "{\n" + listen_json() + R"(,
+  write_text(config, "{\n" + listen_json(ocsp_port_) + R"(,
   "log": {"level": "info"},
   "ocsp": {"ca_certificate": "ca/ca.pem", "ca_database": "ca/ca.db", "key": "ocsp.key", "certificate": "ocsp.pem")" +
                          (extra.empty() ? "" : ", " + extra) + "}\n}\n");

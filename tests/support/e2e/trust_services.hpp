@@ -29,6 +29,7 @@ class TrustServices {
   void serve_tls(std::string name) { tls_name_ = std::move(name); }
 
   // Extra JSON members for the "tsa"/"ocsp" sections, e.g. R"("other_policies": ["1.2.3"])".
+  // Starting a running service again restarts it on the same port.
   void start_tsa(const std::string& extra_tsa_settings = {});
   void start_ocsp(const std::string& extra_ocsp_settings = {});
 
@@ -57,7 +58,8 @@ class TrustServices {
   unsigned tsa_port_ = 0, ocsp_port_ = 0;
   std::string clock_offset_;
   std::string tls_name_;
-  std::string listen_json() const;
+  // A restarted service keeps its first port, so that URLs handed out stay true.
+  std::string listen_json(unsigned port) const;
 };
 
 // Serial number (upper-case hex, as `xacbe ca` prints it) of a PEM certificate file.
