@@ -98,17 +98,22 @@ Result<globalconf::ConfigurationContent> ConfigurationPublisher::gather() {
     c.subsystems.push_back({sub});
     subsystems_of[sub.member()].push_back(sub);
   }
+  std::set<id::ClientId> in_document(listed.begin(), listed.end());
+  for (const auto& sub : c.subsystems) in_document.insert(sub.id);
   XACBE_ASSIGN_OR_RETURN(std::vector<SecurityServer> servers, servers_.list_servers());
   for (const auto& s : servers) {
     if (!listed.count(s.id.owner()) || s.auth_certificate_sha256.empty()) continue;
     std::vector<id::ClientId> clients{id::ClientId(s.id.owner())};
     for (const auto& sub : subsystems_of[s.id.owner()]) clients.emplace_back(sub);
+    // A shared server's clients of other members, while the document lists them: a suspended or
+    // terminated member, or a removed subsystem, drops out here as the owner's own would.
+    for (const auto& registered : s.registered_clients) {
+      if (in_document.count(registered.client)) clients.push_back(registered.client);
+    }
     c.security_servers.push_back({s.id, s.address, std::move(clients), s.auth_certificate_sha256});
   }
   // Every group, with those of its clients this document lists (a suspended member, or a removed
   // subsystem, leaves its groups here while its registry record stays).
-  std::set<id::ClientId> in_document(listed.begin(), listed.end());
-  for (const auto& sub : c.subsystems) in_document.insert(sub.id);
   XACBE_ASSIGN_OR_RETURN(std::vector<GlobalGroupRecord> groups, groups_.list());
   for (const auto& g : groups) {
     globalconf::GlobalGroup group{g.code, {}};

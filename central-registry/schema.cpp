@@ -230,6 +230,44 @@ CREATE TABLE global_group_member (
   PRIMARY KEY (group_code, client_id)
 );
 )sql",
+      // 7: shared servers: the clients of other members a security server carries, registered by
+      // register-client and removed by unregister-client (docs/protocol/management-requests.md).
+      // SQLite cannot change a CHECK constraint, so management_request is rebuilt with the new
+      // types, its rows and ids unchanged.
+      R"sql(
+CREATE TABLE management_request_7 (
+  id INTEGER PRIMARY KEY,
+  server_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('register-server','submit-csr','register-auth-certificate',
+                                     'register-client','unregister-client')),
+  created_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  signer TEXT NOT NULL,
+  body BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','approved','declined')),
+  decided_at INTEGER,
+  decided_by TEXT,
+  decline_reason TEXT,
+  issued_serial TEXT,
+  issued_certificate BLOB,
+  UNIQUE (server_id, request_id)
+);
+INSERT INTO management_request_7 SELECT id, server_id, request_id, type, created_at, received_at, signer, body,
+  signature, state, decided_at, decided_by, decline_reason, issued_serial, issued_certificate FROM management_request;
+DROP TABLE management_request;
+ALTER TABLE management_request_7 RENAME TO management_request;
+CREATE INDEX management_request_state ON management_request(state);
+CREATE TABLE server_client (              -- a client of another member a server carries
+  server_id TEXT NOT NULL,                -- INSTANCE/CLASS/CODE/SERVERCODE
+  client_id TEXT NOT NULL,                -- INSTANCE/CLASS/CODE[/SUBSYSTEM], not of the server's owner
+  approved_at INTEGER NOT NULL,
+  approved_by TEXT NOT NULL,
+  request_id INTEGER NOT NULL,            -- management_request.id of the approved register-client
+  PRIMARY KEY (server_id, client_id)
+);
+)sql",
   };
   return kMigrations;
 }

@@ -26,6 +26,8 @@ using management::parse_version;
 
 constexpr std::string_view kStateNames[] = {"pending", "approved", "declined"};
 constexpr std::string_view kAutoApproval = "policy:auto-approval";
+// Who carries out an unregister-client at receipt: removing a client only takes away.
+constexpr std::string_view kRemovalPolicy = "policy:removal";
 
 bool has_control_characters(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
@@ -117,12 +119,14 @@ Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::st
   std::string actor = "unauthenticated";
   AuditNote note{"?", "", {}};
   std::int64_t id = 0;
-  bool auto_approve = false;
+  std::string_view approve_at_once;  // the policy that approves the request at receipt, if any
   const Status outcome = membership_.audit().run_audited(actor, "management.submit", note, [&]() -> Status {
     XACBE_ASSIGN_OR_RETURN(Received received,
                            receive(body, signature,
                                    {management::RequestType::kRegisterServer, management::RequestType::kSubmitCsr,
-                                    management::RequestType::kRegisterAuthCertificate},
+                                    management::RequestType::kRegisterAuthCertificate,
+                                    management::RequestType::kRegisterClient,
+                                    management::RequestType::kUnregisterClient},
                                    actor, note.target));
     const management::Request& envelope = received.envelope;
     const Signer& signer = received.signer;
@@ -136,12 +140,17 @@ Result<ManagementRequest> SecurityServers::submit(std::string_view body, std::st
     XACBE_RETURN_IF_ERROR(insert.run());
     id = db_.last_insert_rowid();
     note.detail = "request " + std::to_string(id) + " pending";
-    auto_approve = settings_.auto_approve_csrs && envelope.type == management::RequestType::kSubmitCsr;
+    if (settings_.auto_approve_csrs && envelope.type == management::RequestType::kSubmitCsr) {
+      approve_at_once = kAutoApproval;
+    } else if (envelope.type == management::RequestType::kUnregisterClient) {
+      approve_at_once = kRemovalPolicy;
+    }
     return Status::ok();
   }, OnRefusal::kKeepWrites);
   if (!outcome.is_ok()) return outcome;
-  // A refused auto-approval leaves the request pending for an administrator; the refusal is audited.
-  if (auto_approve) (void)approve(std::string(kAutoApproval), id);
+  // A refused approval at receipt leaves the request pending for an administrator; the refusal is
+  // audited.
+  if (!approve_at_once.empty()) (void)approve(std::string(approve_at_once), id);
   return request(id);
 }
 
@@ -209,6 +218,10 @@ Status SecurityServers::check_payload(const management::Request& envelope) {
       }
       return Status::ok();
     }
+    case management::RequestType::kRegisterClient:
+    case management::RequestType::kUnregisterClient:
+      if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");
+      return check_client_change(envelope);
     case management::RequestType::kReportVersion:
     case management::RequestType::kListNotifications:
     case management::RequestType::kAcknowledgeNotification:
@@ -286,6 +299,10 @@ Status SecurityServers::approve(const std::string& actor, std::int64_t id) {
     XACBE_ASSIGN_OR_RETURN(management::Request envelope, management::parse_request(request.body, settings_.instance));
     XACBE_RETURN_IF_ERROR(check_owner_active(envelope.server.owner()));
     XACBE_RETURN_IF_ERROR(check_payload(envelope));
+    if (envelope.client) {
+      note.detail = std::string(management::request_type_name(envelope.type)) + " " + envelope.client->to_string() +
+                    " on " + envelope.server.to_string();
+    }
     return carry_out(actor, request, envelope, issued);
   });
 }
@@ -316,6 +333,7 @@ Status SecurityServers::carry_out(const std::string& actor, const ManagementRequ
       insert.bind(4, envelope.country).bind(5, envelope.software_version).bind(6, now).bind(7, actor);
       XACBE_RETURN_IF_ERROR(insert.run());
     }
+    if (envelope.client) XACBE_RETURN_IF_ERROR(carry_out_client_change(actor, request, envelope));
     const crypto::Certificate* bound = issued ? &*issued : envelope.certificate ? &*envelope.certificate : nullptr;
     if (bound != nullptr && profile == ca::Profile::kAuthentication) {
       XACBE_RETURN_IF_ERROR(bind_auth_certificate(server, *bound));
@@ -448,7 +466,7 @@ Result<std::vector<SecurityServer>> SecurityServers::query_servers(const std::op
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(id::SecurityServerId id, id::SecurityServerId::parse(query.column_text(0)));
     SecurityServer s{std::move(id), query.column_text(1), query.column_text(2), query.column_text(3), false,
-                     from_unix_seconds(query.column_int64(4)), std::nullopt, {}};
+                     from_unix_seconds(query.column_int64(4)), std::nullopt, {}, {}};
     if (!query.is_null(5)) s.foreign_hosting_reference = query.column_text(5);
     auto version = parse_version(s.software_version);
     if (!version) return Status(Code::kCorrupt, "stored version of " + s.id.to_string() + " is corrupt");
@@ -460,6 +478,7 @@ Result<std::vector<SecurityServer>> SecurityServers::query_servers(const std::op
       if (!cert_row) break;
       s.auth_certificate_sha256.push_back(certs.column_text(0));
     }
+    XACBE_ASSIGN_OR_RETURN(s.registered_clients, registered_clients(s.id));
     out.push_back(std::move(s));
   }
   return out;

@@ -11,6 +11,8 @@
 //   submit-csr                 certify another key: "auth" (names the server) or "sign" (names the
 //                              owner member)
 //   register-auth-certificate  bind an authentication certificate the CEIQROO CA issued otherwise
+//   register-client            carry a member, or a subsystem, of another member (a shared server)
+//   unregister-client          stop carrying one (carried out at receipt: it only takes away)
 // The others are answered at once and not stored (their request ids still are):
 //   report-version             the software version the server now runs (report)
 //   list-notifications         the owner member's notifications (authenticate; the caller answers)
@@ -28,7 +30,9 @@
 //
 // Requests are kept with their signature and wait as pending until an administrator approves or
 // declines them; the auto-approval setting approves submit-csr requests (which only registered
-// servers can send) at once. Approved CSRs are issued by the CA and recorded with
+// servers can send) at once. An unregister-client is carried out at receipt (actor
+// policy:removal); a register-client always waits, since the administrator confirms with the
+// client member, out of band, that it chose this server. Approved CSRs are issued by the CA and recorded with
 // Membership::record_certificate, so the certificates follow the member's suspension and
 // termination.
 //
@@ -106,6 +110,16 @@ struct AuthenticatedRequest {
   std::optional<std::int64_t> notification_id;  // acknowledge-notification
 };
 
+// A client of another member that a server carries (register-client), as approved. The binding
+// stays while the client is suspended or its subsystem removed; the global configuration lists
+// only clients it lists itself.
+struct RegisteredClient {
+  id::ClientId client;
+  TimePoint approved_at;
+  std::string approved_by;
+  std::int64_t request = 0;  // the register-client (ManagementRequest::id)
+};
+
 struct SecurityServer {
   id::SecurityServerId id;
   std::string address;           // host:port
@@ -115,6 +129,8 @@ struct SecurityServer {
   TimePoint registered_at;
   std::optional<std::string> foreign_hosting_reference;  // the permission, when recorded
   std::vector<std::string> auth_certificate_sha256;      // lower-case hex, bound certificates
+  // Besides its owner and the owner's subsystems (carried implicitly), in client id order.
+  std::vector<RegisteredClient> registered_clients;
 };
 
 struct SoftwareRelease {
@@ -142,8 +158,9 @@ class SecurityServers {
   // CA or not the server's, signer certificate revoked or on hold, stale, foreign hosting without
   // permission, weak or badly signed CSR), kInvalidArgument (malformed JSON or field, bad server
   // id, unknown type, garbage CMS), kAlreadyExists (replayed request id, server already
-  // registered, certificate already bound), kFailedPrecondition (owner member not active),
-  // kNotFound (server not registered, unknown owner member).
+  // registered, certificate already bound, client already carried), kFailedPrecondition (owner
+  // member not active, client not in good standing), kNotFound (server not registered, unknown
+  // owner member or client, client not carried).
   // Only the stored types; another type is kInvalidArgument.
   Result<ManagementRequest> submit(std::string_view request, std::string_view signature);
 
@@ -192,6 +209,13 @@ class SecurityServers {
   Status check_owner_active(const id::MemberId& owner);
   Status check_signer_status(const Signer& signer);
   Status check_payload(const management::Request& envelope);
+  // The rules of register-client and unregister-client (server_clients.cpp).
+  Status check_client_change(const management::Request& envelope);
+  Status check_client_in_good_standing(const id::ClientId& client);
+  Result<bool> is_registered_client(const id::SecurityServerId& server, const id::ClientId& client);
+  Status carry_out_client_change(const std::string& actor, const ManagementRequest& request,
+                                 const management::Request& envelope);
+  Result<std::vector<RegisteredClient>> registered_clients(const id::SecurityServerId& server);
   Result<bool> is_registered(const id::SecurityServerId& server);
   Result<std::optional<std::string>> foreign_hosting_permission(const id::SecurityServerId& server);
   // Issues the certificate a request asks for (into `issued`) and records the approval.

@@ -17,10 +17,9 @@ using namespace api;
 // Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo of the CSR a request carries, empty for
 // a request without one: what the administrator confirms with the owner member before approving
 // a registration (docs/protocol/management-requests.md, "Signature and bootstrap").
-std::string csr_key_sha256(const ManagementRequest& r) {
-  auto parsed = management::parse_request(r.body, r.server.owner().instance());
-  if (!parsed || !parsed->csr) return {};
-  const crypto::EVP_PKEYPtr key = parsed->csr->public_key();
+std::string csr_key_sha256(const management::Request& r) {
+  if (!r.csr) return {};
+  const crypto::EVP_PKEYPtr key = r.csr->public_key();
   unsigned char* der = nullptr;
   const int n = key ? i2d_PUBKEY(key.get(), &der) : -1;
   if (n <= 0) return {};
@@ -39,7 +38,11 @@ Json request_json(const ManagementRequest& r) {
             {"signer", r.signer},
             {"state", std::string(request_state_name(r.state))},
             {"request", crypto::base64_encode(r.body)}};
-  if (const std::string key = csr_key_sha256(r); !key.empty()) j["csr_key_sha256"] = key;
+  // The stored bytes passed this parser on receipt; what the administrator checks before approving.
+  if (auto parsed = management::parse_request(r.body, r.server.owner().instance())) {
+    if (const std::string key = csr_key_sha256(*parsed); !key.empty()) j["csr_key_sha256"] = key;
+    if (parsed->client) j["client"] = parsed->client->to_string();
+  }
   if (r.decided_at) j["decided_at"] = to_iso8601_utc(*r.decided_at);
   if (!r.decided_by.empty()) j["decided_by"] = r.decided_by;
   if (!r.decline_reason.empty()) j["decline_reason"] = r.decline_reason;
@@ -55,6 +58,14 @@ Json server_json(const SecurityServer& s) {
             {"outdated", s.outdated},
             {"registered_at", to_iso8601_utc(s.registered_at)},
             {"auth_certificate_sha256", s.auth_certificate_sha256}};
+  Json clients = Json::array();
+  for (const auto& c : s.registered_clients) {
+    clients.push_back({{"client", c.client.to_string()},
+                       {"approved_at", to_iso8601_utc(c.approved_at)},
+                       {"approved_by", c.approved_by},
+                       {"request", c.request}});
+  }
+  j["registered_clients"] = std::move(clients);
   if (s.foreign_hosting_reference) j["foreign_hosting_reference"] = *s.foreign_hosting_reference;
   return j;
 }

@@ -19,7 +19,7 @@ using Json = nlohmann::json;
 using std::chrono::sys_seconds;
 
 Request make(RequestType type, const id::SecurityServerId& server, sys_seconds created_at) {
-  return Request{type, server, new_request_id(), created_at, {}, {}, {}, {}, KeyUsage::kAuth, {}, {}};
+  return Request{type, server, new_request_id(), created_at, {}, {}, {}, {}, KeyUsage::kAuth, {}, {}, {}};
 }
 
 Status malformed(const std::string& why) {
@@ -50,6 +50,13 @@ Result<Json> payload_of(const Request& r) {
         return malformed("'payload.notification_id' is not a positive integer");
       }
       return Json{{"notification_id", *r.notification_id}};
+    case RequestType::kRegisterClient:
+    case RequestType::kUnregisterClient:
+      if (!r.client) {
+        return malformed(r.type == RequestType::kRegisterClient ? "a register-client request needs its client"
+                                                                : "an unregister-client request needs its client");
+      }
+      return Json{{"client", r.client->to_string()}};
   }
   return malformed("unknown request type");
 }
@@ -99,6 +106,18 @@ Request make_acknowledge_notification(const id::SecurityServerId& server, sys_se
                                       std::int64_t notification_id) {
   Request r = make(RequestType::kAcknowledgeNotification, server, created_at);
   r.notification_id = notification_id;
+  return r;
+}
+
+Request make_register_client(const id::SecurityServerId& server, sys_seconds created_at, id::ClientId client) {
+  Request r = make(RequestType::kRegisterClient, server, created_at);
+  r.client = std::move(client);
+  return r;
+}
+
+Request make_unregister_client(const id::SecurityServerId& server, sys_seconds created_at, id::ClientId client) {
+  Request r = make(RequestType::kUnregisterClient, server, created_at);
+  r.client = std::move(client);
   return r;
 }
 

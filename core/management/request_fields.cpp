@@ -10,7 +10,8 @@ namespace xacbe::management {
 namespace {
 
 constexpr std::string_view kTypeNames[] = {"register-server", "submit-csr",         "register-auth-certificate",
-                                           "report-version",  "list-notifications", "acknowledge-notification"};
+                                           "report-version",  "list-notifications", "acknowledge-notification",
+                                           "register-client", "unregister-client"};
 
 // ISO 3166-1 alpha-2, the officially assigned codes.
 constexpr std::string_view kCountries =
@@ -42,7 +43,7 @@ Result<RequestType> parse_request_type(std::string_view name) {
   for (char c : name.substr(0, 64)) shown.push_back(c >= 0x20 && c < 0x7f ? c : '?');
   return invalid_argument("unknown request type '" + shown +
                           "' (register-server, submit-csr, register-auth-certificate, report-version,"
-                          " list-notifications, acknowledge-notification)");
+                          " list-notifications, acknowledge-notification, register-client, unregister-client)");
 }
 
 std::string_view key_usage_name(KeyUsage usage) {

@@ -118,6 +118,21 @@ Status parse_payload(const Json& payload, Request& r) {
       r.notification_id = static_cast<std::int64_t>(id.get<std::uint64_t>());
       return Status::ok();
     }
+    case RequestType::kRegisterClient:
+    case RequestType::kUnregisterClient: {
+      XACBE_RETURN_IF_ERROR(exact_keys(payload, {"client"}, "payload"));
+      XACBE_ASSIGN_OR_RETURN(std::string client_text, text(payload, "client", "payload"));
+      auto client = id::ClientId::parse(client_text);
+      if (!client) return malformed("bad client id: " + shown(client.status().message(), 200));
+      // A server carries clients of its own instance only: the global configuration it reads
+      // is that instance's.
+      if (client->member().instance() != r.server.owner().instance()) {
+        return malformed("client " + client->to_string() + " belongs to instance " + client->member().instance() +
+                         ", not to the server's " + r.server.owner().instance());
+      }
+      r.client = std::move(client).value();
+      return Status::ok();
+    }
   }
   return malformed("unknown request type");
 }
@@ -146,7 +161,8 @@ Result<Request> parse_request(std::string_view bytes, std::string_view instance)
   if (!created) {
     return malformed("created_at: '" + shown(created_text) + "' is not a time of the form YYYY-MM-DDTHH:MM:SSZ");
   }
-  Request r{type, std::move(server).value(), std::move(request_id), *created, {}, {}, {}, {}, KeyUsage::kAuth, {}, {}};
+  Request r{type, std::move(server).value(), std::move(request_id), *created, {}, {}, {}, {}, KeyUsage::kAuth, {}, {},
+            {}};
   XACBE_RETURN_IF_ERROR(parse_payload(j.at("payload"), r));
   return r;
 }

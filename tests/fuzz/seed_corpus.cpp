@@ -63,6 +63,12 @@ void management_requests(const std::string& dir, TestPki& pki) {
   write(dir + "/acknowledge_notification.json",
         canonical(make_acknowledge_notification(server, created, 42), "seed-0006"));
   write(dir + "/ipv6_address.json", replaced(registration, "ss1.fge.qroo.gob.mx:5500", "[2001:db8::5]:5500"));
+  const std::string client_registration =
+      canonical(make_register_client(server, created, must(id::ClientId::parse("QROO/MUN/BJ"))), "seed-0007");
+  write(dir + "/register_client.json", client_registration);
+  write(dir + "/unregister_client.json",
+        canonical(make_unregister_client(server, created, must(id::ClientId::parse("QROO/MUN/BJ/PADRON"))),
+                  "seed-0008"));
   // Broken ones, each by one rule.
   write(dir + "/broken_repeated_key.json", R"({"type":"list-notifications",)" + registration.substr(1));
   write(dir + "/broken_unknown_field.json", replaced(registration, R"("type":)", R"("priority":"high","type":)"));
@@ -70,6 +76,7 @@ void management_requests(const std::string& dir, TestPki& pki) {
   write(dir + "/broken_instance.json", replaced(registration, "QROO/EST/FGE/SS1", "QROO-TEST/EST/FGE/SS1"));
   write(dir + "/broken_utf8.json", replaced(registration, "\"MX\"", "\"M\xC3\x28\""));
   write(dir + "/broken_truncated.json", registration.substr(0, registration.size() / 2));
+  write(dir + "/broken_client_instance.json", replaced(client_registration, "QROO/MUN/BJ", "QROO-TEST/MUN/BJ"));
 }
 
 void signed_configurations(const std::string& dir, TestPki& pki) {

@@ -1183,6 +1183,68 @@ TEST_F(CentralRegistryTest, RecordsSubsystemsUsersAndServiceUsagesAndPublishesTh
   EXPECT_FALSE(doc->has_client(id::SubsystemId::parse("QROO/EST/FGE/SIGI").value()));
 }
 
+// A shared server: the state agency's server carries a municipality's information system once its
+// signed register-client is approved, and the published configuration lists it among the server's
+// clients; an unregister-client takes it away at once.
+TEST_F(CentralRegistryTest, RegistersAClientOfAnotherMemberOnASharedServerAndPublishesIt) {
+  admit("QROO/EST/SSP");
+  admit("QROO/MUN/BJ");
+  ASSERT_EQ(post("/api/v1/members/QROO/MUN/BJ/subsystems", {{"subsystem_code", "PADRON"}}).status, 201);
+  const std::string server = "QROO/EST/SSP/SS1";
+  const crypto::PrivateKey key = new_key();
+  auto cert = crypto::Certificate::load(registered_server(server, key));
+  ASSERT_TRUE(cert) << cert.status().to_string();
+  const auto client = id::ClientId::parse("QROO/MUN/BJ/PADRON").value();
+  // Signed with the server's authentication certificate, as the server signs it.
+  const auto signed_by_server = [&](const management::Request& r) {
+    return from(management::sign_request(r, key, *cert)).envelope();
+  };
+
+  const Reply submitted =
+      submit(signed_by_server(management::make_register_client(server_id(server), now_seconds(), client)));
+  ASSERT_EQ(submitted.status, 201) << submitted.http.body;
+  EXPECT_EQ(submitted.json["type"], "register-client");
+  EXPECT_EQ(submitted.json["client"], "QROO/MUN/BJ/PADRON");
+  EXPECT_EQ(submitted.json["state"], "pending");
+  const std::string id = std::to_string(submitted.json.value("id", 0));
+  const Reply approved = call("POST", "/api/v1/management-requests/" + id + "/approve");
+  ASSERT_EQ(approved.status, 200) << approved.http.body;
+  EXPECT_EQ(approved.json["state"], "approved");
+
+  // The admin API's server list shows the binding.
+  const Json servers = get("/api/v1/security-servers", As::kAuditor).json["servers"];
+  ASSERT_EQ(servers.size(), 1u);
+  ASSERT_EQ(servers[0]["registered_clients"].size(), 1u);
+  EXPECT_EQ(servers[0]["registered_clients"][0]["client"], "QROO/MUN/BJ/PADRON");
+  EXPECT_EQ(servers[0]["registered_clients"][0]["approved_by"], "admin");
+  EXPECT_EQ(servers[0]["registered_clients"][0]["request"], submitted.json["id"]);
+
+  // The published configuration carries it on the owner's server, after the owner.
+  auto anchor = globalconf::ConfigurationAnchor::from_json(get("/api/v1/configuration-anchor", As::kAuditor).http.body);
+  ASSERT_TRUE(anchor.is_ok()) << anchor.status().to_string();
+  SystemClock clock;
+  auto doc = globalconf::verify(get("/globalconf/QROO", As::kAnonymous).http.body, *anchor, clock, 0);
+  ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
+  ASSERT_EQ(doc->servers_for(client).size(), 1u);
+  EXPECT_EQ(doc->servers_for(client)[0]->id, server_id(server));
+  EXPECT_EQ(doc->servers_for(client)[0]->clients,
+            (std::vector<id::ClientId>{id::MemberId::parse("QROO/EST/SSP").value(), client}));
+
+  // A second registration of the same client is refused; a removal is carried out at once.
+  const Reply duplicate =
+      submit(signed_by_server(management::make_register_client(server_id(server), now_seconds(), client)));
+  EXPECT_EQ(duplicate.status, 409) << duplicate.http.body;
+  const Reply removed =
+      submit(signed_by_server(management::make_unregister_client(server_id(server), now_seconds(), client)));
+  ASSERT_EQ(removed.status, 201) << removed.http.body;
+  EXPECT_EQ(removed.json["state"], "approved");
+  EXPECT_EQ(removed.json["decided_by"], "policy:removal");
+  auto after = globalconf::verify(get("/globalconf/QROO", As::kAnonymous).http.body, *anchor, clock, 0);
+  ASSERT_TRUE(after.is_ok()) << after.status().to_string();
+  EXPECT_TRUE(after->servers_for(client).empty());
+  EXPECT_TRUE(get("/api/v1/security-servers", As::kAuditor).json["servers"][0]["registered_clients"].empty());
+}
+
 TEST_F(CentralRegistryTest, KeepsStateAcrossARestart) {
   const std::int64_t id = admit(kMember);
   ASSERT_EQ(post(kMemberPath + "/suspend", {{"reason", "audit finding"}}).status, 200);

@@ -1,6 +1,7 @@
 #pragma once
 // Management requests: what a security server sends the central registry to register itself, get
-// its keys certified, report its software version and read its notifications
+// its keys certified, register the clients of other members it carries, report its software
+// version and read its notifications
 // (docs/protocol/management-requests.md). This is the wire format both sides share:
 //   - the request types and the fields a request carries (Request);
 //   - strict parsing of the signed bytes (parse_request), the one reader of those bytes;
@@ -34,6 +35,8 @@ enum class RequestType {
   kReportVersion,            // the software release the server now runs
   kListNotifications,        // the owner member's notifications
   kAcknowledgeNotification,  // the owner member acknowledges one
+  kRegisterClient,           // carry a member, or a subsystem, of another member (a shared server)
+  kUnregisterClient,         // stop carrying one
 };
 std::string_view request_type_name(RequestType type);  // "register-server", "submit-csr", ...
 // kInvalidArgument "unknown request type '...'" for any other name.
@@ -68,6 +71,7 @@ struct Request {
   KeyUsage key_usage = KeyUsage::kAuth;            // submit-csr
   std::optional<crypto::Certificate> certificate;  // register-auth-certificate
   std::optional<std::int64_t> notification_id;     // acknowledge-notification, positive
+  std::optional<id::ClientId> client;              // register-client, unregister-client; server's instance
 };
 
 // ---- Rules of single fields, applied by the parser and the builder alike ----
@@ -110,6 +114,10 @@ Request make_report_version(const id::SecurityServerId& server, std::chrono::sys
 Request make_list_notifications(const id::SecurityServerId& server, std::chrono::sys_seconds created_at);
 Request make_acknowledge_notification(const id::SecurityServerId& server, std::chrono::sys_seconds created_at,
                                       std::int64_t notification_id);
+Request make_register_client(const id::SecurityServerId& server, std::chrono::sys_seconds created_at,
+                             id::ClientId client);
+Request make_unregister_client(const id::SecurityServerId& server, std::chrono::sys_seconds created_at,
+                               id::ClientId client);
 
 // The canonical bytes of `request`: compact JSON, keys in byte order, no insignificant
 // whitespace (for these values the same as RFC 8785), CSR and certificate as PEM. Refuses

@@ -27,6 +27,10 @@ id::SecurityServerId server_id(const std::string& text) {
   return id::SecurityServerId::parse(text).value();
 }
 
+id::ClientId client_id(const std::string& text) {
+  return id::ClientId::parse(text).value();
+}
+
 crypto::PrivateKey new_key() {
   return crypto::PrivateKey::generate(crypto::KeyType::kEcP256).value();
 }
@@ -65,6 +69,9 @@ TEST_F(ManagementRequestTest, EveryTypeRoundTripsThroughBuildSignAndParse) {
   requests.push_back(make_report_version(ss1_, kCreated, "1.10"));
   requests.push_back(make_list_notifications(ss1_, kCreated));
   requests.push_back(make_acknowledge_notification(ss1_, kCreated, 42));
+  requests.push_back(make_register_client(ss1_, kCreated, client_id("QROO/MUN/BJ")));
+  requests.push_back(make_register_client(ss1_, kCreated, client_id("QROO/MUN/BJ/PADRON")));
+  requests.push_back(make_unregister_client(ss1_, kCreated, client_id("QROO/MUN/BJ/PADRON")));
   const auto signer = pki_.issue(ca::Profile::kSigning, "QROO/EST/FGE");
   for (const Request& built : requests) {
     SCOPED_TRACE(std::string(request_type_name(built.type)));
@@ -98,6 +105,7 @@ TEST_F(ManagementRequestTest, EveryTypeRoundTripsThroughBuildSignAndParse) {
       EXPECT_EQ(parsed->certificate->der(), built.certificate->der());
     }
     EXPECT_EQ(parsed->notification_id, built.notification_id);
+    EXPECT_EQ(parsed->client, built.client);
   }
 }
 
@@ -117,6 +125,11 @@ TEST_F(ManagementRequestTest, CanonicalBytesAreCompactWithKeysInByteOrder) {
   EXPECT_EQ(to_json(report).value(),
             R"({"created_at":"2026-11-23T15:00:00Z","payload":{"version":"1.4.2"},"request_id":"request-0002",)"
             R"("server":"QROO/EST/FGE/SS1","type":"report-version"})");
+  Request client = make_register_client(ss1_, kCreated, client_id("QROO/MUN/BJ/PADRON"));
+  client.request_id = "request-0003";
+  EXPECT_EQ(to_json(client).value(),
+            R"({"created_at":"2026-11-23T15:00:00Z","payload":{"client":"QROO/MUN/BJ/PADRON"},)"
+            R"("request_id":"request-0003","server":"QROO/EST/FGE/SS1","type":"register-client"})");
 }
 
 TEST_F(ManagementRequestTest, FreshRequestIdsAre128RandomBitsInHex) {
@@ -243,6 +256,23 @@ TEST_F(ManagementRequestTest, BuilderRefusesWhatTheParserWouldRefuse) {
          return r;
        },
        "address must be host:port"},
+      {"client registration without its client",
+       [&] {
+         auto r = make_list_notifications(ss1_, kCreated);
+         r.type = RequestType::kRegisterClient;
+         return r;
+       },
+       "a register-client request needs its client"},
+      {"client removal without its client",
+       [&] {
+         auto r = make_list_notifications(ss1_, kCreated);
+         r.type = RequestType::kUnregisterClient;
+         return r;
+       },
+       "an unregister-client request needs its client"},
+      {"client of another instance",
+       [&] { return make_register_client(ss1_, kCreated, client_id("QROO-TEST/MUN/BJ")); },
+       "belongs to instance QROO-TEST"},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.name);
@@ -387,6 +417,29 @@ TEST_F(ManagementRequestParseTest, RefusesEveryMalformedRequestWithItsOwnReason)
        "positive integer"},
       {"notification id past int64",
        typed("acknowledge-notification", {{"notification_id", std::uint64_t{1} << 63}}).dump(), "positive integer"},
+      {"client registration without client", typed("register-client", Json::object()).dump(),
+       "missing field 'payload.client'"},
+      {"client removal without client", typed("unregister-client", Json::object()).dump(),
+       "missing field 'payload.client'"},
+      {"client registration with another field",
+       typed("register-client", {{"client", "QROO/MUN/BJ"}, {"server", "QROO/MUN/BJ/SS1"}}).dump(),
+       "unknown field 'payload.server'"},
+      {"repeated client key", R"({"type":"register-client","server":"QROO/EST/FGE/SS1","request_id":"request-0001",)"
+                              R"("created_at":"2026-11-23T15:00:00Z","payload":{"client":"QROO/MUN/BJ",)"
+                              R"("client":"QROO/MUN/CUN"}})",
+       "repeated key 'payload.client'"},
+      {"client not a string", typed("register-client", {{"client", Json::array({"QROO", "MUN", "BJ"})}}).dump(),
+       "'payload.client' is not a string"},
+      {"client of two parts", typed("register-client", {{"client", "QROO/MUN"}}).dump(), "bad client id"},
+      {"client of five parts", typed("register-client", {{"client", "QROO/MUN/BJ/PADRON/X"}}).dump(),
+       "bad client id"},
+      {"client with an empty part", typed("unregister-client", {{"client", "QROO//BJ"}}).dump(), "bad client id"},
+      {"client with a trailing slash", typed("register-client", {{"client", "QROO/MUN/BJ/"}}).dump(),
+       "bad client id"},
+      {"client of another instance", typed("register-client", {{"client", "QROO-TEST/MUN/BJ"}}).dump(),
+       "client QROO-TEST/MUN/BJ belongs to instance QROO-TEST, not to the server's QROO"},
+      {"client removal of another instance", typed("unregister-client", {{"client", "XROAD/GOV/BJ/A"}}).dump(),
+       "belongs to instance XROAD"},
       {"invalid UTF-8 in a string",
        [&] {
          std::string s = valid;
@@ -467,12 +520,15 @@ TEST(ManagementFieldRulesTest, CountriesAreAssignedAlpha2Codes) {
 TEST(ManagementFieldRulesTest, TypeAndKeyUsageNamesRoundTrip) {
   for (RequestType t :
        {RequestType::kRegisterServer, RequestType::kSubmitCsr, RequestType::kRegisterAuthCertificate,
-        RequestType::kReportVersion, RequestType::kListNotifications, RequestType::kAcknowledgeNotification}) {
+        RequestType::kReportVersion, RequestType::kListNotifications, RequestType::kAcknowledgeNotification,
+        RequestType::kRegisterClient, RequestType::kUnregisterClient}) {
     EXPECT_EQ(parse_request_type(request_type_name(t)).value(), t);
   }
   EXPECT_EQ(key_usage_name(KeyUsage::kAuth), "auth");
   EXPECT_EQ(key_usage_name(KeyUsage::kSign), "sign");
   EXPECT_EQ(parse_request_type("Register-Server").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(request_type_name(RequestType::kRegisterClient), "register-client");
+  EXPECT_EQ(request_type_name(RequestType::kUnregisterClient), "unregister-client");
 }
 
 }  // namespace
