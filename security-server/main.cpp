@@ -34,7 +34,12 @@ int main(int argc, char** argv) {
     log::error("{}", st.to_string());
     return 2;
   }
-  const int signal = service::wait_for_termination_signal();
+  // SIGHUP: the configuration file is read again for its services and access rights.
+  const int signal = service::wait_for_termination_signal([&] {
+    auto reread = ss::read_settings(config_path);
+    Status st = reread.is_ok() ? (*server)->reload_services(*reread) : reread.status();
+    if (!st.is_ok()) log::error("reload refused, the current services stay: {}", st.to_string());
+  });
   log::info("signal {}: draining", signal);
   (*server)->stop(drain);
   return 0;

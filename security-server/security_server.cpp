@@ -27,7 +27,8 @@ struct SecurityServer::Impl {
   ProviderHealth health;
   std::shared_ptr<net::HttpClient> http;
   std::shared_ptr<net::TlsContext> peer_tls, provider_tls, client_tls;
-  std::shared_ptr<const ServiceCatalog> catalog;
+  mutable std::mutex catalog_mu;
+  std::shared_ptr<const ServiceCatalog> catalog;  // guarded by catalog_mu
   std::unique_ptr<ExchangeContext> context;
   std::unique_ptr<ClientSide> client_side;
   std::unique_ptr<ProviderSide> provider_side;
@@ -82,7 +83,10 @@ struct SecurityServer::Impl {
     Status st = configuration->refresh(&fault);
     if (!st.is_ok()) log::warn("global configuration refresh failed: {}", st.to_string());
     auto current = configuration->current();
-    if (current.is_ok()) ensure_ocsp(**current);
+    if (current.is_ok()) {
+      ensure_ocsp(**current);
+      if (timestamper) timestamper->set_interval((*current)->settings().timestamp_interval);
+    }
   }
 
   void refresh_loop() {
@@ -162,7 +166,10 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
                                       *m.auth_certificate,
                                       [impl = &m](const crypto::Certificate& cert) { return impl->own_ocsp(cert); },
                                       m.peer_tls, m.http, m.peer_status, m.health,
-                                      [impl = &m] { return impl->catalog; }});
+                                      [impl = &m] {
+                                        std::lock_guard lock(impl->catalog_mu);
+                                        return impl->catalog;
+                                      }});
   m.client_side = std::make_unique<ClientSide>(*m.context);
   m.provider_side = std::make_unique<ProviderSide>(*m.context);
 
@@ -195,6 +202,7 @@ Status SecurityServer::start() {
   auto refusal = [](FaultSide side) {
     return [side](int status, const std::string& message) {
       const FaultCode code = status == 413 ? FaultCode::kBodyTooLarge
+                             : status == 431 ? FaultCode::kHeadersTooLarge
                              : side == FaultSide::kClientRequest ? FaultCode::kMalformedRequest
                                                                  : FaultCode::kMalformedMessage;
       return Fault::make(side, code, message).to_response();
@@ -249,6 +257,19 @@ void SecurityServer::stop(std::chrono::milliseconds drain) {
   for (auto& [member, s] : m.signers) s.signer->stop();
   std::lock_guard lock(m.ocsp_mu);
   if (m.ocsp) m.ocsp->stop();
+}
+
+Status SecurityServer::reload_services(const Settings& settings) {
+  XACBE_ASSIGN_OR_RETURN(auto catalog, ServiceCatalog::create(settings.services, settings.rights));
+  for (const auto& d : settings.services) {
+    if (impl_->settings.clients.count(id::ClientId(d.service.subsystem())) == 0) {
+      return invalid_argument("service " + d.service.to_string() + ": its subsystem is not a client of this server");
+    }
+  }
+  std::lock_guard lock(impl_->catalog_mu);
+  impl_->catalog = std::make_shared<const ServiceCatalog>(std::move(catalog));
+  log::info("services and access rights reloaded: {} services, {} rights", settings.services.size(), settings.rights.size());
+  return Status::ok();
 }
 
 std::uint16_t SecurityServer::client_port() const { return impl_->client_server ? impl_->client_server->port() : 0; }

@@ -30,6 +30,11 @@ class SecurityServer {
   // Stops accepting, drains requests in flight up to `drain`, stops the background work.
   void stop(std::chrono::milliseconds drain);
 
+  // Replaces the services and access rights with those of `settings` (SIGHUP): the next request
+  // uses them; requests in flight finish with the ones they started with. A catalog that does
+  // not check out is refused and the current one kept.
+  Status reload_services(const Settings& settings);
+
   std::uint16_t client_port() const;
   std::uint16_t client_tls_port() const;  // 0 when not configured
   std::uint16_t provider_port() const;

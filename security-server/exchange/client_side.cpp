@@ -12,7 +12,7 @@ namespace {
 constexpr FaultSide kRequest = FaultSide::kClientRequest;
 constexpr FaultSide kHere = FaultSide::kClientSide;
 
-net::HttpResponse fault(FaultSide side, FaultCode code, std::string message) {
+net::HttpResponse fault_response(FaultSide side, FaultCode code, std::string message) {
   return Fault::make(side, code, std::move(message)).to_response();
 }
 
@@ -49,10 +49,31 @@ std::string join_target(const RequestHead& head) {
   return head.query.empty() ? head.path : head.path + "?" + head.query;
 }
 
+// Whether a failed call may have delivered the request: only errors before or while sending
+// (resolving, connecting, the handshake, the peer's certificate, a request cut short) leave it
+// undelivered, so that trying another server cannot make the provider process it twice.
+bool may_have_arrived(const Status& st) {
+  return st.message().rfind("read response", 0) == 0;
+}
+
 }  // namespace
 
 net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool over_tls) {
   ExchangeContext& c = context_;
+  // Once known, a fault names the message and the exchange; a refusal of the caller is an
+  // authentication decision and goes to that record.
+  std::string known_message_id, known_request_id, client_for_record, service_for_record;
+  auto fault = [&](FaultSide side, FaultCode code, std::string message) {
+    net::HttpResponse r = fault_response(side, code, std::move(message));
+    if (!known_message_id.empty()) r.headers.emplace_back("X-Xacbe-Id", known_message_id);
+    if (!known_request_id.empty()) r.headers.emplace_back("X-Xacbe-Request-Id", known_request_id);
+    if (code == FaultCode::kUnknownClient || code == FaultCode::kClientNotAuthenticated) {
+      c.query_register.record_decision(Decision{RecordSide::kClient, client_for_record, service_for_record,
+                                                known_message_id, log::bounded(request.peer_address, 64), false,
+                                                std::string(fault_code_name(code)), "refused at the client interface"});
+    }
+    return r;
+  };
   // ---- The caller and its request ----
   if (!is_rest_method(request.method)) {
     co_return fault(kRequest, FaultCode::kMalformedRequest, "method not allowed: " + log::bounded(request.method, 16));
@@ -74,6 +95,9 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (!client.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Client: " + log::bounded(client.status().message(), 200));
   if (message_id->empty()) *message_id = new_message_id();
   if (!is_message_id(*message_id)) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Id: 1..255 of [A-Za-z0-9._:@+=-]");
+  known_message_id = *message_id;
+  client_for_record = client->to_string();
+  service_for_record = target->service.to_string();
   if (!is_header_text(*user_id) || !is_header_text(*issue)) {
     co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-UserId and X-Xacbe-Issue: up to 255 bytes of UTF-8 text");
   }
@@ -99,6 +123,9 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
     co_return fault(kHere, FaultCode::kUnknownClient,
                     client->to_string() + " is not registered for this security server in the global configuration");
   }
+  c.query_register.record_decision(Decision{RecordSide::kClient, client_for_record, service_for_record, known_message_id,
+                                            log::bounded(request.peer_address, 64), true, "client-interface",
+                                            "a registered client of this server, connection mode met"});
   Status admission = c.query_register.admission();
   if (!admission.is_ok()) co_return fault(kHere, FaultCode::kTimestampBacklog, admission.message());
   const auto signer_it = c.signers.find(client->member());
@@ -108,6 +135,10 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   auto sign_ocsp = c.own_ocsp(signer_it->second.certificate);
   if (!sign_ocsp.is_ok()) {
     co_return fault(kHere, FaultCode::kSigningUnavailable, "no fresh OCSP response for the signing certificate");
+  }
+  auto auth_ocsp = c.own_ocsp(c.auth_certificate);
+  if (!auth_ocsp.is_ok()) {
+    co_return fault(kHere, FaultCode::kSigningUnavailable, "no fresh OCSP response for the authentication certificate");
   }
   const id::ClientId provider(target->service.subsystem());
   std::vector<std::string> servers;
@@ -123,6 +154,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   // ---- E-stamp and log the request ----
   RequestHead head{*client, target->service, *message_id, *user_id, *issue, request.method,
                    target->path, target->query, std::move(headers).value(), new_message_id()};
+  known_request_id = head.request_id;
   const std::string head_bytes = to_json(head);
   const std::string body_digest = crypto::sha256(request.body);
   StampContent content{"request", head.message_id, client->to_string(), head.service.to_string(), {},
@@ -144,10 +176,6 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (!logged.is_ok()) co_return fault(kHere, FaultCode::kRegisterFailure, "the query register refused the request record");
 
   // ---- Send it to a server carrying the provider ----
-  auto auth_ocsp = c.own_ocsp(c.auth_certificate);
-  if (!auth_ocsp.is_ok()) {
-    co_return fault(kHere, FaultCode::kSigningUnavailable, "no fresh OCSP response for the authentication certificate");
-  }
   net::HttpRequest outgoing;
   outgoing.method = "POST";
   outgoing.target = kMessagePath;
@@ -169,6 +197,12 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
     options.timeout = std::chrono::seconds(60);
     options.body_limit = c.settings.body_limit + 64 * 1024;
     auto response = co_await c.http->request("https://" + server->address + kMessagePath, outgoing, options);
+    if (!response.is_ok() && may_have_arrived(response.status())) {
+      // Sent in full, perhaps processed: another server must not get it too.
+      c.health.failed(provider_text, server_id);
+      co_return fault(kHere, FaultCode::kProviderUnreachable,
+                      server_id + " did not answer: " + log::bounded(response.status().message(), 200));
+    }
     if (!response.is_ok()) {
       last_error = server_id + ": " + response.status().message();
       c.health.failed(provider_text, server_id);
@@ -183,10 +217,11 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (!answer) co_return fault(kHere, FaultCode::kProviderUnreachable, "no server carrying " + provider_text + " answered (" + log::bounded(last_error, 300) + ")");
 
   // A refusal of the provider's server is relayed as it came, with its side and id.
-  if (auto relayed = Fault::from_response(*answer)) {
+  if (auto relayed = Fault::from_response(*answer); relayed && relayed->side == FaultSide::kProviderSide) {
     log::warn("exchange {}: refused by {}: {}.{} {}", head.request_id, answered_by->id.to_string(),
               fault_side_name(relayed->side), fault_code_name(relayed->code), relayed->id);
     net::HttpResponse r = relayed->to_response();
+    r.headers.emplace_back("X-Xacbe-Id", head.message_id);
     r.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
     co_return r;
   }

@@ -19,6 +19,7 @@ struct CodeInfo {
 constexpr std::array kCodes{
     CodeInfo{FaultCode::kMalformedRequest, "MALFORMED_REQUEST", 400},
     CodeInfo{FaultCode::kBodyTooLarge, "BODY_TOO_LARGE", 413},
+    CodeInfo{FaultCode::kHeadersTooLarge, "HEADERS_TOO_LARGE", 431},
     CodeInfo{FaultCode::kUnknownClient, "UNKNOWN_CLIENT", 403},
     CodeInfo{FaultCode::kClientNotAuthenticated, "CLIENT_NOT_AUTHENTICATED", 401},
     CodeInfo{FaultCode::kNoGlobalConfiguration, "NO_GLOBAL_CONFIGURATION", 503},

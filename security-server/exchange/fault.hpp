@@ -20,6 +20,7 @@ std::string_view fault_side_name(FaultSide side);  // "client-request", "client-
 enum class FaultCode {
   kMalformedRequest,          // not a well-formed /r1 call: target, header, identifier
   kBodyTooLarge,              // over the body limit
+  kHeadersTooLarge,           // request line and headers over the header limit
   kUnknownClient,             // not a client of this security server
   kClientNotAuthenticated,    // the connection does not meet the client's connection mode
   kNoGlobalConfiguration,     // none, or the one held has expired

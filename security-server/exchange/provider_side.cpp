@@ -29,11 +29,16 @@ FaultCode code_for(EStampFault f) {
 net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   ExchangeContext& c = context_;
   // Every refusal is also an entry of the authentication/authorization record.
+  // Refusals up to the access decision are authentication/authorization decisions and go to
+  // that record; later failures (the provider's system, the register) are not decisions.
   std::string client_text, service_text, message_id, peer_text;
+  bool decided = false;
   auto refuse = [&](FaultCode code, std::string message) {
     Fault f = Fault::make(kHere, code, std::move(message));
-    c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
-                                              false, std::string(fault_code_name(code)), f.message});
+    if (!decided) {
+      c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
+                                                false, std::string(fault_code_name(code)), f.message});
+    }
     return f.to_response();
   };
   if (request.method != "POST" || request.target != kMessagePath) {
@@ -94,7 +99,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
 
   // 5. Replay: signed recently, and the message id not used before by this client.
   const auto now = to_sys_seconds(c.clock.now());
-  if (verified->signing_time + c.settings.replay_window < now || verified->signing_time > now + std::chrono::seconds(60)) {
+  if (verified->signing_time + c.settings.replay_window < now) {  // a future one failed verify_estamp
     co_return refuse(FaultCode::kMessageTooOld, "signed outside the replay window of " +
                                                     std::to_string(c.settings.replay_window.count()) + " seconds");
   }
@@ -111,6 +116,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   if (!decision.allowed) co_return refuse(FaultCode::kAccessDenied, decision.reason + " (" + decision.rule + ")");
   c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
                                             true, decision.rule, decision.reason});
+  decided = true;
 
   // 8. Log the request (durable) before the provider's system sees it.
   const id::MemberId provider_member = head->service.subsystem().member();
@@ -118,14 +124,22 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   if (signer_it == c.signers.end()) co_return refuse(FaultCode::kInternalError, "no signing key for the provider");
   auto sign_ocsp = c.own_ocsp(signer_it->second.certificate);
   if (!sign_ocsp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "no fresh OCSP response for the signing certificate");
+  auto auth_ocsp = c.own_ocsp(c.auth_certificate);
+  if (!auth_ocsp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "no fresh OCSP response for the authentication certificate");
   Status admission = c.query_register.admission();
   if (!admission.is_ok()) co_return refuse(FaultCode::kTimestampBacklog, admission.message());
   const std::string request_id = new_message_id();
   const auto window = conf.settings().estamp_window;
-  const bool log_body = true;
+  // The register settings of the provider's subsystem, a client of this server.
+  ClientSettings owner_settings;
+  if (auto it = c.settings.clients.find(id::ClientId(head->service.subsystem())); it != c.settings.clients.end()) {
+    owner_settings = it->second;
+  }
+  const bool log_body = owner_settings.log_body;
   RecordInput record{RecordSide::kProvider, RecordKind::kRequest, message_id, request_id, client_text, service_text,
                      head->user_id, *head_bytes, log_body ? std::optional<std::string>(request.body) : std::nullopt,
-                     body_digest, *stamp, verified->ocsp.produced_at, verified->ocsp.produced_at + window, false};
+                     body_digest, *stamp, verified->ocsp.produced_at, verified->ocsp.produced_at + window,
+                     owner_settings.timestamp_at_once};
   QueryRegister& reg = c.query_register;
   auto logged_start = [&reg, record = std::move(record)](auto done) mutable { reg.append(std::move(record), std::move(done)); };
   Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(std::move(logged_start));
@@ -177,12 +191,11 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   RecordInput response_record{RecordSide::kProvider, RecordKind::kResponse, message_id, request_id, client_text,
                               service_text, head->user_id, response_head_bytes,
                               log_body ? std::optional<std::string>(answer->body) : std::nullopt, response_body_digest,
-                              *response_stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + window, false};
+                              *response_stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + window,
+                              owner_settings.timestamp_at_once};
   auto logged_response_start = [&reg, response_record = std::move(response_record)](auto done) mutable { reg.append(std::move(response_record), std::move(done)); };
   Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(std::move(logged_response_start));
   if (!logged_response.is_ok()) co_return refuse(FaultCode::kRegisterFailure, "the query register refused the response record");
-  auto auth_ocsp = c.own_ocsp(c.auth_certificate);
-  if (!auth_ocsp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "no fresh OCSP response for the authentication certificate");
 
   net::HttpResponse out;
   out.status = 200;

@@ -86,7 +86,9 @@ class Rogue {
 
   std::string ocsp_for(const crypto::Certificate& cert) {
     static const SystemClock clock;
-    crypto::OcspClient client(clock, {.request = {.cert_id_hash = crypto::CertIdHash::kSha256, .nonce_octets = 0}});
+    crypto::OcspClientOptions options;
+    options.request.nonce_octets = 0;
+    crypto::OcspClient client(clock, options);
     return must(client.query(services_.ocsp_url(), cert, *ca_, {*responder_}), "ocsp").der;
   }
 
@@ -212,7 +214,9 @@ TEST_F(SecurityServerRefusalTest, EachTamperingIsRefusedAndNothingIsForwarded) {
     row.spoil(m);
     auto r = send(m);
     EXPECT_EQ(fault_code(r), row.code) << row.name << ": " << (r.is_ok() ? r->body : "");
-    if (r.is_ok()) EXPECT_EQ(r->header("X-Xacbe-Error"), "provider-side." + row.code) << row.name;
+    if (r.is_ok()) {
+      EXPECT_EQ(r->header("X-Xacbe-Error"), "provider-side." + row.code) << row.name;
+    }
   }
   EXPECT_EQ(system_->calls(), calls) << "a refused message reached the provider's system";
 }
