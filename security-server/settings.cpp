@@ -93,6 +93,9 @@ Status read_services(const config::Node& node, Settings& out) {
 Result<Settings> read_settings(const std::string& path) {
   XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(path));
   XACBE_ASSIGN_OR_RETURN(service::ServiceConfig client_interface, service::read_service_config(root, "security-server"));
+  if (!client_interface.tls_certificate.empty()) {
+    return invalid_argument(path + ": 'listen' is the plain-HTTP client interface; HTTPS is security_server.client_tls");
+  }
   XACBE_ASSIGN_OR_RETURN(config::Node node, root.object("security_server"));
   XACBE_ASSIGN_OR_RETURN(std::string id_text, node.string("id"));
   auto id = id::SecurityServerId::parse(id_text);

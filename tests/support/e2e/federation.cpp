@@ -180,4 +180,26 @@ void Federation::add_hosted_signing_key(SecurityServerNode& node, const std::str
   node.config["security_server"]["signing"][member] = {{"key", base + ".key"}, {"certificate", base + ".pem"}};
 }
 
+void Federation::register_client(SecurityServerNode& node, const std::string& client) {
+  const auto id = value_or_throw(id::SecurityServerId::parse(node.id), "server id");
+  const auto key = value_or_throw(crypto::PrivateKey::load(node.auth_key), "auth key");
+  const auto cert = value_or_throw(crypto::Certificate::load(node.auth_cert), "auth certificate");
+  const auto request =
+      management::make_register_client(id, now_seconds(), value_or_throw(id::ClientId::parse(client), "client id"));
+  const auto signed_request = value_or_throw(management::sign_request(request, key, cert), "sign");
+  auto submitted = registry_.call("POST", "/api/v1/management-requests", envelope(signed_request).dump(),
+                                  RegistryProcess::As::kAnonymous);
+  if (submitted.status != 201) throw std::runtime_error("register-client: " + submitted.http.body);
+  admin("POST", "/api/v1/management-requests/" + std::to_string(submitted.json.value("id", 0)) + "/approve", nullptr,
+        200);
+}
+
+void Federation::enable_client_tls(SecurityServerNode& node) {
+  const std::string name = "client-tls-" + std::to_string(++requests_);
+  const std::string pem = services_.issue("service", name, {"--ip", "127.0.0.1"});
+  node.client_tls_port = free_port();
+  node.config["security_server"]["client_tls"] = {
+      {"port", node.client_tls_port}, {"key", services_.dir().file(name + ".key")}, {"certificate", pem}};
+}
+
 }  // namespace xacbe::testing

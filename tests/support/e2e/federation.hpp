@@ -74,6 +74,12 @@ class Federation {
   // for a member hosted on another member's server.
   void add_hosted_signing_key(SecurityServerNode& node, const std::string& member, const std::string& name);
 
+  // Registers `client` (a member or subsystem of another member) on `node`: a register-client
+  // signed with the node's authentication certificate, approved by the administrator.
+  void register_client(SecurityServerNode& node, const std::string& client);
+  // Gives `node` an HTTPS client interface with a CEIQROO service certificate for 127.0.0.1.
+  void enable_client_tls(SecurityServerNode& node);
+
   // A registry API call as the administrator, throwing unless it answers `expected`.
   RegistryProcess::Reply admin(const std::string& method, const std::string& target, const nlohmann::json& body,
                                int expected);
