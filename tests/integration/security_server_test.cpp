@@ -7,6 +7,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <fstream>
+#include <regex>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "support/e2e/federation.hpp"
+#include "support/process.hpp"
 #include "support/raw_connection.hpp"
 #include "xacbe/net/http_client.hpp"
 #include "xacbe/net/http_server.hpp"
@@ -82,6 +85,27 @@ int count_records(const std::string& db, const std::string& where = "1") {
   sqlite3_finalize(stmt);
   sqlite3_close(handle);
   return n;
+}
+
+// One column of the register's records, for a record chosen by `where`.
+std::string record_blob(const std::string& db, const std::string& column, const std::string& where) {
+  sqlite3* handle = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return {};
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(handle, ("SELECT " + column + " FROM records WHERE " + where).c_str(), -1, &stmt, nullptr) ==
+          SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, 0));
+    out.assign(data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
 }
 
 class SecurityServerTest : public ::testing::Test {
@@ -227,6 +251,47 @@ TEST_F(SecurityServerTest, OversizeBodyIsAClearFault) {
   const auto r = call(*ssp_, "PUT", "/r1/QROO/EST/FGE/SIS/carpetas/x", "QROO/EST/SSP/SIS", body);
   ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
   EXPECT_EQ(Json::parse(r.body)["body"], body);
+}
+
+// An auditor's check with tools nobody here wrote: the e-stamp logged by the provider's server
+// verifies with the stock xmlsec1 given only the CEIQROO CA certificate, and the digests it lists
+// are the sha256sum of the logged head and body.
+TEST_F(SecurityServerTest, LoggedEStampsVerifyWithXmlsec1AndTheirDigestsWithSha256sum) {
+  const auto ok = call(*ssp_, "POST", "/r1/QROO/EST/FGE/SIS/carpetas/expedientes", "QROO/EST/SSP/SIS", "folio=77",
+                       {{"X-Xacbe-Id", "auditor-check-1"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const std::string dir = federation_->services().dir().path();
+  const std::string ca = federation_->services().root_pem();
+  for (const std::string kind : {"request", "response"}) {
+    const std::string where = "side = 'provider' AND kind = '" + kind + "' AND message_id = 'auditor-check-1'";
+    const std::string db = fge_->file("register.db");
+    const std::string estamp = record_blob(db, "estamp", where);
+    ASSERT_FALSE(estamp.empty()) << kind;
+    write_file(dir + "/estamp-" + kind + ".xml", estamp);
+    write_file(dir + "/head-" + kind, record_blob(db, "head", where));
+    write_file(dir + "/body-" + kind, record_blob(db, "body", where));
+    const auto verified = run_command({"xmlsec1", "--verify", "--trusted-pem", ca, "--id-attr:Id",
+                                       "urn:xacbe:estamp:1:Message", "--id-attr:Id", "urn:xacbe:estamp:1:Batch",
+                                       dir + "/estamp-" + kind + ".xml"});
+    EXPECT_EQ(verified.exit_code, 0) << kind << ": " << verified.output;
+    EXPECT_NE(verified.output.find("OK"), std::string::npos) << verified.output;
+    for (const std::string part : {"head", "body"}) {
+      std::smatch m;
+      ASSERT_TRUE(std::regex_search(estamp, m, std::regex("<e:Part name=\"" + part + "\">([0-9a-f]{64})</e:Part>")))
+          << estamp;
+      const auto sum = run_command({"sha256sum", dir + "/" + part + "-" + kind});
+      EXPECT_EQ(sum.output.substr(0, 64), m[1].str()) << kind << " " << part;
+    }
+  }
+  // A changed byte in the logged e-stamp is caught by the same tool.
+  std::string tampered = record_blob(fge_->file("register.db"), "estamp",
+                                     "side = 'provider' AND kind = 'request' AND message_id = 'auditor-check-1'");
+  tampered.replace(tampered.find("auditor-check-1"), 15, "auditor-check-2");
+  write_file(dir + "/estamp-tampered.xml", tampered);
+  const auto refused = run_command({"xmlsec1", "--verify", "--trusted-pem", ca, "--id-attr:Id",
+                                    "urn:xacbe:estamp:1:Message", "--id-attr:Id", "urn:xacbe:estamp:1:Batch",
+                                    dir + "/estamp-tampered.xml"});
+  EXPECT_NE(refused.exit_code, 0) << refused.output;
 }
 
 }  // namespace
