@@ -265,6 +265,31 @@ TEST_F(SecurityServerRefusalTest, ARevokedSigningCertificateIsRefused) {
   EXPECT_EQ(fault_code(send(genuine())), "CERTIFICATE_NOT_GOOD");
 }
 
+TEST_F(SecurityServerRefusalTest, ARevokedAuthenticationCertificateIsRefused) {
+  // A second server of the same member, registered and then compromised: its certificate revoked.
+  SecurityServerNode& second = federation_->add_server("QROO/EST/FGE/SS2");
+  Rogue revoked(federation_->services(), {second.auth_key, second.auth_cert}, fge_->signing.at("QROO/EST/FGE"));
+  // Before: accepted once the provider's server has the configuration that lists it.
+  std::string code;
+  for (int i = 0; i < 50; ++i) {
+    auto r = revoked.send(*ssp_, revoked.make("QROO/EST/FGE/SIS", "QROO/EST/SSP/SIS/antecedentes", "/x"),
+                          {fingerprint(ssp_->auth_cert)});
+    if (r.is_ok()) {
+      code = r->status == 200 ? "OK" : fault_code(r);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the other process's refresh
+  }
+  ASSERT_EQ(code, "OK");
+  auto revoke = federation_->services().cli({"ca", "revoke", "--serial", serial_of(second.auth_cert), "--reason", "keyCompromise"});
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.output;
+  const int calls = system_->calls();
+  auto r = revoked.send(*ssp_, revoked.make("QROO/EST/FGE/SIS", "QROO/EST/SSP/SIS/antecedentes", "/x"),
+                        {fingerprint(ssp_->auth_cert)});
+  EXPECT_EQ(fault_code(r), "CERTIFICATE_NOT_GOOD");
+  EXPECT_EQ(system_->calls(), calls);
+}
+
 // Rules that depend on time and on the registry's decisions, with the provider's clock moved
 // (libfaketime) and a member suspended through the registry's API.
 class SecurityServerStateTest : public SecurityServerRefusalTest {
