@@ -307,6 +307,18 @@ TEST_F(SecurityServerStateTest, AnExpiredConfigurationStopsEveryExchange) {
   EXPECT_EQ(fault_code(send(genuine())), "NO_GLOBAL_CONFIGURATION");
 }
 
+TEST_F(SecurityServerStateTest, AServerWithoutAFreshOcspResponseRefusesToSign) {
+  // Two hours later on the client's server, every response the responder gives is too old to sign with.
+  fge_->start(faketime_environment("+2h"));
+  net::HttpRequest r;
+  r.headers = {{"X-Xacbe-Client", "QROO/EST/FGE/SIS"}};
+  auto answer = net::http_request(fge_->client_url() + "/r1/QROO/EST/SSP/SIS/antecedentes/x", r);
+  ASSERT_TRUE(answer.is_ok());
+  EXPECT_EQ(fault_code(answer), "SIGNING_UNAVAILABLE");
+  EXPECT_EQ(answer->header("X-Xacbe-Error"), "client-side.SIGNING_UNAVAILABLE");
+  fge_->start();
+}
+
 // Last: the member stays suspended.
 TEST_F(SecurityServerStateTest, ZzASuspendedMembersMessagesAreRefusedEvenWithResponsesMadeBefore) {
   std::vector<Message> made;
