@@ -1,35 +1,8 @@
 #pragma once
-// JSON helpers shared by the admin API's route modules (this program only).
+// The route modules write api::Json, api::error_response, ...: the shared admin API's JSON.
 
-#include <map>
-#include <nlohmann/json.hpp>
-#include <string>
+#include "xacbe/api/json.hpp"
 
-#include "xacbe/net/http.hpp"
-#include "xacbe/result.hpp"
-
-namespace xacbe::registry::api {
-
-using Json = nlohmann::json;
-
-// Status codes to HTTP: 400 invalid, 403 denied, 404 unknown, 409 state/duplicate, 503, 504, 500.
-int http_status(Code code);
-net::HttpResponse json_response(int status, const Json& body);
-// {"error": {"code": "...", "message": "..."}}
-net::HttpResponse error_response(int status, const std::string& code, const std::string& message);
-net::HttpResponse error_response(const Status& st);
-// 200 with `body` when `st` is ok, the error otherwise.
-net::HttpResponse reply(const Status& st, const Json& body);
-// The Status an error response carries (for the audit trail); kInternal with the HTTP status when
-// the body is not an error document.
-Status error_of(const net::HttpResponse& response);
-
-// The body as a JSON object (repeated keys refused), with only `allowed` keys.
-Result<Json> object_body(const std::string& body, std::initializer_list<const char*> allowed);
-// A strict JSON object body whose `allowed` keys are all strings.
-Result<std::map<std::string, std::string>> string_fields(const std::string& body,
-                                                         std::initializer_list<const char*> allowed);
-// A decimal id in 0..max.
-Result<std::int64_t> parse_id(const std::string& text, const std::string& what, std::int64_t max = INT64_MAX / 2);
-
-}  // namespace xacbe::registry::api
+namespace xacbe::registry {
+namespace api = xacbe::api;
+}  // namespace xacbe::registry

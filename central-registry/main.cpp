@@ -94,20 +94,7 @@ Result<RegistryConfig> read_config(const std::string& path) {
     out.globalconf = std::move(gc);
   }
   XACBE_ASSIGN_OR_RETURN(config::Node users, node.object("users"));
-  for (const auto& name : users.keys()) {
-    XACBE_ASSIGN_OR_RETURN(config::Node user, users.object(name));
-    XACBE_ASSIGN_OR_RETURN(std::string role, user.string("role"));
-    XACBE_ASSIGN_OR_RETURN(std::string token_hash, user.string("token_sha256"));
-    if (role != "administrator" && role != "auditor") {
-      return invalid_argument(path + ": 'registry.users." + name + ".role' must be administrator or auditor");
-    }
-    if (token_hash.size() != 64 || token_hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      return invalid_argument(path + ": 'registry.users." + name +
-                              ".token_sha256' must be 64 lower-case hex digits (xacbe token generate)");
-    }
-    out.users.push_back({name, role == "administrator" ? registry::Role::kAdministrator : registry::Role::kAuditor,
-                         token_hash});
-  }
+  XACBE_ASSIGN_OR_RETURN(out.users, api::read_users(users, path + ": 'registry.users"));
   if (out.users.empty()) return invalid_argument(path + ": 'registry.users' needs at least one user");
   XACBE_RETURN_IF_ERROR(root.check_all_used());
   return out;

@@ -1,9 +1,15 @@
 #include "security_server.hpp"
 
+#include <algorithm>
+
+#include "admin/admin_routes.hpp"
+#include "admin/request_log.hpp"
+#include "admin/service_admin.hpp"
 #include "exchange/client_side.hpp"
 #include "exchange/context.hpp"
 #include "exchange/provider_side.hpp"
 #include "register/timestamper.hpp"
+#include "xacbe/api/json.hpp"
 #include "xacbe/crypto/ocsp_cache.hpp"
 #include "xacbe/crypto/tsa_client.hpp"
 #include "xacbe/log/log.hpp"
@@ -29,10 +35,18 @@ struct SecurityServer::Impl {
   std::shared_ptr<net::TlsContext> peer_tls, provider_tls, client_tls;
   mutable std::mutex catalog_mu;
   std::shared_ptr<const ServiceCatalog> catalog;  // guarded by catalog_mu
+  std::unique_ptr<ServiceAdmin> services;         // installs `catalog`
+  std::unique_ptr<api::AdminApi> admin_api;       // null when no admin_listen
+  AdminSources admin_sources;
+  std::shared_ptr<net::TlsContext> admin_tls;
   std::unique_ptr<ExchangeContext> context;
   std::unique_ptr<ClientSide> client_side;
   std::unique_ptr<ProviderSide> provider_side;
-  std::unique_ptr<net::HttpServer> client_server, client_tls_server, provider_server;
+  std::unique_ptr<net::HttpServer> client_server, client_tls_server, provider_server, admin_server;
+
+  std::mutex refresh_state_mu;
+  std::optional<TimePoint> last_refresh_at;  // guarded by refresh_state_mu
+  Status last_refresh;                       // guarded by refresh_state_mu
 
   std::mutex ocsp_mu;
   std::shared_ptr<crypto::OcspCache> ocsp;  // guarded by ocsp_mu; made once a configuration names the responders
@@ -82,12 +96,22 @@ struct SecurityServer::Impl {
     globalconf::ConfigurationFault fault;
     Status st = configuration->refresh(&fault);
     if (!st.is_ok()) log::warn("global configuration refresh failed: {}", st.to_string());
+    {
+      std::lock_guard lock(refresh_state_mu);
+      last_refresh_at = clock.now();
+      last_refresh = st;
+    }
     auto current = configuration->current();
     if (current.is_ok()) {
       ensure_ocsp(**current);
       if (timestamper) timestamper->set_interval((*current)->settings().timestamp_interval);
     }
   }
+
+  ServerStatus status();
+  std::vector<ClientStatus> clients() const;
+  std::vector<OwnCertificate> certificates() const;
+  Status open_admin_api();
 
   void refresh_loop() {
     std::unique_lock lock(stop_mu);
@@ -100,6 +124,84 @@ struct SecurityServer::Impl {
     }
   }
 };
+
+// The admin API's view of the server (admin/admin_routes.hpp).
+Status SecurityServer::Impl::open_admin_api() {
+  if (!settings.admin_listen) return Status::ok();
+  if (!settings.admin_listen->tls.certificate.empty()) {
+    net::TlsOptions tls;
+    XACBE_ASSIGN_OR_RETURN(tls.certificate, crypto::Certificate::load(settings.admin_listen->tls.certificate));
+    XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::load(settings.admin_listen->tls.key));
+    tls.key = std::make_shared<const crypto::PrivateKey>(std::move(key));
+    XACBE_ASSIGN_OR_RETURN(admin_tls, net::TlsContext::create_server(tls));
+  }
+  admin_sources.status = [this] { return status(); };
+  admin_sources.certificates = [this] { return certificates(); };
+  admin_sources.clients = [this] { return clients(); };
+  admin_sources.decisions = [this](std::int64_t after, int limit) { return query_register->decisions(after, limit); };
+  admin_api = std::make_unique<api::AdminApi>(settings.users, std::make_unique<AdminRequestLog>(clock));
+  add_admin_routes(*admin_api, admin_sources, *services, clock);
+  return Status::ok();
+}
+
+ServerStatus SecurityServer::Impl::status() {
+  ServerStatus out;
+  out.server_id = settings.id.to_string();
+  auto& g = out.global_configuration;
+  if (auto conf = configuration->current(); conf.is_ok()) {
+    g.version = (*conf)->version();
+    g.created_at = (*conf)->created_at();
+    g.expires_at = (*conf)->expires_at();
+    out.tsa_url = (*conf)->content().tsa.url;
+  } else {
+    g.unavailable = conf.status().message();
+  }
+  g.stored_copy = configuration->stored_copy_status();
+  {
+    std::lock_guard lock(refresh_state_mu);
+    g.last_refresh_at = last_refresh_at;
+    g.last_refresh = last_refresh;
+  }
+  {
+    std::lock_guard lock(ocsp_mu);
+    if (ocsp) out.ocsp = ocsp->state();
+  }
+  out.register_stats = query_register->stats();
+  out.admission_margin = settings.timestamp_margin;
+  const auto& address = settings.client_interface.server.address;
+  if (client_server) out.listeners.push_back({"client", "http", address, client_server->port()});
+  if (client_tls_server) out.listeners.push_back({"client-tls", "https", address, client_tls_server->port()});
+  if (provider_server) {
+    out.listeners.push_back({"provider", "https", settings.provider_address, provider_server->port()});
+  }
+  if (admin_server) {
+    out.listeners.push_back({"admin", admin_tls ? "https" : "http", settings.admin_listen->address, admin_server->port()});
+  }
+  return out;
+}
+
+std::vector<OwnCertificate> SecurityServer::Impl::certificates() const {
+  std::vector<OwnCertificate> out{{"authentication", std::nullopt, *auth_certificate}};
+  for (const auto& [member, s] : signers) out.push_back({"signing", member, s.certificate});
+  return out;
+}
+
+// A client is registered for this server when the configuration in use lists it among the
+// clients of this server's entry.
+std::vector<ClientStatus> SecurityServer::Impl::clients() const {
+  auto conf = configuration->current();
+  std::vector<ClientStatus> out;
+  for (const auto& [client, c] : settings.clients) {
+    ClientStatus status{client, c, std::nullopt};
+    if (conf.is_ok()) {
+      const auto servers = (*conf)->servers_for(client);
+      status.registered = std::any_of(servers.begin(), servers.end(),
+                                      [&](const globalconf::SecurityServer* s) { return s->id == settings.id; });
+    }
+    out.push_back(std::move(status));
+  }
+  return out;
+}
 
 SecurityServer::SecurityServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SecurityServer::~SecurityServer() { stop(std::chrono::milliseconds(0)); }
@@ -131,8 +233,13 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
   RegisterOptions register_options;
   register_options.admission_margin = s.timestamp_margin;
   XACBE_ASSIGN_OR_RETURN(m.query_register, QueryRegister::open(s.register_file, clock, register_options));
-  XACBE_ASSIGN_OR_RETURN(auto catalog, ServiceCatalog::create(s.services, s.rights));
-  m.catalog = std::make_shared<const ServiceCatalog>(std::move(catalog));
+  XACBE_ASSIGN_OR_RETURN(auto store, ServiceStore::open(s.admin_database));
+  XACBE_ASSIGN_OR_RETURN(m.services, ServiceAdmin::create(s.clients, s.services, s.rights, std::move(store),
+                                                          [impl = &m](std::shared_ptr<const ServiceCatalog> c) {
+                                                            std::lock_guard lock(impl->catalog_mu);
+                                                            impl->catalog = std::move(c);
+                                                          }));
+  XACBE_RETURN_IF_ERROR(m.open_admin_api());
   m.http = net::HttpClient::create({.max_per_destination = 64, .idle_expiry = std::chrono::seconds(20), .threads = 1});
 
   net::TlsOptions peer;
@@ -233,12 +340,32 @@ Status SecurityServer::start() {
                          net::HttpServer::start(provider, net::AsyncHttpHandler([side = m.provider_side.get()](net::HttpRequest r) {
                                                   return side->handle(std::move(r));
                                                 })));
+  if (m.admin_api) {
+    net::ServerOptions admin = client;
+    admin.address = m.settings.admin_listen->address;
+    admin.port = m.settings.admin_listen->port;
+    admin.tls = m.admin_tls;
+    admin.body_limit = 64 * 1024;
+    admin.threads = 1;
+    admin.workers = 1;  // the API runs one handler at a time anyway
+    admin.refusal = [](int status, const std::string& message) {
+      return api::error_response(status, status == 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
+    };
+    XACBE_ASSIGN_OR_RETURN(m.admin_server, net::HttpServer::start(admin, net::HttpHandler([api = m.admin_api.get()](
+                                                                                const net::HttpRequest& r) {
+                                                                     return api->handle(r);
+                                                                   })));
+  }
   m.refresher = std::thread([&m] { m.refresh_loop(); });
   // One line, after every listener is up: tests and scripts wait for "listening on".
   log::info("security server {}: client interface listening on http://{}:{}{}; provider interface on https://{}:{}",
             m.settings.id.to_string(), client.address, m.client_server->port(),
             m.client_tls_server ? " (HTTPS on port " + std::to_string(m.client_tls_server->port()) + ")" : std::string(),
             provider.address, m.provider_server->port());
+  if (m.admin_server) {
+    log::info("security server {}: admin API listening on {}://{}:{}", m.settings.id.to_string(),
+              m.admin_tls ? "https" : "http", m.settings.admin_listen->address, m.admin_server->port());
+  }
   return Status::ok();
 }
 
@@ -250,7 +377,7 @@ void SecurityServer::stop(std::chrono::milliseconds drain) {
   }
   m.stop_cv.notify_all();
   if (m.refresher.joinable()) m.refresher.join();
-  for (auto* server : {&m.client_server, &m.client_tls_server, &m.provider_server}) {
+  for (auto* server : {&m.admin_server, &m.client_server, &m.client_tls_server, &m.provider_server}) {
     if (*server) (*server)->shutdown(drain);
   }
   if (m.timestamper) m.timestamper->stop();
@@ -260,15 +387,9 @@ void SecurityServer::stop(std::chrono::milliseconds drain) {
 }
 
 Status SecurityServer::reload_services(const Settings& settings) {
-  XACBE_ASSIGN_OR_RETURN(auto catalog, ServiceCatalog::create(settings.services, settings.rights));
-  for (const auto& d : settings.services) {
-    if (impl_->settings.clients.count(id::ClientId(d.service.subsystem())) == 0) {
-      return invalid_argument("service " + d.service.to_string() + ": its subsystem is not a client of this server");
-    }
-  }
-  std::lock_guard lock(impl_->catalog_mu);
-  impl_->catalog = std::make_shared<const ServiceCatalog>(std::move(catalog));
-  log::info("services and access rights reloaded: {} services, {} rights", settings.services.size(), settings.rights.size());
+  XACBE_RETURN_IF_ERROR(impl_->services->reload_file(settings.services, settings.rights));
+  log::info("services and access rights reloaded: {} services, {} rights in the file", settings.services.size(),
+            settings.rights.size());
   return Status::ok();
 }
 
@@ -279,5 +400,6 @@ std::uint16_t SecurityServer::client_tls_port() const {
 std::uint16_t SecurityServer::provider_port() const {
   return impl_->provider_server ? impl_->provider_server->port() : 0;
 }
+std::uint16_t SecurityServer::admin_port() const { return impl_->admin_server ? impl_->admin_server->port() : 0; }
 
 }  // namespace xacbe::ss

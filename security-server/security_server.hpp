@@ -1,8 +1,9 @@
 #pragma once
 // One running security server: its configuration client, own certificates and their OCSP
-// responses, signers, query register and timestamper, and three listeners — the client interface
-// (plain HTTP, and HTTPS when configured) for its members' information systems and the provider
-// interface (mutual TLS with the authentication certificate) for other security servers.
+// responses, signers, query register and timestamper, and its listeners — the client interface
+// (plain HTTP, and HTTPS when configured) for its members' information systems, the provider
+// interface (mutual TLS with the authentication certificate) for other security servers, and,
+// when configured, the admin API (admin/admin_routes.hpp) for its operators.
 
 #include <atomic>
 #include <chrono>
@@ -38,6 +39,7 @@ class SecurityServer {
   std::uint16_t client_port() const;
   std::uint16_t client_tls_port() const;  // 0 when not configured
   std::uint16_t provider_port() const;
+  std::uint16_t admin_port() const;  // 0 when not configured
 
  private:
   struct Impl;

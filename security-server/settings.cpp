@@ -1,5 +1,6 @@
 #include "settings.hpp"
 
+#include <filesystem>
 #include <set>
 
 #include "xacbe/config/config.hpp"
@@ -12,15 +13,6 @@ Result<KeyFiles> key_files(const config::Node& node) {
   XACBE_ASSIGN_OR_RETURN(out.key, node.path("key"));
   XACBE_ASSIGN_OR_RETURN(out.certificate, node.path("certificate"));
   return out;
-}
-
-// "METHOD /path" (endpoint) as the configuration writes it.
-Result<Endpoint> parse_endpoint(const std::string& text) {
-  const auto space = text.find(' ');
-  if (space == std::string::npos) return invalid_argument("endpoint '" + text + "' must be 'METHOD /path'");
-  Endpoint e{text.substr(0, space), text.substr(space + 1)};
-  XACBE_RETURN_IF_ERROR(check_endpoint(e));
-  return e;
 }
 
 Result<ClientSettings> read_client(const config::Node& node) {
@@ -89,6 +81,16 @@ Status read_services(const config::Node& node, Settings& out) {
 }
 
 }  // namespace
+
+Result<ServiceCatalog> make_catalog(const std::map<id::ClientId, ClientSettings>& clients,
+                                    std::vector<ServiceDefinition> services, std::vector<AccessRight> rights) {
+  for (const auto& d : services) {
+    if (clients.count(id::ClientId(d.service.subsystem())) == 0) {
+      return invalid_argument("service " + d.service.to_string() + ": its subsystem is not a client of this server");
+    }
+  }
+  return ServiceCatalog::create(std::move(services), std::move(rights));
+}
 
 Result<Settings> read_settings(const std::string& path) {
   XACBE_ASSIGN_OR_RETURN(config::Node root, config::Node::load(path));
@@ -159,13 +161,31 @@ Result<Settings> read_settings(const std::string& path) {
     Status st = read_services(services, out);
     if (!st.is_ok()) return invalid_argument(path + ": security_server." + st.message());
   }
-  for (const auto& d : out.services) {
-    if (out.clients.count(id::ClientId(d.service.subsystem())) == 0) {
-      return invalid_argument(path + ": security_server.services." + d.service.to_string() +
-                              ": its subsystem is not a client of this server");
+  if (node.has("admin_listen")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node admin, node.object("admin_listen"));
+    Settings::AdminListen listen;
+    XACBE_ASSIGN_OR_RETURN(listen.address, config::string_or(admin, "address", "127.0.0.1"));
+    XACBE_ASSIGN_OR_RETURN(auto admin_port, admin.integer("port", 0, 65535));
+    listen.port = static_cast<std::uint16_t>(admin_port);
+    if (admin.has("tls")) {
+      XACBE_ASSIGN_OR_RETURN(config::Node tls, admin.object("tls"));
+      XACBE_ASSIGN_OR_RETURN(listen.tls, key_files(tls));
     }
+    out.admin_listen = std::move(listen);
   }
-  auto catalog = ServiceCatalog::create(out.services, out.rights);
+  if (node.has("users")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node users, node.object("users"));
+    XACBE_ASSIGN_OR_RETURN(out.users, api::read_users(users, path + ": 'security_server.users"));
+  }
+  if (out.admin_listen && out.users.empty()) {
+    return invalid_argument(path + ": 'security_server.users' needs at least one user for the admin API");
+  }
+  if (node.has("admin_database")) {
+    XACBE_ASSIGN_OR_RETURN(out.admin_database, node.path("admin_database"));
+  } else {
+    out.admin_database = (std::filesystem::path(out.register_file).parent_path() / "server.db").string();
+  }
+  auto catalog = make_catalog(out.clients, out.services, out.rights);
   if (!catalog.is_ok()) return invalid_argument(path + ": security_server.services: " + catalog.status().message());
   XACBE_RETURN_IF_ERROR(root.check_all_used());
   return out;

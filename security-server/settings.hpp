@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "access/service_catalog.hpp"
+#include "xacbe/api/admin_api.hpp"
 #include "xacbe/id/identifiers.hpp"
 #include "xacbe/result.hpp"
 #include "xacbe/service/service.hpp"
@@ -61,7 +62,23 @@ struct Settings {
   std::map<id::ClientId, ClientSettings> clients;
   std::vector<ServiceDefinition> services;
   std::vector<AccessRight> rights;
+  // The admin API (docs/api/security-server.openapi.yaml): its listener, plain HTTP on loopback
+  // unless admin_tls is set; absent ("admin_listen" not in the file): no admin API.
+  struct AdminListen {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;
+    KeyFiles tls;  // empty: plain HTTP
+  };
+  std::optional<AdminListen> admin_listen;
+  std::vector<api::ApiUser> users;
+  // The services and access rights added through the admin API; default "server.db" beside the register.
+  std::string admin_database;
 };
+
+// The one rule for services and access rights, wherever they come from (the file, SIGHUP, the admin
+// API): ServiceCatalog::create's, and every service's subsystem is one of `clients`.
+Result<ServiceCatalog> make_catalog(const std::map<id::ClientId, ClientSettings>& clients,
+                                    std::vector<ServiceDefinition> services, std::vector<AccessRight> rights);
 
 // Reads and checks the whole file; kInvalidArgument names the key at fault. A server that carries
 // clients of more than one member (a shared server) must have every client in https-certificate

@@ -59,6 +59,16 @@ Status check_endpoint(const Endpoint& endpoint) {
   return Status::ok();
 }
 
+Result<Endpoint> parse_endpoint(const std::string& text) {
+  const auto space = text.find(' ');
+  if (space == std::string::npos) return invalid_argument("endpoint '" + text + "' must be 'METHOD /path'");
+  Endpoint e{text.substr(0, space), text.substr(space + 1)};
+  XACBE_RETURN_IF_ERROR(check_endpoint(e));
+  return e;
+}
+
+std::string to_string(const Endpoint& endpoint) { return endpoint.method + " " + endpoint.path; }
+
 Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights) {
   ServiceCatalog c;
   std::set<id::ServiceId> seen;

@@ -26,6 +26,9 @@ struct Endpoint {
   bool matches(std::string_view method, std::string_view path) const;
 };
 Status check_endpoint(const Endpoint& endpoint);
+// "METHOD /path", as the configuration file and the admin API write an endpoint; checked.
+Result<Endpoint> parse_endpoint(const std::string& text);
+std::string to_string(const Endpoint& endpoint);
 
 struct ServiceDefinition {
   id::ServiceId service;  // unversioned; its subsystem is a client of this server
@@ -39,6 +42,11 @@ struct AccessRight {
   id::ServiceId service;
   std::string subject;               // a client id, or "group:CODE" for a global group
   std::optional<Endpoint> endpoint;  // nullopt: every endpoint of the service
+  bool operator==(const AccessRight& other) const {
+    return service == other.service && subject == other.subject &&
+           endpoint.has_value() == other.endpoint.has_value() &&
+           (!endpoint || (endpoint->method == other.endpoint->method && endpoint->path == other.endpoint->path));
+  }
 };
 
 // Why a call was allowed or refused, for the authentication/authorization record.

@@ -1,11 +1,11 @@
-#include "api_json.hpp"
+#include "xacbe/api/json.hpp"
 
 #include <algorithm>
 
 #include "xacbe/config/strict_json.hpp"
 #include "xacbe/crypto/encoding.hpp"
 
-namespace xacbe::registry::api {
+namespace xacbe::api {
 
 int http_status(Code code) {
   switch (code) {
@@ -83,4 +83,4 @@ Result<std::int64_t> parse_id(const std::string& text, const std::string& what, 
   return v;
 }
 
-}  // namespace xacbe::registry::api
+}  // namespace xacbe::api

@@ -1,0 +1,135 @@
+#include "admin/service_store.hpp"
+
+#include "xacbe/store/database.hpp"
+
+namespace xacbe::ss {
+namespace {
+
+constexpr std::string_view kModule = "admin-services";
+
+// services: one row per service the API added; endpoints "METHOD /path" lines.
+// access_rights: endpoint '' for the whole service, so that the UNIQUE constraint sees it (NULLs
+//   never collide).
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> m = {R"sql(
+CREATE TABLE services(
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  endpoints TEXT NOT NULL);
+CREATE TABLE access_rights(
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  UNIQUE(service, subject, endpoint));
+)sql"};
+  return m;
+}
+
+std::string endpoint_text(const std::optional<Endpoint>& endpoint) { return endpoint ? to_string(*endpoint) : ""; }
+
+// A row the store wrote itself; one that does not parse was changed behind the server's back.
+Result<Endpoint> stored_endpoint(const std::string& text) {
+  auto e = parse_endpoint(text);
+  if (!e.is_ok()) return internal_error("stored endpoint does not parse: " + e.status().message());
+  return e;
+}
+
+Result<id::ServiceId> stored_service(const std::string& text) {
+  auto s = id::ServiceId::parse(text);
+  if (!s.is_ok()) return internal_error("stored service id does not parse: " + s.status().message());
+  return s;
+}
+
+}  // namespace
+
+ServiceStore::ServiceStore(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
+ServiceStore::~ServiceStore() = default;
+
+Result<std::unique_ptr<ServiceStore>> ServiceStore::open(const std::string& path) {
+  XACBE_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::Database::open(path));
+  XACBE_RETURN_IF_ERROR(db->migrate(kModule, migrations()));
+  return std::unique_ptr<ServiceStore>(new ServiceStore(std::move(db)));
+}
+
+Result<std::vector<ServiceDefinition>> ServiceStore::services() {
+  XACBE_ASSIGN_OR_RETURN(store::Statement q,
+                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints FROM services ORDER BY id"));
+  std::vector<ServiceDefinition> out;
+  for (;;) {
+    XACBE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    XACBE_ASSIGN_OR_RETURN(id::ServiceId service, stored_service(q.column_text(0)));
+    ServiceDefinition d{std::move(service), q.column_text(1), q.column_int64(2) != 0,
+                        std::chrono::milliseconds(q.column_int64(3)), {}};
+    const std::string endpoints = q.column_text(4);
+    for (std::size_t start = 0; start < endpoints.size();) {
+      const std::size_t end = std::min(endpoints.find('\n', start), endpoints.size());
+      XACBE_ASSIGN_OR_RETURN(Endpoint e, stored_endpoint(endpoints.substr(start, end - start)));
+      d.endpoints.push_back(std::move(e));
+      start = end + 1;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<AccessRight>> ServiceStore::rights() {
+  XACBE_ASSIGN_OR_RETURN(store::Statement q, db_->prepare("SELECT service, subject, endpoint FROM access_rights ORDER BY id"));
+  std::vector<AccessRight> out;
+  for (;;) {
+    XACBE_ASSIGN_OR_RETURN(bool row, q.step());
+    if (!row) break;
+    XACBE_ASSIGN_OR_RETURN(id::ServiceId service, stored_service(q.column_text(0)));
+    AccessRight r{std::move(service), q.column_text(1), std::nullopt};
+    if (const std::string e = q.column_text(2); !e.empty()) {
+      XACBE_ASSIGN_OR_RETURN(r.endpoint, stored_endpoint(e));
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status ServiceStore::add_service(const ServiceDefinition& service) {
+  std::string endpoints;
+  for (const auto& e : service.endpoints) endpoints += (endpoints.empty() ? "" : "\n") + to_string(e);
+  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                         db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints)"
+                                      " VALUES(?1,?2,?3,?4,?5)"));
+  insert.bind(1, service.service.to_string()).bind(2, service.url).bind(3, std::int64_t{service.enabled ? 1 : 0});
+  insert.bind(4, static_cast<std::int64_t>(service.timeout.count())).bind(5, endpoints);
+  return insert.run();
+}
+
+Result<bool> ServiceStore::remove_service(const id::ServiceId& service) {
+  XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(*db_));
+  XACBE_ASSIGN_OR_RETURN(store::Statement rights, db_->prepare("DELETE FROM access_rights WHERE service = ?1"));
+  rights.bind(1, service.to_string());
+  XACBE_RETURN_IF_ERROR(rights.run());
+  XACBE_ASSIGN_OR_RETURN(store::Statement remove, db_->prepare("DELETE FROM services WHERE service = ?1"));
+  remove.bind(1, service.to_string());
+  XACBE_RETURN_IF_ERROR(remove.run());
+  const bool removed = db_->changes() > 0;
+  XACBE_RETURN_IF_ERROR(tx.commit());
+  return removed;
+}
+
+Status ServiceStore::add_right(const AccessRight& right) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                         db_->prepare("INSERT INTO access_rights(service, subject, endpoint) VALUES(?1,?2,?3)"));
+  insert.bind(1, right.service.to_string()).bind(2, right.subject).bind(3, endpoint_text(right.endpoint));
+  return insert.run();
+}
+
+Result<bool> ServiceStore::remove_right(const AccessRight& right) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement remove,
+                         db_->prepare("DELETE FROM access_rights WHERE service = ?1 AND subject = ?2 AND endpoint = ?3"));
+  remove.bind(1, right.service.to_string()).bind(2, right.subject).bind(3, endpoint_text(right.endpoint));
+  XACBE_RETURN_IF_ERROR(remove.run());
+  return db_->changes() > 0;
+}
+
+}  // namespace xacbe::ss
