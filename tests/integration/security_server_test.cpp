@@ -19,6 +19,8 @@
 #include "support/e2e/federation.hpp"
 #include "support/process.hpp"
 #include "support/raw_connection.hpp"
+#include "support/smtp_server.hpp"
+#include "xacbe/crypto/encoding.hpp"
 #include "xacbe/net/http_client.hpp"
 #include "xacbe/net/http_server.hpp"
 
@@ -124,6 +126,11 @@ class SecurityServerTest : public ::testing::Test {
     ssp_->add_client("QROO/EST/SSP/SIS");
     ssp_->add_service("QROO/EST/SSP/SIS/antecedentes", ssp_is_->url() + "/api",
                       {"QROO/EST/FGE/SIS GET /personas/*"}, {"GET /personas/*", "POST /consultas"});
+    // The FGE server's admin API, with an administrator and an auditor.
+    fge_->config["security_server"]["admin_listen"] = {{"address", "127.0.0.1"}, {"port", free_port()}};
+    fge_->config["security_server"]["users"] = {
+        {"admin", {{"role", "administrator"}, {"token_sha256", crypto::to_hex(crypto::sha256(kAdminToken))}}},
+        {"auditor", {{"role", "auditor"}, {"token_sha256", crypto::to_hex(crypto::sha256(kAuditorToken))}}}};
     fge_->start();
     ssp_->start();
   }
@@ -159,6 +166,21 @@ class SecurityServerTest : public ::testing::Test {
     return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "(not a fault: " + r.body + ")";
   }
 
+  static net::HttpResponse admin(const std::string& method, const std::string& target, const std::string& token,
+                                 const Json& body = nullptr) {
+    net::HttpRequest r;
+    r.method = method;
+    r.target = target;
+    r.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    if (!body.is_null()) r.body = body.dump();
+    const unsigned port = fge_->config["security_server"]["admin_listen"]["port"].get<unsigned>();
+    auto response = net::http_request("http://127.0.0.1:" + std::to_string(port) + target, r);
+    if (!response.is_ok()) throw std::runtime_error(response.status().to_string());
+    return std::move(response).value();
+  }
+
+  static constexpr const char* kAdminToken = "4f9a1c0e5b7d2a8c6e3f1b9d7a5c3e1f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d";
+  static constexpr const char* kAuditorToken = "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
   static inline Federation* federation_ = nullptr;
   static inline InformationSystem *fge_is_ = nullptr, *ssp_is_ = nullptr;
   static inline SecurityServerNode *fge_ = nullptr, *ssp_ = nullptr;
@@ -292,6 +314,40 @@ TEST_F(SecurityServerTest, LoggedEStampsVerifyWithXmlsec1AndTheirDigestsWithSha2
                                     "urn:xacbe:estamp:1:Message", "--id-attr:Id", "urn:xacbe:estamp:1:Batch",
                                     dir + "/estamp-tampered.xml"});
   EXPECT_NE(refused.exit_code, 0) << refused.output;
+}
+
+TEST_F(SecurityServerTest, TheAdminStatusShowsConfigurationOcspAndTheRegister) {
+  call(*ssp_, "GET", "/r1/QROO/EST/FGE/SIS/carpetas/x", "QROO/EST/SSP/SIS");
+  const auto r = admin("GET", "/api/v1/status", kAuditorToken);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json status = Json::parse(r.body);
+  EXPECT_EQ(status["server"], "QROO/EST/FGE/SS1");
+  EXPECT_TRUE(status["global_configuration"]["in_use"].get<bool>());
+  EXPECT_GE(status["global_configuration"]["version"].get<int>(), 1);
+  EXPECT_TRUE(status["ocsp"]["available"].get<bool>());
+  ASSERT_EQ(status["ocsp"]["certificates"].size(), 2u);  // authentication and signing
+  for (const auto& c : status["ocsp"]["certificates"]) EXPECT_EQ(c["status"], "good") << c.dump();
+  EXPECT_TRUE(status["register"]["admitting"].get<bool>());
+  EXPECT_GE(status["register"]["records"].get<int>(), 2);
+  EXPECT_EQ(admin("GET", "/api/v1/status", "wrong-token").status, 401);
+}
+
+TEST_F(SecurityServerTest, AServiceAddedThroughTheAdminApiServesTheNextRequest) {
+  const Json service = {{"id", "QROO/EST/FGE/SIS/denuncias"}, {"url", fge_is_->url() + "/denuncias"},
+                        {"endpoints", {"GET /folios/*"}}};
+  EXPECT_EQ(admin("POST", "/api/v1/services", kAuditorToken, service).status, 403);
+  EXPECT_EQ(call(*ssp_, "GET", "/r1/QROO/EST/FGE/SIS/denuncias/folios/1", "QROO/EST/SSP/SIS").status, 404);
+  ASSERT_EQ(admin("POST", "/api/v1/services", kAdminToken, service).status, 201);
+  EXPECT_EQ(error_code(call(*ssp_, "GET", "/r1/QROO/EST/FGE/SIS/denuncias/folios/1", "QROO/EST/SSP/SIS")), "ACCESS_DENIED");
+  ASSERT_EQ(admin("POST", "/api/v1/access-rights", kAdminToken, {{"subject", "QROO/EST/SSP/SIS"}, {"service", "QROO/EST/FGE/SIS/denuncias"}}).status, 201);
+  const auto ok = call(*ssp_, "GET", "/r1/QROO/EST/FGE/SIS/denuncias/folios/1", "QROO/EST/SSP/SIS");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Json::parse(ok.body)["target"], "/denuncias/folios/1");
+  // The refusal and the grant are in the decision record.
+  const auto decisions = admin("GET", "/api/v1/decisions?limit=1000", kAuditorToken);
+  ASSERT_EQ(decisions.status, 200);
+  EXPECT_NE(decisions.body.find("ACCESS_DENIED"), std::string::npos);
+  EXPECT_NE(decisions.body.find("right:QROO/EST/SSP/SIS"), std::string::npos);
 }
 
 }  // namespace
