@@ -161,6 +161,23 @@ net::HttpResponse receive(SecurityServers& servers, Notifications& notifications
   return request_reply(servers, accepted->id, 201);
 }
 
+// The certificate an approved request issued, as PEM: public, since certificates are public
+// documents and a security server has no token (it collects what its own requests asked for).
+// 404 while there is none (pending, declined, or a type that issues none), naming the state.
+net::HttpResponse issued_certificate(SecurityServers& servers, const ApiCall& call) {
+  auto id = parse_id(call.params[0], "requestId");
+  if (!id) return error_response(id.status());
+  auto r = servers.request(*id);
+  if (!r) return error_response(r.status());
+  if (r->issued_certificate_pem.empty()) {
+    const std::string state(request_state_name(r->state));
+    return error_response(not_found("management request " + std::to_string(*id) + " is " + state +
+                                    (r->state == RequestState::kApproved ? " and issued no certificate"
+                                                                         : ": no certificate issued")));
+  }
+  return net::HttpResponse::make(200, "application/pem-certificate-chain", r->issued_certificate_pem);
+}
+
 void add_management_request_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications) {
   const std::string requests(management::kRegistryPath);
   api.add({"POST", requests, true,
@@ -175,6 +192,9 @@ void add_management_request_routes(AdminApi& api, SecurityServers& servers, Noti
              for (const auto& r : *list) out.push_back(request_json(r));
              return json_response(200, {{"requests", out}});
            }});
+  api.add({"GET", requests + "/{requestId}/certificate", false,
+           [&servers](const ApiCall& call) { return issued_certificate(servers, call); },
+           /*bearer=*/false});
   // GET one request, approve it, or decline it.
   for (const char* action : {"", "/approve", "/decline"}) {
     const std::string what = action;

@@ -4,6 +4,8 @@
 // docs/api/central-registry.openapi.yaml against the routes the registry serves.
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sys/wait.h>
 
 #include <cctype>
@@ -719,6 +721,44 @@ TEST_F(CentralRegistryTest, DeclinesAManagementRequestWithAReason) {
   EXPECT_EQ(get("/api/v1/management-requests?state=declined").json["requests"].size(), 1u);
   EXPECT_TRUE(get("/api/v1/management-requests?state=approved").json["requests"].empty());
   EXPECT_TRUE(get("/api/v1/security-servers").json["servers"].empty());
+}
+
+// What a security server collects: the issued certificate, without a token, once approved; until
+// then 404 naming the request's state.
+TEST_F(CentralRegistryTest, ServesAnIssuedCertificateWithoutAToken) {
+  admit(kMember);
+  const crypto::PrivateKey key = new_key();
+  const Reply submitted = submit(bootstrap(kMember + "/SS5", key, "collect-me-0001").envelope());
+  ASSERT_EQ(submitted.status, 201) << submitted.http.body;
+  const std::string id = std::to_string(submitted.json.value("id", 0));
+  const std::string target = "/api/v1/management-requests/" + id + "/certificate";
+  const Reply pending = get(target, As::kAnonymous);
+  EXPECT_EQ(pending.status, 404) << pending.http.body;
+  EXPECT_EQ(pending.code(), "NOT_FOUND");
+  EXPECT_EQ(pending.message(), "management request " + id + " is pending: no certificate issued");
+
+  const Reply approved = call("POST", "/api/v1/management-requests/" + id + "/approve");
+  ASSERT_EQ(approved.status, 200) << approved.http.body;
+  const Reply issued = get(target, As::kAnonymous);
+  ASSERT_EQ(issued.status, 200) << issued.http.body;
+  EXPECT_EQ(issued.http.header("Content-Type"), "application/pem-certificate-chain");
+  EXPECT_EQ(issued.http.body, approved.json.value("issued_certificate", "?"));
+  auto cert = crypto::Certificate::from_pem(issued.http.body);
+  ASSERT_TRUE(cert) << cert.status().to_string();
+  EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(cert->get()), key.get()), 1);  // the key of the request's CSR
+  // A token changes nothing.
+  EXPECT_EQ(get(target, As::kAuditor).http.body, issued.http.body);
+
+  const Reply other = submit(bootstrap(kMember + "/SS6", new_key(), "collect-me-0002").envelope());
+  ASSERT_EQ(other.status, 201) << other.http.body;
+  const std::string declined = std::to_string(other.json.value("id", 0));
+  ASSERT_EQ(post("/api/v1/management-requests/" + declined + "/decline", {{"reason", "unconfirmed"}}).status, 200);
+  const Reply refused = get("/api/v1/management-requests/" + declined + "/certificate", As::kAnonymous);
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_EQ(refused.message(), "management request " + declined + " is declined: no certificate issued");
+
+  EXPECT_EQ(get("/api/v1/management-requests/999/certificate", As::kAnonymous).code(), "NOT_FOUND");
+  EXPECT_EQ(get("/api/v1/management-requests/x/certificate", As::kAnonymous).status, 400);
 }
 
 // The security server's side of the exchange: the shared builder and client against the real

@@ -7,6 +7,8 @@
 //   ca status      show one certificate's status; ca list shows them all
 //   token generate a bearer token for the registry admin API, and the hash its configuration holds
 //   registry ...   the central registry's admin API: members, applications, notifications, incidents, audit
+//   server ...     a security server's setup: keys and CSRs, registration, certificate requests, clients,
+//                  collecting and installing issued certificates, status
 // Exit codes: 0 success, 1 refused or failed (message on stderr), 2 usage error.
 
 #include <CLI/CLI.hpp>
@@ -14,6 +16,7 @@
 
 #include "ca_commands.hpp"
 #include "registry_commands.hpp"
+#include "server_commands.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/crypto/key.hpp"
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
       });
 
   tools::add_ca_commands(app, result);
+  tools::add_server_commands(app, result);
   int registry_exit = 0;  // the registry commands print their own outcome (with the API's error codes)
   tools::add_registry_commands(app, registry_exit);
 
