@@ -144,7 +144,10 @@ std::string format_time(std::chrono::sys_seconds t) {
 
 Result<std::chrono::sys_seconds> parse_time(std::string_view text) {
   const auto bad = [&] {
-    return invalid_argument("'" + std::string(text) + "' is not a time of the form YYYY-MM-DDTHH:MM:SSZ");
+    std::string message = "'";  // built by appending: GCC 12 -O2 warns falsely (-Wrestrict) on "'" + string
+    message.append(text);
+    message.append("' is not a time of the form YYYY-MM-DDTHH:MM:SSZ");
+    return invalid_argument(message);
   };
   static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:ddZ";
   if (text.size() != kShape.size()) return bad();

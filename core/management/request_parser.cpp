@@ -85,9 +85,11 @@ Status parse_payload(const Json& payload, Request& r) {
     }
     case RequestType::kSubmitCsr: {
       XACBE_RETURN_IF_ERROR(exact_keys(payload, {"key_usage", "csr"}, "payload"));
-      XACBE_ASSIGN_OR_RETURN(std::string usage, text(payload, "key_usage", "payload"));
-      if (usage != "auth" && usage != "sign") return malformed("key_usage is auth or sign");
-      r.key_usage = usage == "auth" ? KeyUsage::kAuth : KeyUsage::kSign;
+      auto usage = text(payload, "key_usage", "payload");
+      if (!usage) return usage.status();
+      const std::string_view name = *usage;
+      if (name != "auth" && name != "sign") return malformed("key_usage is auth or sign");
+      r.key_usage = name == "auth" ? KeyUsage::kAuth : KeyUsage::kSign;
       XACBE_ASSIGN_OR_RETURN(r.csr, csr_at(payload, "csr"));
       return Status::ok();
     }

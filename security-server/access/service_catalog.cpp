@@ -53,7 +53,10 @@ Status check_endpoint(const Endpoint& endpoint) {
   }
   // A literal pattern must itself be a path the client interface accepts.
   std::string literal;
-  for (const auto& p : parts) literal += "/" + std::string(p == "*" || p == "**" ? "x" : p);
+  for (const auto& p : parts) {
+    literal += '/';
+    literal += (p == "*" || p == "**") ? std::string_view("x") : p;
+  }
   auto target = parse_rest_target("/r1/QROO/X/X/X/X" + literal);
   if (!target.is_ok()) return invalid_argument("endpoint path: " + target.status().message());
   return Status::ok();

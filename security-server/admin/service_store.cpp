@@ -95,7 +95,10 @@ Result<std::vector<AccessRight>> ServiceStore::rights() {
 
 Status ServiceStore::add_service(const ServiceDefinition& service) {
   std::string endpoints;
-  for (const auto& e : service.endpoints) endpoints += (endpoints.empty() ? "" : "\n") + to_string(e);
+  for (const auto& e : service.endpoints) {
+    if (!endpoints.empty()) endpoints += '\n';
+    endpoints += to_string(e);
+  }
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints)"
                                       " VALUES(?1,?2,?3,?4,?5)"));

@@ -42,11 +42,21 @@ Status check_characters(std::string_view text, std::string_view extra, const cha
   return Status::ok();
 }
 
-// A path segment that a server or a library could take for "." or ".." once decoded.
+// A path segment that a server or a library could take for "." or ".." once decoded: "." and
+// "%2e" in any case, once or twice, and nothing else.
 bool is_dot_segment(std::string_view segment) {
-  std::string decoded = lower(segment);
-  for (std::size_t pos; (pos = decoded.find("%2e")) != std::string::npos;) decoded.replace(pos, 3, ".");
-  return decoded == "." || decoded == "..";
+  std::size_t dots = 0;
+  for (std::size_t i = 0; i < segment.size(); ++dots) {
+    if (segment[i] == '.') {
+      i += 1;
+    } else if (segment.size() - i >= 3 && segment[i] == '%' && segment[i + 1] == '2' &&
+               (segment[i + 2] == 'e' || segment[i + 2] == 'E')) {
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  return dots == 1 || dots == 2;
 }
 
 Status check_path(std::string_view path) {
