@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "terminal.hpp"
 #include "xacbe/crypto/certificate.hpp"
 #include "xacbe/file.hpp"
 #include "xacbe/id/identifiers.hpp"
@@ -37,23 +38,6 @@ struct ApiRequest {
   std::optional<std::string> body;  // JSON text
 };
 
-// Text shown on a terminal (the registry's messages, our own): control characters escaped as
-// \xHH, so that nothing the registry or a file says can drive the terminal.
-std::string printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_b64token(std::string_view token) {
@@ -237,29 +221,14 @@ Result<std::string> member_target(const std::string& text, const std::string& ac
 }
 
 // Member ids are checked as they are parsed: a malformed one is a usage error and nothing is sent.
-const CLI::Validator kMemberId(
-    [](const std::string& text) -> std::string {
-      auto id = id::MemberId::parse(text);
-      return id ? std::string() : id.status().message();
-    },
-    "INSTANCE/CLASS/CODE");
+const CLI::Validator kMemberId = tools::identifier<id::MemberId>("INSTANCE/CLASS/CODE");
 
 // A security server's id, INSTANCE/CLASS/CODE/SERVERCODE, checked like a member id. Its parts
 // have the member id's characters, so it too goes into a path as it stands.
-const CLI::Validator kServerId(
-    [](const std::string& text) -> std::string {
-      auto id = id::SecurityServerId::parse(text);
-      return id ? std::string() : id.status().message();
-    },
-    "INSTANCE/CLASS/CODE/SERVERCODE");
+const CLI::Validator kServerId = tools::identifier<id::SecurityServerId>("INSTANCE/CLASS/CODE/SERVERCODE");
 
 // A service's id, INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE[/VERSION].
-const CLI::Validator kServiceId(
-    [](const std::string& text) -> std::string {
-      auto id = id::ServiceId::parse(text);
-      return id ? std::string() : id.status().message();
-    },
-    "SERVICE_ID");
+const CLI::Validator kServiceId = tools::identifier<id::ServiceId>("SERVICE_ID");
 
 // A subsystem code of `member`, checked in the callback since the rule takes the member too: a
 // malformed one is a usage error (exit 2) and nothing is sent.

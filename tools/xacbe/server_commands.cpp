@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server_directory.hpp"
+#include "terminal.hpp"
 #include "xacbe/clock.hpp"
 #include "xacbe/crypto/certificate.hpp"
 #include "xacbe/crypto/csr.hpp"
@@ -32,22 +33,6 @@ using management::KeyUsage;
 const SystemClock kClock;
 constexpr KeyUsage kUsages[] = {KeyUsage::kAuth, KeyUsage::kSign};
 
-// What the registry says reaches a terminal: bounded, control characters escaped.
-std::string printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : text.substr(0, 512)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return text.size() > 512 ? out + "..." : out;
-}
 
 std::string string_member(const Json& object, const char* key) {
   return object.is_object() && object.contains(key) && object[key].is_string() ? object[key].get<std::string>()
@@ -369,19 +354,9 @@ Status status(const ServerDirectory& dir) {
 
 // ---- Command line ----
 
-const CLI::Validator kServerId(
-    [](const std::string& text) -> std::string {
-      auto id = id::SecurityServerId::parse(text);
-      return id ? std::string() : id.status().message();
-    },
-    "INSTANCE/CLASS/CODE/SERVERCODE");
+const CLI::Validator kServerId = tools::identifier<id::SecurityServerId>("INSTANCE/CLASS/CODE/SERVERCODE");
 
-const CLI::Validator kClientId(
-    [](const std::string& text) -> std::string {
-      auto id = id::ClientId::parse(text);
-      return id ? std::string() : id.status().message();
-    },
-    "INSTANCE/CLASS/CODE[/SUBSYSTEM]");
+const CLI::Validator kClientId = tools::identifier<id::ClientId>("INSTANCE/CLASS/CODE[/SUBSYSTEM]");
 
 const CLI::Validator kAddress(
     [](const std::string& text) -> std::string {
