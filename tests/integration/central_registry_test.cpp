@@ -23,6 +23,7 @@
 #include "routes.hpp"
 #include "support/e2e/registry_process.hpp"
 #include "support/e2e/trust_services.hpp"
+#include "support/openapi.hpp"
 #include "xacbe/globalconf/signed_configuration.hpp"
 #include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/calendar/business_calendar.hpp"
@@ -55,33 +56,6 @@ void write_text(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-// The (METHOD, path) pairs of an OpenAPI document's "paths" section, read line by line: path keys
-// are indented two spaces, operations four (the document is plain YAML, no flow style, no anchors).
-std::set<std::pair<std::string, std::string>> documented_operations(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read " + file);
-  static const std::regex kPath(R"(^  (/[^:\s]*):\s*$)");
-  static const std::regex kMethod(R"(^    (get|post|put|delete|patch):\s*$)");
-  std::set<std::pair<std::string, std::string>> out;
-  bool in_paths = false;
-  std::string path;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.front() != ' ' && line.front() != '#') {
-      in_paths = line == "paths:";
-      continue;
-    }
-    std::smatch m;
-    if (!in_paths) continue;
-    if (std::regex_match(line, m, kPath)) {
-      path = m[1];
-    } else if (std::regex_match(line, m, kMethod) && !path.empty()) {
-      std::string method = m[1];
-      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      out.emplace(method, path);
-    }
-  }
-  return out;
-}
 
 // The (METHOD, path) pairs the registry serves: its router built with the route modules as main()
 // builds it, over a throw-away database, plus GET /health, which the router answers itself.

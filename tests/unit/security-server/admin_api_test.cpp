@@ -11,6 +11,7 @@
 
 #include "admin/admin_routes.hpp"
 #include "admin/request_log.hpp"
+#include "support/openapi.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_pki.hpp"
 #include "xacbe/crypto/encoding.hpp"
@@ -401,37 +402,10 @@ TEST_F(AdminApiTest, FileReloadKeepsTheApiEntries) {
   EXPECT_TRUE(catalog_has(kApiService));
 }
 
-// The (METHOD, path) pairs of an OpenAPI document's "paths" section, read line by line as the
-// registry's test reads its document: path keys indented two spaces, operations four.
-std::set<std::pair<std::string, std::string>> documented_operations(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error("cannot read " + file);
-  static const std::regex kPath(R"(^  (/[^:\s]*):\s*$)");
-  static const std::regex kMethod(R"(^    (get|post|put|delete|patch):\s*$)");
-  std::set<std::pair<std::string, std::string>> out;
-  bool in_paths = false;
-  std::string path;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.front() != ' ' && line.front() != '#') {
-      in_paths = line == "paths:";
-      continue;
-    }
-    std::smatch m;
-    if (!in_paths) continue;
-    if (std::regex_match(line, m, kPath)) {
-      path = m[1];
-    } else if (std::regex_match(line, m, kMethod) && !path.empty()) {
-      std::string method = m[1];
-      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      out.emplace(method, path);
-    }
-  }
-  return out;
-}
 
 TEST_F(AdminApiTest, OpenApiDocumentMatchesTheRoutes) {
   const auto documented =
-      documented_operations(std::string(XACBE_SOURCE_DIR) + "/docs/api/security-server.openapi.yaml");
+      testing::documented_operations(std::string(XACBE_SOURCE_DIR) + "/docs/api/security-server.openapi.yaml");
   std::set<std::pair<std::string, std::string>> served = {{"GET", "/health"}};
   for (const auto& r : api_->routes()) served.emplace(r.method, r.path);
   EXPECT_EQ(documented, served);
