@@ -82,6 +82,9 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
     auto url = net::parse_url(s.url);
     if (!url.is_ok()) return invalid_argument("service " + name + ": bad url: " + url.status().message());
     if (url->target.find('?') != std::string::npos) return invalid_argument("service " + name + ": url with a query");
+    // The provider's systems are reached over plain HTTP on the member's own network; HTTPS to
+    // them needs trust settings this release does not have, so it is refused here, not at the call.
+    if (url->tls) return invalid_argument("service " + name + ": only http:// URLs are supported for now");
     for (const auto& e : s.endpoints) {
       Status st = check_endpoint(e);
       if (!st.is_ok()) return invalid_argument("service " + name + ": " + st.message());

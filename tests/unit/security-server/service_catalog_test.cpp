@@ -147,6 +147,7 @@ TEST_F(ServiceCatalogTest, RefusesBadCatalogs) {
   EXPECT_FALSE(ServiceCatalog::create({def("http://a/"), def("http://b/")}, {}).is_ok());            // listed twice
   EXPECT_FALSE(ServiceCatalog::create({def("ftp://a/")}, {}).is_ok());                               // bad URL
   EXPECT_FALSE(ServiceCatalog::create({def("http://a/x?y=1")}, {}).is_ok());                         // query in URL
+  EXPECT_FALSE(ServiceCatalog::create({def("https://a/")}, {}).is_ok());                             // not yet
   EXPECT_FALSE(ServiceCatalog::create({def("http://a/")}, {{service("QROO/EST/SSP/SIS/otro"), "QROO/EST/FGE", {}}}).is_ok());
   EXPECT_FALSE(ServiceCatalog::create({def("http://a/")}, {{s, "fge", {}}}).is_ok());                // bad subject
   EXPECT_FALSE(ServiceCatalog::create({def("http://a/")}, {{s, "group:", {}}}).is_ok());             // empty group
