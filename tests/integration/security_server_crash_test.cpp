@@ -5,7 +5,6 @@
 // half-written.
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <csignal>
@@ -23,20 +22,6 @@
 
 namespace xacbe::testing {
 namespace {
-
-std::set<std::string> message_ids(const std::string& db, const std::string& where) {
-  std::set<std::string> out;
-  sqlite3* handle = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return out;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(handle, ("SELECT message_id FROM records WHERE " + where).c_str(), -1, &stmt, nullptr) ==
-      SQLITE_OK) {
-    while (sqlite3_step(stmt) == SQLITE_ROW) out.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return out;
-}
 
 TEST(SecurityServerCrash, EveryAnsweredExchangeSurvivesTwentyKillsOfTheProvidersServer) {
   Federation f({{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN, XACBE_SECURITY_SERVER_BIN});
@@ -101,10 +86,10 @@ TEST(SecurityServerCrash, EveryAnsweredExchangeSurvivesTwentyKillsOfTheProviders
 
   std::cerr << attempts << " calls, " << answered.size() << " answered\n";
   ASSERT_GE(answered.size(), 20u);
-  const auto client_requests = message_ids(fge.file("register.db"), "side = 'client' AND kind = 'request'");
-  const auto client_responses = message_ids(fge.file("register.db"), "side = 'client' AND kind = 'response'");
-  const auto provider_requests = message_ids(ssp.file("register.db"), "side = 'provider' AND kind = 'request'");
-  const auto provider_responses = message_ids(ssp.file("register.db"), "side = 'provider' AND kind = 'response'");
+  const auto client_requests = fge.message_ids("side = 'client' AND kind = 'request'");
+  const auto client_responses = fge.message_ids("side = 'client' AND kind = 'response'");
+  const auto provider_requests = ssp.message_ids("side = 'provider' AND kind = 'request'");
+  const auto provider_responses = ssp.message_ids("side = 'provider' AND kind = 'response'");
   for (const auto& id : answered) {
     EXPECT_EQ(client_requests.count(id), 1u) << id;
     EXPECT_EQ(client_responses.count(id), 1u) << id;

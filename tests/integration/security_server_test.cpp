@@ -4,7 +4,6 @@
 // e-stamped, verified and logged on both sides.
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <fstream>
@@ -73,38 +72,6 @@ class InformationSystem {
   std::mutex mu_;
   net::HttpRequest last_;
 };
-
-// Rows of a register file, read while the server runs (SQLite WAL lets readers in).
-int count_records(const std::string& db, const std::string& where = "1") {
-  sqlite3* handle = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* stmt = nullptr;
-  int n = -1;
-  if (sqlite3_prepare_v2(handle, ("SELECT count(*) FROM records WHERE " + where).c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    n = sqlite3_column_int(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return n;
-}
-
-// One column of the register's records, for a record chosen by `where`.
-std::string record_blob(const std::string& db, const std::string& column, const std::string& where) {
-  sqlite3* handle = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return {};
-  sqlite3_stmt* stmt = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(handle, ("SELECT " + column + " FROM records WHERE " + where).c_str(), -1, &stmt, nullptr) ==
-          SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, 0));
-    out.assign(data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return out;
-}
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
@@ -187,8 +154,8 @@ class SecurityServerTest : public ::testing::Test {
 };
 
 TEST_F(SecurityServerTest, RestCallCrossesBothServersAndIsLoggedOnBothSides) {
-  const int before_fge = count_records(fge_->file("register.db"));
-  const int before_ssp = count_records(ssp_->file("register.db"));
+  const int before_fge = fge_->count_records();
+  const int before_ssp = ssp_->count_records();
   const auto r = call(*fge_, "GET", "/r1/QROO/EST/SSP/SIS/antecedentes/personas/123?curp=ABC", "QROO/EST/FGE/SIS", "",
                       {{"X-Xacbe-UserId", "fiscal-17"}, {"Accept", "application/json"}, {"Authorization", "Bearer x"}});
   ASSERT_EQ(r.status, 200) << r.body;
@@ -205,9 +172,9 @@ TEST_F(SecurityServerTest, RestCallCrossesBothServersAndIsLoggedOnBothSides) {
   EXPECT_FALSE(r.header("X-Xacbe-Request-Id").empty());
   EXPECT_FALSE(r.header("X-Xacbe-Id").empty());
   // Request and response on each side, durable before the answer.
-  EXPECT_EQ(count_records(fge_->file("register.db")), before_fge + 2);
-  EXPECT_EQ(count_records(ssp_->file("register.db")), before_ssp + 2);
-  EXPECT_EQ(count_records(ssp_->file("register.db"), "side = 'provider' AND message_id = '" + r.header("X-Xacbe-Id") + "'"), 2);
+  EXPECT_EQ(fge_->count_records(), before_fge + 2);
+  EXPECT_EQ(ssp_->count_records(), before_ssp + 2);
+  EXPECT_EQ(ssp_->count_records("side = 'provider' AND message_id = '" + r.header("X-Xacbe-Id") + "'"), 2);
 }
 
 TEST_F(SecurityServerTest, TheOtherDirectionWorksToo) {
@@ -286,12 +253,11 @@ TEST_F(SecurityServerTest, LoggedEStampsVerifyWithXmlsec1AndTheirDigestsWithSha2
   const std::string ca = federation_->services().root_pem();
   for (const std::string kind : {"request", "response"}) {
     const std::string where = "side = 'provider' AND kind = '" + kind + "' AND message_id = 'auditor-check-1'";
-    const std::string db = fge_->file("register.db");
-    const std::string estamp = record_blob(db, "estamp", where);
+    const std::string estamp = fge_->record_column("estamp", where);
     ASSERT_FALSE(estamp.empty()) << kind;
     write_file(dir + "/estamp-" + kind + ".xml", estamp);
-    write_file(dir + "/head-" + kind, record_blob(db, "head", where));
-    write_file(dir + "/body-" + kind, record_blob(db, "body", where));
+    write_file(dir + "/head-" + kind, fge_->record_column("head", where));
+    write_file(dir + "/body-" + kind, fge_->record_column("body", where));
     const auto verified = run_command({"xmlsec1", "--verify", "--trusted-pem", ca, "--id-attr:Id",
                                        "urn:xacbe:estamp:1:Message", "--id-attr:Id", "urn:xacbe:estamp:1:Batch",
                                        dir + "/estamp-" + kind + ".xml"});
@@ -306,8 +272,8 @@ TEST_F(SecurityServerTest, LoggedEStampsVerifyWithXmlsec1AndTheirDigestsWithSha2
     }
   }
   // A changed byte in the logged e-stamp is caught by the same tool.
-  std::string tampered = record_blob(fge_->file("register.db"), "estamp",
-                                     "side = 'provider' AND kind = 'request' AND message_id = 'auditor-check-1'");
+  std::string tampered =
+      fge_->record_column("estamp", "side = 'provider' AND kind = 'request' AND message_id = 'auditor-check-1'");
   tampered.replace(tampered.find("auditor-check-1"), 15, "auditor-check-2");
   write_file(dir + "/estamp-tampered.xml", tampered);
   const auto refused = run_command({"xmlsec1", "--verify", "--trusted-pem", ca, "--id-attr:Id",

@@ -6,7 +6,6 @@
 // for every process that judges it (security servers, OCSP responder, TSA), never waited for.
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <csignal>
 #include <iostream>
@@ -22,20 +21,6 @@ namespace xacbe::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-int count(const std::string& db, const std::string& where) {
-  sqlite3* handle = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* stmt = nullptr;
-  int n = -1;
-  if (sqlite3_prepare_v2(handle, ("SELECT count(*) FROM records WHERE " + where).c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    n = sqlite3_column_int(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return n;
-}
 
 TEST(SecurityServerTsaOutage, ExchangesStopBeforeTheEightHourDeadlineAndResumeByThemselves) {
   Federation f({{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN, XACBE_SECURITY_SERVER_BIN});
@@ -71,7 +56,7 @@ TEST(SecurityServerTsaOutage, ExchangesStopBeforeTheEightHourDeadlineAndResumeBy
 
   ASSERT_EQ(f.services().tsa_process().stop(SIGTERM), 0);
   ASSERT_EQ(exchange(), "OK");
-  EXPECT_EQ(count(fge.file("register.db"), "batch_id IS NULL"), 2);
+  EXPECT_EQ(fge.count_records("batch_id IS NULL"), 2);
 
   // 7 h 40 min later: 20 minutes before the first records' deadline, more than the 15-minute margin.
   move_clock("+460m");  // libfaketime takes one unit
@@ -83,7 +68,7 @@ TEST(SecurityServerTsaOutage, ExchangesStopBeforeTheEightHourDeadlineAndResumeBy
   // A restart in the middle changes nothing: the deadlines are in the register.
   fge.start(faketime_environment("+470m"));
   EXPECT_EQ(exchange(), "client-side.TIMESTAMP_BACKLOG");
-  EXPECT_EQ(count(fge.file("register.db"), "batch_id IS NULL"), 4);
+  EXPECT_EQ(fge.count_records("batch_id IS NULL"), 4);
 
   // The TSA returns; both servers catch up on their own (retrying every few seconds) and the
   // exchange resumes without anyone touching them.
@@ -97,11 +82,11 @@ TEST(SecurityServerTsaOutage, ExchangesStopBeforeTheEightHourDeadlineAndResumeBy
   // The four records logged before the TSA came back (two exchanges, request and response) are
   // timestamped on each side, none after its deadline.
   for (auto* node : {&fge, &ssp}) {
-    for (int i = 0; i < 60 && count(node->file("register.db"), "batch_id IS NULL AND seq <= 4") != 0; ++i) {
+    for (int i = 0; i < 60 && node->count_records("batch_id IS NULL AND seq <= 4") != 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    EXPECT_EQ(count(node->file("register.db"), "batch_id IS NULL AND seq <= 4"), 0) << node->id;
-    EXPECT_EQ(count(node->file("register.db"), "deadline_missed = 1"), 0) << node->id;
+    EXPECT_EQ(node->count_records("batch_id IS NULL AND seq <= 4"), 0) << node->id;
+    EXPECT_EQ(node->count_records("deadline_missed = 1"), 0) << node->id;
   }
   if (::testing::Test::HasFailure()) std::cerr << fge.log() << ssp.log();
 }

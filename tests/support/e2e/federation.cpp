@@ -1,5 +1,7 @@
 #include "support/e2e/federation.hpp"
 
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -52,6 +54,54 @@ void SecurityServerNode::start(const std::vector<std::string>& environment) {
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{binary_, "--config", file("security-server.json")},
                                             file("security-server.log"), environment);
   if (!process_->wait_for_port()) throw std::runtime_error("xacbe-security-server did not start: " + process_->log());
+}
+
+namespace {
+
+// Runs `sql` read-only on `db`, calling `row` for each result row.
+template <typename Row>
+bool query(const std::string& db, const std::string& sql, Row row) {
+  sqlite3* handle = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(handle);
+    return false;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  const bool ok = sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK;
+  while (ok && sqlite3_step(stmt) == SQLITE_ROW) row(stmt);
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return ok;
+}
+
+}  // namespace
+
+int SecurityServerNode::count_records(const std::string& where) const {
+  int n = -1;
+  query(file("register.db"), "SELECT count(*) FROM records WHERE " + where,
+        [&](sqlite3_stmt* stmt) { n = sqlite3_column_int(stmt, 0); });
+  return n;
+}
+
+std::string SecurityServerNode::record_column(const std::string& column, const std::string& where) const {
+  std::string out;
+  bool first = true;
+  query(file("register.db"), "SELECT " + column + " FROM records WHERE " + where + " ORDER BY seq LIMIT 1",
+        [&](sqlite3_stmt* stmt) {
+          if (!first) return;
+          first = false;
+          const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, 0));
+          out.assign(data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
+        });
+  return out;
+}
+
+std::set<std::string> SecurityServerNode::message_ids(const std::string& where) const {
+  std::set<std::string> out;
+  query(file("register.db"), "SELECT message_id FROM records WHERE " + where, [&](sqlite3_stmt* stmt) {
+    out.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  });
+  return out;
 }
 
 int SecurityServerNode::stop(int signal) { return process_ ? process_->stop(signal) : -1; }

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -40,6 +41,13 @@ class SecurityServerNode {
   std::string log() const { return process_ ? process_->log() : std::string(); }
   std::string client_url() const { return "http://127.0.0.1:" + std::to_string(client_port); }
   std::string file(const std::string& name) const { return dir + "/" + name; }
+
+  // Its query register, read while it runs (SQLite WAL lets readers in): the number of records
+  // WHERE `where`, one column of the first such record, and their message ids. -1 / empty when
+  // the file cannot be read.
+  int count_records(const std::string& where = "1") const;
+  std::string record_column(const std::string& column, const std::string& where) const;
+  std::set<std::string> message_ids(const std::string& where) const;
 
   // Adds a client of this server with the given connection mode (and certificate fingerprints).
   void add_client(const std::string& client, const std::string& mode = "http",
