@@ -88,23 +88,6 @@ std::set<std::pair<std::string, std::string>> served_operations(const TrustServi
   return out;
 }
 
-// A complete application, as the protocol requires it.
-Json application_for(const std::string& member) {
-  return {{"member", member},
-          {"member_name", "Fiscalía General del Estado de Quintana Roo"},
-          {"agreement_reference", "CEIQROO/CC/2026/017"},
-          {"responsible",
-           {{"name", "Ana Pérez Canul"}, {"email", "ana.perez@fgeqroo.gob.mx"}, {"phone", "+52 983 000 0001"}}},
-          {"administrator",
-           {{"name", "Luis May Chan"}, {"email", "luis.may@fgeqroo.gob.mx"}, {"phone", "+52 983 000 0002"}}},
-          {"liaison", {{"name", "Mesa de enlace"}, {"email", "enlace@fgeqroo.gob.mx"}}},
-          {"security",
-           {{"integrity", "Signed and time-stamped messages"},
-            {"traceability", "Message log kept for five years"},
-            {"confidentiality", "Mutual TLS between security servers"},
-            {"availability", "Two nodes, monitored"}}}};
-}
-
 // A management request as a security server sends it (docs/protocol/management-requests.md):
 // the request bytes and a detached CMS signature over exactly those bytes.
 struct SignedRequest {

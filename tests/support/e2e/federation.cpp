@@ -34,18 +34,6 @@ nlohmann::json envelope(const management::SignedRequest& s) {
   return {{"request", crypto::base64_encode(s.request)}, {"signature", crypto::base64_encode(s.signature)}};
 }
 
-nlohmann::json application(const std::string& member, const std::string& name) {
-  return {{"member", member},
-          {"member_name", name},
-          {"agreement_reference", "CEIQROO/CC/2026/100"},
-          {"responsible", {{"name", "Responsable"}, {"email", "responsable@example.mx"}, {"phone", "+52 983 000 0001"}}},
-          {"administrator", {{"name", "Administrador"}, {"email", "admin@example.mx"}, {"phone", "+52 983 000 0002"}}},
-          {"liaison", {{"name", "Enlace"}, {"email", "enlace@example.mx"}}},
-          {"security",
-           {{"integrity", "e-stamps"}, {"traceability", "query register"}, {"confidentiality", "mutual TLS"},
-            {"availability", "monitored"}}}};
-}
-
 }  // namespace
 
 void SecurityServerNode::start(const std::vector<std::string>& environment) {
@@ -147,7 +135,7 @@ RegistryProcess::Reply Federation::admin(const std::string& method, const std::s
 }
 
 void Federation::admit(const std::string& member, const std::string& name, const std::vector<std::string>& subsystems) {
-  const auto applied = admin("POST", "/api/v1/applications", application(member, name), 201);
+  const auto applied = admin("POST", "/api/v1/applications", application_for(member, name), 201);
   admin("POST", "/api/v1/applications/" + std::to_string(applied.json.value("id", 0)) + "/admit", nullptr, 200);
   for (const auto& code : subsystems) {
     admin("POST", "/api/v1/members/" + member + "/subsystems", {{"subsystem_code", code}}, 201);

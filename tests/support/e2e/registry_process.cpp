@@ -117,4 +117,20 @@ RegistryProcess::Reply RegistryProcess::send(const std::string& target, net::Htt
   return reply;
 }
 
+nlohmann::json application_for(const std::string& member, const std::string& name) {
+  return {{"member", member},
+          {"member_name", name},
+          {"agreement_reference", "CEIQROO/CC/2026/017"},
+          {"responsible",
+           {{"name", "Ana Pérez Canul"}, {"email", "ana.perez@fgeqroo.gob.mx"}, {"phone", "+52 983 000 0001"}}},
+          {"administrator",
+           {{"name", "Luis May Chan"}, {"email", "luis.may@fgeqroo.gob.mx"}, {"phone", "+52 983 000 0002"}}},
+          {"liaison", {{"name", "Mesa de enlace"}, {"email", "enlace@fgeqroo.gob.mx"}}},
+          {"security",
+           {{"integrity", "Signed and time-stamped messages"},
+            {"traceability", "Message log kept for five years"},
+            {"confidentiality", "Mutual TLS between security servers"},
+            {"availability", "Two nodes, monitored"}}}};
+}
+
 }  // namespace xacbe::testing

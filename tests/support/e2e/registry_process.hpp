@@ -81,4 +81,9 @@ class RegistryProcess {
   bool tls_ = false;
 };
 
+// A complete application for membership, as the protocol requires it (every person and security
+// field filled), for `member`; `name` is the institution's display name.
+nlohmann::json application_for(const std::string& member,
+                               const std::string& name = "Fiscalía General del Estado de Quintana Roo");
+
 }  // namespace xacbe::testing
