@@ -1,0 +1,109 @@
+#include "settings.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/temp_dir.hpp"
+#include "support/test_pki.hpp"
+
+namespace xacbe::ss {
+namespace {
+
+using Json = nlohmann::json;
+
+Json example() {
+  std::ifstream in(std::string(XACBE_SOURCE_DIR) + "/conf/security-server.json");
+  return Json::parse(in);
+}
+
+class SettingsTest : public ::testing::Test {
+ protected:
+  Result<Settings> read(const Json& config) {
+    const std::string path = dir_.file("security-server.json");
+    std::ofstream(path) << config.dump(2);
+    return read_settings(path);
+  }
+  testing::TempDir dir_;
+};
+
+// The example the operator guide points to is a configuration the server accepts.
+TEST_F(SettingsTest, TheExampleConfigurationIsAccepted) {
+  auto s = read(example());
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  EXPECT_EQ(s->id.to_string(), "QROO/EST/SSP/SS1");
+  EXPECT_EQ(s->provider_port, 5500);
+  EXPECT_EQ(s->body_limit, 10u * 1024 * 1024);
+  ASSERT_EQ(s->clients.size(), 2u);
+  const auto& plataforma = s->clients.at(*id::ClientId::parse("QROO/EST/SSP/PLATAFORMA"));
+  EXPECT_EQ(plataforma.connection, ConnectionMode::kHttpsCertificate);
+  EXPECT_FALSE(plataforma.log_body);
+  EXPECT_TRUE(plataforma.timestamp_at_once);
+  ASSERT_EQ(s->services.size(), 1u);
+  EXPECT_EQ(s->services[0].endpoints.size(), 3u);
+  EXPECT_EQ(s->rights.size(), 3u);
+  // Paths are relative to the file's folder.
+  EXPECT_EQ(s->register_file, dir_.file("register.db"));
+}
+
+TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
+  struct Row {
+    std::string name;
+    std::function<void(Json&)> spoil;
+    std::string says;
+  };
+  const std::vector<Row> rows = {
+      {"bad server id", [](Json& c) { c["security_server"]["id"] = "QROO/EST/SSP"; }, "security_server.id"},
+      {"bad client id", [](Json& c) { c["security_server"]["clients"]["QROO/est/X"] = {{"connection", "http"}}; },
+       "security_server.clients"},
+      {"bad connection mode",
+       [](Json& c) { c["security_server"]["clients"]["QROO/EST/SSP/SIS"]["connection"] = "ftp"; }, "connection"},
+      {"certificate mode without certificates",
+       [](Json& c) { c["security_server"]["clients"]["QROO/EST/SSP/SIS"] = {{"connection", "https-certificate"}}; },
+       "certificate"},
+      {"a shared server with a plain client",
+       [](Json& c) { c["security_server"]["clients"]["QROO/MUN/BJ/SIS"] = {{"connection", "https"}}; },
+       "requires https-certificate"},
+      {"a service of a subsystem that is not a client",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/FGE/SIS/x"] = {{"url", "http://127.0.0.1:1/"}};
+       },
+       "not a client of this server"},
+      {"an https service URL",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "https://127.0.0.1:1/"}};
+       },
+       "http://"},
+      {"an access right with a bad endpoint",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"},
+                                                                   {"access", {"QROO/EST/FGE/SIS TRACE /x"}}};
+       },
+       "endpoint method"},
+      {"TLS on the plain listener",
+       [this](Json& c) {
+         // Real files, so that it is our rule that refuses, not a missing file.
+         ManualClock clock{std::chrono::system_clock::now()};
+         testing::TestPki pki(clock);
+         auto kc = pki.issue_tls_server("client interface", {}, {"127.0.0.1"});
+         std::ofstream(dir_.file("a.pem")) << kc.cert.pem();
+         ASSERT_TRUE(kc.key.save(dir_.file("a.key")).is_ok());
+         c["listen"]["tls"] = {{"certificate", "a.pem"}, {"key", "a.key"}};
+       },
+       "client_tls"},
+      {"an unknown key", [](Json& c) { c["security_server"]["colour"] = "blue"; }, "colour"},
+      {"body limit out of range", [](Json& c) { c["security_server"]["body_limit"] = 10; }, "body_limit"},
+  };
+  for (const auto& row : rows) {
+    Json c = example();
+    row.spoil(c);
+    auto s = read(c);
+    ASSERT_FALSE(s.is_ok()) << row.name;
+    EXPECT_NE(s.status().message().find(row.says), std::string::npos) << row.name << ": " << s.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace xacbe::ss
