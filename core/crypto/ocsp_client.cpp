@@ -368,6 +368,7 @@ Result<OcspResponse> verify(std::string_view der, const OcspRequest& request,
   XACBE_RETURN_IF_ERROR(read_single(single, out));
   XACBE_RETURN_IF_ERROR(check_times(out, options, now));
   out.der = std::string(der);
+  out.responder = std::move(signer);
   return out;
 }
 
@@ -435,6 +436,13 @@ std::optional<std::string> OcspRequest::get_url(std::string_view responder_url) 
 }
 
 // --- verification and the client ---
+
+Status recheck_ocsp_response_times(const OcspResponse& response, const OcspCheckOptions& options, const Clock& clock) {
+  if (!response.responder) return invalid_argument("the OCSP response has no responder to recheck");
+  const sys_seconds now = to_sys_seconds(clock.now());
+  XACBE_RETURN_IF_ERROR(check_validity(*response.responder, now, options.max_clock_skew));
+  return check_times(response, options, now);
+}
 
 Result<OcspResponse> verify_ocsp_response(std::string_view der, const OcspRequest& request,
                                           const std::vector<Certificate>& allowed_responders,

@@ -7,6 +7,11 @@
 #include <openssl/x509v3.h>
 #include <xmlsec/openssl/crypto.h>
 
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+
 #include "estamp/estamp.hpp"
 #include "estamp/estamp_xml.hpp"
 #include "merkle.hpp"
@@ -63,6 +68,62 @@ bool signature_holds(xmlNode* signature, const crypto::Certificate& cert) {
   return ok;
 }
 
+// What checking a signing certificate and its OCSP response against one trust (the CA and the
+// allowed responders) found, without what depends on the time: the same certificate and response
+// come with every message its member signs until the response is renewed, and checking them again
+// each time (OCSP signature, chains, OpenSSL's key decoding) was most of a verification's cost.
+// On a hit, everything that depends on the clock is judged again, in the same order and with the
+// same faults as a full verification (chain validity at signing time and now, then the OCSP
+// responder's validity and the response's times).
+struct TrustedSigner {
+  crypto::Certificate certificate;        // parsed once, shared (read-only)
+  std::chrono::sys_seconds valid_from{};  // the chain's validity: cert and CA together, as
+  std::chrono::sys_seconds valid_until{};  // X509_verify_cert judges it: from <= t < until
+  crypto::OcspResponse ocsp;              // verified, status good, with its responder
+};
+
+class TrustCache {
+ public:
+  std::optional<TrustedSigner> find(const std::string& key) const {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+  void add(std::string key, TrustedSigner entry) {
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();  // a member renews its response hourly
+    entries_.emplace(std::move(key), std::move(entry));
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 4096;
+  mutable std::mutex mu_;
+  std::map<std::string, TrustedSigner> entries_;  // guarded by mu_
+};
+
+TrustCache& trust_cache() {
+  static TrustCache cache;
+  return cache;
+}
+
+// Everything the time-independent result depends on, each part length-prefixed.
+std::string trust_key(const std::string& certificate_der, const std::string& ocsp_der, const EStampTrust& trust) {
+  std::string material;
+  auto add = [&](std::string_view part) {
+    material += std::to_string(part.size());
+    material += ':';
+    material += part;
+  };
+  add(certificate_der);
+  add(ocsp_der);
+  add(trust.ca.sha256_fingerprint());
+  for (const auto& r : trust.ocsp_responders) add(r.sha256_fingerprint());
+  return crypto::sha256(material);
+}
+
+bool within(std::chrono::sys_seconds t, const TrustedSigner& s) { return s.valid_from <= t && t < s.valid_until; }
+
 }  // namespace
 
 const char* estamp_fault_name(EStampFault fault) {
@@ -89,7 +150,9 @@ Result<VerifiedEStamp> verify_estamp(std::string_view xml, const EStampTrust& tr
   estamp_xml::ParsedEStamp& p = parsed.value();
 
   // 1. The certificate in KeyInfo is the one the signed properties name.
-  auto cert = crypto::Certificate::from_der(p.certificate_der);
+  const std::string key = trust_key(p.certificate_der, p.ocsp_der, trust);
+  const std::optional<TrustedSigner> known = trust_cache().find(key);
+  auto cert = known ? Result<crypto::Certificate>(known->certificate) : crypto::Certificate::from_der(p.certificate_der);
   if (!cert) return refuse(fault, F::kMalformed, "the KeyInfo certificate is not a DER X.509 certificate");
   if (crypto::sha256(p.certificate_der) != p.certificate_sha256) {
     return refuse(fault, F::kWrongSigner, "the KeyInfo certificate is not the one the signed properties name");
@@ -122,6 +185,24 @@ Result<VerifiedEStamp> verify_estamp(std::string_view xml, const EStampTrust& tr
   if (p.signing_time > to_sys_seconds(now) + trust.max_clock_skew) {
     return refuse(fault, F::kBadSignature, "the signing time lies in the future");
   }
+  if (known) {  // checked before against this trust: only what depends on the time again
+    if (!within(p.signing_time, *known)) {
+      return refuse(fault, F::kUntrustedCertificate, "the signing certificate does not chain to the CA at the signing time");
+    }
+    if (!within(to_sys_seconds(now), *known)) {
+      return refuse(fault, F::kUntrustedCertificate, "the signing certificate does not chain to the CA now");
+    }
+    const crypto::OcspCheckOptions options{.max_clock_skew = trust.max_clock_skew, .freshness = trust.ocsp_freshness};
+    Status times = crypto::recheck_ocsp_response_times(known->ocsp, options, clock);
+    if (!times.is_ok()) {
+      if (times.code() == Code::kFailedPrecondition) {
+        return refuse(fault, F::kOcspStale, "the OCSP response is not current: " + bounded(times.message()));
+      }
+      return refuse(fault, F::kOcspInvalid, "the OCSP response is not acceptable: " + bounded(times.message()));
+    }
+    out.ocsp = known->ocsp;
+    return out;
+  }
   if (!crypto::verify_chain(*cert, {trust.ca}, {}, p.signing_time)) {
     return refuse(fault, F::kUntrustedCertificate, "the signing certificate does not chain to the CA at the signing time");
   }
@@ -148,6 +229,10 @@ Result<VerifiedEStamp> verify_estamp(std::string_view xml, const EStampTrust& tr
     return refuse(fault, F::kCertificateNotGood, "the OCSP response does not say good");
   }
   out.ocsp = std::move(ocsp).value();
+  // Remembered only once everything held; the chain's validity is the overlap of the two
+  // certificates' (the CA is the only issuer: certificates.md).
+  trust_cache().add(key, TrustedSigner{*cert, std::max(cert->not_before(), trust.ca.not_before()),
+                                       std::min(cert->not_after(), trust.ca.not_after()), out.ocsp});
   return out;
 }
 

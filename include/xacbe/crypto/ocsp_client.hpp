@@ -89,6 +89,7 @@ struct OcspResponse {
   std::chrono::sys_seconds this_update{};
   std::optional<std::chrono::sys_seconds> next_update;
   std::string der;  // the whole OCSPResponse, as received
+  std::optional<Certificate> responder;  // the allowed responder certificate that signed it
 };
 
 // Verifies the DER of an OCSPResponse answering `request`. `allowed_responders` are the
@@ -106,6 +107,14 @@ struct OcspResponse {
 Result<OcspResponse> verify_ocsp_response(std::string_view der, const OcspRequest& request,
                                           const std::vector<Certificate>& allowed_responders,
                                           const OcspCheckOptions& options, const Clock& clock);
+
+// The checks of verify_ocsp_response that depend on the time, for a response it accepted
+// earlier (so that a verifier may keep what does not change — the signature, the responder, the
+// CertID — and still judge every use by the clock): the responder certificate valid now, thisUpdate
+// and producedAt not ahead, producedAt within the freshness limit, nextUpdate not passed. The same
+// codes as verify_ocsp_response: kPermissionDenied for the responder, kFailedPrecondition for the
+// times. kInvalidArgument for a response without its responder.
+Status recheck_ocsp_response_times(const OcspResponse& response, const OcspCheckOptions& options, const Clock& clock);
 
 struct OcspClientOptions {
   OcspRequestOptions request;

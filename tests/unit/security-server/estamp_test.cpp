@@ -409,6 +409,34 @@ TEST_F(EStampRefusalTest, RefusesAnOcspResponseThatAgedPastFreshness) {
   EXPECT_EQ(fault, EStampFault::kOcspStale);
 }
 
+// A verifier remembers a signer it checked (certificate and OCSP response under one trust), but
+// every use is judged again by the clock and the stamp's own signing time, with the same faults.
+TEST_F(EStampTest, ARememberedSignerIsJudgedAgainByTheClockAndTheSigningTime) {
+  const std::string good = sign(request_content("msg-now"));
+  ASSERT_TRUE(verify(good).is_ok());
+  ASSERT_TRUE(verify(good).is_ok());  // remembered now
+  auto early = sign_estamp(request_content("msg-early"), *signer_, ocsp_, member_.cert.not_before() - 3600s);
+  ASSERT_TRUE(early.is_ok()) << early.status().to_string();
+  EStampFault fault{};
+  EXPECT_FALSE(verify(*early, &fault).is_ok());
+  EXPECT_EQ(fault, EStampFault::kUntrustedCertificate);
+  // Another trust (another CA) does not share what was remembered.
+  TestPki other(clock_);
+  EStampTrust elsewhere = trust_;
+  elsewhere.ca = other.root();
+  EXPECT_FALSE(verify_estamp(good, elsewhere, clock_, &fault).is_ok());
+  EXPECT_EQ(fault, EStampFault::kUntrustedCertificate);
+  clock_.advance(2h);
+  EXPECT_FALSE(verify(good, &fault).is_ok());
+  EXPECT_EQ(fault, EStampFault::kOcspStale);
+  clock_.advance(-2h);
+  // A changed byte is caught whatever was remembered: the signature is always checked.
+  std::string tampered = good;
+  tampered.replace(tampered.find("msg-now"), 7, "msg-new");
+  EXPECT_FALSE(verify(tampered, &fault).is_ok());
+  EXPECT_EQ(fault, EStampFault::kBadSignature);
+}
+
 TEST_F(EStampTest, SignsAndVerifiesFromSeveralThreadsAtOnce) {
   std::vector<std::thread> threads;
   std::atomic<int> verified{0};
