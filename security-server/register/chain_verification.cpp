@@ -4,7 +4,7 @@
 #include "merkle.hpp"
 #include "register/query_register.hpp"
 #include "register/record_hash.hpp"
-#include "register/register_time.hpp"
+#include "register/record_row.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/store/database.hpp"
 
@@ -44,10 +44,9 @@ Result<ChainReport> QueryRegister::verify_chain() const {
   XACBE_RETURN_IF_ERROR(db->exec("BEGIN"));
   XACBE_ASSIGN_OR_RETURN(
       store::Statement query,
-      db->prepare("SELECT r.seq, r.created_at, r.side, r.kind, r.message_id, r.request_id, r.client, r.service,"
-                  " r.user_id, r.head, r.head_sha256, r.body, r.body_sha256, r.estamp, r.estamp_sha256,"
-                  " r.ocsp_produced_at, r.deadline, r.prev_hash, r.hash, r.batch_id, r.leaf_index, r.audit_path,"
-                  " b.root, b.size FROM records r LEFT JOIN timestamp_batches b ON b.id = r.batch_id ORDER BY r.seq"));
+      db->prepare("SELECT " + record_columns("r.") +
+                  ", r.leaf_index, r.audit_path, b.root, b.size"
+                  " FROM records r LEFT JOIN timestamp_batches b ON b.id = r.batch_id ORDER BY r.seq"));
   ChainReport report;
   const auto bad = [&](std::int64_t seq, std::string problem) {
     report.ok = false;
@@ -60,36 +59,17 @@ Result<ChainReport> QueryRegister::verify_chain() const {
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;
-    Record r;
-    r.seq = query.column_int64(0);
-    if (r.seq != expected) return bad(expected, "missing (deleted): the chain jumps to " + std::to_string(r.seq));
-    r.created_at = from_unix_millis(query.column_int64(1));
-    Result<RecordSide> side = parse_side(query.column_text(2));
-    Result<RecordKind> kind = parse_kind(query.column_text(3));
-    if (!side || !kind) return bad(r.seq, "its side or kind is not a known value");
-    r.side = *side;
-    r.kind = *kind;
-    r.message_id = query.column_text(4);
-    r.request_id = query.column_text(5);
-    r.client = query.column_text(6);
-    r.service = query.column_text(7);
-    r.user_id = query.column_text(8);
-    r.head = query.column_blob(9);
-    r.head_sha256 = query.column_blob(10);
-    if (!query.is_null(11)) r.body = query.column_blob(11);
-    r.body_sha256 = query.column_blob(12);
-    r.estamp = query.column_blob(13);
-    r.estamp_sha256 = query.column_blob(14);
-    r.ocsp_produced_at = sys_seconds_from_unix(query.column_int64(15));
-    r.deadline = sys_seconds_from_unix(query.column_int64(16));
-    r.prev_hash = query.column_blob(17);
-    r.hash = query.column_blob(18);
-    if (!query.is_null(19)) r.batch_id = query.column_int64(19);
-    const std::int64_t leaf_index = query.is_null(20) ? -1 : query.column_int64(20);
-    const std::string audit_path = query.column_blob(21);
+    const std::int64_t seq = query.column_int64(0);
+    if (seq != expected) return bad(expected, "missing (deleted): the chain jumps to " + std::to_string(seq));
+    Result<Record> read = read_record(query);
+    if (!read) return bad(seq, "its side or kind is not a known value");
+    const Record& r = *read;
+    constexpr int kProof = kRecordColumnCount;  // the columns after the record's
+    const std::int64_t leaf_index = query.is_null(kProof) ? -1 : query.column_int64(kProof);
+    const std::string audit_path = query.column_blob(kProof + 1);
     std::optional<std::string> root;
-    if (!query.is_null(22)) root = query.column_blob(22);
-    const std::int64_t batch_size = query.is_null(23) ? 0 : query.column_int64(23);
+    if (!query.is_null(kProof + 2)) root = query.column_blob(kProof + 2);
+    const std::int64_t batch_size = query.is_null(kProof + 3) ? 0 : query.column_int64(kProof + 3);
     if (std::string problem = check_record(r, prev_hash, leaf_index, audit_path, root, batch_size); !problem.empty()) {
       return bad(r.seq, std::move(problem));
     }

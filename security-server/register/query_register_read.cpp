@@ -4,53 +4,17 @@
 #include <utility>
 
 #include "register/query_register.hpp"
+#include "register/record_row.hpp"
 #include "register/register_time.hpp"
 #include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::ss {
-namespace {
-
-constexpr const char* kRecordColumns =
-    "seq, created_at, side, kind, message_id, request_id, client, service, user_id, head, head_sha256, body,"
-    " body_sha256, estamp, estamp_sha256, ocsp_produced_at, deadline, prev_hash, hash, batch_id, deadline_missed";
-// The same without the bodies, for listings.
-constexpr const char* kRecordColumnsNoBody =
-    "seq, created_at, side, kind, message_id, request_id, client, service, user_id, head, head_sha256, NULL,"
-    " body_sha256, estamp, estamp_sha256, ocsp_produced_at, deadline, prev_hash, hash, batch_id, deadline_missed";
-
-Result<Record> read_record(const store::Statement& row) {
-  Record r;
-  r.seq = row.column_int64(0);
-  r.created_at = from_unix_millis(row.column_int64(1));
-  XACBE_ASSIGN_OR_RETURN(r.side, parse_side(row.column_text(2)));
-  XACBE_ASSIGN_OR_RETURN(r.kind, parse_kind(row.column_text(3)));
-  r.message_id = row.column_text(4);
-  r.request_id = row.column_text(5);
-  r.client = row.column_text(6);
-  r.service = row.column_text(7);
-  r.user_id = row.column_text(8);
-  r.head = row.column_blob(9);
-  r.head_sha256 = row.column_blob(10);
-  if (!row.is_null(11)) r.body = row.column_blob(11);
-  r.body_sha256 = row.column_blob(12);
-  r.estamp = row.column_blob(13);
-  r.estamp_sha256 = row.column_blob(14);
-  r.ocsp_produced_at = sys_seconds_from_unix(row.column_int64(15));
-  r.deadline = sys_seconds_from_unix(row.column_int64(16));
-  r.prev_hash = row.column_blob(17);
-  r.hash = row.column_blob(18);
-  if (!row.is_null(19)) r.batch_id = row.column_int64(19);
-  r.deadline_missed = row.column_int64(20) != 0;
-  return r;
-}
-
-}  // namespace
 
 Result<Record> QueryRegister::get(std::int64_t seq) const {
   std::lock_guard lock(reader_mu_);
   XACBE_ASSIGN_OR_RETURN(store::Statement query,
-                         reader_db_->prepare(std::string("SELECT ") + kRecordColumns + " FROM records WHERE seq = ?1"));
+                         reader_db_->prepare("SELECT " + record_columns() + " FROM records WHERE seq = ?1"));
   query.bind(1, seq);
   XACBE_ASSIGN_OR_RETURN(bool row, query.step());
   if (!row) return not_found("no record " + std::to_string(seq) + " in the query register");
@@ -59,7 +23,7 @@ Result<Record> QueryRegister::get(std::int64_t seq) const {
 
 Result<std::vector<Record>> QueryRegister::find(const RecordFilter& filter) const {
   if (filter.limit < 1 || filter.limit > 1000) return invalid_argument("a register search returns 1 to 1000 records");
-  std::string sql = std::string("SELECT ") + (filter.with_bodies ? kRecordColumns : kRecordColumnsNoBody) +
+  std::string sql = "SELECT " + record_columns("", filter.with_bodies) +
                     " FROM records WHERE seq > ?1";
   int n = 1;
   std::vector<std::pair<int, std::string>> texts;
