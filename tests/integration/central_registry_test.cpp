@@ -240,12 +240,9 @@ TEST_F(CentralRegistryTest, OpenApiDocumentMatchesTheRoutes) {
   for (const auto& [method, path] : documented) methods_of[path].insert(method);
   for (const auto& [method, path] : documented) {
     SCOPED_TRACE(method + " " + path);
-    std::string target = path;
-    for (std::size_t open = target.find('{'); open != std::string::npos; open = target.find('{')) {
-      const std::string name = target.substr(open, target.find('}', open) + 1 - open);
-      ASSERT_TRUE(dummies.count(name)) << "undocumented path parameter " << name;
-      target.replace(open, name.size(), dummies.at(name));
-    }
+    const auto filled = testing::fill_path(path, dummies);
+    ASSERT_TRUE(filled.has_value()) << "a path parameter the test does not know";
+    const std::string& target = *filled;
     const Reply r = call(method, target, method == "POST" ? "{}" : "");
     EXPECT_NE(r.status, 404) << r.http.body;
     EXPECT_NE(r.status, 405) << r.http.body;

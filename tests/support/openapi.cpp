@@ -33,4 +33,15 @@ std::set<std::pair<std::string, std::string>> documented_operations(const std::s
   return out;
 }
 
+std::optional<std::string> fill_path(std::string path, const std::map<std::string, std::string>& values) {
+  for (std::size_t open = path.find('{'); open != std::string::npos; open = path.find('{')) {
+    const std::size_t close = path.find('}', open);
+    if (close == std::string::npos) return std::nullopt;
+    const auto value = values.find(path.substr(open, close + 1 - open));
+    if (value == values.end()) return std::nullopt;
+    path.replace(open, close + 1 - open, value->second);
+  }
+  return path;
+}
+
 }  // namespace xacbe::testing
