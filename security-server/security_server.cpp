@@ -297,10 +297,7 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
 
 Status SecurityServer::start() {
   Impl& m = *impl_;
-  m.refresh_configuration();
-  if (auto conf = m.configuration->current(); conf.is_ok()) {
-    m.timestamper->set_interval((*conf)->settings().timestamp_interval);
-  }
+  m.refresh_configuration();  // also sets the timestamp interval of the configuration in use
   m.timestamper->start();
 
   net::ServerOptions client = m.settings.client_interface.server;

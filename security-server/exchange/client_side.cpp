@@ -156,12 +156,12 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
                    target->path, target->query, std::move(headers).value(), new_message_id()};
   known_request_id = head.request_id;
   const std::string head_bytes = to_json(head);
-  const std::string body_digest = crypto::sha256(request.body);
+  std::vector<StampedPart> parts = message_parts(head_bytes, request.body);
+  const std::string body_digest = parts[1].sha256;
   StampContent content{"request", head.message_id, client->to_string(), head.service.to_string(), {},
-                       {{"head", crypto::sha256(head_bytes)}, {"body", body_digest}}};
+                       std::move(parts)};
   BatchSigner* signer = signer_it->second.signer.get();
-  auto stamp_start = [signer, content = std::move(content), der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); };
-  Result<std::string> stamp = co_await net::await_completion<Result<std::string>>(std::move(stamp_start));
+  Result<std::string> stamp = co_await sign_message(*signer, std::move(content), sign_ocsp->der);
   if (!stamp.is_ok()) co_return fault(kHere, FaultCode::kSigningUnavailable, "signing failed: " + stamp.status().message());
   const std::string request_hash = crypto::sha256(*stamp);
 
@@ -170,9 +170,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
                      client_settings.log_body ? std::optional<std::string>(request.body) : std::nullopt, body_digest,
                      *stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + conf.settings().estamp_window,
                      client_settings.timestamp_at_once};
-  QueryRegister& reg = c.query_register;
-  auto logged_start = [&reg, record = std::move(record)](auto done) mutable { reg.append(std::move(record), std::move(done)); };
-  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(std::move(logged_start));
+  Result<RecordRef> logged = co_await log_record(c.query_register, std::move(record));
   if (!logged.is_ok()) co_return fault(kHere, FaultCode::kRegisterFailure, "the query register refused the request record");
 
   // ---- Send it to a server carrying the provider ----
@@ -245,13 +243,13 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (response_head->message_id != head.message_id || response_head->request_hash != crypto::to_hex(request_hash)) {
     co_return invalid("the answer does not answer this request (message id or request hash)");
   }
-  const auto& ca = conf.content().ca;
-  EStampTrust trust{ca.certificate, ca.ocsp_responder_certificates, conf.settings().ocsp_freshness};
+  const EStampTrust trust = estamp_trust(conf);
   EStampFault stamp_fault;
   auto verified = verify_estamp(*response_stamp, trust, c.clock, &stamp_fault);
   if (!verified.is_ok()) co_return invalid("the answer's e-stamp: " + verified.status().message());
   const auto& v = verified->content;
-  const std::string response_body_digest = crypto::sha256(answer->body);
+  const std::vector<StampedPart> response_parts = message_parts(*response_head_bytes, answer->body);
+  const std::string& response_body_digest = response_parts[1].sha256;
   if (v.kind != "response" || v.message_id != head.message_id || v.client != client->to_string() ||
       v.service != head.service.to_string() || v.request_hash != request_hash) {
     co_return invalid("the answer's e-stamp is for another message");
@@ -259,10 +257,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (!signer_member_matches(verified->signer, provider.member().to_string())) {
     co_return invalid("the answer is not signed by " + provider.member().to_string());
   }
-  const std::vector<StampedPart> parts{{"head", crypto::sha256(*response_head_bytes)}, {"body", response_body_digest}};
-  if (v.parts.size() != parts.size() || !std::equal(parts.begin(), parts.end(), v.parts.begin(), [](const auto& a, const auto& b) {
-        return a.name == b.name && a.sha256 == b.sha256;
-      })) {
+  if (v.parts != response_parts) {
     co_return invalid("the answer's head or body differs from its e-stamp");
   }
   RecordInput response_record{RecordSide::kClient, RecordKind::kResponse, head.message_id, head.request_id,
@@ -271,8 +266,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
                               response_body_digest, *response_stamp, verified->ocsp.produced_at,
                               verified->ocsp.produced_at + conf.settings().estamp_window,
                               client_settings.timestamp_at_once};
-  auto logged_response_start = [&reg, response_record = std::move(response_record)](auto done) mutable { reg.append(std::move(response_record), std::move(done)); };
-  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(std::move(logged_response_start));
+  Result<RecordRef> logged_response = co_await log_record(c.query_register, std::move(response_record));
   if (!logged_response.is_ok()) co_return fault(kHere, FaultCode::kRegisterFailure, "the query register refused the response record");
 
   net::HttpResponse out;

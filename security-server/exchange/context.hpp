@@ -21,6 +21,7 @@
 #include "xacbe/clock.hpp"
 #include "xacbe/crypto/ocsp_client.hpp"
 #include "xacbe/globalconf/downloader.hpp"
+#include "xacbe/net/async.hpp"
 #include "xacbe/net/http_client.hpp"
 #include "xacbe/net/tls_context.hpp"
 
@@ -46,6 +47,16 @@ struct ExchangeContext {
   ProviderHealth& health;
   std::function<std::shared_ptr<const ServiceCatalog>()> catalog;
 };
+
+// The steps both sides take, each waiting without holding an I/O thread.
+// E-stamps `content` with `signer` (batched with whatever else waits for it).
+net::Task<Result<std::string>> sign_message(BatchSigner& signer, StampContent content, std::string ocsp_der);
+// Appends `record` to the register; resumes once it is durable (group commit).
+net::Task<Result<RecordRef>> log_record(QueryRegister& query_register, RecordInput record);
+// What an e-stamp must chain to under `configuration`: its CA, OCSP responders and freshness.
+EStampTrust estamp_trust(const globalconf::GlobalConfiguration& configuration);
+// The digested parts of a message: its head bytes and its body.
+std::vector<StampedPart> message_parts(std::string_view head, std::string_view body);
 
 // Wire names (docs/protocol/exchange.md).
 inline constexpr const char* kMessagePath = "/x1/message";

@@ -77,8 +77,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
 
   // 4. The e-stamp: signature, chain, signer bound to the client's member, OCSP good and fresh,
   //    and every part as signed.
-  const auto& ca = conf.content().ca;
-  EStampTrust trust{ca.certificate, ca.ocsp_responder_certificates, conf.settings().ocsp_freshness};
+  const EStampTrust trust = estamp_trust(conf);
   EStampFault stamp_fault = EStampFault::kMalformed;
   auto verified = verify_estamp(*stamp, trust, c.clock, &stamp_fault);
   if (!verified.is_ok()) co_return refuse(code_for(stamp_fault), "e-stamp: " + verified.status().message());
@@ -89,11 +88,9 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   if (!signer_member_matches(verified->signer, head->client.member().to_string())) {
     co_return refuse(FaultCode::kSignerMismatch, "the e-stamp is not signed by " + head->client.member().to_string());
   }
-  const std::string body_digest = crypto::sha256(request.body);
-  const std::vector<StampedPart> parts{{"head", crypto::sha256(*head_bytes)}, {"body", body_digest}};
-  if (v.parts.size() != parts.size() || !std::equal(parts.begin(), parts.end(), v.parts.begin(), [](const auto& a, const auto& b) {
-        return a.name == b.name && a.sha256 == b.sha256;
-      })) {
+  const std::vector<StampedPart> parts = message_parts(*head_bytes, request.body);
+  const std::string& body_digest = parts[1].sha256;
+  if (v.parts != parts) {
     co_return refuse(FaultCode::kDigestMismatch, "the head or body differs from the e-stamp");
   }
 
@@ -140,9 +137,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
                      head->user_id, *head_bytes, log_body ? std::optional<std::string>(request.body) : std::nullopt,
                      body_digest, *stamp, verified->ocsp.produced_at, verified->ocsp.produced_at + window,
                      owner_settings.timestamp_at_once};
-  QueryRegister& reg = c.query_register;
-  auto logged_start = [&reg, record = std::move(record)](auto done) mutable { reg.append(std::move(record), std::move(done)); };
-  Result<RecordRef> logged = co_await net::await_completion<Result<RecordRef>>(std::move(logged_start));
+  Result<RecordRef> logged = co_await log_record(c.query_register, std::move(record));
   if (!logged.is_ok()) {
     if (logged.status().code() == Code::kAlreadyExists) {
       co_return refuse(FaultCode::kReplayedMessage, "message id already used by " + client_text);
@@ -181,20 +176,18 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   ResponseHead response_head{answer->status, std::move(response_headers).value(), message_id, request_id,
                              crypto::to_hex(request_hash)};
   const std::string response_head_bytes = to_json(response_head);
-  const std::string response_body_digest = crypto::sha256(answer->body);
-  StampContent content{"response", message_id, client_text, service_text, request_hash,
-                       {{"head", crypto::sha256(response_head_bytes)}, {"body", response_body_digest}}};
+  std::vector<StampedPart> response_parts = message_parts(response_head_bytes, answer->body);
+  const std::string response_body_digest = response_parts[1].sha256;
+  StampContent content{"response", message_id, client_text, service_text, request_hash, std::move(response_parts)};
   BatchSigner* signer = signer_it->second.signer.get();
-  auto response_stamp_start = [signer, content = std::move(content), der = sign_ocsp->der](auto done) mutable { signer->submit(std::move(content), std::move(der), std::move(done)); };
-  Result<std::string> response_stamp = co_await net::await_completion<Result<std::string>>(std::move(response_stamp_start));
+  Result<std::string> response_stamp = co_await sign_message(*signer, std::move(content), sign_ocsp->der);
   if (!response_stamp.is_ok()) co_return refuse(FaultCode::kSigningUnavailable, "signing the answer failed");
   RecordInput response_record{RecordSide::kProvider, RecordKind::kResponse, message_id, request_id, client_text,
                               service_text, head->user_id, response_head_bytes,
                               log_body ? std::optional<std::string>(answer->body) : std::nullopt, response_body_digest,
                               *response_stamp, sign_ocsp->produced_at, sign_ocsp->produced_at + window,
                               owner_settings.timestamp_at_once};
-  auto logged_response_start = [&reg, response_record = std::move(response_record)](auto done) mutable { reg.append(std::move(response_record), std::move(done)); };
-  Result<RecordRef> logged_response = co_await net::await_completion<Result<RecordRef>>(std::move(logged_response_start));
+  Result<RecordRef> logged_response = co_await log_record(c.query_register, std::move(response_record));
   if (!logged_response.is_ok()) co_return refuse(FaultCode::kRegisterFailure, "the query register refused the response record");
 
   net::HttpResponse out;
