@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::mail {
 namespace {
@@ -21,25 +22,6 @@ constexpr std::size_t kMaxLineLength = 78;      // RFC 5322 2.1.1, header lines 
 constexpr std::size_t kEncodedWordOctets = 39;  // 52 base64 characters: a 64-character word
 
 // ---- text checks --------------------------------------------------------------------------------
-
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool is_utf8(std::string_view s) {
-  static constexpr std::array<unsigned, 4> kMin{0, 0x80, 0x800, 0x10000};  // by continuation bytes
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 4;
-    if (n == 4 || i + n >= s.size()) return false;
-    unsigned cp = c & (n == 0 ? 0x7Fu : 0x3Fu >> n);
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
 
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char ch) {

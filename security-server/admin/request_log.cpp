@@ -3,6 +3,7 @@
 #include "register/record.hpp"
 #include "xacbe/api/json.hpp"
 #include "xacbe/log/log.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::ss {
 namespace {

@@ -8,6 +8,7 @@
 #include "xacbe/config/strict_json.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/log/log.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::ss {
 namespace {
@@ -79,41 +80,6 @@ Status check_path(std::string_view path) {
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-// RFC 3629: shortest form only, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t n;
-    char32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= n) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
 }
 
 bool has_control(std::string_view s, bool allow_tab) {
@@ -198,7 +164,7 @@ bool is_message_id(std::string_view text) {
 }
 
 bool is_header_text(std::string_view text) {
-  return text.size() <= kMaxTextBytes && valid_utf8(text) && !has_control(text, false);
+  return text.size() <= kMaxTextBytes && is_utf8(text) && !has_control(text, false);
 }
 
 std::string new_message_id() {
@@ -258,7 +224,7 @@ Result<net::Headers> forwardable_headers(const net::Headers& headers) {
         l.rfind("x-forwarded-", 0) == 0 || l.rfind("proxy-", 0) == 0) {
       continue;
     }
-    if (!valid_utf8(value) || has_control(value, true)) {
+    if (!is_utf8(value) || has_control(value, true)) {
       return invalid_argument("header " + log::bounded(name, 40) + " is not valid UTF-8 text");
     }
     out.emplace_back(std::move(l), value);

@@ -10,6 +10,7 @@
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::ss {
 namespace {

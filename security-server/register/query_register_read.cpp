@@ -8,6 +8,7 @@
 #include "register/register_time.hpp"
 #include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::ss {
 

@@ -87,10 +87,4 @@ struct StoredDecision {
   Decision decision;
 };
 
-// `text` with every byte that is not part of well-formed UTF-8, and every NUL, replaced by U+FFFD,
-// so that what is stored is what a later read serves (SQLite TEXT, JSON, logs).
-std::string valid_utf8(std::string_view text);
-// valid_utf8(text) cut to at most `max` bytes at a character boundary.
-std::string bounded_utf8(std::string_view text, std::size_t max);
-
 }  // namespace xacbe::ss

@@ -448,16 +448,6 @@ TEST_F(QueryRegisterTest, DecisionQueueDropsTheOldestWhenFull) {
   EXPECT_EQ((*stored)[0].decision.message_id, "msg-2");
 }
 
-TEST(RecordText, ValidUtf8ReplacesEveryBadSequence) {
-  EXPECT_EQ(valid_utf8("plain"), "plain");
-  EXPECT_EQ(valid_utf8("ni\xc3\xb1o"), "ni\xc3\xb1o");
-  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
-  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80").substr(0, 3), "\xEF\xBF\xBD");         // past U+10FFFF
-  EXPECT_EQ(valid_utf8("\xe2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // cut short
-  EXPECT_EQ(bounded_utf8("a\xc3\xb1", 2), "a");                                   // never half a character
-}
-
 TEST(ChainHash, EncodingIsTheDocumentedOne) {
   // The worked example of docs/protocol/query-register.md.
   ChainFields f;

@@ -1,0 +1,38 @@
+#include "xacbe/utf8.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace xacbe {
+namespace {
+
+TEST(Utf8, ChecksRfc3629Strictly) {
+  EXPECT_TRUE(is_utf8(""));
+  EXPECT_TRUE(is_utf8("plain"));
+  EXPECT_TRUE(is_utf8("ni\xc3\xb1o \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_TRUE(is_utf8(std::string("a\0b", 3)));  // NUL is a character; callers refuse controls
+  EXPECT_FALSE(is_utf8("caf\xe9"));                // Latin-1
+  EXPECT_FALSE(is_utf8("\xc0\xaf"));               // overlong
+  EXPECT_FALSE(is_utf8("\xed\xa0\x80"));           // surrogate
+  EXPECT_FALSE(is_utf8("\xf4\x90\x80\x80"));       // past U+10FFFF
+  EXPECT_FALSE(is_utf8("\xe2\x82"));               // cut short
+  EXPECT_FALSE(is_utf8("\x80"));                   // a lone continuation byte
+}
+
+TEST(Utf8, ValidUtf8ReplacesEveryBadSequence) {
+  EXPECT_EQ(valid_utf8("plain"), "plain");
+  EXPECT_EQ(valid_utf8("ni\xc3\xb1o"), "ni\xc3\xb1o");
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
+  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(valid_utf8("\xf4\x90\x80\x80").substr(0, 3), "\xEF\xBF\xBD");         // past U+10FFFF
+  EXPECT_EQ(valid_utf8("\xe2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // cut short
+  EXPECT_EQ(valid_utf8(std::string("a\0b", 3)), "a\xEF\xBF\xBD" "b");             // NUL too
+  EXPECT_EQ(bounded_utf8("a\xc3\xb1", 2), "a");                                   // never half a character
+  for (const std::string bad : {"caf\xe9", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82"}) {
+    EXPECT_TRUE(is_utf8(valid_utf8(bad))) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace xacbe
