@@ -10,20 +10,28 @@ class TrailAudit : public api::RequestAudit {
  public:
   explicit TrailAudit(AuditTrail& trail) : trail_(trail) {}
 
-  void refused(const ApiUser* user, const std::string& action, const std::string& path,
-               const Status& refusal) override {
+  void refused(const ApiUser* user, const std::string& action, const std::string& path, const Status& refusal,
+               const std::string& peer) override {
+    trail_.set_source(peer);
     (void)trail_.record(user ? user->name : "anonymous", action, path, refusal);
+    trail_.set_source({});
   }
 
   net::HttpResponse answer(const Route& route, const ApiCall& call, const std::string& path,
                            const std::function<net::HttpResponse()>& answer) override {
     if (!route.write) return answer();
-    // Where the trail stood before the handler; if that cannot be read, the router audits anyway.
-    const auto before = trail_.last_id();
+    // The domain's refusals of a caller it has not identified (a management request) are
+    // aggregated by source (audit_trail.hpp).
+    trail_.set_source(call.peer);
+    struct Clear {
+      AuditTrail& trail;
+      ~Clear() { trail.set_source({}); }
+    } clear{trail_};
+    const std::uint64_t heard = trail_.refusals_heard();
     net::HttpResponse response = answer();
     if (response.status >= 200 && response.status < 300) return response;
-    const Result<bool> domain_audited = before ? trail_.refusal_after(*before) : Result<bool>(before.status());
-    if (!domain_audited || !*domain_audited) {
+    // Unless the handler's domain module heard of the refusal itself (and recorded or counted it).
+    if (trail_.refusals_heard() == heard) {
       const std::string actor = call.user ? call.user->name : "unauthenticated";
       (void)trail_.record(actor, "api " + route.method + " " + route.path, path, api::error_of(response));
     }

@@ -9,7 +9,8 @@
 // target and the error as detail, unless the handler's domain module already recorded a refused
 // operation while handling the request: then the domain's entry (e.g. "member.suspend") is the
 // one entry of that refusal. Refused reads (a bad query parameter) change nothing and are not
-// audited.
+// audited. Refusals of callers nobody has identified (no valid token, an unverified management
+// request) are aggregated per source address (audit_trail.hpp), so a flood costs bounded disk.
 
 #include <vector>
 

@@ -8,7 +8,9 @@
 // so a crash or a failed write leaves either both or neither. A refused action changed nothing
 // and is recorded in a transaction of its own.
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <functional>
 #include <string>
 #include <vector>
@@ -51,11 +53,39 @@ enum class OnRefusal {
   kKeepWrites,
 };
 
+// Bounds on what an entry keeps of its fields, in bytes (longer values are cut at a character
+// boundary; bytes that are not UTF-8 are replaced by U+FFFD): whatever a caller sent, an entry
+// costs at most about 2 KiB.
+inline constexpr std::size_t kMaxAuditActorBytes = 128;
+inline constexpr std::size_t kMaxAuditActionBytes = 128;
+inline constexpr std::size_t kMaxAuditTargetBytes = 512;
+inline constexpr std::size_t kMaxAuditDetailBytes = 1024;
+// A page of list() stops before this many bytes of entries (at least one entry is returned).
+inline constexpr std::size_t kMaxAuditPageBytes = 1 << 20;
+
+// Refusals of callers nobody has identified yet (actor "anonymous" or "unauthenticated") cost
+// bounded disk: per source address, action and refusal code, the first refusal of each interval
+// is recorded as usual, and the others are counted and recorded as one summary entry (action
+// "audit.refusals-aggregated", target the source, detail the count, action and period) once
+// the interval is over. At most kMaxRefusalSources keys are counted apart in an interval; the
+// rest share the source "other".
+inline constexpr std::chrono::seconds kRefusalInterval{60};
+inline constexpr std::size_t kMaxRefusalSources = 256;
+
 class AuditTrail {
  public:
   // `db` must have the registry schema (registry/schema.hpp) and outlive the trail; the caller
   // serialises access to `db`.
-  AuditTrail(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  AuditTrail(store::Database& db, const Clock& clock);
+  ~AuditTrail();
+
+  // The network address of the caller whose request is being handled, for the aggregation of
+  // anonymous refusals (empty: unknown). The API sets it around each request, under its lock.
+  void set_source(std::string source) { source_ = std::move(source); }
+  // Records the summaries of the aggregation intervals that are over (the scheduler calls it, so
+  // that a count is recorded even when no further refusal comes); `all` also those still open
+  // (at shutdown).
+  Status flush_refusal_counts(bool all = false);
 
   // Appends an entry. Inside an open transaction on the trail's database it is part of it (it
   // commits or rolls back with it); otherwise it is a transaction of its own.
@@ -72,16 +102,30 @@ class AuditTrail {
   // outcome.
   Status run_audited(const std::string& actor, const std::string& action, AuditNote& note,
                      const std::function<Status()>& change, OnRefusal on_refusal = OnRefusal::kRollBack);
-  // Entries with id > after_id, oldest first, at most `limit`.
-  Result<std::vector<AuditEntry>> list(std::int64_t after_id = 0, int limit = 1000);
+  // Entries with id > after_id, oldest first, at most `limit` and at most about max_bytes
+  // (always at least one entry when there is one).
+  Result<std::vector<AuditEntry>> list(std::int64_t after_id = 0, int limit = 1000,
+                                       std::size_t max_bytes = kMaxAuditPageBytes);
   // The id of the newest entry (0 for an empty trail).
   Result<std::int64_t> last_id();
+  // How many refusals record() has heard of, recorded or counted: whether a refusal of the
+  // request at hand was heard, even when it was only counted.
+  std::uint64_t refusals_heard() const { return refusals_heard_; }
   // Whether a refusal (success false) was recorded after entry `id`.
   Result<bool> refusal_after(std::int64_t id);
 
  private:
+  struct RefusalCounts;
+  Status append(const std::string& actor, const std::string& action, const std::string& target, bool success,
+                const std::string& detail);
+  // Whether a refusal by an unidentified caller is recorded now (false: it was counted).
+  bool admit_refusal(const std::string& action, const Status& outcome);
+
   store::Database& db_;
   const Clock& clock_;
+  std::string source_;
+  std::unique_ptr<RefusalCounts> refusals_;
+  std::uint64_t refusals_heard_ = 0;
 };
 
 }  // namespace xacbe::registry

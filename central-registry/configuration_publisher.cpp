@@ -4,6 +4,7 @@
 #include <set>
 
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::registry {
@@ -126,6 +127,30 @@ Result<globalconf::ConfigurationContent> ConfigurationPublisher::gather() {
 }
 
 Result<std::string> ConfigurationPublisher::current() {
+  Result<std::string> published = publish_if_due();
+  if (published) {
+    last_failure_.clear();
+    return published;
+  }
+  // Servers keep getting the last valid version while it lasts; the failure is logged and audited
+  // once for as long as it stays the same.
+  const Status failure = published.status();
+  if (failure.message() != last_failure_) {
+    last_failure_ = failure.message();
+    log::error("the global configuration could not be published; the last valid version is served: {}",
+               failure.to_string());
+    (void)membership_.audit().record("system", "globalconf.publish", settings_.instance, failure);
+  }
+  XACBE_ASSIGN_OR_RETURN(store::Statement last,
+                         db_.prepare("SELECT signed FROM globalconf_publication WHERE expires_at > ?1"
+                                     " ORDER BY version DESC LIMIT 1"));
+  last.bind(1, to_unix_seconds(clock_.now()));
+  XACBE_ASSIGN_OR_RETURN(bool found, last.step());
+  if (found) return last.column_text(0);
+  return unavailable("no valid global configuration can be served: " + failure.message());
+}
+
+Result<std::string> ConfigurationPublisher::publish_if_due() {
   XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationContent content, gather());
   XACBE_ASSIGN_OR_RETURN(std::string fingerprint, content_fingerprint(content));
   const sys_seconds now = std::chrono::floor<std::chrono::seconds>(clock_.now());

@@ -45,7 +45,10 @@ class ConfigurationPublisher {
                                                                 crypto::Certificate signing_cert,
                                                                 PublisherSettings settings);
 
-  // The signed document to serve now, publishing a new version first when needed.
+  // The signed document to serve now, publishing a new version first when needed. When a new
+  // version cannot be made (a stored value the document's rules refuse, a signing failure), the
+  // failure is logged and audited (once while it lasts) and the newest stored version that has
+  // not expired is served; kUnavailable when there is none.
   Result<std::string> current();
   // The configuration anchor security-server administrators install (canonical JSON).
   std::string anchor_json() const;
@@ -55,6 +58,7 @@ class ConfigurationPublisher {
                          globalconf::ConfigurationAnchor anchor, crypto::PrivateKey signing_key,
                          crypto::Certificate signing_cert, PublisherSettings settings);
   Result<globalconf::ConfigurationContent> gather();
+  Result<std::string> publish_if_due();
   // Signs and verifies a trial document: refuses settings, keys and certificates that could
   // never publish a valid configuration.
   Status self_check();
@@ -69,6 +73,7 @@ class ConfigurationPublisher {
   const crypto::PrivateKey signing_key_;
   const crypto::Certificate signing_cert_;
   const PublisherSettings settings_;
+  std::string last_failure_;  // of the last publication attempt; empty after a success
 };
 
 }  // namespace xacbe::registry

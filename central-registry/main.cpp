@@ -190,6 +190,7 @@ int run(const std::string& config_path) {
       lock.unlock();
       Status st = api.run_locked([&] { return membership.complete_due_terminations("scheduler").status(); });
       if (!st.is_ok()) log::error("scheduled duties: {}", st.to_string());
+      (void)api.run_locked([&] { return membership.audit().flush_refusal_counts(); });
       lock.lock();
       wake.wait_for(lock, cfg->schedule, [&] { return stopping; });
     }
@@ -203,6 +204,7 @@ int run(const std::string& config_path) {
   }
   wake.notify_all();
   scheduler.join();
+  (void)api.run_locked([&] { return membership.audit().flush_refusal_counts(/*all=*/true); });
   return rc;
 }
 

@@ -5,6 +5,7 @@
 
 #include "xacbe/ca/certificate_authority.hpp"
 #include "xacbe/calendar/notice_rule.hpp"
+#include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::registry {
@@ -36,7 +37,7 @@ bool is_email(std::string_view s) {
 
 Status require_text(const std::string& value, const std::string& field) {
   if (value.empty()) return invalid_argument("application: '" + field + "' is required");
-  if (value.size() > 4000) return invalid_argument("application: '" + field + "' is longer than 4000 characters");
+  if (value.size() > 4000) return invalid_argument("application: '" + field + "' is longer than 4000 bytes");
   if (has_control_characters(value)) return invalid_argument("application: '" + field + "' has control characters");
   return Status::ok();
 }
@@ -125,7 +126,10 @@ Result<RejectionReason> parse_rejection_reason(std::string_view name) {
 bool is_email_address(std::string_view text) { return is_email(text); }
 
 Status validate(const Application& a) {
-  XACBE_RETURN_IF_ERROR(require_text(a.member_name, "member_name"));
+  // The name is published in the global configuration: the configuration's own rule.
+  if (Status st = globalconf::check_display_name(a.member_name); !st.is_ok()) {
+    return invalid_argument("application: 'member_name' " + st.message());
+  }
   XACBE_RETURN_IF_ERROR(require_text(a.agreement_reference, "agreement_reference"));
   XACBE_RETURN_IF_ERROR(require_person(a.responsible, "responsible", true));
   XACBE_RETURN_IF_ERROR(require_person(a.administrator, "administrator", true));

@@ -218,14 +218,19 @@ void add_membership_routes(AdminApi& api, Membership& membership) {
                if (!v) return error_response(v.status());
                limit = *v;
              }
+             // A page ends at `limit` entries or about 1 MiB (AuditTrail::list); "more" says whether
+             // entries follow it.
              auto entries = membership.audit().list(after, static_cast<int>(limit));
              if (!entries) return error_response(entries.status());
+             auto newest = membership.audit().last_id();
+             if (!newest) return error_response(newest.status());
+             const bool more = !entries->empty() && *newest > entries->back().id;
              Json out = Json::array();
              for (const auto& e : *entries) {
                out.push_back({{"id", e.id}, {"at", to_iso8601_utc(e.at)}, {"actor", e.actor}, {"action", e.action},
                               {"target", e.target}, {"success", e.success}, {"detail", e.detail}});
              }
-             return json_response(200, {{"entries", out}});
+             return json_response(200, {{"entries", out}, {"more", more}});
            }});
 }
 

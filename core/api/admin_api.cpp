@@ -8,6 +8,7 @@
 
 #include "xacbe/api/json.hpp"
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::api {
 namespace {
@@ -31,19 +32,21 @@ Result<std::vector<std::string>> decoded_segments(std::string_view path) {
   for (std::string& segment : out) {
     auto decoded = crypto::percent_decode(segment);
     if (!decoded) return invalid_argument("malformed percent-encoding in the path: " + decoded.status().message());
+    if (!is_utf8(*decoded)) return invalid_argument("the path is not valid UTF-8");
     segment = std::move(decoded).value();
   }
   return out;
 }
 
-// Every name and value of a query string decodes (RFC 3986 3.4, '&'-separated name=value pairs).
+// Every name and value of a query string decodes (RFC 3986 3.4, '&'-separated name=value pairs)
+// to UTF-8.
 Status check_query(std::string_view query) {
   std::size_t start = 0;
   while (start < query.size()) {
     const std::size_t end = std::min(query.find('&', start), query.size());
-    if (!crypto::percent_decode(query.substr(start, end - start))) {
-      return invalid_argument("malformed percent-encoding in the query");
-    }
+    auto decoded = crypto::percent_decode(query.substr(start, end - start));
+    if (!decoded) return invalid_argument("malformed percent-encoding in the query");
+    if (!is_utf8(*decoded)) return invalid_argument("the query is not valid UTF-8");
     start = end + 1;
   }
   return Status::ok();
@@ -101,7 +104,7 @@ net::HttpResponse method_not_allowed(const std::string& method, const std::strin
                                      const std::vector<std::string>& allowed) {
   std::string allow;
   for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-  auto r = error_response(405, "METHOD_NOT_ALLOWED", method + " is not allowed on " + path);
+  auto r = error_response(405, "METHOD_NOT_ALLOWED", excerpt(method, 16) + " is not allowed on " + excerpt(path, 128));
   r.headers.emplace_back("Allow", allow);
   return r;
 }
@@ -151,6 +154,14 @@ const ApiUser* AdminApi::authenticate(const std::string& authorization) const {
 }
 
 net::HttpResponse AdminApi::handle(const net::HttpRequest& request) {
+  try {
+    return route(request);
+  } catch (const std::exception& e) {
+    return internal_error_response(internal_error(std::string("unexpected exception: ") + e.what()));
+  }
+}
+
+net::HttpResponse AdminApi::route(const net::HttpRequest& request) {
   const std::size_t q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
   if (path == "/health") {
@@ -169,7 +180,7 @@ net::HttpResponse AdminApi::handle(const net::HttpRequest& request) {
     if (std::find(allowed.begin(), allowed.end(), r.method) == allowed.end()) allowed.push_back(r.method);
     if (!route && r.method == request.method) route = &r;
   }
-  if (allowed.empty()) return error_response(404, "NOT_FOUND", "no such resource: " + path);
+  if (allowed.empty()) return error_response(404, "NOT_FOUND", "no such resource: " + excerpt(path, 128));
   if (!route) {
     std::sort(allowed.begin(), allowed.end());
     return method_not_allowed(request.method, path, allowed);
@@ -183,7 +194,7 @@ net::HttpResponse AdminApi::handle(const net::HttpRequest& request) {
       const std::string refusal = "a valid bearer token is required";
       if (audit_) {
         std::lock_guard lock(mu_);
-        audit_->refused(nullptr, action, path, permission_denied(refusal));
+        audit_->refused(nullptr, action, path, permission_denied(refusal), request.peer_address);
       }
       auto r = error_response(401, "UNAUTHENTICATED", refusal);
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -193,13 +204,14 @@ net::HttpResponse AdminApi::handle(const net::HttpRequest& request) {
       const Status refusal = permission_denied("the auditor role may only read");
       if (audit_) {
         std::lock_guard lock(mu_);
-        audit_->refused(call.user, action, path, refusal);
+        audit_->refused(call.user, action, path, refusal, request.peer_address);
       }
       return error_response(refusal);
     }
   }
   call.query = q == std::string::npos ? "" : request.target.substr(q + 1);
   call.body = request.body;
+  call.peer = request.peer_address;
   std::lock_guard lock(mu_);
   return run(*route, call, request, path);
 }
@@ -210,8 +222,12 @@ net::HttpResponse AdminApi::run(const Route& route, const ApiCall& call, const n
   const bool wrong_media_type =
       route.method == "POST" && !request.body.empty() && !is_json(request.header("Content-Type"));
   auto answer = [&] {
-    return wrong_media_type ? error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
-                            : route.handler(call);
+    if (wrong_media_type) {
+      return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
+    }
+    // JSON is UTF-8 (RFC 8259 8.1); a signed management request is JSON too.
+    if (!is_utf8(call.body)) return error_response(invalid_argument("the body is not valid UTF-8"));
+    return route.handler(call);
   };
   return audit_ ? audit_->answer(route, call, path, answer) : answer();
 }
@@ -221,6 +237,16 @@ const char* role_name(Role role) { return role == Role::kAdministrator ? "admini
 Result<std::vector<ApiUser>> read_users(const config::Node& users, const std::string& where) {
   std::vector<ApiUser> out;
   for (const auto& name : users.keys()) {
+    // Names the audit records use for callers that are not users.
+    if (name.empty() || name == "system" || name == "anonymous" || name == "unauthenticated" ||
+        name == "scheduler" || name.rfind("server:", 0) == 0 || name.rfind("policy:", 0) == 0) {
+      return invalid_argument(where + "." + excerpt(name) +
+                              "' is a reserved name (empty, system, anonymous, unauthenticated, scheduler,"
+                              " server:... or policy:...); choose another user name");
+    }
+    if (name.size() > 64 || !is_utf8(name) || name.find_first_of(std::string_view("\0\t\n\r", 4)) != std::string::npos) {
+      return invalid_argument(where + "." + excerpt(name) + "' must be 1..64 bytes of UTF-8 without control characters");
+    }
     XACBE_ASSIGN_OR_RETURN(config::Node user, users.object(name));
     XACBE_ASSIGN_OR_RETURN(std::string role, user.string("role"));
     XACBE_ASSIGN_OR_RETURN(std::string token_hash, user.string("token_sha256"));
@@ -229,6 +255,13 @@ Result<std::vector<ApiUser>> read_users(const config::Node& users, const std::st
     }
     if (token_hash.size() != 64 || token_hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
       return invalid_argument(where + "." + name + ".token_sha256' must be 64 lower-case hex digits (xacbe token generate)");
+    }
+    for (const ApiUser& other : out) {
+      // A shared token would act as whichever user came last: an auditor's as an administrator.
+      if (other.token_sha256 == token_hash) {
+        return invalid_argument(where + "." + name + ".token_sha256' is also the token of user '" + other.name +
+                                "'; every user needs a token of its own (xacbe token generate)");
+      }
     }
     out.push_back({name, role == "administrator" ? Role::kAdministrator : Role::kAuditor, token_hash});
   }

@@ -1,9 +1,12 @@
 #include "xacbe/api/json.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "xacbe/config/strict_json.hpp"
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/log/log.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::api {
 
@@ -22,7 +25,11 @@ int http_status(Code code) {
 }
 
 net::HttpResponse json_response(int status, const Json& body) {
-  return net::HttpResponse::make(status, "application/json", body.dump(2) + "\n");
+  // Replacing, not throwing: a byte that is not UTF-8 (stored before the door checked it, say)
+  // must not turn every later read of it into a failure.
+  std::string text = body.dump(2, ' ', false, Json::error_handler_t::replace);
+  text.push_back('\n');
+  return net::HttpResponse::make(status, "application/json", std::move(text));
 }
 
 net::HttpResponse error_response(int status, const std::string& code, const std::string& message) {
@@ -30,7 +37,19 @@ net::HttpResponse error_response(int status, const std::string& code, const std:
 }
 
 net::HttpResponse error_response(const Status& st) {
+  if (st.code() == Code::kInternal) return internal_error_response(st);
   return error_response(http_status(st.code()), code_name(st.code()), st.message());
+}
+
+net::HttpResponse internal_error_response(const Status& st) {
+  // What failed inside (a library's or the database's words) is for the operator's log; the caller
+  // gets a reference to find it there.
+  static std::atomic<std::uint64_t> next_reference{1};
+  const std::uint64_t reference = next_reference++;
+  log::error("internal error (reference {}): {}", reference, st.to_string());
+  return error_response(500, code_name(Code::kInternal),
+                        "internal error; the service's log has the details under reference " +
+                            std::to_string(reference));
 }
 
 net::HttpResponse reply(const Status& st, const Json& body) {
@@ -57,7 +76,7 @@ Result<Json> object_body(const std::string& body, std::initializer_list<const ch
   if (!parsed->is_object()) return invalid_argument("the body must be a JSON object");
   for (auto& [key, value] : parsed->items()) {
     if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) == allowed.end()) {
-      return invalid_argument("unknown field '" + key + "'");
+      return invalid_argument("unknown field '" + excerpt(key) + "'");
     }
   }
   return std::move(parsed).value();
@@ -68,7 +87,7 @@ Result<std::map<std::string, std::string>> string_fields(const std::string& body
   XACBE_ASSIGN_OR_RETURN(Json j, object_body(body, allowed));
   std::map<std::string, std::string> out;
   for (auto& [key, value] : j.items()) {
-    if (!value.is_string()) return invalid_argument("field '" + key + "' must be a string");
+    if (!value.is_string()) return invalid_argument("field '" + excerpt(key) + "' must be a string");
     out[key] = value.get<std::string>();
   }
   return out;
@@ -76,10 +95,11 @@ Result<std::map<std::string, std::string>> string_fields(const std::string& body
 
 Result<std::int64_t> parse_id(const std::string& text, const std::string& what, std::int64_t max) {
   if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
-    return invalid_argument(what + " must be a decimal number, not '" + text + "'");
+    return invalid_argument(what + " must be a whole number from 0 to " + std::to_string(max) + ", not '" +
+                            excerpt(text, 24) + "'");
   }
   const std::int64_t v = std::stoll(text);
-  if (v > max) return invalid_argument(what + " must be at most " + std::to_string(max));
+  if (v > max) return invalid_argument(what + " must be a whole number from 0 to " + std::to_string(max));
   return v;
 }
 

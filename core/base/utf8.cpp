@@ -64,4 +64,13 @@ std::string bounded_utf8(std::string_view text, std::size_t max) {
   return out;
 }
 
+std::string excerpt(std::string_view text, std::size_t max) {
+  // A piece is at most 4 bytes, so bounded_utf8 stops short of max + 4 only after the whole text.
+  std::string out = bounded_utf8(text, max + 4);
+  if (out.size() <= max) return out;
+  out = bounded_utf8(out, max);
+  out.append("...");
+  return out;
+}
+
 }  // namespace xacbe

@@ -12,6 +12,7 @@
 
 #include "xacbe/id/host_name.hpp"
 #include "xacbe/net/http.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::globalconf {
 namespace {
@@ -44,17 +45,7 @@ bool is_lower_hex(std::string_view s) {
 }
 
 Status check_name(const std::string& name, const std::string& path) {
-  if (name.empty() || name.size() > 256) return refuse(path, "must be 1..256 bytes");
-  try {
-    (void)json(name).dump();  // the serialiser refuses invalid UTF-8
-  } catch (const json::type_error&) {
-    return refuse(path, "is not valid UTF-8");
-  }
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    const bool c1 = c == 0xC2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) <= 0x9F;
-    if (c < 0x20 || c == 0x7F || c1) return refuse(path, "must not contain control characters");
-  }
+  if (Status st = check_display_name(name); !st.is_ok()) return refuse(path, st.message());
   return Status::ok();
 }
 
@@ -125,6 +116,20 @@ Status check_header(const ConfigurationContent& c) {
 }
 
 }  // namespace
+
+Status check_display_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxDisplayNameBytes) {
+    return invalid_argument("must be 1.." + std::to_string(kMaxDisplayNameBytes) + " bytes");
+  }
+  if (!is_utf8(name)) return invalid_argument("is not valid UTF-8");
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    // C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F)
+    const bool c1 = c == 0xC2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1) return invalid_argument("must not contain control characters");
+  }
+  return Status::ok();
+}
 
 bool is_known_instance(std::string_view instance) {
   return instance == "QROO" || instance == "QROO-TEST";

@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 
+#include "xacbe/utf8.hpp"
+
 namespace xacbe::log {
 namespace {
 
@@ -27,7 +29,23 @@ spdlog::level::level_enum to_spdlog(Level level) {
   return spdlog::level::info;
 }
 
-std::string json_escape(std::string_view in) {
+// A log line is one line of UTF-8 whatever a message quotes: bytes that are not UTF-8 become
+// U+FFFD; in JSON mode the string is escaped (RFC 8259 7), in text mode control characters are
+// written as \xNN so that quoted input cannot forge a line.
+std::string text_escape(std::string_view in) {
+  std::string out;
+  for (unsigned char c : valid_utf8(in)) {
+    if (c < 0x20 || c == 0x7F) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+std::string json_escape(std::string_view raw) {
+  const std::string in = valid_utf8(raw);
   std::string out;
   out.reserve(in.size() + 8);
   for (unsigned char c : in) {
@@ -81,8 +99,16 @@ void init(const LogOptions& options) {
   }
   logger = std::make_shared<spdlog::logger>(options.component, sink);
   if (options.json) {
-    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","component":"%n","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
+    // The component name is the configuration's; it is escaped like a message ('%' for spdlog too).
+    std::string component;
+    for (char c : json_escape(options.component)) {
+      if (c == '%') component.push_back('%');
+      component.push_back(c);
+    }
+    logger = std::make_shared<spdlog::logger>("", sink);
+    std::string pattern = R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","component":")";
+    pattern.append(component).append(R"(","msg":"%v"})");
+    logger->set_pattern(pattern, spdlog::pattern_time_type::utc);
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %n: %v", spdlog::pattern_time_type::utc);
   }
@@ -101,7 +127,7 @@ void write(Level level, std::string_view message) {
   if (json_mode) {
     l->log(to_spdlog(level), "{}", json_escape(message));
   } else {
-    l->log(to_spdlog(level), "{}", message);
+    l->log(to_spdlog(level), "{}", text_escape(message));
   }
 }
 

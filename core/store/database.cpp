@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "xacbe/log/log.hpp"
+
 namespace xacbe::store {
 namespace {
 
@@ -15,6 +17,15 @@ Status sqlite_status(sqlite3* db, int rc, std::string_view what) {
   std::string msg(what);
   msg += ": ";
   msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const int extended = db ? sqlite3_extended_errcode(db) : rc;
+  if (code == Code::kAlreadyExists && extended != SQLITE_CONSTRAINT_TRIGGER) {
+    // A duplicate is the caller's to explain; SQL text is for the log, not for whoever sent it.
+    // (A trigger's RAISE message is the schema's own words and stays.)
+    log::debug("{}", msg);
+    return {code, extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY
+                      ? "a stored record has the same identity"
+                      : "the record breaks a rule of the stored data"};
+  }
   return {code, msg};
 }
 

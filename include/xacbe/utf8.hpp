@@ -16,5 +16,8 @@ bool is_utf8(std::string_view text);
 std::string valid_utf8(std::string_view text);
 // valid_utf8(text) cut to at most `max` bytes at a character boundary.
 std::string bounded_utf8(std::string_view text, std::size_t max);
+// What a message may quote of input from outside: bounded_utf8(text, max), with "..." appended
+// when something was cut, so that a refusal never copies unbounded input.
+std::string excerpt(std::string_view text, std::size_t max = 64);
 
 }  // namespace xacbe

@@ -15,7 +15,7 @@ std::string bounded(std::string_view text) { return bounded_utf8(text, kMaxLogge
 }  // namespace
 
 void AdminRequestLog::refused(const api::ApiUser* user, const std::string& action, const std::string& path,
-                              const Status& refusal) {
+                              const Status& refusal, const std::string& /*peer*/) {
   if (user) {
     log::info("admin {} {} {}: refused: {}", user->name, action, bounded(path), refusal.to_string());
     return;

@@ -20,7 +20,7 @@ class AdminRequestLog : public api::RequestAudit {
       : clock_(clock), interval_(interval) {}
 
   void refused(const api::ApiUser* user, const std::string& action, const std::string& path,
-               const Status& refusal) override;
+               const Status& refusal, const std::string& peer) override;
   net::HttpResponse answer(const api::Route& route, const api::ApiCall& call, const std::string& path,
                            const std::function<net::HttpResponse()>& answer) override;
 

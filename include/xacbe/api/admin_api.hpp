@@ -7,6 +7,11 @@
 // Every handler runs under one lock: a component's domain objects behind an API share one
 // database connection.
 //
+// Text from outside is checked at the door: a path segment, query value or body that is not
+// well-formed UTF-8 is refused with 400 INVALID_ARGUMENT before any handler runs, and a refusal
+// quotes at most a bounded excerpt of what was sent. A handler that throws answers 500 INTERNAL,
+// as JSON like every other answer, with the details in the log only.
+//
 // What a component keeps of the requests (the registry's audit trail, the security server's log)
 // is its own: a RequestAudit hears of each refusal before a handler ran and wraps each answer.
 
@@ -35,6 +40,7 @@ struct ApiCall {
   std::vector<std::string> params;  // the {parameters} of the route's path, in order, decoded
   std::string query;                // raw query string
   std::string body;
+  std::string peer;               // the caller's network address, as the server saw it
   const ApiUser* user = nullptr;  // null exactly on routes without bearer authentication
   // The decoded value of `name` in the query, empty when absent.
   std::string query_param(const std::string& name) const;
@@ -56,9 +62,9 @@ class RequestAudit {
   virtual ~RequestAudit() = default;
   // A request refused before any handler ran: 401 (`user` null: no valid token) or 403 (the
   // auditor role on a write route). `action` is "api <METHOD> <path template>", `path` the
-  // request's path.
+  // request's path, `peer` the caller's address.
   virtual void refused(const ApiUser* user, const std::string& action, const std::string& path,
-                       const Status& refusal) = 0;
+                       const Status& refusal, const std::string& peer) = 0;
   // Answers a request that passed authentication: `answer` runs the handler (or answers 415).
   virtual net::HttpResponse answer(const Route& route, const ApiCall& call, const std::string& path,
                                    const std::function<net::HttpResponse()>& answer) = 0;
@@ -79,6 +85,7 @@ class AdminApi {
 
  private:
   const ApiUser* authenticate(const std::string& authorization) const;
+  net::HttpResponse route(const net::HttpRequest& request);
   net::HttpResponse run(const Route& route, const ApiCall& call, const net::HttpRequest& request,
                         const std::string& path);
 

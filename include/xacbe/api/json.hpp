@@ -18,7 +18,10 @@ int http_status(Code code);
 net::HttpResponse json_response(int status, const Json& body);
 // {"error": {"code": "...", "message": "..."}}
 net::HttpResponse error_response(int status, const std::string& code, const std::string& message);
+// kInternal answers internal_error_response(st).
 net::HttpResponse error_response(const Status& st);
+// 500 INTERNAL without the failure's words, which are logged under a reference the answer gives.
+net::HttpResponse internal_error_response(const Status& st);
 // 200 with `body` when `st` is ok, the error otherwise.
 net::HttpResponse reply(const Status& st, const Json& body);
 // The Status an error response carries (for the audit trail); kInternal with the HTTP status when
@@ -30,7 +33,7 @@ Result<Json> object_body(const std::string& body, std::initializer_list<const ch
 // A strict JSON object body whose `allowed` keys are all strings.
 Result<std::map<std::string, std::string>> string_fields(const std::string& body,
                                                          std::initializer_list<const char*> allowed);
-// A decimal id in 0..max.
+// A decimal id in 0..max ("-1" and "+1" are refused; the message quotes at most 24 bytes).
 Result<std::int64_t> parse_id(const std::string& text, const std::string& what, std::int64_t max = INT64_MAX / 2);
 
 }  // namespace xacbe::api

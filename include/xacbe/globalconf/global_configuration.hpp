@@ -146,4 +146,10 @@ class GlobalConfiguration {
   std::map<std::string, std::size_t, std::less<>> groups_;
 };
 
+// The rule of a member's display name (docs/protocol/global-configuration.md, "Value rules"):
+// 1..kMaxDisplayNameBytes bytes of UTF-8 without control characters (C0, DEL, C1). The document
+// refuses a name that breaks it, and the registry refuses it where a name is accepted.
+inline constexpr std::size_t kMaxDisplayNameBytes = 256;
+Status check_display_name(std::string_view name);
+
 }  // namespace xacbe::globalconf

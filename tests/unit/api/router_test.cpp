@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "xacbe/api/admin_api.hpp"
 #include "xacbe/api/json.hpp"
@@ -20,7 +21,8 @@ struct Heard {
 class RecordingAudit : public RequestAudit {
  public:
   explicit RecordingAudit(Heard& heard) : heard_(heard) {}
-  void refused(const ApiUser* user, const std::string& action, const std::string& path, const Status&) override {
+  void refused(const ApiUser* user, const std::string& action, const std::string& path, const Status&,
+               const std::string&) override {
     heard_.refused.push_back((user ? user->name : std::string("-")) + ": " + action + " " + path);
   }
   net::HttpResponse answer(const Route& route, const ApiCall&, const std::string& path,
@@ -117,6 +119,91 @@ TEST_F(RouterTest, ReadsUsersFromTheConfiguration) {
   auto refused = read_users(*bad->object("users"), "t.json: 'users");
   ASSERT_FALSE(refused.is_ok());
   EXPECT_EQ(refused.status().message(), "t.json: 'users.x.role' must be administrator or auditor");
+}
+
+// Users from a configuration text with `users` as the value of "users".
+Result<std::vector<ApiUser>> users_of(const std::string& users) {
+  auto node = config::Node::parse(R"({"users": )" + users + "}", "t.json", ".");
+  if (!node) return node.status();
+  return read_users(*node->object("users"), "t.json: 'users");
+}
+
+std::string user(const std::string& name, const std::string& role, char hash) {
+  return "\"" + name + R"(": {"role": ")" + role + R"(", "token_sha256": ")" + std::string(64, hash) + "\"}";
+}
+
+TEST_F(RouterTest, RefusesUsersThatShareATokenOrTakeAReservedName) {
+  // The last user with a token would win: an auditor's token acting as an administrator's.
+  auto shared = users_of("{" + user("ana", "administrator", 'a') + ", " + user("luis", "auditor", 'a') + "}");
+  ASSERT_FALSE(shared.is_ok());
+  EXPECT_NE(shared.status().message().find("also the token of user 'ana'"), std::string::npos)
+      << shared.status().message();
+  for (const std::string name : {"", "system", "anonymous", "unauthenticated", "scheduler", "server:QROO/EST/X/ss1",
+                                 "policy:removal"}) {
+    SCOPED_TRACE(name);
+    auto reserved = users_of("{" + user(name, "administrator", 'b') + "}");
+    ASSERT_FALSE(reserved.is_ok());
+    EXPECT_NE(reserved.status().message().find("reserved name"), std::string::npos) << reserved.status().message();
+  }
+  EXPECT_FALSE(users_of("{" + user(std::string(65, 'n'), "auditor", 'c') + "}").is_ok());
+  EXPECT_FALSE(users_of("{" + user("a\\tb", "auditor", 'c') + "}").is_ok());
+  EXPECT_TRUE(users_of("{" + user("ana", "administrator", 'a') + ", " + user("luis", "auditor", 'b') + "}").is_ok());
+}
+
+TEST_F(RouterTest, RefusesTextThatIsNotUtf8BeforeAnyHandler) {
+  for (const std::string target : {"/api/v1/things/A%FFB/z", "/api/v1/things/a/z?q=%C0%AF", "/api/v1/things/%ED%A0%80/z"}) {
+    SCOPED_TRACE(target);
+    const auto r = call("GET", target, "");  // refused before the token is asked for
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(code(r), "INVALID_ARGUMENT");
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+  }
+  // A body: JSON is UTF-8; the refusal goes through the component's audit like a handler's.
+  const auto body = call("POST", "/api/v1/things", "a", "{\"name\": \"A\xFF\"}");
+  EXPECT_EQ(body.status, 400) << body.body;
+  EXPECT_EQ(code(body), "INVALID_ARGUMENT");
+  EXPECT_EQ(heard_.answered, std::vector<std::string>{"POST /api/v1/things: 400"});
+  EXPECT_TRUE(heard_.refused.empty());
+}
+
+TEST_F(RouterTest, QuotesOnlyABoundedExcerptOfAnUnknownPath) {
+  const std::string long_path = "/api/v1/" + std::string(8000, 'x');
+  const auto r = call("GET", long_path, "");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_LT(r.body.size(), 400u) << r.body.size();
+  auto fields = string_fields(R"({")" + std::string(200'000, 'k') + R"(": "v"})", {"name"});
+  ASSERT_FALSE(fields.is_ok());
+  EXPECT_LT(fields.status().message().size(), 200u);
+  auto id = parse_id("-1", "limit", 10000);
+  ASSERT_FALSE(id.is_ok());
+  EXPECT_EQ(id.status().message(), "limit must be a whole number from 0 to 10000, not '-1'");
+}
+
+TEST_F(RouterTest, AnswersAFailingHandlerWithAJsonErrorThatKeepsItsDetailsInTheLog) {
+  api_.add({"GET", "/api/v1/broken", false, [](const ApiCall&) -> net::HttpResponse {
+              throw std::runtime_error("SQL secret detail");
+            }});
+  api_.add({"GET", "/api/v1/failing", false, [](const ApiCall&) {
+              return error_response(internal_error("SQL step failed: disk I/O error"));
+            }});
+  for (const std::string target : {"/api/v1/broken", "/api/v1/failing"}) {
+    SCOPED_TRACE(target);
+    const auto r = call("GET", target, "l");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(code(r), "INTERNAL");
+    EXPECT_EQ(r.body.find("SQL"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("reference"), std::string::npos) << r.body;
+  }
+}
+
+TEST_F(RouterTest, ServesStoredTextThatIsNotUtf8WithoutFailing) {
+  // What an older version stored raw is served with U+FFFD in place of the bad byte.
+  const auto r = json_response(200, {{"target", std::string("A\xFF" "B")}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["target"], "A\xEF\xBF\xBD" "B");
+  const auto e = error_response(invalid_argument(std::string("bad \xC0")));
+  EXPECT_EQ(e.status, 400);
+  EXPECT_TRUE(nlohmann::json::accept(e.body));
 }
 
 }  // namespace

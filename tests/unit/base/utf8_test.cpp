@@ -34,5 +34,16 @@ TEST(Utf8, ValidUtf8ReplacesEveryBadSequence) {
   }
 }
 
+TEST(ExcerptTest, QuotesShortTextWholeAndMarksWhereLongTextWasCut) {
+  EXPECT_EQ(excerpt("short"), "short");
+  EXPECT_EQ(excerpt(std::string(64, 'k')), std::string(64, 'k'));
+  EXPECT_EQ(excerpt(std::string(65, 'k')), std::string(64, 'k') + "...");
+  EXPECT_EQ(excerpt(std::string(200'000, 'k'), 10), std::string(10, 'k') + "...");
+  // Cut at a character boundary; bad bytes replaced before counting.
+  EXPECT_EQ(excerpt("\xC3\xB1\xC3\xB1", 3), "\xC3\xB1...");
+  EXPECT_EQ(excerpt("A\xFF", 8), "A\xEF\xBF\xBD");
+  EXPECT_EQ(excerpt(std::string(30, '\xFF'), 64).size(), 63u + 3u);  // 21 replacements, then cut
+}
+
 }  // namespace
 }  // namespace xacbe

@@ -7,6 +7,7 @@
 #include "support/temp_dir.hpp"
 #include "schema.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
@@ -48,6 +49,97 @@ TEST_F(AuditTrailTest, TellsTheNewestEntryAndWhetherARefusalFollowedOne) {
   ASSERT_TRUE(audit.record("luis", "member.suspend", "x", invalid_argument("no reason")).is_ok());
   EXPECT_TRUE(audit.refusal_after(first).value());
   EXPECT_FALSE(audit.refusal_after(audit.last_id().value()).value());
+}
+
+TEST_F(AuditTrailTest, StoresABoundedValidUtf8ExcerptOfWhatACallerSent) {
+  AuditTrail audit(*db_, clock_);
+  const std::string hostile = "A\xFF" + std::string(200'000, 'k');
+  ASSERT_TRUE(audit.record("maria", "member.apply", hostile, invalid_argument("unknown field '" + hostile + "'"))
+                  .is_ok());
+  auto entries = audit.list();
+  ASSERT_TRUE(entries.is_ok());
+  ASSERT_EQ(entries->size(), 1u);
+  const AuditEntry& e = (*entries)[0];
+  EXPECT_LE(e.target.size(), kMaxAuditTargetBytes + 3);
+  EXPECT_LE(e.detail.size(), kMaxAuditDetailBytes + 3);
+  EXPECT_EQ(e.target.substr(0, 4), "A\xEF\xBF\xBD");  // the bad byte replaced by U+FFFD
+  EXPECT_TRUE(is_utf8(e.target));
+  EXPECT_TRUE(is_utf8(e.detail));
+}
+
+TEST_F(AuditTrailTest, AggregatesRefusalsOfUnidentifiedCallersPerSourceAndInterval) {
+  AuditTrail audit(*db_, clock_);
+  audit.set_source("192.0.2.7");
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(audit.record("anonymous", "api GET /api/v1/members", "/api/v1/members/" + std::to_string(i),
+                             permission_denied("a valid bearer token is required"))
+                    .is_ok());
+  }
+  // Another source and another code are recorded apart.
+  audit.set_source("198.51.100.1");
+  ASSERT_TRUE(audit.record("anonymous", "api GET /api/v1/members", "/x", permission_denied("no token")).is_ok());
+  ASSERT_TRUE(audit.record("unauthenticated", "management.submit", "?", invalid_argument("malformed")).is_ok());
+  // An identified user's refusals are never aggregated.
+  ASSERT_TRUE(audit.record("luis", "api POST /api/v1/members", "/y", permission_denied("read only")).is_ok());
+  ASSERT_TRUE(audit.record("luis", "api POST /api/v1/members", "/y", permission_denied("read only")).is_ok());
+  auto entries = audit.list();
+  ASSERT_EQ(entries->size(), 5u);
+  EXPECT_EQ((*entries)[0].target, "/api/v1/members/0");
+  EXPECT_NE((*entries)[0].detail.find("[from 192.0.2.7]"), std::string::npos) << (*entries)[0].detail;
+
+  // Nothing more while the interval lasts; its count once it is over.
+  clock_.advance(kRefusalInterval - std::chrono::seconds(1));
+  ASSERT_TRUE(audit.flush_refusal_counts().is_ok());
+  EXPECT_EQ(audit.list()->size(), 5u);
+  clock_.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(audit.flush_refusal_counts().is_ok());
+  entries = audit.list();
+  ASSERT_EQ(entries->size(), 6u);
+  const AuditEntry& summary = entries->back();
+  EXPECT_EQ(summary.action, "audit.refusals-aggregated");
+  EXPECT_EQ(summary.target, "192.0.2.7");
+  EXPECT_FALSE(summary.success);
+  EXPECT_EQ(summary.detail.rfind("999 more refusal(s) PERMISSION_DENIED of api GET /api/v1/members from 192.0.2.7", 0),
+            0u)
+      << summary.detail;
+
+  // A new interval starts with a recorded refusal again.
+  audit.set_source("192.0.2.7");
+  ASSERT_TRUE(audit.record("anonymous", "api GET /api/v1/members", "/z", permission_denied("no token")).is_ok());
+  EXPECT_EQ(audit.list()->size(), 7u);
+}
+
+TEST_F(AuditTrailTest, CountsManySourcesTogetherBeyondTheBound) {
+  AuditTrail audit(*db_, clock_);
+  for (std::size_t i = 0; i < kMaxRefusalSources + 500; ++i) {
+    audit.set_source("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
+    ASSERT_TRUE(audit.record("anonymous", "api GET /x", "/x", permission_denied("no token")).is_ok());
+  }
+  // One entry per counted source and one for "other"; the rest counted under it.
+  EXPECT_EQ(audit.list(0, 10000)->size(), kMaxRefusalSources + 1);
+  ASSERT_TRUE(audit.flush_refusal_counts(/*all=*/true).is_ok());
+  auto entries = audit.list(0, 10000);
+  ASSERT_EQ(entries->size(), kMaxRefusalSources + 2);
+  EXPECT_EQ(entries->back().target, "other");
+  EXPECT_EQ(entries->back().detail.rfind("499 more", 0), 0u) << entries->back().detail;
+}
+
+TEST_F(AuditTrailTest, EndsAPageByBytesAsWellAsByCount) {
+  AuditTrail audit(*db_, clock_);
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(audit.record("maria", "member.apply", std::string(400, 't'), invalid_argument(std::string(2000, 'd')))
+                    .is_ok());
+  }
+  auto page = audit.list(0, 10000);
+  ASSERT_TRUE(page.is_ok());
+  EXPECT_GT(page->size(), 100u);
+  EXPECT_LT(page->size(), 2000u);
+  std::size_t bytes = 0;
+  for (const auto& e : *page) bytes += e.target.size() + e.detail.size();
+  EXPECT_LE(bytes, kMaxAuditPageBytes);
+  // The next page goes on from the last entry.
+  auto next = audit.list(page->back().id, 10000);
+  EXPECT_EQ(next->front().id, page->back().id + 1);
 }
 
 // A change to the registry database that an audited action makes, for the tests below.

@@ -107,6 +107,49 @@ TEST_F(ConfigurationPublisherTest, VersionsKeepIncreasingAcrossRestarts) {
   EXPECT_EQ(served().version(), 2u);
 }
 
+TEST_F(ConfigurationPublisherTest, RefusesAtTheDoorANameTheDocumentWouldRefuse) {
+  Application a{id::MemberId::parse("QROO/EST/FGE").value(), "", "CONV-1", {"Ana", "ana@x.gob.mx", "983"},
+                {"Luis", "luis@x.gob.mx", "983"}, {"Enlace", "enlace@x.gob.mx", ""}, {"a", "b", "c", "d"}};
+  for (const std::string& name : {std::string(257, 'n'), std::string("Fiscal\xC2\x85" "a"), std::string("A\xFF"),
+                                 std::string()}) {
+    a.member_name = name;
+    auto refused = membership_->apply("admin", a);
+    ASSERT_FALSE(refused.is_ok());
+    EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("member_name"), std::string::npos) << refused.status().message();
+  }
+  a.member_name = std::string(256, 'n');
+  EXPECT_TRUE(membership_->apply("admin", a).is_ok());
+}
+
+TEST_F(ConfigurationPublisherTest, KeepsServingTheLastValidVersionWhenAStoredValueCannotBePublished) {
+  admit("QROO/EST/FGE");
+  const auto valid = publisher_->current().value();
+  // A name an older registry let in (the door refuses it now): no new version can be made.
+  ASSERT_TRUE(db_->exec("UPDATE member SET name = 'Fiscal' || char(133) || ' General'").is_ok());
+  const auto audited_before = membership_->audit().last_id().value();
+  clock_.advance(hours(13));  // half the validity: a new version is due
+  for (int i = 0; i < 3; ++i) {
+    auto served = publisher_->current();
+    ASSERT_TRUE(served.is_ok()) << served.status().to_string();
+    EXPECT_EQ(*served, valid);
+  }
+  // Audited once while the failure lasts.
+  auto entries = membership_->audit().list(audited_before);
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].action, "globalconf.publish");
+  EXPECT_FALSE((*entries)[0].success);
+  EXPECT_NE((*entries)[0].detail.find("control characters"), std::string::npos) << (*entries)[0].detail;
+  // Once the last valid version has expired there is nothing valid to serve.
+  clock_.advance(hours(12));
+  auto none = publisher_->current();
+  ASSERT_FALSE(none.is_ok());
+  EXPECT_EQ(none.status().code(), Code::kUnavailable);
+  // Repaired, it publishes again.
+  ASSERT_TRUE(db_->exec("UPDATE member SET name = 'Fiscalía General'").is_ok());
+  EXPECT_EQ(served().version(), 2u);
+}
+
 TEST_F(ConfigurationPublisherTest, ADocumentFromAnotherSignerIsRefusedByTheAnchor) {
   admit("QROO/EST/FGE");
   auto other = pki_.issue(ca::Profile::kSigning, "someone else");

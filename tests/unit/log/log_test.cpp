@@ -59,6 +59,26 @@ TEST_F(LogTest, JsonEscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(parsed.at("level"), "error");
 }
 
+TEST_F(LogTest, JsonLinesStayValidJsonWhateverTheMessageOrComponentHolds) {
+  init({.component = "reg\"istry%n", .level = Level::kDebug, .json = true, .file = path_});
+  error("bad byte {} and {}", std::string("A\xFF" "B"), std::string("\xC0\xAF"));
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 1u);
+  ASSERT_TRUE(nlohmann::json::accept(written[0])) << written[0];
+  const auto parsed = nlohmann::json::parse(written[0]);
+  EXPECT_EQ(parsed.at("component"), "reg\"istry%n");
+  EXPECT_EQ(parsed.at("msg"), "bad byte A\xEF\xBF\xBD" "B and \xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST_F(LogTest, TextLinesCannotBeForgedByAQuotedNewline) {
+  init({.component = "registry", .level = Level::kDebug, .json = false, .file = path_});
+  info("refused path {}", std::string("/x\n2026-01-01T00:00:00Z error registry: forged\xFF"));
+  const auto written = lines();
+  ASSERT_EQ(written.size(), 1u) << "a newline in a message must not start a line";
+  EXPECT_NE(written[0].find("/x\\x0a2026"), std::string::npos) << written[0];
+  EXPECT_NE(written[0].find("forged\xEF\xBF\xBD"), std::string::npos) << written[0];
+}
+
 TEST_F(LogTest, MessagesBelowTheLevelAreDropped) {
   init({.component = "ca", .level = Level::kWarn, .json = true, .file = path_});
   EXPECT_FALSE(enabled(Level::kDebug));
