@@ -7,37 +7,34 @@
 #include "xacbe/file.hpp"
 
 namespace xacbe::globalconf {
-namespace {
 
-// The signed bytes at the anchor's URL, as served.
-Result<std::string> download(const ConfigurationAnchor& anchor, const net::ClientOptions& options,
-                             ConfigurationFault& fault) {
+Result<std::string> download(const ConfigurationAnchor& anchor, const net::ClientOptions& options) {
   net::HttpRequest request;
   request.method = "GET";
   request.headers.emplace_back("Accept", "application/json");
   auto response = net::http_request(anchor.download_url(), std::move(request), options);
   if (!response) {
-    fault = ConfigurationFault::kDownloadFailed;
     return Status(response.status().code(), "cannot download the global configuration from " + anchor.download_url() +
                                                 ": " + response.status().message());
   }
   if (response->status != 200) {
-    fault = ConfigurationFault::kDownloadFailed;
     return unavailable("cannot download the global configuration from " + anchor.download_url() + ": HTTP " +
                        std::to_string(response->status));
   }
   return std::move(response->body);
 }
 
-}  // namespace
-
 Result<GlobalConfiguration> fetch(const ConfigurationAnchor& anchor, const Clock& clock, std::uint64_t min_version,
                                   const net::ClientOptions& options, ConfigurationFault* fault) {
   ConfigurationFault unused = ConfigurationFault::kNone;
   ConfigurationFault& why = fault != nullptr ? *fault : unused;
   why = ConfigurationFault::kNone;
-  XACBE_ASSIGN_OR_RETURN(std::string bytes, download(anchor, options, why));
-  return verify(bytes, anchor, clock, min_version, &why);
+  auto bytes = download(anchor, options);
+  if (!bytes) {
+    why = ConfigurationFault::kDownloadFailed;
+    return bytes.status();
+  }
+  return verify(*bytes, anchor, clock, min_version, &why);
 }
 
 ConfigurationClient::ConfigurationClient(ConfigurationAnchor anchor, std::string path, const Clock& clock,
@@ -83,8 +80,12 @@ Status ConfigurationClient::refresh(ConfigurationFault* fault) {
     std::lock_guard lock(mu_);
     min_version = min_version_;
   }
-  XACBE_ASSIGN_OR_RETURN(std::string bytes, download(anchor_, options_, why));
-  auto fresh = verify(bytes, anchor_, clock_, min_version, &why);
+  auto bytes = download(anchor_, options_);
+  if (!bytes) {
+    why = ConfigurationFault::kDownloadFailed;
+    return bytes.status();
+  }
+  auto fresh = verify(*bytes, anchor_, clock_, min_version, &why);
   if (!fresh) return fresh.status();
   {
     std::lock_guard lock(mu_);
@@ -92,7 +93,7 @@ Status ConfigurationClient::refresh(ConfigurationFault* fault) {
     if (current_ && fresh->version() == current_->version()) return Status::ok();
   }
   // Written before it is used, so the file always holds the configuration in use.
-  XACBE_RETURN_IF_ERROR(write_file_atomic(path_, bytes, 0644));
+  XACBE_RETURN_IF_ERROR(write_file_atomic(path_, *bytes, 0644));
   std::lock_guard lock(mu_);
   min_version_ = fresh->version();
   current_ = std::make_shared<const GlobalConfiguration>(std::move(fresh).value());

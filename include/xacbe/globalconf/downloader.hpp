@@ -16,9 +16,14 @@
 
 namespace xacbe::globalconf {
 
-// GETs anchor.download_url() and verifies the answer (verify() in signed_configuration.hpp).
-// A transport error keeps the HTTP client's code and an answer other than 200 is kUnavailable,
-// both with fault kDownloadFailed; verification failures keep verify()'s code and fault.
+// GETs anchor.download_url() and returns the signed bytes as served, not yet verified: for a
+// caller that keeps them once verify() accepts them (ConfigurationClient, the CLI's download).
+// A failure here is fault kDownloadFailed: a transport error keeps the HTTP client's code and an
+// answer other than 200 is kUnavailable.
+Result<std::string> download(const ConfigurationAnchor& anchor, const net::ClientOptions& options = {});
+
+// download(), then verify() (signed_configuration.hpp) on the answer. Download failures are as
+// download() says; verification failures keep verify()'s code and fault.
 Result<GlobalConfiguration> fetch(const ConfigurationAnchor& anchor, const Clock& clock, std::uint64_t min_version,
                                   const net::ClientOptions& options = {}, ConfigurationFault* fault = nullptr);
 

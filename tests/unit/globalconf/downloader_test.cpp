@@ -105,6 +105,21 @@ TEST_F(DownloaderTest, FetchDownloadsAndVerifies) {
   EXPECT_EQ(fault, ConfigurationFault::kNone);
 }
 
+// download() is only the transport: what the registry serves comes back byte for byte, checked
+// by nobody yet, and an answer other than 200 is no configuration at all.
+TEST_F(DownloaderTest, DownloadReturnsTheServedBytesUnverified) {
+  const std::string bytes = tampered(signed_config(3));
+  registry_.publish(bytes);
+  auto served = download(anchor_);
+  ASSERT_TRUE(served.is_ok()) << served.status().to_string();
+  EXPECT_EQ(*served, bytes);
+  registry_.publish(bytes, 404);
+  auto missing = download(anchor_);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.status().code(), Code::kUnavailable) << missing.status().to_string();
+  EXPECT_NE(missing.status().message().find("HTTP 404"), std::string::npos) << missing.status().to_string();
+}
+
 TEST_F(DownloaderTest, FetchRefusesWhatDoesNotVerifyOrCannotBeDownloaded) {
   struct Row {
     const char* name;
