@@ -8,8 +8,9 @@
 
 namespace xacbe::tools {
 
-// Text shown on a terminal (a registry's messages, a file's content): at most `max` bytes, control
-// characters escaped as \xHH, so that nothing from outside can drive the terminal.
+// Text shown on a terminal (a registry's messages, a file's content): the first `max` bytes of
+// `text` in whole characters ("..." when cut), with control characters (C0, DEL, C1) and bytes that
+// are not well-formed UTF-8 escaped as \xHH, so that nothing from outside can drive the terminal.
 std::string printable(std::string_view text, std::size_t max = 512);
 
 // An option checked as it is parsed, by the identifier type's own strict parser: a malformed one
