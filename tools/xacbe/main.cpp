@@ -9,12 +9,15 @@
 //   registry ...   the central registry's admin API: members, applications, notifications, incidents, audit
 //   server ...     a security server's setup: keys and CSRs, registration, certificate requests, clients,
 //                  collecting and installing issued certificates, status
-// Exit codes: 0 success, 1 refused or failed (message on stderr), 2 usage error.
+//   globalconf ... a global configuration verified against an anchor, from a file or downloaded
+// Exit codes: 0 success, 1 refused or failed (message on stderr), 2 usage error; globalconf
+// separates a refusal (1) from a check it could not make (2), see globalconf_commands.hpp.
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "ca_commands.hpp"
+#include "globalconf_commands.hpp"
 #include "registry_commands.hpp"
 #include "server_commands.hpp"
 #include "xacbe/crypto/csr.hpp"
@@ -76,8 +79,10 @@ int main(int argc, char** argv) {
 
   tools::add_ca_commands(app, result);
   tools::add_server_commands(app, result);
-  int registry_exit = 0;  // the registry commands print their own outcome (with the API's error codes)
-  tools::add_registry_commands(app, registry_exit);
+  // The registry and globalconf commands print their own outcome and choose their exit code.
+  int printed_exit = 0;
+  tools::add_registry_commands(app, printed_exit);
+  tools::add_globalconf_commands(app, printed_exit);
 
   try {
     app.parse(argc, argv);
@@ -85,5 +90,5 @@ int main(int argc, char** argv) {
     // --help is a ParseError with exit code 0; every other one is a usage error.
     return app.exit(e) == 0 ? 0 : 2;
   }
-  return registry_exit != 0 ? registry_exit : report(result);
+  return printed_exit != 0 ? printed_exit : report(result);
 }
