@@ -104,6 +104,7 @@ Result<globalconf::ConfigurationContent> ConfigurationPublisher::gather() {
   XACBE_ASSIGN_OR_RETURN(std::vector<SecurityServer> servers, servers_.list_servers());
   for (const auto& s : servers) {
     if (!listed.count(s.id.owner()) || s.auth_certificate_sha256.empty()) continue;
+    if (s.outdated && settings_.leave_outdated_servers) continue;
     std::vector<id::ClientId> clients{id::ClientId(s.id.owner())};
     for (const auto& sub : subsystems_of[s.id.owner()]) clients.emplace_back(sub);
     // A shared server's clients of other members, while the document lists them: a suspended or

@@ -33,6 +33,8 @@ struct PublisherSettings {
   std::optional<crypto::Certificate> tsa_certificate;
   globalconf::Settings settings;
   std::chrono::seconds validity{std::chrono::hours(24)};
+  // The update rule's past-deadline setting (update_rule.hpp): an outdated server is left out.
+  bool leave_outdated_servers = false;
 };
 
 class ConfigurationPublisher {

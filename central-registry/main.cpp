@@ -1,6 +1,7 @@
 // xacbe-central-registry: the CEIQROO's registry for one instance. Serves the admin API
 // (docs/api/central-registry.openapi.yaml), including the security servers' signed management
-// requests, runs the scheduled duties (terminations that take effect) every "schedule_seconds",
+// requests, runs the scheduled duties (terminations that take effect, the update rule's notices,
+// the counts of aggregated refusals) every "schedule_seconds",
 // and delivers notification mail through its outbox, retried with the "smtp" section's backoff.
 
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 #include "xacbe/file.hpp"
 #include "mail/outbox.hpp"
 #include "schema.hpp"
+#include "update_rule.hpp"
 #include "xacbe/service/service.hpp"
 #include "xacbe/store/database.hpp"
 
@@ -36,6 +38,7 @@ struct RegistryConfig {
   std::chrono::seconds mail_interval{10};
   mail::RetryPolicy mail_retry;
   bool auto_approve_csrs = false;
+  registry::UpdateRuleSettings update_rule;
   std::vector<registry::ApiUser> users;
   std::chrono::seconds schedule{60};
 };
@@ -55,6 +58,16 @@ Result<RegistryConfig> read_config(const std::string& path) {
   XACBE_ASSIGN_OR_RETURN(auto schedule, config::integer_or(node, "schedule_seconds", 60, 1, 86400));
   out.schedule = std::chrono::seconds(schedule);
   XACBE_ASSIGN_OR_RETURN(out.auto_approve_csrs, config::boolean_or(node, "auto_approve_csrs", false));
+  if (node.has("update_rule")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node rule, node.object("update_rule"));
+    XACBE_ASSIGN_OR_RETURN(auto reminder_days, config::integer_or(rule, "reminder_days", 14, 1, 60));
+    out.update_rule.reminder = std::chrono::hours(24 * reminder_days);
+    XACBE_ASSIGN_OR_RETURN(std::string past, config::string_or(rule, "past_deadline", "flag"));
+    if (past != "flag" && past != "leave-configuration") {
+      return invalid_argument(path + ": 'registry.update_rule.past_deadline' must be flag or leave-configuration");
+    }
+    out.update_rule.leave_configuration = past == "leave-configuration";
+  }
   XACBE_ASSIGN_OR_RETURN(config::Node smtp, node.object("smtp"));
   XACBE_ASSIGN_OR_RETURN(out.smtp.url, smtp.string("url"));
   XACBE_ASSIGN_OR_RETURN(out.smtp.from, smtp.string("from"));
@@ -91,6 +104,7 @@ Result<RegistryConfig> read_config(const std::string& path) {
     XACBE_ASSIGN_OR_RETURN(auto interval, config::integer_or(g, "timestamp_interval_seconds", 60, 1, 3600));
     p.settings.ocsp_freshness = std::chrono::seconds(freshness);
     p.settings.timestamp_interval = std::chrono::seconds(interval);
+    p.leave_outdated_servers = out.update_rule.leave_configuration;
     out.globalconf = std::move(gc);
   }
   XACBE_ASSIGN_OR_RETURN(config::Node users, node.object("users"));
@@ -167,6 +181,7 @@ int run(const std::string& config_path) {
   server_settings.instance = cfg->instance;
   server_settings.auto_approve_csrs = cfg->auto_approve_csrs;
   registry::SecurityServers servers(**db, clock, membership, **ca, server_settings);
+  registry::UpdateRule update_rule(**db, clock, membership, servers, **outbox, cfg->smtp.from, cfg->update_rule);
   registry::MemberRecords records(**db, clock, membership);
   registry::GlobalGroups groups(**db, clock, membership);
 
@@ -191,6 +206,8 @@ int run(const std::string& config_path) {
       Status st = api.run_locked([&] { return membership.complete_due_terminations("scheduler").status(); });
       if (!st.is_ok()) log::error("scheduled duties: {}", st.to_string());
       (void)api.run_locked([&] { return membership.audit().flush_refusal_counts(); });
+      st = api.run_locked([&] { return update_rule.notify_due().status(); });
+      if (!st.is_ok()) log::warn("update rule: {}", st.to_string());
       lock.lock();
       wake.wait_for(lock, cfg->schedule, [&] { return stopping; });
     }
