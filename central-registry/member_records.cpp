@@ -213,7 +213,7 @@ Result<AuthorisedUser> MemberRecords::add_user(const std::string& actor, const i
       membership_.audit(), actor, "user.add", member.to_string(),
       [&]() -> Result<AuthorisedUser> {
         XACBE_RETURN_IF_ERROR(require_text(user.name, "name", 256));
-        if (!is_email_address(user.email)) return invalid_argument("'email' is not an e-mail address");
+        XACBE_RETURN_IF_ERROR(check_email(user.email, "'email'"));
         XACBE_RETURN_IF_ERROR(member_in_good_standing(member).status());
         XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
         XACBE_ASSIGN_OR_RETURN(store::Statement same,

@@ -48,7 +48,7 @@ Result<UserRole> parse_user_role(std::string_view name);
 
 struct NewUser {
   std::string name;   // 1..256 bytes, no control characters
-  std::string email;  // checked as applications check theirs (is_email_address)
+  std::string email;  // checked as applications check theirs (check_email)
   UserRole role = UserRole::kOperator;
 };
 

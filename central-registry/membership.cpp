@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "mail/smtp.hpp"
 #include "xacbe/ca/certificate_authority.hpp"
 #include "xacbe/calendar/notice_rule.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
@@ -22,19 +23,6 @@ bool has_control_characters(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-// A deliberately plain check: one '@', a non-empty local part, a dotted domain, no spaces or
-// controls (the address ends up in SMTP commands and mail headers).
-bool is_email(std::string_view s) {
-  const auto at = s.find('@');
-  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return false;
-  const auto domain = s.substr(at + 1);
-  if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.') {
-    return false;
-  }
-  return s.size() <= 254 && s.find_first_of(" ,;<>\"()[]\\") == std::string_view::npos && !has_control_characters(s);
-}
-
 Status require_text(const std::string& value, const std::string& field) {
   if (value.empty()) return invalid_argument("application: '" + field + "' is required");
   if (value.size() > 4000) return invalid_argument("application: '" + field + "' is longer than 4000 bytes");
@@ -44,7 +32,7 @@ Status require_text(const std::string& value, const std::string& field) {
 
 Status require_person(const Person& p, const std::string& field, bool phone_required) {
   XACBE_RETURN_IF_ERROR(require_text(p.name, field + ".name"));
-  if (!is_email(p.email)) return invalid_argument("application: '" + field + ".email' is not an e-mail address");
+  XACBE_RETURN_IF_ERROR(check_email(p.email, "application: '" + field + ".email'"));
   if (phone_required || !p.phone.empty()) XACBE_RETURN_IF_ERROR(require_text(p.phone, field + ".phone"));
   return Status::ok();
 }
@@ -123,7 +111,14 @@ Result<RejectionReason> parse_rejection_reason(std::string_view name) {
                           "' (no-right-of-representation, information-missing-or-outdated, requirements-not-met)");
 }
 
-bool is_email_address(std::string_view text) { return is_email(text); }
+Status check_email(std::string_view address, std::string_view field) {
+  if (Status st = mail::check_address(address); !st) {
+    std::string message(field);
+    message.append(" cannot receive mail: ").append(st.message());
+    return invalid_argument(message);
+  }
+  return Status::ok();
+}
 
 Status validate(const Application& a) {
   // The name is published in the global configuration: the configuration's own rule.

@@ -80,9 +80,10 @@ struct Application {
 
 // Every required field present, e-mail addresses well-formed, no control characters anywhere.
 Status validate(const Application& application);
-// The e-mail check applications pass: one '@', a dotted domain, at most 254 bytes, no spaces,
-// controls or mail-header specials (the address ends up in SMTP commands and headers).
-bool is_email_address(std::string_view text);
+// The check of every e-mail address a person gives the registry (an application's, a contact's,
+// an authorised user's): the mailer's own rule (mail::check_address), so that an address accepted
+// here can be mailed. INVALID_ARGUMENT naming `field` and what is wrong, without the address.
+Status check_email(std::string_view address, std::string_view field);
 
 struct ApplicationRecord {
   std::int64_t id = 0;

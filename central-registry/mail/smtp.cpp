@@ -15,7 +15,9 @@
 namespace xacbe::mail {
 namespace {
 
-constexpr std::size_t kMaxRecipients = 100;  // RFC 5321 4.5.3.1.8: servers take at least 100
+constexpr std::size_t kMaxRecipients = 100;      // RFC 5321 4.5.3.1.8: servers take at least 100
+constexpr std::size_t kMaxAddressOctets = 254;   // RFC 5321 4.5.3.1.3 path, less its brackets
+constexpr std::size_t kMaxLocalPartOctets = 64;  // RFC 5321 4.5.3.1.1
 constexpr std::size_t kMaxSubjectOctets = 998;
 constexpr std::size_t kMaxBodyOctets = 10 * 1024 * 1024;
 constexpr std::size_t kMaxLineLength = 78;      // RFC 5322 2.1.1, header lines we write
@@ -348,14 +350,34 @@ Status classify(CURLcode rc, const Dialog& d, const std::string& detail) {
 
 }  // namespace
 
+// Each refusal says what is wrong and never repeats the address: it may be anything a client sent.
 Status check_address(std::string_view address) {
-  const std::size_t at = address.rfind('@');
-  if (address.size() > 254 || at == std::string_view::npos) {
-    return invalid_argument("malformed e-mail address (expected local@domain)");
+  if (address.empty()) return invalid_argument("the e-mail address is empty");
+  if (address.size() > kMaxAddressOctets) {
+    return invalid_argument("the e-mail address is longer than " + std::to_string(kMaxAddressOctets) + " octets");
   }
+  if (has_control(address) || address.find(' ') != std::string_view::npos) {
+    return invalid_argument("the e-mail address has spaces or control characters");
+  }
+  if (std::any_of(address.begin(), address.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    return invalid_argument("the e-mail address is not ASCII (internationalised addresses cannot be mailed)");
+  }
+  const std::size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return invalid_argument("the e-mail address has no '@' (expected local@domain)");
   const std::string_view local = address.substr(0, at);
-  if (local.size() > 64 || !is_dot_atom(local) || !is_domain(address.substr(at + 1))) {
-    return invalid_argument("malformed e-mail address (expected local@domain)");
+  if (local.empty() || local.size() > kMaxLocalPartOctets) {
+    return invalid_argument("the e-mail address's local part must have 1 to " + std::to_string(kMaxLocalPartOctets) +
+                            " octets");
+  }
+  if (!is_dot_atom(local)) {
+    return invalid_argument(
+        "the e-mail address's local part is not a dot-atom (letters, digits and !#$%&'*+-/=?^_`{|}~, "
+        "single dots between them; no quotes, brackets or second '@')");
+  }
+  if (!is_domain(address.substr(at + 1))) {
+    return invalid_argument(
+        "the e-mail address's domain is not a host name (labels of letters, digits and inner hyphens, "
+        "at most 63 octets each, separated by single dots)");
   }
   return Status::ok();
 }

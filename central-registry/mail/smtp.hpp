@@ -43,8 +43,10 @@ struct Message {
 };
 
 // Checks an address as this module accepts it: an RFC 5321 dot-atom local part of at most 64
-// octets, "@", and a domain of LDH labels; ASCII only, no quoted local parts or address literals.
-// kInvalidArgument otherwise, which also covers every attempt at header or command injection.
+// octets, "@", and a domain of LDH labels, at most 254 octets in all; ASCII only, no quoted local
+// parts or address literals. kInvalidArgument otherwise, which also covers every attempt at header
+// or command injection; the message says what is wrong and never repeats the address. This is the
+// one rule for an address anywhere in the registry: what is checked at the door is what is mailed.
 Status check_address(std::string_view address);
 
 // Everything send() refuses before connecting: bad recipients, CR/LF or control characters in the

@@ -287,6 +287,11 @@ INSTANTIATE_TEST_SUITE_P(
                   return add_user(r, "QROO/EST/FGE", {"Ana", "ana@", UserRole::kOperator});
                 },
                 Code::kInvalidArgument, "user.add"},
+        Refusal{"UserEmailTheMailerRefuses",
+                [](auto& r, auto&) {
+                  return add_user(r, "QROO/EST/FGE", {"Ana", "ñandú@example.mx", UserRole::kOperator});
+                },
+                Code::kInvalidArgument, "user.add"},
         Refusal{"UserEmailWithHeaderInjection",
                 [](auto& r, auto&) {
                   return add_user(r, "QROO/EST/FGE", {"Ana", "a@b.mx\r\nBcc: c@d.mx", UserRole::kOperator});

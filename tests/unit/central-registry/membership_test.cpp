@@ -146,6 +146,64 @@ TEST_F(MembershipTest, RefusesIncompleteOrMalformedApplications) {
   EXPECT_FALSE(audit->front().success);
 }
 
+// Every address of an application passes the mailer's own rule (mail::check_address), so what is
+// accepted here can be mailed later; the refusal names the field and what is wrong, and never
+// repeats the address.
+TEST_F(MembershipTest, ChecksEveryAddressByTheMailersRuleAndSaysWhichFieldAndWhy) {
+  struct Row {
+    const char* name;
+    Person Application::*person;
+    std::string address;
+    std::string field;
+    std::string why;
+  };
+  const std::string too_long = std::string(64, 'a') + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                               std::string(59, 'd') + ".mx";  // 255 octets, each part within its own limit
+  const Row rows[] = {
+      {"not ASCII", &Application::liaison, "ñandú@example.mx", "'liaison.email'", "not ASCII"},
+      {"not ASCII in the domain", &Application::responsible, "ana@señal.example.mx", "'responsible.email'",
+       "not ASCII"},
+      {"header injection", &Application::liaison, "a@b.mx\r\nBcc: x@y.mx", "'liaison.email'", "control characters"},
+      {"NUL", &Application::administrator, std::string("luis@fge.mx\0.evil", 18), "'administrator.email'",
+       "control characters"},
+      {"space", &Application::liaison, "mesa de enlace@fge.mx", "'liaison.email'", "spaces"},
+      {"too long", &Application::liaison, too_long, "'liaison.email'", "longer than 254 octets"},
+      {"local part too long", &Application::liaison, std::string(65, 'a') + "@fge.mx", "'liaison.email'",
+       "1 to 64 octets"},
+      {"no @", &Application::administrator, "luis.chan", "'administrator.email'", "no '@'"},
+      {"two @", &Application::liaison, "a@b@c.mx", "'liaison.email'", "not a dot-atom"},
+      {"quoted local part", &Application::liaison, "\"mesa\"@fge.mx", "'liaison.email'", "not a dot-atom"},
+      {"domain label starts with -", &Application::liaison, "enlace@-fge.mx", "'liaison.email'", "not a host name"},
+      {"address literal", &Application::liaison, "enlace@[10.0.0.1]", "'liaison.email'", "not a host name"},
+  };
+  ASSERT_EQ(too_long.size(), 255u);
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    Application a = application_for("QROO/EST/FGE");
+    (a.*row.person).email = row.address;
+    auto r = membership_->apply("ceiqroo-admin", a);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    const std::string message = r.status().message();
+    EXPECT_NE(message.find(row.field + " cannot receive mail"), std::string::npos) << message;
+    EXPECT_NE(message.find(row.why), std::string::npos) << message;
+    EXPECT_EQ(message.find(row.address), std::string::npos) << "the refusal repeats the address: " << message;
+  }
+  EXPECT_FALSE(membership_->member(member_id("QROO/EST/FGE")).is_ok());
+
+  // What the mailer takes is taken: atext specials, a single-label domain, exactly 254 octets.
+  const std::string longest = std::string(64, 'a') + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                              std::string(58, 'd') + ".mx";
+  ASSERT_EQ(longest.size(), 254u);
+  Application a = application_for("QROO/EST/FGE");
+  a.liaison.email = "mesa.de_enlace+avisos@fge.qroo.gob.mx";
+  a.responsible.email = "titular@localhost";
+  a.administrator.email = longest;
+  auto accepted = membership_->apply("ceiqroo-admin", a);
+  ASSERT_TRUE(accepted.is_ok()) << accepted.status().to_string();
+  EXPECT_EQ(membership_->member(member_id("QROO/EST/FGE"))->liaison.email, "mesa.de_enlace+avisos@fge.qroo.gob.mx");
+}
+
 TEST_F(MembershipTest, KeepsInstancesApart) {
   auto r = membership_->apply("ceiqroo-admin", application_for("QROO-TEST/EST/FGE"));
   ASSERT_FALSE(r.is_ok());
