@@ -120,6 +120,71 @@ net::HttpResponse declare_usage(MemberRecords& records, const ApiCall& call) {
   return record_reply(records.declare_usage(call.user->name, *member, {*client, *service, *purpose}), 201, usage_json);
 }
 
+Json person_json(const Person& p) {
+  return {{"name", p.name}, {"email", p.email}, {"phone", p.phone}};
+}
+
+// The member's contacts now, and every correction made to them.
+net::HttpResponse contacts_reply(MemberRecords& records, const id::MemberId& member) {
+  auto contacts = records.contacts(member);
+  if (!contacts) return error_response(contacts.status());
+  auto changes = records.contact_changes(member);
+  if (!changes) return error_response(changes.status());
+  Json history = Json::array();
+  for (const ContactChange& c : *changes) {
+    history.push_back({{"id", c.id},
+                       {"application", c.application_id},
+                       {"role", contact_role_name(c.role)},
+                       {"at", to_iso8601_utc(c.at)},
+                       {"by", c.actor},
+                       {"reason", c.reason},
+                       {"before", person_json(c.before)},
+                       {"after", person_json(c.after)}});
+  }
+  return json_response(200, {{"member", member.to_string()},
+                             {"application", contacts->application_id},
+                             {"responsible", person_json(contacts->responsible)},
+                             {"administrator", person_json(contacts->administrator)},
+                             {"liaison", person_json(contacts->liaison)},
+                             {"changes", history}});
+}
+
+// {"name", "email", "phone"}: strings; the phone may be left out (the liaison's is optional).
+Result<Person> person_from(const Json& j, const std::string& field) {
+  if (!j.is_object()) return invalid_argument("'" + field + "' must be an object");
+  Person p;
+  for (const auto& [key, value] : j.items()) {
+    std::string* target = key == "name" ? &p.name : key == "email" ? &p.email : key == "phone" ? &p.phone : nullptr;
+    if (target == nullptr) return invalid_argument("'" + field + "' has an unknown field (name, email, phone)");
+    if (!value.is_string()) return invalid_argument("'" + field + "." + key + "' must be a string");
+    *target = value.get<std::string>();
+  }
+  return p;
+}
+
+net::HttpResponse correct_contacts(MemberRecords& records, const ApiCall& call) {
+  auto member = member_param(call);
+  if (!member) return error_response(member.status());
+  auto j = object_body(call.body, {"responsible", "administrator", "liaison", "reason"});
+  if (!j) return error_response(j.status());
+  ContactCorrection correction;
+  for (auto [field, person] :
+       {std::pair{"responsible", &correction.responsible}, std::pair{"administrator", &correction.administrator},
+        std::pair{"liaison", &correction.liaison}}) {
+    if (!j->contains(field)) continue;
+    auto parsed = person_from((*j)[field], field);
+    if (!parsed) return error_response(parsed.status());
+    *person = std::move(parsed).value();
+  }
+  if (j->contains("reason")) {
+    if (!(*j)["reason"].is_string()) return error_response(invalid_argument("'reason' must be a string"));
+    correction.reason = (*j)["reason"].get<std::string>();
+  }
+  auto corrected = records.correct_contacts(call.user->name, *member, correction);
+  if (!corrected) return error_response(corrected.status());
+  return contacts_reply(records, *member);
+}
+
 // The removal, revocation and withdrawal requests carry nothing: no body, or an empty object.
 Status empty_body(const std::string& body) {
   return body.empty() ? Status::ok() : object_body(body, {}).status();
@@ -158,6 +223,13 @@ void add_member_record_routes(AdminApi& api, MemberRecords& records) {
              if (Status st = empty_body(call.body); !st.is_ok()) return error_response(st);
              return record_reply(records.revoke_user(call.user->name, *id, *user_id), 200, user_json);
            }});
+  api.add({"GET", member + "/contacts", false, [&records](const ApiCall& call) {
+             auto id = member_param(call);
+             if (!id) return error_response(id.status());
+             return contacts_reply(records, *id);
+           }});
+  api.add({"POST", member + "/contacts", true,
+           [&records](const ApiCall& call) { return correct_contacts(records, call); }});
   api.add({"GET", member + "/service-usages", false, [&records](const ApiCall& call) {
              auto id = member_param(call);
              if (!id) return error_response(id.status());

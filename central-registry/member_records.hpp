@@ -6,6 +6,9 @@
 //   - its authorised users: the people who act for the member, each with a role;
 //   - the data services its subsystems will use, each with the purpose of the use.
 //
+// And its contacts: the designated responsible person, the administrator and the liaison its
+// application named, as administrators correct them (member_contacts.cpp).
+//
 // Records are never deleted: removing a subsystem, revoking a user or withdrawing a service usage
 // stamps the record with when and by whom, so the history of what a member had stays readable.
 // Adding anything needs an active or terminating member; taking something away is always possible
@@ -84,6 +87,39 @@ struct ServiceUsage {
   std::string withdrawn_by;
 };
 
+// Whom the registry deals with at a member, as its application named them.
+enum class ContactRole { kResponsible, kAdministrator, kLiaison };
+std::string_view contact_role_name(ContactRole role);  // "responsible", "administrator", "liaison"
+Result<ContactRole> parse_contact_role(std::string_view name);
+
+// A member's contacts now: its latest application's, with the corrections made since.
+struct Contacts {
+  std::int64_t application_id = 0;  // the application they come from
+  Person responsible;
+  Person administrator;
+  Person liaison;  // receives the notifications; its phone may be empty
+};
+
+// One correction of one role's person.
+struct ContactChange {
+  std::int64_t id = 0;
+  std::int64_t application_id = 0;  // the application whose contacts it corrected
+  ContactRole role = ContactRole::kLiaison;
+  TimePoint at;
+  std::string actor;
+  std::string reason;
+  Person before;
+  Person after;
+};
+
+// The roles given are replaced whole (name, e-mail, phone); the others stay as they are.
+struct ContactCorrection {
+  std::optional<Person> responsible;
+  std::optional<Person> administrator;
+  std::optional<Person> liaison;
+  std::string reason;  // why: required, one line, at most 1000 bytes
+};
+
 class MemberRecords {
  public:
   // `db` has the registry schema; members and their states are `membership`'s, and so is the
@@ -117,6 +153,22 @@ class MemberRecords {
   // Audited as "service-usage.withdraw".
   Result<ServiceUsage> withdraw_usage(const std::string& actor, const id::MemberId& member, std::int64_t usage_id);
   Result<std::vector<ServiceUsage>> usages(const id::MemberId& member);
+
+  // The member's contacts now. NOT_FOUND for an unknown member.
+  Result<Contacts> contacts(const id::MemberId& member);
+  // Every correction of the member's contacts, oldest first, those of earlier applications too.
+  Result<std::vector<ContactChange>> contact_changes(const id::MemberId& member);
+  // Corrects the contacts given in `correction`: each role whose person differs gets a change
+  // record (before and after); the liaison's name and address are also the member's, which
+  // notifications use from then on (a failed delivery goes to the new address when retried).
+  // A person passes the application's rule: a name and (but for the liaison) a phone of
+  // 1..4000 bytes of UTF-8 without control characters, an e-mail address check_email accepts.
+  // Refusals: INVALID_ARGUMENT (no role given, a bad person or reason), NOT_FOUND (unknown
+  // member), FAILED_PRECONDITION (a rejected or terminated member: a new application brings new
+  // contacts). Audited as "member.contacts", in the same transaction; a correction that changes
+  // nothing succeeds and records no change.
+  Result<Contacts> correct_contacts(const std::string& actor, const id::MemberId& member,
+                                    const ContactCorrection& correction);
 
  private:
   Result<Member> existing_member(const id::MemberId& member);

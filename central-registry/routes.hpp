@@ -14,7 +14,7 @@ namespace xacbe::registry {
 
 // Members, applications, terminations and the audit trail.
 void add_membership_routes(AdminApi& api, Membership& membership);
-// A member's subsystems, authorised users and the data services it will use.
+// A member's subsystems, authorised users, the data services it will use, and its contacts.
 void add_member_record_routes(AdminApi& api, MemberRecords& records);
 // Global groups and their members (published in the global configuration).
 void add_group_routes(AdminApi& api, GlobalGroups& groups);

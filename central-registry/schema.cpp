@@ -268,6 +268,26 @@ CREATE TABLE server_client (              -- a client of another member a server
   PRIMARY KEY (server_id, client_id)
 );
 )sql",
+      // 8: a member's contacts as administrators correct them (docs/protocol/member-records.md,
+      // "Contacts"): each correction of one role's person, with the application it corrects.
+      R"sql(
+CREATE TABLE member_contact_change (
+  id INTEGER PRIMARY KEY,
+  member_id TEXT NOT NULL,
+  application_id INTEGER NOT NULL REFERENCES application(id),  -- the contacts it corrects
+  role TEXT NOT NULL CHECK (role IN ('responsible','administrator','liaison')),
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  old_name TEXT NOT NULL,
+  old_email TEXT NOT NULL,
+  old_phone TEXT NOT NULL,
+  new_name TEXT NOT NULL,
+  new_email TEXT NOT NULL,
+  new_phone TEXT NOT NULL
+);
+CREATE INDEX member_contact_change_member ON member_contact_change(member_id);
+)sql",
   };
   return kMigrations;
 }
