@@ -13,12 +13,27 @@ api::Json notification_json(const Notification& n) {
     Json j = {{"member", d.member.to_string()},
               {"email", d.email},
               {"message_id", d.message_id},
-              {"mail_state", std::string(mail::state_name(d.mail_state))},
+              {"state", std::string(delivery_state_name(d.state))},
               {"attempts", d.attempts}};
     if (!d.last_error.empty()) j["last_error"] = d.last_error;
     if (d.mailed_at) j["mailed_at"] = to_iso8601_utc(*d.mailed_at);
     if (d.acknowledgement) {
       j["acknowledgement"] = {{"at", to_iso8601_utc(d.acknowledgement->at)}, {"by", d.acknowledgement->by}};
+    }
+    if (d.cancellation) {
+      j["cancellation"] = {
+          {"at", to_iso8601_utc(d.cancellation->at)}, {"by", d.cancellation->by}, {"reason", d.cancellation->reason}};
+    }
+    if (!d.retries.empty()) {
+      Json retries = Json::array();
+      for (const DeliveryRetry& r : d.retries) {
+        retries.push_back({{"at", to_iso8601_utc(r.at)},
+                           {"by", r.by},
+                           {"email", r.email},
+                           {"message_id", r.message_id},
+                           {"error", r.error}});
+      }
+      j["retries"] = std::move(retries);
     }
     deliveries.push_back(std::move(j));
   }
@@ -135,6 +150,30 @@ void add_notification_routes(AdminApi& api, Notifications& notifications) {
              Status st = notifications.acknowledge(call.user->name, *member, *id);
              return st.is_ok() ? notification_reply(notifications, *id, 200) : error_response(st);
            }});
+  // A failed delivery, named by its notification and its member: retry it or cancel it.
+  const std::string delivery =
+      "/api/v1/notifications/{notificationId}/deliveries/{instance}/{memberClass}/{memberCode}";
+  for (const bool retry : {true, false}) {
+    api.add({"POST", delivery + (retry ? "/retry" : "/cancel"), true, [&notifications, retry](const ApiCall& call) {
+               auto id = parse_id(call.params[0], "notificationId");
+               if (!id) return error_response(id.status());
+               auto member = id::MemberId::create(call.params[1], call.params[2], call.params[3]);
+               if (!member) return error_response(member.status());
+               Status st;
+               if (retry) {
+                 // No body, or an empty object: a retry takes nothing but its path.
+                 if (!call.body.empty()) {
+                   if (auto j = object_body(call.body, {}); !j) return error_response(j.status());
+                 }
+                 st = notifications.retry_delivery(call.user->name, *id, *member);
+               } else {
+                 auto fields = string_fields(call.body, {"reason"});
+                 if (!fields) return error_response(fields.status());
+                 st = notifications.cancel_delivery(call.user->name, *id, *member, (*fields)["reason"]);
+               }
+               return st.is_ok() ? notification_reply(notifications, *id, 200) : error_response(st);
+             }});
+  }
   api.add({"GET", "/api/v1/incidents", false, [&notifications](const ApiCall& call) {
              auto member = member_filter(call);
              if (!member) return error_response(member.status());

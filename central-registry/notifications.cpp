@@ -7,10 +7,11 @@
 #include <map>
 #include <set>
 
+#include "mail/smtp.hpp"
 #include "notifications_detail.hpp"
 #include "xacbe/log/log.hpp"
-#include "mail/smtp.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
@@ -23,15 +24,8 @@ using detail::check_text;
 // Limits of what a person types (docs/protocol/notifications.md).
 constexpr std::size_t kMaxSubject = 250;
 constexpr std::size_t kMaxBody = 64 * 1024;
-
-// "n<notification>.<member>.<mail key>": unique per notification and member, and the same
-// whenever the message is rebuilt. '.' in a member code becomes "=2E" ('=' never occurs in
-// identifiers, '/' is allowed in a Message-ID), so the left part stays a dot-atom.
-std::string delivery_message_id(std::int64_t notification_id, const id::MemberId& member, const std::string& key) {
-  std::string out = "n" + std::to_string(notification_id) + ".";
-  for (const char c : member.to_string()) out += c == '.' ? std::string("=2E") : std::string(1, c);
-  return out + "." + key;
-}
+// A refused address is stored for display at most this long (it may be anything an old database held).
+constexpr std::size_t kMaxStoredAddress = 320;
 
 std::string_view kind_description(NoticeKind kind) {
   switch (kind) {
@@ -98,13 +92,25 @@ mail::Message message_for(const PendingMail& p) {
 
 }  // namespace
 
-// Text a person wrote: required, bounded, and free of control characters, except tab and line
-// breaks where several lines are allowed (they would break a mail header or a log line otherwise).
+// "n<notification>.<member>[.r<retry>].<mail key>": unique per notification, member and retry,
+// and the same whenever the message is rebuilt. '.' in a member code becomes "=2E" ('=' never
+// occurs in identifiers, '/' is allowed in a Message-ID), so the left part stays a dot-atom.
+std::string detail::delivery_message_id(std::int64_t notification_id, const id::MemberId& member,
+                                        const std::string& key, int retry) {
+  std::string out = "n" + std::to_string(notification_id) + ".";
+  for (const char c : member.to_string()) out += c == '.' ? std::string("=2E") : std::string(1, c);
+  if (retry > 0) out.append(".r").append(std::to_string(retry));
+  return out + "." + key;
+}
+
+// Text a person wrote: required, bounded, UTF-8, and free of control characters, except tab and
+// line breaks where several lines are allowed (they would break a mail header or a log line otherwise).
 Status detail::check_text(std::string_view text, std::string_view field, std::size_t max, bool multiline) {
   if (text.empty()) return invalid_argument(std::string(field) + " is required");
   if (text.size() > max) {
     return invalid_argument(std::string(field) + " is longer than " + std::to_string(max) + " bytes");
   }
+  if (!is_utf8(text)) return invalid_argument(std::string(field) + " is not UTF-8");
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
     const bool allowed = multiline && (c == '\n' || c == '\r' || c == '\t');
@@ -168,6 +174,7 @@ Result<std::vector<Member>> Notifications::audience_of(NoticeKind kind, const Au
 
 Result<std::int64_t> Notifications::announce(const std::string& actor, const Announcement& a) {
   std::int64_t id = 0;
+  std::size_t refused = 0;
   AuditNote note{"notification", "", {}};
   Status st = audited(membership_.audit(), actor, "notification.announce", note, [&]() -> Status {
     XACBE_RETURN_IF_ERROR(check_text(a.subject, "the subject", kMaxSubject, false));
@@ -179,21 +186,31 @@ Result<std::int64_t> Notifications::announce(const std::string& actor, const Ann
     note.target = "notification:" + std::to_string(id);
     note.detail = std::string(calendar::notice_kind_name(a.kind)) + ", effective " +
                   calendar::format_date(a.effective) + ", " + std::to_string(stored.members) + " member(s)";
+    refused = stored.refused;
+    if (refused > 0) {
+      note.detail.append("; ").append(std::to_string(refused));
+      note.detail.append(" delivery(ies) failed: the liaison's address cannot receive mail");
+    }
     return Status::ok();
   });
   if (!st.is_ok()) return st;
-  // Step 2, once the notification and its entry have committed: the outbox writes on a connection
-  // of its own. The notification stands whatever happens here; what is not queued now is queued
-  // by the next announce or resume_pending_deliveries(), and a failure has an entry of its own.
+  if (refused > 0) log::warn("{}: {}", note.target, note.detail);
+  queue_committed(actor, note.target);
+  return id;
+}
+
+// Step 2, once the deliveries and their entry have committed: the outbox writes on a connection
+// of its own. The change stands whatever happens here; what is not queued now is queued by the
+// next announce, retry or resume_pending_deliveries(), and a failure has an entry of its own.
+void Notifications::queue_committed(const std::string& actor, const std::string& target) {
   const QueueReport queued = enqueue_unqueued();
   if (queued.failed > 0) {
     const Status not_queued(queued.first_error.code(), std::to_string(queued.failed) +
                                                            " e-mail(s) not yet in the outbox: " +
                                                            queued.first_error.to_string());
-    log::warn("notification {}: {}", id, not_queued.message());
-    (void)membership_.audit().record(actor, "notification.queue", note.target, not_queued);
+    log::warn("{}: {}", target, not_queued.message());
+    (void)membership_.audit().record(actor, "notification.queue", target, not_queued);
   }
-  return id;
 }
 
 // Step 1: the notification and its deliveries, with their Message-IDs, commit together (with the
@@ -212,29 +229,40 @@ Result<Notifications::Stored> Notifications::record_notification(const std::stri
   const std::int64_t id = db_.last_insert_rowid();
   XACBE_ASSIGN_OR_RETURN(store::Statement delivery,
                          db_.prepare("INSERT INTO notification_delivery(notification_id, member_id, email,"
-                                     " message_id) VALUES(?1,?2,?3,?4)"));
+                                     " message_id, failure) VALUES(?1,?2,?3,?4,?5)"));
+  std::size_t refused = 0;
   for (const Member& m : audience) {
-    if (Status ok = mail::check_address(m.liaison.email); !ok) {
-      return failed_precondition("the liaison address of member " + m.id.to_string() +
-                                 " cannot receive mail: " + ok.message());
-    }
     const PendingMail mail{id,
                            m.id.to_string(),
                            m.liaison.email,
-                           delivery_message_id(id, m.id, key),
+                           detail::delivery_message_id(id, m.id, key),
                            a.kind,
                            a.subject,
                            a.body,
                            now,
                            calendar::format_date(a.effective)};
-    // What the outbox would refuse (e.g. text that is not UTF-8) is refused before anything is stored.
-    XACBE_RETURN_IF_ERROR(mail::check_message(message_for(mail)));
+    // What the outbox would refuse in the message (e.g. text that is not UTF-8) is refused before
+    // anything is stored; the sender's address stands in for the recipient, checked next.
+    PendingMail probe = mail;
+    probe.email = sender_;
+    XACBE_RETURN_IF_ERROR(mail::check_message(message_for(probe)));
+    const Status address = mail::check_address(mail.email);
     delivery.reset();
-    delivery.bind(1, id).bind(2, mail.member).bind(3, mail.email).bind(4, mail.message_id);
+    delivery.bind(1, id).bind(2, mail.member).bind(4, mail.message_id);
+    if (address) {
+      delivery.bind(3, mail.email).bind_null(5);
+    } else {
+      // This delivery fails alone. The address is kept as a read can serve it (it came from a
+      // database written before the mailer's rule applied at the door).
+      ++refused;
+      delivery.bind(3, bounded_utf8(mail.email, kMaxStoredAddress));
+      delivery.bind(5, Status(Code::kInvalidArgument, "the liaison's address cannot receive mail: " + address.message())
+                           .to_string());
+    }
     XACBE_RETURN_IF_ERROR(delivery.run());
   }
   XACBE_RETURN_IF_ERROR(tx.commit());
-  return Stored{id, audience.size()};
+  return Stored{id, audience.size(), refused};
 }
 
 Result<int> Notifications::resume_pending_deliveries() {
@@ -242,6 +270,11 @@ Result<int> Notifications::resume_pending_deliveries() {
   QueueReport report = enqueue_unqueued();
   if (report.settled == 0 && report.failed == 0) return 0;
   AuditNote note{"notification-deliveries", std::to_string(report.settled) + " delivery(ies) settled", {}};
+  if (report.refused > 0) {
+    note.detail.append(", ")
+        .append(std::to_string(report.refused))
+        .append(" of them failed: the outbox refuses their message");
+  }
   Status st = audited(membership_.audit(), "system", "notification.resume", note, [&]() -> Status {
     if (report.failed > 0) {
       return Status(
@@ -264,7 +297,8 @@ Notifications::QueueReport Notifications::enqueue_unqueued() {
     auto query = db_.prepare(
         "SELECT d.notification_id, d.member_id, d.email, d.message_id, n.kind, n.subject, n.body, n.sent_at,"
         " n.effective_date FROM notification_delivery d JOIN notification n ON n.id = d.notification_id"
-        " WHERE d.outbox_id IS NULL ORDER BY d.notification_id, d.member_id");
+        " WHERE d.outbox_id IS NULL AND d.failure IS NULL AND d.cancelled_at IS NULL"
+        " ORDER BY d.notification_id, d.member_id");
     if (!query) {
       fail(query.status());
       return report;
@@ -299,6 +333,18 @@ Notifications::QueueReport Notifications::enqueue_unqueued() {
         continue;
       }
       outbox_id = *found;
+    } else if (queued.status().code() == Code::kInvalidArgument) {
+      // Refused for good (e.g. an address stored before the mailer's rule applied at the door):
+      // this delivery fails alone, with the reason, and is not tried again until retried.
+      if (Status st = record_failure(p.message_id, queued.status()); !st) {
+        fail(st);
+        continue;
+      }
+      log::warn("notification {} to {}: the outbox refuses the message: {}", p.notification_id, p.member,
+                queued.status().message());
+      ++report.refused;
+      ++report.settled;
+      continue;
     } else {
       fail(Status(queued.status().code(), "notification " + std::to_string(p.notification_id) + " to " + p.member +
                                               ": " + queued.status().message()));
@@ -322,6 +368,15 @@ Notifications::QueueReport Notifications::enqueue_unqueued() {
     ++report.settled;
   }
   return report;
+}
+
+Status Notifications::record_failure(const std::string& message_id, const Status& refusal) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement update,
+                         db_.prepare("UPDATE notification_delivery SET failure=?1"
+                                     " WHERE message_id=?2 AND outbox_id IS NULL AND failure IS NULL"));
+  const Status failure(refusal.code(), "the outbox refuses the message: " + refusal.message());
+  update.bind(1, failure.to_string()).bind(2, message_id);
+  return update.run();
 }
 
 // Only after a crash between enqueue and recording it, so a scan of the outbox is acceptable.
@@ -408,10 +463,12 @@ Result<std::vector<Notification>> Notifications::load(std::optional<std::int64_t
   }
   XACBE_ASSIGN_OR_RETURN(store::Statement deliveries,
                          db_.prepare("SELECT notification_id, member_id, email, message_id, outbox_id,"
-                                     " acknowledged_at, acknowledged_by FROM notification_delivery"
+                                     " acknowledged_at, acknowledged_by, failure, cancelled_at, cancelled_by,"
+                                     " cancel_reason FROM notification_delivery"
                                      " WHERE (?1 IS NULL OR notification_id=?1) AND (?2 IS NULL OR member_id=?2)"
                                      " ORDER BY notification_id, member_id"));
   bind_filters(deliveries);
+  XACBE_ASSIGN_OR_RETURN(auto retries, load_retries(notification_id, member));
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(const bool row, deliveries.step());
     if (!row) break;
@@ -422,15 +479,19 @@ Result<std::vector<Notification>> Notifications::load(std::optional<std::int64_t
                deliveries.column_text(2),
                deliveries.column_text(3),
                std::nullopt,
-               mail::OutboxState::kPending,
+               DeliveryState::kPending,
                0,
                "",
                std::nullopt,
-               std::nullopt};
+               std::nullopt,
+               std::nullopt,
+               {}};
     if (!deliveries.is_null(4)) {
       d.outbox_id = deliveries.column_int64(4);
       XACBE_ASSIGN_OR_RETURN(mail::OutboxEntry entry, outbox_.get(*d.outbox_id));
-      d.mail_state = entry.state;
+      d.state = entry.state == mail::OutboxState::kSent     ? DeliveryState::kSent
+                : entry.state == mail::OutboxState::kFailed ? DeliveryState::kFailed
+                                                            : DeliveryState::kPending;
       d.attempts = entry.attempts;
       d.last_error = entry.last_error;
       d.mailed_at = entry.sent_at;
@@ -438,9 +499,46 @@ Result<std::vector<Notification>> Notifications::load(std::optional<std::int64_t
     if (!deliveries.is_null(5)) {
       d.acknowledgement = Acknowledgement{from_unix_seconds(deliveries.column_int64(5)), deliveries.column_text(6)};
     }
+    if (!deliveries.is_null(7)) {
+      d.state = DeliveryState::kFailed;
+      d.last_error = deliveries.column_text(7);
+    }
+    if (!deliveries.is_null(8)) {
+      d.state = DeliveryState::kCancelled;
+      d.cancellation = Cancellation{from_unix_seconds(deliveries.column_int64(8)), deliveries.column_text(9),
+                                    deliveries.column_text(10)};
+    }
+    if (auto r = retries.find({owner->first, deliveries.column_text(1)}); r != retries.end()) {
+      d.retries = std::move(r->second);
+    }
     out[owner->second].deliveries.push_back(std::move(d));
   }
   return out;
+}
+
+Result<std::map<std::pair<std::int64_t, std::string>, std::vector<DeliveryRetry>>> Notifications::load_retries(
+    std::optional<std::int64_t> notification_id, const std::optional<id::MemberId>& member) {
+  XACBE_ASSIGN_OR_RETURN(store::Statement query,
+                         db_.prepare("SELECT notification_id, member_id, at, actor, email, message_id, failure"
+                                     " FROM notification_delivery_retry"
+                                     " WHERE (?1 IS NULL OR notification_id=?1) AND (?2 IS NULL OR member_id=?2)"
+                                     " ORDER BY id"));
+  if (notification_id)
+    query.bind(1, *notification_id);
+  else
+    query.bind_null(1);
+  if (member)
+    query.bind(2, member->to_string());
+  else
+    query.bind_null(2);
+  std::map<std::pair<std::int64_t, std::string>, std::vector<DeliveryRetry>> out;
+  for (;;) {
+    XACBE_ASSIGN_OR_RETURN(const bool row, query.step());
+    if (!row) return out;
+    out[{query.column_int64(0), query.column_text(1)}].push_back({from_unix_seconds(query.column_int64(2)),
+                                                                  query.column_text(3), query.column_text(4),
+                                                                  query.column_text(5), query.column_text(6)});
+  }
 }
 
 }  // namespace xacbe::registry

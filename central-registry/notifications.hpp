@@ -13,22 +13,37 @@
 // entry; a message that was enqueued before the crash is refused by the outbox as a duplicate
 // Message-ID (ALREADY_EXISTS), which counts as done.
 //
+// A delivery fails alone: an address the mailer's rule refuses (mail::check_address; an old
+// database may hold one the application once accepted) makes that delivery failed, with the
+// reason, in step 1 or 2, and every other delivery goes on. So does a permanent refusal by the
+// SMTP server. An administrator then retries the failed delivery, to the liaison's address as it
+// is then (corrected through MemberContacts), or cancels it:
+//
+//   state      reached by                                              next
+//   pending    announce, retry_delivery                                sent, failed
+//   sent       the SMTP server accepted the message                    (final)
+//   failed     the address refused by the mailer's rule or, for good,  pending (retry), cancelled
+//              by the SMTP server (5xx to RCPT TO)
+//   cancelled  cancel_delivery                                         (final)
+//
 // Every operation, successful or refused, is written to the membership's audit trail.
 // Not thread-safe: the owner serialises calls, together with those to Membership (both use the
 // same database connection).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "mail/outbox.hpp"
+#include "membership.hpp"
 #include "xacbe/calendar/business_calendar.hpp"
 #include "xacbe/calendar/notice_rule.hpp"
 #include "xacbe/clock.hpp"
 #include "xacbe/id/identifiers.hpp"
-#include "mail/outbox.hpp"
-#include "membership.hpp"
 #include "xacbe/result.hpp"
 
 namespace xacbe::store {
@@ -60,18 +75,40 @@ struct Acknowledgement {
   std::string by;  // the actor who recorded it
 };
 
+// The state of one member's copy of a notification (the table above).
+enum class DeliveryState { kPending, kSent, kFailed, kCancelled };
+std::string_view delivery_state_name(DeliveryState state);  // "pending", "sent", "failed", "cancelled"
+
+// A retry of a failed delivery, with the failed attempt it replaced.
+struct DeliveryRetry {
+  TimePoint at;
+  std::string by;          // the administrator who retried
+  std::string email;       // the replaced attempt's address,
+  std::string message_id;  // its Message-ID,
+  std::string error;       // and why it failed ("CODE_NAME: message")
+};
+
+struct Cancellation {
+  TimePoint at;
+  std::string by;
+  std::string reason;
+};
+
 // One member's copy of a notification.
 struct Delivery {
   id::MemberId member;
-  std::string email;                      // the liaison's address when the notification was announced
-  std::string message_id;                 // fixed at announcement, the same on every enqueue and retry
+  // The current attempt: the liaison's address when the notification was announced, or when the
+  // delivery was last retried, and its message's Message-ID, the same on every enqueue of it.
+  std::string email;
+  std::string message_id;
   std::optional<std::int64_t> outbox_id;  // unset until the message is known to be in the outbox
-  // The outbox's state of the message: pending while not yet in the outbox.
-  mail::OutboxState mail_state = mail::OutboxState::kPending;
-  int attempts = 0;                    // SMTP sessions tried
-  std::string last_error;              // of the last failed attempt
+  DeliveryState state = DeliveryState::kPending;
+  int attempts = 0;                    // SMTP sessions tried for the current attempt
+  std::string last_error;              // of its last failed session, or why it could not be queued
   std::optional<TimePoint> mailed_at;  // when the SMTP server accepted it
   std::optional<Acknowledgement> acknowledgement;
+  std::optional<Cancellation> cancellation;
+  std::vector<DeliveryRetry> retries;  // oldest first
 };
 
 struct Notification {
@@ -128,16 +165,32 @@ class Notifications {
   //   FAILED_PRECONDITION  less notice than the kind requires (the message names the earliest
   //                        allowed effective date), a listed member that is not active (a
   //                        termination notice may also go to a suspended or terminating member),
-  //                        no active member at all, a liaison address mail cannot go to
+  //                        no active member at all
   //   NOT_FOUND            a listed member the registry does not know
-  // The notification, its deliveries and its audit entry commit together. Once stored it
-  // succeeds even if enqueueing then fails (an audit entry "notification.queue" and the log say
-  // so): resume_pending_deliveries() enqueues it later.
+  // A liaison address mail cannot go to refuses nothing: that member's delivery is stored failed,
+  // with the reason, and the others are mailed. The notification, its deliveries and its audit
+  // entry commit together. Once stored it succeeds even if enqueueing then fails (an audit entry
+  // "notification.queue" and the log say so): resume_pending_deliveries() enqueues it later.
   Result<std::int64_t> announce(const std::string& actor, const Announcement& announcement);
 
-  // Step 2 for every delivery without an outbox entry; returns how many rows it settled (newly
-  // enqueued, or found already in the outbox). All rows are tried; the first error is returned.
+  // Step 2 for every pending delivery without an outbox entry; returns how many rows it settled
+  // (newly enqueued, found already in the outbox, or failed because the outbox refuses the message
+  // for good, e.g. an address stored before the mailer's rule applied). All rows are tried; the
+  // first error is returned.
   Result<int> resume_pending_deliveries();
+
+  // Sends a failed delivery again, to the member's liaison address as it is now, as a new message
+  // with a new Message-ID; the failed attempt is kept in the delivery's retries. Refused:
+  //   NOT_FOUND            no such notification, or it was not sent to `member`
+  //   FAILED_PRECONDITION  the delivery is not failed (pending, sent or cancelled), or the
+  //                        liaison's current address cannot receive mail (correct it first)
+  // Audited as "notification.retry"; the message is queued after the commit, as announce() does.
+  Status retry_delivery(const std::string& actor, std::int64_t notification_id, const id::MemberId& member);
+  // Gives a failed delivery up for good; `reason` is required (one line, at most 1000 bytes).
+  // Refused like retry_delivery (but the address is not looked at). Audited as
+  // "notification.cancel".
+  Status cancel_delivery(const std::string& actor, std::int64_t notification_id, const id::MemberId& member,
+                         const std::string& reason);
 
   // Records that `member` acknowledged notification `notification_id`, once: NOT_FOUND when that
   // notification was not sent to the member, ALREADY_EXISTS when already acknowledged.
@@ -163,10 +216,12 @@ class Notifications {
   struct Stored {
     std::int64_t id = 0;
     std::size_t members = 0;
+    std::size_t refused = 0;  // deliveries stored failed: the address cannot receive mail
   };
   struct QueueReport {
-    int settled = 0;
-    int failed = 0;
+    int settled = 0;  // including `refused`
+    int refused = 0;  // failed alone: the outbox refuses the message for good
+    int failed = 0;   // not queued for now
     Status first_error;
   };
 
@@ -175,9 +230,19 @@ class Notifications {
   Result<Stored> record_notification(const std::string& actor, const Announcement& announcement, TimePoint now);
   Result<std::vector<Member>> audience_of(calendar::NoticeKind kind, const Audience& audience);
   QueueReport enqueue_unqueued();
+  // Marks the unqueued delivery of `message_id` failed: the outbox refused its message for good.
+  Status record_failure(const std::string& message_id, const Status& refusal);
+  // Step 2 after a change that committed deliveries (announce, retry): what is not queued now
+  // gets an audit entry "notification.queue" of its own, on `target`.
+  void queue_committed(const std::string& actor, const std::string& target);
+  // The one delivery's state for retry and cancel: FAILED_PRECONDITION unless failed.
+  Result<Delivery> failed_delivery(std::int64_t notification_id, const id::MemberId& member);
   Result<std::optional<std::int64_t>> find_in_outbox(const std::string& message_id);
   Result<std::vector<Notification>> load(std::optional<std::int64_t> notification_id,
                                          const std::optional<id::MemberId>& member);
+  // The retries of the deliveries load() reads, by (notification id, member id), oldest first.
+  Result<std::map<std::pair<std::int64_t, std::string>, std::vector<DeliveryRetry>>> load_retries(
+      std::optional<std::int64_t> notification_id, const std::optional<id::MemberId>& member);
 
   store::Database& db_;
   const Clock& clock_;

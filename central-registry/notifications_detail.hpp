@@ -1,7 +1,7 @@
 #pragma once
-// Internal to the registry module: what the two halves of Notifications (notifications.cpp and
-// incidents.cpp) share: the check on text a person wrote, and running an operation under the
-// audit trail.
+// Internal to the registry module: what the parts of Notifications (notifications.cpp,
+// deliveries.cpp and incidents.cpp) share: the check on text a person wrote, a delivery's
+// Message-ID, and running an operation under the audit trail.
 
 #include <chrono>
 #include <cstddef>
@@ -10,15 +10,21 @@
 #include <string_view>
 #include <utility>
 
-#include "xacbe/clock.hpp"
 #include "audit_trail.hpp"
+#include "xacbe/clock.hpp"
+#include "xacbe/id/identifiers.hpp"
 #include "xacbe/result.hpp"
 
 namespace xacbe::registry::detail {
 
-// Text a person wrote: required, bounded, and free of control characters, except tab and line
-// breaks where several lines are allowed (they would break a mail header or a log line otherwise).
+// Text a person wrote: required, bounded, UTF-8, and free of control characters, except tab and
+// line breaks where several lines are allowed (they would break a mail header or a log line otherwise).
 Status check_text(std::string_view text, std::string_view field, std::size_t max, bool multiline);
+
+// The Message-ID of a delivery's message: the `retry`-th retry's, or the first message's (0).
+// `key` is the notification's mail key, "<hex>@<domain>" (docs/protocol/notifications.md).
+std::string delivery_message_id(std::int64_t notification_id, const id::MemberId& member, const std::string& key,
+                                int retry = 0);
 
 // Runs `op` and its audit entry as one transaction (AuditTrail::run_audited); `op` may fill in
 // `note` as it learns the target (e.g. a new id) and what changed.

@@ -288,6 +288,32 @@ CREATE TABLE member_contact_change (
 );
 CREATE INDEX member_contact_change_member ON member_contact_change(member_id);
 )sql",
+      // 9: a delivery fails alone (docs/protocol/notifications.md, "Delivery"): one whose message
+      // could not be queued (the address is refused by the mailer's rule) records why, and an
+      // administrator retries a failed delivery (to the liaison's current address) or cancels it.
+      // A retry keeps what it replaced in notification_delivery_retry.
+      R"sql(
+ALTER TABLE notification_delivery ADD COLUMN failure TEXT;  -- set: failed before reaching the outbox, and why
+ALTER TABLE notification_delivery ADD COLUMN cancelled_at INTEGER;
+ALTER TABLE notification_delivery ADD COLUMN cancelled_by TEXT;
+ALTER TABLE notification_delivery ADD COLUMN cancel_reason TEXT;
+CREATE TABLE notification_delivery_retry (  -- one per retry: the failed attempt it replaced
+  id INTEGER PRIMARY KEY,
+  notification_id INTEGER NOT NULL,
+  member_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  email TEXT NOT NULL,                    -- the replaced attempt's address, Message-ID and outbox entry
+  message_id TEXT NOT NULL,
+  outbox_id INTEGER,                      -- NULL when it never reached the outbox
+  failure TEXT NOT NULL,                  -- why it failed
+  FOREIGN KEY (notification_id, member_id) REFERENCES notification_delivery(notification_id, member_id)
+);
+CREATE INDEX notification_delivery_retry_delivery ON notification_delivery_retry(notification_id, member_id);
+DROP INDEX notification_delivery_unqueued;
+CREATE INDEX notification_delivery_unqueued ON notification_delivery(notification_id)
+  WHERE outbox_id IS NULL AND failure IS NULL AND cancelled_at IS NULL;
+)sql",
   };
   return kMigrations;
 }

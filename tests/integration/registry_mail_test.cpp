@@ -157,7 +157,7 @@ TEST_F(RegistryMailTest, HoldsNotificationMailWhileSmtpIsDownThenDeliversItToEac
   ASSERT_TRUE(eventually(
       [&] {
         return all_deliveries(notification(id), [](const Json& d) {
-          return d["mail_state"] == "pending" && d["attempts"].get<int>() >= 1 && d.contains("last_error");
+          return d["state"] == "pending" && d["attempts"].get<int>() >= 1 && d.contains("last_error");
         });
       },
       15s))
@@ -175,7 +175,7 @@ TEST_F(RegistryMailTest, HoldsNotificationMailWhileSmtpIsDownThenDeliversItToEac
       [&] {
         mails = smtp.mails();
         return mails.size() == 2 &&
-               all_deliveries(notification(id), [](const Json& d) { return d["mail_state"] == "sent"; });
+               all_deliveries(notification(id), [](const Json& d) { return d["state"] == "sent"; });
       },
       30s))
       << mails.dump(2) << "\n"

@@ -3,15 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "member_records.hpp"
+#include "schema.hpp"
 #include "support/smtp_server.hpp"
 #include "support/temp_dir.hpp"
-#include "schema.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::registry {
@@ -68,6 +69,7 @@ class NotificationsTest : public ::testing::Test {
     db_ = std::move(db).value();
     ASSERT_TRUE(migrate_schema(*db_).is_ok());
     membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", nullptr);
+    records_ = std::make_unique<MemberRecords>(*db_, clock_, *membership_);
     ASSERT_NO_FATAL_FAILURE(open(registry_path_));  // the outbox lives in the registry's file
   }
 
@@ -115,7 +117,8 @@ class NotificationsTest : public ::testing::Test {
     return id.is_ok() ? *id : 0;
   }
 
-  void start_smtp_server() { smtp_ = std::make_unique<SmtpServer>(dir_, port_); }
+  // `rejecting`: 550 to RCPT TO for local parts starting with "nobody" (support/smtp_server.hpp).
+  void start_smtp_server(bool rejecting = false) { smtp_ = std::make_unique<SmtpServer>(dir_, port_, rejecting); }
 
   // Runs one delivery pass and returns how many messages the server accepted.
   int deliver() {
@@ -137,6 +140,7 @@ class NotificationsTest : public ::testing::Test {
   std::unique_ptr<calendar::BusinessCalendar> calendar_;
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<Membership> membership_;
+  std::unique_ptr<MemberRecords> records_;
   std::unique_ptr<mail::Outbox> outbox_;
   std::unique_ptr<Notifications> notifications_;
   std::unique_ptr<SmtpServer> smtp_;
@@ -280,7 +284,7 @@ TEST_F(NotificationsTest, DeliversOneMailPerLiaisonWithSubjectBodyAndStableMessa
   EXPECT_EQ(n->effective, date(2026, 12, 15));
   ASSERT_EQ(n->deliveries.size(), 2u);
   for (const Delivery& d : n->deliveries) {
-    EXPECT_EQ(d.mail_state, mail::OutboxState::kSent);
+    EXPECT_EQ(d.state, DeliveryState::kSent);
     EXPECT_EQ(d.attempts, 1);
     EXPECT_EQ(d.mailed_at, kMonday);
     EXPECT_TRUE(d.outbox_id.has_value());
@@ -314,7 +318,7 @@ TEST_F(NotificationsTest, MailWaitsWhileTheSmtpServerIsDownAndArrivesOnceItIsBac
   auto n = notifications_->notification(id);
   ASSERT_TRUE(n.is_ok());
   ASSERT_EQ(n->deliveries.size(), 1u);
-  EXPECT_EQ(n->deliveries[0].mail_state, mail::OutboxState::kPending);
+  EXPECT_EQ(n->deliveries[0].state, DeliveryState::kPending);
   EXPECT_EQ(n->deliveries[0].attempts, 1);
   EXPECT_EQ(n->deliveries[0].last_error.rfind("UNAVAILABLE", 0), 0u) << n->deliveries[0].last_error;
 
@@ -323,7 +327,7 @@ TEST_F(NotificationsTest, MailWaitsWhileTheSmtpServerIsDownAndArrivesOnceItIsBac
   EXPECT_EQ(deliver(), 1);
   clock_.advance(1h);
   EXPECT_EQ(deliver(), 0);
-  EXPECT_EQ(notifications_->notification(id)->deliveries[0].mail_state, mail::OutboxState::kSent);
+  EXPECT_EQ(notifications_->notification(id)->deliveries[0].state, DeliveryState::kSent);
   const auto mails = smtp_->mails();
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(mails[0]["to"], kFgeLiaison);
@@ -344,7 +348,7 @@ TEST_F(NotificationsTest, ResumeAfterACrashBeforeEnqueueDeliversExactlyOnce) {
   ASSERT_EQ(n->deliveries.size(), 2u);
   for (const Delivery& d : n->deliveries) {
     EXPECT_FALSE(d.outbox_id.has_value());
-    EXPECT_EQ(d.mail_state, mail::OutboxState::kPending);
+    EXPECT_EQ(d.state, DeliveryState::kPending);
   }
   EXPECT_NE(audit_entries().back().detail.find("2 e-mail(s) not yet in the outbox"), std::string::npos)
       << audit_entries().back().detail;
@@ -364,7 +368,7 @@ TEST_F(NotificationsTest, ResumeAfterACrashBeforeEnqueueDeliversExactlyOnce) {
   auto after = notifications_->notification(id);
   ASSERT_TRUE(after.is_ok());
   for (const Delivery& d : after->deliveries) {
-    EXPECT_EQ(d.mail_state, mail::OutboxState::kSent);
+    EXPECT_EQ(d.state, DeliveryState::kSent);
   }
 }
 
@@ -385,7 +389,7 @@ TEST_F(NotificationsTest, ResumeAfterACrashBetweenEnqueueAndRecordingItDoesNotDu
   ASSERT_TRUE(after.is_ok());
   for (const Delivery& d : after->deliveries) {
     EXPECT_TRUE(d.outbox_id.has_value());
-    EXPECT_EQ(d.mail_state, mail::OutboxState::kSent);
+    EXPECT_EQ(d.state, DeliveryState::kSent);
   }
 }
 
@@ -587,6 +591,304 @@ TEST_F(NotificationsTest, ActionsAreRolledBackWhenTheirAuditEntryCannotBeWritten
   EXPECT_EQ(audit_entries().back().target, "notification:" + std::to_string(id));
   EXPECT_TRUE(audit_entries().back().success);
   EXPECT_EQ(outbox_->list(mail::OutboxState::kPending)->size(), queued + 2);
+}
+
+// ---- a delivery that cannot be made fails alone ------------------------------------------------
+
+// A database written before the mailer's rule applied at the door holds an address the
+// application then accepted; here it is put there as such a database had it.
+void store_old_liaison_address(store::Database& db, const std::string& member, const std::string& email) {
+  auto update = db.prepare("UPDATE member SET liaison_email=?2 WHERE id=?1");
+  ASSERT_TRUE(update.is_ok());
+  update->bind(1, member).bind(2, email);
+  ASSERT_TRUE(update->run().is_ok());
+}
+
+const Delivery& delivery_to(const Notification& n, const std::string& member) {
+  for (const Delivery& d : n.deliveries) {
+    if (d.member.to_string() == member) return d;
+  }
+  throw std::logic_error("no delivery to " + member);
+}
+
+TEST_F(NotificationsTest, AStoredAddressTheMailerRefusesFailsAloneAndEveryOtherDeliveryIsSent) {
+  ASSERT_NO_FATAL_FAILURE(admit_two());
+  ASSERT_NO_FATAL_FAILURE(admit("QROO/MUN/BJ", "enlace@bj.gob.mx"));
+  ASSERT_NO_FATAL_FAILURE(store_old_liaison_address(*db_, kSefiplan, "ñandú@example.mx"));
+  ASSERT_NO_FATAL_FAILURE(start_smtp_server());
+  // An urgent notice (five business days) to every active member, as the attack did.
+  Announcement urgent{NoticeKind::kExtraordinaryChange, "Cambio extraordinario", "Se sustituye el certificado raíz.",
+                      date(2026, 12, 1), Audience::all_active()};
+  const auto id = announced(urgent);
+  ASSERT_NE(id, 0);
+  EXPECT_EQ(deliver(), 2);
+
+  auto n = notifications_->notification(id);
+  ASSERT_TRUE(n.is_ok()) << n.status().to_string();
+  ASSERT_EQ(n->deliveries.size(), 3u);
+  const Delivery& bad = delivery_to(*n, kSefiplan);
+  EXPECT_EQ(bad.state, DeliveryState::kFailed);
+  EXPECT_FALSE(bad.outbox_id.has_value());
+  EXPECT_EQ(bad.attempts, 0);
+  EXPECT_EQ(bad.email, "ñandú@example.mx");
+  EXPECT_EQ(bad.last_error,
+            "INVALID_ARGUMENT: the liaison's address cannot receive mail: the e-mail address is not ASCII "
+            "(internationalised addresses cannot be mailed)");
+  for (const std::string& good : {kFge, std::string("QROO/MUN/BJ")}) {
+    SCOPED_TRACE(good);
+    EXPECT_EQ(delivery_to(*n, good).state, DeliveryState::kSent);
+  }
+  std::vector<std::string> recipients;
+  for (const auto& m : smtp_->mails()) recipients.push_back(m["to"]);
+  std::sort(recipients.begin(), recipients.end());
+  EXPECT_EQ(recipients, (std::vector<std::string>{"enlace@bj.gob.mx", kFgeLiaison}));
+  EXPECT_EQ(audit_entries().back().detail,
+            "extraordinary-change, effective 2026-12-01, 3 member(s); 1 delivery(ies) failed: the liaison's address "
+            "cannot receive mail");
+
+  // Nothing is left blocked: the next notice goes out too, and a resume finds nothing to do.
+  const auto next = announced(maintenance(Audience::members({member_id(kFge)})));
+  EXPECT_EQ(deliver(), 1);
+  EXPECT_EQ(notifications_->notification(next)->deliveries[0].state, DeliveryState::kSent);
+  EXPECT_EQ(*notifications_->resume_pending_deliveries(), 0);
+}
+
+// A registry database of the release before (schema 7), whose application check took an address
+// the mailer refuses: upgraded in place, it notifies every member but that one, which fails alone.
+TEST_F(NotificationsTest, AnUpgradedDatabaseHoldingARefusedAddressBlocksNothing) {
+  const std::string old_path = dir_.file("registry-7.db");
+  {
+    auto old = store::Database::open(old_path);
+    ASSERT_TRUE(old.is_ok()) << old.status().to_string();
+    const std::vector<std::string> released(schema_migrations().begin(), schema_migrations().begin() + 7);
+    ASSERT_TRUE((*old)->migrate(kSchemaModule, released, store::LegacyVersion::user_version()).is_ok());
+    ASSERT_TRUE((*old)
+                    ->exec("INSERT INTO member(id, name, state, liaison_name, liaison_email, state_since) VALUES"
+                           " ('QROO/EST/FGE', 'FGE', 'active', 'Enlace', 'enlace@fge.qroo.gob.mx', 0),"
+                           " ('QROO/EST/SEFIPLAN', 'SEFIPLAN', 'active', 'Enlace', 'ñandú@example.mx', 0)")
+                    .is_ok());
+  }
+  notifications_.reset();
+  outbox_.reset();
+  records_.reset();
+  membership_.reset();
+  db_ = store::Database::open(old_path).value();
+  ASSERT_TRUE(migrate_schema(*db_).is_ok());
+  membership_ = std::make_unique<Membership>(*db_, clock_, *calendar_, "QROO", nullptr);
+  ASSERT_NO_FATAL_FAILURE(open(old_path));
+  ASSERT_NO_FATAL_FAILURE(start_smtp_server());
+  const auto id = announced();
+  EXPECT_EQ(deliver(), 1);
+  const Notification n = notifications_->notification(id).value();
+  EXPECT_EQ(delivery_to(n, kFge).state, DeliveryState::kSent);
+  EXPECT_EQ(delivery_to(n, kSefiplan).state, DeliveryState::kFailed);
+  ASSERT_EQ(smtp_->mails().size(), 1u);
+  EXPECT_EQ(smtp_->mails()[0]["to"], "enlace@fge.qroo.gob.mx");
+}
+
+// A notification stored by an older registry, whose e-mail was never queued, to an address the
+// outbox refuses: the resume at start-up fails that delivery alone, once, and queues the others.
+TEST_F(NotificationsTest, AnOldUnqueuedDeliveryTheOutboxRefusesFailsAloneAtTheResume) {
+  ASSERT_NO_FATAL_FAILURE(admit_two());
+  const auto id = announced();
+  ASSERT_TRUE(db_->exec("UPDATE notification_delivery SET outbox_id = NULL").is_ok());
+  ASSERT_TRUE(db_->exec("DELETE FROM mail_outbox").is_ok());
+  ASSERT_TRUE(
+      db_->exec("UPDATE notification_delivery SET email = 'ñandú@example.mx' WHERE member_id = '" + kSefiplan + "'")
+          .is_ok());
+  ASSERT_NO_FATAL_FAILURE(open(registry_path_));
+  auto resumed = notifications_->resume_pending_deliveries();
+  ASSERT_TRUE(resumed.is_ok()) << resumed.status().to_string();
+  EXPECT_EQ(*resumed, 2);
+  EXPECT_EQ(*notifications_->resume_pending_deliveries(), 0);  // the failed one is not tried again
+  auto n = notifications_->notification(id).value();
+  EXPECT_EQ(delivery_to(n, kFge).state, DeliveryState::kPending);
+  EXPECT_TRUE(delivery_to(n, kFge).outbox_id.has_value());
+  const Delivery& bad = delivery_to(n, kSefiplan);
+  EXPECT_EQ(bad.state, DeliveryState::kFailed);
+  EXPECT_EQ(bad.last_error.rfind("INVALID_ARGUMENT: the outbox refuses the message: recipient 1: the e-mail address "
+                                 "is not ASCII",
+                                 0),
+            0u)
+      << bad.last_error;
+  const auto audit = audit_entries();
+  const auto resume =
+      std::find_if(audit.rbegin(), audit.rend(), [](const AuditEntry& e) { return e.action == "notification.resume"; });
+  ASSERT_NE(resume, audit.rend());
+  EXPECT_TRUE(resume->success);
+  EXPECT_EQ(resume->detail, "2 delivery(ies) settled, 1 of them failed: the outbox refuses their message");
+}
+
+TEST_F(NotificationsTest, RetryAfterTheLiaisonIsCorrectedDeliversToTheNewAddress) {
+  ASSERT_NO_FATAL_FAILURE(admit_two());
+  ASSERT_NO_FATAL_FAILURE(store_old_liaison_address(*db_, kSefiplan, "ñandú@example.mx"));
+  ASSERT_NO_FATAL_FAILURE(start_smtp_server());
+  const auto id = announced();
+  EXPECT_EQ(deliver(), 1);
+  const Delivery failed = delivery_to(notifications_->notification(id).value(), kSefiplan);
+  ASSERT_EQ(failed.state, DeliveryState::kFailed);
+
+  // The address is still the bad one: a retry would fail the same way, so it is refused.
+  Status early = notifications_->retry_delivery("maria", id, member_id(kSefiplan));
+  EXPECT_EQ(early.code(), Code::kFailedPrecondition);
+  EXPECT_NE(early.message().find("correct the member's contacts first"), std::string::npos) << early.to_string();
+
+  ContactCorrection correction;
+  correction.liaison = Person{"Mesa de enlace", "nandu@sefiplan.qroo.gob.mx", ""};
+  correction.reason = "dirección sin acentos (oficio 7/2026)";
+  ASSERT_TRUE(records_->correct_contacts("maria", member_id(kSefiplan), correction).is_ok());
+  clock_.advance(1h);
+  ASSERT_TRUE(notifications_->retry_delivery("maria", id, member_id(kSefiplan)).is_ok());
+  EXPECT_EQ(deliver(), 1);
+
+  const Notification n = notifications_->notification(id).value();
+  const Delivery& retried = delivery_to(n, kSefiplan);
+  EXPECT_EQ(retried.state, DeliveryState::kSent);
+  EXPECT_EQ(retried.email, "nandu@sefiplan.qroo.gob.mx");
+  EXPECT_NE(retried.message_id, failed.message_id);
+  EXPECT_NE(retried.message_id.find(".r1."), std::string::npos) << retried.message_id;
+  EXPECT_TRUE(retried.last_error.empty()) << retried.last_error;
+  ASSERT_EQ(retried.retries.size(), 1u);
+  EXPECT_EQ(retried.retries[0].at, kMonday + 1h);
+  EXPECT_EQ(retried.retries[0].by, "maria");
+  EXPECT_EQ(retried.retries[0].email, "ñandú@example.mx");
+  EXPECT_EQ(retried.retries[0].message_id, failed.message_id);
+  EXPECT_EQ(retried.retries[0].error, failed.last_error);
+  EXPECT_EQ(delivery_to(n, kFge).state, DeliveryState::kSent);  // untouched
+
+  const auto mails = smtp_->mails();
+  ASSERT_EQ(mails.size(), 2u);
+  const auto& to_new = mails[0]["to"] == kFgeLiaison ? mails[1] : mails[0];
+  EXPECT_EQ(to_new["to"], "nandu@sefiplan.qroo.gob.mx");
+  EXPECT_EQ(to_new["message_id"], "<" + retried.message_id + ">");
+  EXPECT_NE(to_new["body"].get<std::string>().find("Aviso del CEIQROO núm. " + std::to_string(id)), std::string::npos);
+
+  const AuditEntry e = audit_entries().back();
+  EXPECT_EQ(e.action, "notification.retry");
+  EXPECT_EQ(e.target, "notification:" + std::to_string(id) + ":" + kSefiplan);
+  EXPECT_TRUE(e.success);
+  EXPECT_EQ(e.detail, "retry 1, to the liaison's new address");
+}
+
+// The SMTP server refuses the liaison for good (550 to RCPT TO): failed; after the correction a
+// retry goes to the new address; and once delivered, another retry is refused.
+TEST_F(NotificationsTest, RetryAfterAPermanentSmtpRefusalAndNotAgainOnceDelivered) {
+  ASSERT_NO_FATAL_FAILURE(admit(kFge, "nobody@fge.qroo.gob.mx"));
+  ASSERT_NO_FATAL_FAILURE(start_smtp_server(true));
+  const auto id = announced();
+  EXPECT_EQ(deliver(), 0);
+  Delivery d = notifications_->notification(id)->deliveries.at(0);
+  ASSERT_EQ(d.state, DeliveryState::kFailed);
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_EQ(d.last_error.rfind("PERMISSION_DENIED", 0), 0u) << d.last_error;
+
+  // Retried to the same address (the server may have been wrong): it fails again, and is kept.
+  ASSERT_TRUE(notifications_->retry_delivery("maria", id, member_id(kFge)).is_ok());
+  EXPECT_EQ(audit_entries().back().detail, "retry 1, to the same address");
+  EXPECT_EQ(deliver(), 0);
+  d = notifications_->notification(id)->deliveries.at(0);
+  ASSERT_EQ(d.state, DeliveryState::kFailed);
+
+  ContactCorrection correction;
+  correction.liaison = Person{"Mesa de enlace", kFgeLiaison, ""};
+  correction.reason = "buzón dado de baja";
+  ASSERT_TRUE(records_->correct_contacts("maria", member_id(kFge), correction).is_ok());
+  ASSERT_TRUE(notifications_->retry_delivery("maria", id, member_id(kFge)).is_ok());
+  EXPECT_EQ(deliver(), 1);
+  d = notifications_->notification(id)->deliveries.at(0);
+  EXPECT_EQ(d.state, DeliveryState::kSent);
+  EXPECT_EQ(d.email, kFgeLiaison);
+  ASSERT_EQ(d.retries.size(), 2u);
+  EXPECT_EQ(d.retries[0].email, "nobody@fge.qroo.gob.mx");
+  EXPECT_EQ(d.retries[1].email, "nobody@fge.qroo.gob.mx");
+  EXPECT_NE(d.retries[0].message_id, d.retries[1].message_id);
+  EXPECT_EQ(d.retries[1].error.rfind("PERMISSION_DENIED", 0), 0u) << d.retries[1].error;
+  EXPECT_NE(d.message_id.find(".r2."), std::string::npos) << d.message_id;
+  const auto mails = smtp_->mails();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["to"], kFgeLiaison);
+
+  Status again = notifications_->retry_delivery("maria", id, member_id(kFge));
+  EXPECT_EQ(again.code(), Code::kFailedPrecondition);
+  EXPECT_NE(again.message().find("was delivered at"), std::string::npos) << again.to_string();
+}
+
+TEST_F(NotificationsTest, CancelsAFailedDeliveryForGood) {
+  ASSERT_NO_FATAL_FAILURE(admit_two());
+  ASSERT_NO_FATAL_FAILURE(store_old_liaison_address(*db_, kSefiplan, "ñandú@example.mx"));
+  const auto id = announced();
+  clock_.advance(2h);
+  ASSERT_TRUE(notifications_->cancel_delivery("maria", id, member_id(kSefiplan), "el miembro ya fue avisado por oficio")
+                  .is_ok());
+  const Delivery d = delivery_to(notifications_->notification(id).value(), kSefiplan);
+  EXPECT_EQ(d.state, DeliveryState::kCancelled);
+  ASSERT_TRUE(d.cancellation.has_value());
+  EXPECT_EQ(d.cancellation->at, kMonday + 2h);
+  EXPECT_EQ(d.cancellation->by, "maria");
+  EXPECT_EQ(d.cancellation->reason, "el miembro ya fue avisado por oficio");
+  EXPECT_FALSE(d.last_error.empty());  // why it failed stays visible
+  const AuditEntry e = audit_entries().back();
+  EXPECT_EQ(e.action, "notification.cancel");
+  EXPECT_EQ(e.target, "notification:" + std::to_string(id) + ":" + kSefiplan);
+  EXPECT_TRUE(e.success);
+  EXPECT_EQ(e.detail, "cancelled: el miembro ya fue avisado por oficio");
+  EXPECT_EQ(*notifications_->resume_pending_deliveries(), 0);
+}
+
+// Only a failed delivery moves: every other request is refused with the reason, audited, and
+// changes nothing.
+TEST_F(NotificationsTest, RefusesIllegalDeliveryTransitions) {
+  ASSERT_NO_FATAL_FAILURE(admit_two());
+  ASSERT_NO_FATAL_FAILURE(admit("QROO/MUN/BJ", "enlace@bj.gob.mx"));
+  ASSERT_NO_FATAL_FAILURE(store_old_liaison_address(*db_, kSefiplan, "ñandú@example.mx"));
+  ASSERT_NO_FATAL_FAILURE(store_old_liaison_address(*db_, "QROO/MUN/BJ", "ñu@example.mx"));
+  const auto id = announced();  // FGE pending (no SMTP server yet), SEFIPLAN and BJ failed
+  ASSERT_TRUE(notifications_->cancel_delivery("maria", id, member_id("QROO/MUN/BJ"), "avisado por oficio").is_ok());
+  ASSERT_NO_FATAL_FAILURE(start_smtp_server());
+  const auto sent = announced(maintenance(Audience::members({member_id(kFge)})));
+  ASSERT_EQ(deliver(), 2);  // both notifications' FGE deliveries
+  const auto pending = announced(maintenance(Audience::members({member_id(kFge)})));  // not delivered yet
+
+  struct Row {
+    const char* name;
+    bool retry;
+    std::int64_t notification;
+    std::string member;
+    std::string reason;
+    Code code;
+    std::string says;
+  };
+  const Row rows[] = {
+      {"retry a delivered one", true, sent, kFge, "", Code::kFailedPrecondition, "was delivered at"},
+      {"cancel a delivered one", false, sent, kFge, "r", Code::kFailedPrecondition, "was delivered at"},
+      {"retry a pending one", true, pending, kFge, "", Code::kFailedPrecondition, "is pending"},
+      {"cancel a pending one", false, pending, kFge, "r", Code::kFailedPrecondition, "is pending"},
+      {"retry a cancelled one", true, id, "QROO/MUN/BJ", "", Code::kFailedPrecondition, "stays cancelled"},
+      {"cancel a cancelled one", false, id, "QROO/MUN/BJ", "r", Code::kFailedPrecondition, "stays cancelled"},
+      {"unknown notification", true, id + 100, kFge, "", Code::kNotFound, "no notification"},
+      {"member it was not sent to", true, sent, kSefiplan, "", Code::kNotFound, "was not sent to"},
+      {"cancel without a reason", false, id, kSefiplan, "", Code::kInvalidArgument, "the reason is required"},
+      {"cancel with a reason on two lines", false, id, kSefiplan, "a\r\nb", Code::kInvalidArgument,
+       "control characters"},
+      {"cancel with a reason not UTF-8", false, id, kSefiplan, "avisado \xc0\xaf", Code::kInvalidArgument, "not UTF-8"},
+      {"cancel with a reason too long", false, id, kSefiplan, std::string(1001, 'r'), Code::kInvalidArgument,
+       "longer than 1000 bytes"},
+  };
+  const std::size_t audited = audit_entries().size();
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    const Status st =
+        row.retry ? notifications_->retry_delivery("maria", row.notification, member_id(row.member))
+                  : notifications_->cancel_delivery("maria", row.notification, member_id(row.member), row.reason);
+    EXPECT_EQ(st.code(), row.code) << st.to_string();
+    EXPECT_NE(st.message().find(row.says), std::string::npos) << st.to_string();
+  }
+  const auto audit = audit_entries();
+  ASSERT_EQ(audit.size(), audited + std::size(rows));
+  for (std::size_t i = audited; i < audit.size(); ++i) EXPECT_FALSE(audit[i].success) << audit[i].action;
+  EXPECT_EQ(delivery_to(notifications_->notification(id).value(), kSefiplan).state, DeliveryState::kFailed);
+  EXPECT_EQ(delivery_to(notifications_->notification(id).value(), "QROO/MUN/BJ").state, DeliveryState::kCancelled);
+  EXPECT_EQ(notifications_->notification(sent)->deliveries[0].retries.size(), 0u);
 }
 
 TEST(IncidentSeverity, NamesRoundTrip) {
