@@ -185,6 +185,74 @@ TEST_F(CliRegistryTest, SendsNotificationsAndFollowsIncidents) {
   EXPECT_EQ(incidents[0]["follow_ups"][0]["text"], "passwords rotated");
 }
 
+// A member's contacts: corrected from the command line, the correction kept and audited, and a
+// delivery that is not failed is neither retried nor cancelled (the SMTP server here never
+// answers, so every delivery stays pending).
+TEST_F(CliRegistryTest, CorrectsAContactAndRefusesToRetryADeliveryThatHasNotFailed) {
+  admit(kMember);
+  const std::string start = last_audit_id();
+  const Json before = ok({"member", "contacts", kMember}, auditor_);
+  EXPECT_EQ(before["liaison"]["email"], "enlace@fgeqroo.gob.mx") << before;
+  EXPECT_TRUE(before["changes"].empty()) << before;
+
+  const Json corrected = ok({"member", "correct-contact", kMember, "--role", "liaison", "--name", "Unidad de enlace",
+                             "--email", "avisos@fgeqroo.gob.mx", "--reason", "oficio FGE/123/2026"},
+                            admin_);
+  EXPECT_EQ(corrected["liaison"]["email"], "avisos@fgeqroo.gob.mx") << corrected;
+  EXPECT_EQ(corrected["liaison"]["phone"], "") << corrected;
+  ASSERT_EQ(corrected["changes"].size(), 1u) << corrected;
+  EXPECT_EQ(corrected["changes"][0]["role"], "liaison");
+  EXPECT_EQ(corrected["changes"][0]["by"], "admin");
+  EXPECT_EQ(corrected["changes"][0]["before"]["email"], "enlace@fgeqroo.gob.mx");
+  EXPECT_EQ(ok({"member", "show", kMember}, auditor_)["liaison"]["email"], "avisos@fgeqroo.gob.mx");
+  ok({"member", "correct-contact", kMember, "--role", "administrator", "--name", "Luisa May", "--email",
+      "luisa.may@fgeqroo.gob.mx", "--phone", "+52 983 000 0003", "--reason", "cambio de administradora"},
+     admin_);
+  EXPECT_EQ(ok({"member", "contacts", kMember}, auditor_)["changes"].size(), 2u);
+
+  // The address the mailer refuses, refused at the door with the field and the reason.
+  const CommandResult refused = registry({"member", "correct-contact", kMember, "--role", "liaison", "--name", "Enlace",
+                                          "--email", "ñandú@example.mx", "--reason", "r"},
+                                         admin_.file);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(contains(refused.output,
+                       "xacbe: INVALID_ARGUMENT: 'liaison.email' cannot receive mail: the e-mail "
+                       "address is not ASCII"))
+      << refused.output;
+
+  const std::string body = services_.dir().file("notice.txt");
+  write_text(body, "texto");
+  const Json sent = ok({"notify", "--kind", "planned-change", "--subject", "Aviso", "--body-file", body, "--effective",
+                        "2030-01-07", "--member", kMember},
+                       admin_);
+  ASSERT_EQ(sent["deliveries"].size(), 1u) << sent;
+  EXPECT_EQ(sent["deliveries"][0]["email"], "avisos@fgeqroo.gob.mx") << sent;
+  EXPECT_EQ(sent["deliveries"][0]["state"], "pending") << sent;
+  const std::string id = std::to_string(sent["id"].get<std::int64_t>());
+  const CommandResult retry = registry({"delivery", "retry", id, "--member", kMember}, admin_.file);
+  EXPECT_EQ(retry.exit_code, 1);
+  EXPECT_TRUE(contains(retry.output, "xacbe: FAILED_PRECONDITION: the delivery of notification " + id + " to " +
+                                         kMember + " is pending"))
+      << retry.output;
+  const CommandResult cancel =
+      registry({"delivery", "cancel", id, "--member", kMember, "--reason", "avisado por oficio"}, admin_.file);
+  EXPECT_EQ(cancel.exit_code, 1);
+  EXPECT_TRUE(contains(cancel.output, "xacbe: FAILED_PRECONDITION: ")) << cancel.output;
+  const CommandResult elsewhere = registry({"delivery", "retry", id, "--member", "QROO/EST/OTRO"}, admin_.file);
+  EXPECT_EQ(elsewhere.exit_code, 1);
+  EXPECT_TRUE(contains(elsewhere.output, "xacbe: NOT_FOUND: notification " + id + " was not sent to QROO/EST/OTRO"))
+      << elsewhere.output;
+
+  std::vector<std::string> actions;
+  const Json entries = ok({"audit", "--after", start}, auditor_)["entries"];
+  for (const auto& e : entries) {
+    actions.push_back(e["action"].get<std::string>() + (e["success"].get<bool>() ? "" : " (refused)"));
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"member.contacts", "member.contacts", "member.contacts (refused)",
+                                               "notification.announce", "notification.retry (refused)",
+                                               "notification.cancel (refused)", "notification.retry (refused)"}));
+}
+
 TEST_F(CliRegistryTest, AuditorTokenIsRefusedAWrite) {
   admit(kMember);
   const CommandResult r = registry({"member", "suspend", kMember, "--reason", "test"}, auditor_.file);
@@ -312,6 +380,28 @@ TEST_F(CliRegistryTest, RefusesWithExitCodeAndClearMessage) {
        2,
        "QROO/FED/PGJ"},
       {"request id not a number", {"--token-file", admin, "request", "approve", "-1"}, 2, "'-1' is not a number"},
+      {"unknown contact role",
+       {"--token-file", admin, "member", "correct-contact", kMember, "--role", "boss", "--name", "n", "--email",
+        "a@b.mx", "--reason", "r"},
+       2,
+       "boss"},
+      {"contact correction without a reason",
+       {"--token-file", admin, "member", "correct-contact", kMember, "--role", "liaison", "--name", "n", "--email",
+        "a@b.mx"},
+       2,
+       "--reason"},
+      {"delivery of a malformed member",
+       {"--token-file", admin, "delivery", "retry", "1", "--member", "QROO/FED"},
+       2,
+       "QROO/FED"},
+      {"delivery cancel without a reason",
+       {"--token-file", admin, "delivery", "cancel", "1", "--member", kMember},
+       2,
+       "--reason"},
+      {"delivery of a notification id that is not a number",
+       {"--token-file", admin, "delivery", "retry", "x1", "--member", kMember},
+       2,
+       "'x1' is not a number"},
   };
   const std::vector<Refusal> by_registry = {
       {"unknown token", {"--token-file", wrong_token, "members"}, 1, "xacbe: UNAUTHENTICATED: "},

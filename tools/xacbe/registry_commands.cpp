@@ -264,7 +264,7 @@ struct Arguments {
   Connection connection;
   std::string member, state, reason, basis, effective, comment, file;
   std::string kind, subject, body_file, severity, description, occurred_at, text;
-  std::string server, code, name, email, role, service, purpose, reference, version, published_at;
+  std::string server, code, name, email, phone, role, service, purpose, reference, version, published_at;
   std::string number, after, limit;  // checked by kNumber
   std::vector<std::string> members;
   bool undecided = false, all_active = false, close = false;
@@ -304,6 +304,32 @@ void add_member_commands(CLI::App& registry, Arguments& a, int& exit_code) {
       });
     });
   }
+  // The contacts the application named, as corrected; the history of corrections comes with them.
+  auto* contacts = member->add_subcommand("contacts", "show a member's contacts and their corrections");
+  add_id(contacts);
+  contacts->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/contacts"));
+      return get(std::move(target));
+    });
+  });
+  auto* correct = member->add_subcommand("correct-contact", "replace one of a member's contacts (audited, kept)");
+  add_id(correct);
+  correct->add_option("--role", a.role, "responsible, administrator or liaison (receives the notifications)")
+      ->required()
+      ->check(CLI::IsMember({"responsible", "administrator", "liaison"}));
+  correct->add_option("--name", a.name, "the person's name")->required();
+  correct->add_option("--email", a.email, "the person's e-mail address")->required();
+  auto* phone = correct->add_option("--phone", a.phone, "the person's phone; required but for the liaison");
+  correct->add_option("--reason", a.reason, "why, for the audit trail and the history")->required();
+  correct->callback([&a, &exit_code, phone] {
+    exit_code = run(a.connection, [&a, phone]() -> Result<ApiRequest> {
+      XACBE_ASSIGN_OR_RETURN(std::string target, member_target(a.member, "/contacts"));
+      Json person = {{"name", a.name}, {"email", a.email}};
+      if (phone->count() > 0) person["phone"] = a.phone;
+      return post(std::move(target), {{a.role, person}, {"reason", a.reason}});
+    });
+  });
   auto* terminate = member->add_subcommand("terminate", "start a member's termination");
   add_id(terminate);
   terminate->add_option("--basis", a.basis, "member-request or ceiqroo-notice")
@@ -415,6 +441,29 @@ void add_notification_commands(CLI::App& registry, Arguments& a, int& exit_code)
       return post("/api/v1/notifications/" + a.number + "/acknowledgements", {{"member", a.member}});
     });
   });
+
+  // A failed delivery of a notification to one member: send it again (to the liaison's current
+  // address) or give it up.
+  auto* delivery =
+      registry.add_subcommand("delivery", "a notification's failed delivery to one member")->require_subcommand(1);
+  for (const std::string action : {"retry", "cancel"}) {
+    auto* command = delivery->add_subcommand(
+        action, action == "retry" ? "send a failed delivery again, to the liaison's current address"
+                                  : "give a failed delivery up for good");
+    command->add_option("id", a.number, "notification id")->required()->check(kNumber);
+    command->add_option("--member", a.member, "the member the delivery is for")->required()->check(kMemberId);
+    if (action == "cancel") command->add_option("--reason", a.reason, "why, for the audit trail")->required();
+    command->callback([&a, &exit_code, action] {
+      exit_code = run(a.connection, [&a, action]() -> Result<ApiRequest> {
+        XACBE_ASSIGN_OR_RETURN(id::MemberId member, id::MemberId::parse(a.member));
+        // A checked member id's parts go into a path as they stand (see member_target).
+        const std::string target = "/api/v1/notifications/" + a.number + "/deliveries/" + member.instance() + "/" +
+                                   member.member_class() + "/" + member.code() + "/" + action;
+        if (action == "retry") return post_without_body(target);
+        return post(target, {{"reason", a.reason}});
+      });
+    });
+  }
 
   auto* incident = registry.add_subcommand("incident", "security incidents")->require_subcommand(1);
   auto* report = incident->add_subcommand("report", "report a security incident of a member");
