@@ -1,8 +1,9 @@
 // Notification mail from the real xacbe-central-registry to a real SMTP server (aiosmtpd) on
 // loopback: announced through the admin API, held in the outbox while the SMTP server is down
 // (the API shows the pending deliveries and their last error), delivered once it is up, one
-// message per member's liaison, then acknowledged; and a notification with too little notice is
-// refused and mails nothing (docs/protocol/notifications.md).
+// message per member's liaison, then acknowledged; a notification with too little notice is
+// refused and mails nothing; and a delivery the SMTP server refuses fails alone, is retried after
+// the liaison's address is corrected and arrives there (docs/protocol/notifications.md).
 
 #include <gtest/gtest.h>
 
@@ -253,6 +254,100 @@ TEST_F(RegistryMailTest, RefusesShortNoticeAndMailsNothing) {
     recipients.insert(mail["to"].get<std::string>());
   }
   EXPECT_EQ(recipients, (std::set<std::string>{kFge.email, kPgj.email}));
+}
+
+// The SMTP server refuses one liaison for good (550 to RCPT TO): that delivery fails alone, with
+// the server's reason, while the other is delivered. An administrator corrects the liaison's
+// address and retries: the message goes to the new address under a new Message-ID, the failed
+// attempt stays on record, and what is done is audited. A delivered one is not retried again.
+TEST_F(RegistryMailTest, RetriesAFailedDeliveryToTheCorrectedAddress) {
+  SmtpServer smtp(services_.dir(), smtp_port_, /*rejecting=*/true);
+  const Liaison refused{kFge.member, "nobody@fge.qroo.gob.mx"};
+  admit(refused);
+  admit(kPgj);
+  const std::string effective = earliest_effective_date();
+  ASSERT_FALSE(effective.empty());
+  const Reply announced = post("/api/v1/notifications", announcement("Cambio extraordinario", effective));
+  ASSERT_EQ(announced.status, 201) << announced.http.body;
+  const std::int64_t id = announced.json["id"];
+  const std::string delivery = "/api/v1/notifications/" + std::to_string(id) + "/deliveries/" + kFge.member;
+  auto state_of = [](const Json& n, const std::string& member) {
+    for (const auto& d : n["deliveries"]) {
+      if (d["member"] == member) return d;
+    }
+    return Json::object();
+  };
+  ASSERT_TRUE(eventually(
+      [&] {
+        const Json n = notification(id);
+        return state_of(n, kFge.member).value("state", "") == "failed" &&
+               state_of(n, kPgj.member).value("state", "") == "sent";
+      },
+      30s))
+      << notification(id).dump(2);
+  const Json failed = state_of(notification(id), kFge.member);
+  EXPECT_EQ(failed["last_error"].get<std::string>().rfind("PERMISSION_DENIED", 0), 0u) << failed.dump();
+
+  // Retrying to the same address would fail again: correct it first.
+  const Reply corrected =
+      post("/api/v1/members/" + kFge.member + "/contacts",
+           {{"liaison", {{"name", "Mesa de enlace"}, {"email", kFge.email}}}, {"reason", "buzón dado de baja"}});
+  ASSERT_EQ(corrected.status, 200) << corrected.http.body;
+  EXPECT_EQ(corrected.json["liaison"]["email"], kFge.email);
+  ASSERT_EQ(corrected.json["changes"].size(), 1u) << corrected.http.body;
+  EXPECT_EQ(corrected.json["changes"][0]["before"]["email"], refused.email);
+
+  const Reply retried = call("POST", delivery + "/retry");
+  ASSERT_EQ(retried.status, 200) << retried.http.body;
+  const Json pending = state_of(retried.json, kFge.member);
+  EXPECT_EQ(pending["email"], kFge.email) << pending.dump();
+  EXPECT_NE(pending["message_id"], failed["message_id"]) << pending.dump();
+  ASSERT_EQ(pending["retries"].size(), 1u) << pending.dump();
+  EXPECT_EQ(pending["retries"][0]["email"], refused.email);
+  EXPECT_EQ(pending["retries"][0]["message_id"], failed["message_id"]);
+  EXPECT_EQ(pending["retries"][0]["error"], failed["last_error"]);
+  EXPECT_EQ(pending["retries"][0]["by"], "admin");
+
+  Json mails;
+  ASSERT_TRUE(eventually(
+      [&] {
+        mails = smtp.mails();
+        return mails.size() == 2 && state_of(notification(id), kFge.member).value("state", "") == "sent";
+      },
+      30s))
+      << mails.dump(2) << "\n"
+      << notification(id).dump(2);
+  const Json sent = state_of(notification(id), kFge.member);
+  std::set<std::string> recipients;
+  for (const auto& mail : mails) {
+    recipients.insert(mail["to"].get<std::string>());
+    if (mail["to"] == kFge.email) {
+      EXPECT_EQ(mail["message_id"], "<" + sent["message_id"].get<std::string>() + ">");
+      EXPECT_NE(mail["body"].get<std::string>().find("Miembro: " + kFge.member), std::string::npos);
+    }
+  }
+  EXPECT_EQ(recipients, (std::set<std::string>{kFge.email, kPgj.email}));
+
+  // Delivered: neither retried nor cancelled again; the refusals say why.
+  const Reply again = call("POST", delivery + "/retry");
+  EXPECT_EQ(again.status, 409) << again.http.body;
+  EXPECT_EQ(again.code(), "FAILED_PRECONDITION");
+  EXPECT_NE(again.message().find("was delivered at"), std::string::npos) << again.http.body;
+  const Reply cancelled = post(delivery + "/cancel", {{"reason", "ya no hace falta"}});
+  EXPECT_EQ(cancelled.status, 409) << cancelled.http.body;
+  EXPECT_EQ(state_of(notification(id), kFge.member)["state"], "sent");
+
+  std::vector<std::string> actions;
+  const Reply audit = call("GET", "/api/v1/audit?limit=10000");
+  for (const auto& e : audit.json["entries"]) {
+    const std::string action = e["action"];
+    if (action == "member.contacts" || action.rfind("notification.", 0) == 0) {
+      actions.push_back(action + (e["success"].get<bool>() ? "" : " (refused)"));
+    }
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"notification.announce (refused)", "notification.announce",
+                                               "member.contacts", "notification.retry", "notification.retry (refused)",
+                                               "notification.cancel (refused)"}));
 }
 
 }  // namespace
