@@ -193,6 +193,8 @@ int run(const std::string& config_path) {
   }
 
   registry::AdminApi api(cfg->users, membership.audit());
+  // Every answer is the API's JSON, the HTTP layer's refusals (413, 431, 400) included.
+  cfg->service.server.refusal = api::http_refusal;
   registry::add_registry_routes(api, membership, records, groups, *notifications, servers, publisher.get(),
                                 cfg->instance);
 

@@ -345,9 +345,7 @@ Status SecurityServer::start() {
     admin.body_limit = 64 * 1024;
     admin.threads = 1;
     admin.workers = 1;  // the API runs one handler at a time anyway
-    admin.refusal = [](int status, const std::string& message) {
-      return api::error_response(status, status == 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
-    };
+    admin.refusal = api::http_refusal;
     XACBE_ASSIGN_OR_RETURN(m.admin_server, net::HttpServer::start(admin, net::HttpHandler([api = m.admin_api.get()](
                                                                                 const net::HttpRequest& r) {
                                                                      return api->handle(r);

@@ -52,6 +52,11 @@ net::HttpResponse internal_error_response(const Status& st) {
                             std::to_string(reference));
 }
 
+net::HttpResponse http_refusal(int status, const std::string& message) {
+  const char* code = status == 413 ? "PAYLOAD_TOO_LARGE" : status == 431 ? "HEADER_TOO_LARGE" : "BAD_REQUEST";
+  return error_response(status, code, message);
+}
+
 net::HttpResponse reply(const Status& st, const Json& body) {
   return st.is_ok() ? json_response(200, body) : error_response(st);
 }

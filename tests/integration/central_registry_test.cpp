@@ -491,7 +491,7 @@ struct Refusal {
   As as;
   std::string content_type;
   int status;
-  const char* code;  // the JSON error code; "" for the HTTP layer's plain-text answer
+  const char* code;  // the JSON error code (the HTTP layer's refusals are JSON too)
   // The audit entry the refusal leaves (actor, action); nullptr where the API does not audit it.
   const char* actor;
   const char* action;
@@ -581,7 +581,7 @@ TEST_F(CentralRegistryTest, RefusesBadRequestsAndAuditsTheRefusals) {
        400, "INVALID_ARGUMENT", nullptr, nullptr},
       // Refused by the HTTP layer before the router.
       {"body over the limit", "POST", suspend, Json{{"reason", std::string(kBodyLimit + 1024, 'x')}}.dump(),
-       As::kAdministrator, json, 413, "", nullptr, nullptr},
+       As::kAdministrator, json, 413, "PAYLOAD_TOO_LARGE", nullptr, nullptr},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

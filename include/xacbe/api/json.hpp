@@ -22,6 +22,9 @@ net::HttpResponse error_response(int status, const std::string& code, const std:
 net::HttpResponse error_response(const Status& st);
 // 500 INTERNAL without the failure's words, which are logged under a reference the answer gives.
 net::HttpResponse internal_error_response(const Status& st);
+// The HTTP layer's own refusals (net::ServerOptions::refusal: 400 malformed, 413 body, 431
+// header) as error documents: BAD_REQUEST, PAYLOAD_TOO_LARGE, HEADER_TOO_LARGE.
+net::HttpResponse http_refusal(int status, const std::string& message);
 // 200 with `body` when `st` is ok, the error otherwise.
 net::HttpResponse reply(const Status& st, const Json& body);
 // The Status an error response carries (for the audit trail); kInternal with the HTTP status when
