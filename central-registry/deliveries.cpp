@@ -4,12 +4,12 @@
 #include "notifications.hpp"
 #include "notifications_detail.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
 
 using detail::audited;
-using detail::check_text;
 
 constexpr std::string_view kDeliveryStateNames[] = {"pending", "sent", "failed", "cancelled"};
 

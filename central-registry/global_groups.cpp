@@ -4,15 +4,12 @@
 #include <optional>
 
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
 
 constexpr std::size_t kMaxDescription = 1024;
-
-bool has_control_characters(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
 
 Status check_code(const std::string& code) {
   if (is_global_group_code(code)) return Status::ok();

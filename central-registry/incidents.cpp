@@ -5,12 +5,12 @@
 #include "notifications_detail.hpp"
 #include "notifications.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
 
 using detail::audited;
-using detail::check_text;
 
 constexpr std::string_view kSeverityNames[] = {"low", "medium", "high", "critical"};
 constexpr std::string_view kIncidentStateNames[] = {"open", "closed"};

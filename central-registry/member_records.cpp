@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
@@ -18,15 +19,8 @@ std::string optional_text(const store::Statement& row, int column) {
   return row.is_null(column) ? std::string() : row.column_text(column);
 }
 
-bool has_control_characters(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
-
 Status require_text(const std::string& value, const std::string& field, std::size_t max) {
-  if (value.empty()) return invalid_argument("'" + field + "' is required");
-  if (value.size() > max) return invalid_argument("'" + field + "' is longer than " + std::to_string(max) + " bytes");
-  if (has_control_characters(value)) return invalid_argument("'" + field + "' has control characters");
-  return Status::ok();
+  return check_text(value, "'" + field + "'", max);
 }
 
 // Runs `op` and its audit entry (`detail` of a success from `describe`) as one transaction

@@ -8,6 +8,7 @@
 #include "xacbe/calendar/notice_rule.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
@@ -19,15 +20,8 @@ constexpr std::string_view kStateNames[] = {"pending", "active", "suspended", "t
 constexpr std::string_view kReasonNames[] = {"no-right-of-representation", "information-missing-or-outdated",
                                              "requirements-not-met"};
 
-bool has_control_characters(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
-
 Status require_text(const std::string& value, const std::string& field) {
-  if (value.empty()) return invalid_argument("application: '" + field + "' is required");
-  if (value.size() > 4000) return invalid_argument("application: '" + field + "' is longer than 4000 bytes");
-  if (has_control_characters(value)) return invalid_argument("application: '" + field + "' has control characters");
-  return Status::ok();
+  return check_text(value, "application: '" + field + "'", 4000);
 }
 
 Status require_person(const Person& p, const std::string& field, bool phone_required) {

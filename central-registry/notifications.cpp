@@ -19,7 +19,6 @@ namespace {
 using calendar::Date;
 using calendar::NoticeKind;
 using detail::audited;
-using detail::check_text;
 
 // Limits of what a person types (docs/protocol/notifications.md).
 constexpr std::size_t kMaxSubject = 250;
@@ -101,24 +100,6 @@ std::string detail::delivery_message_id(std::int64_t notification_id, const id::
   for (const char c : member.to_string()) out += c == '.' ? std::string("=2E") : std::string(1, c);
   if (retry > 0) out.append(".r").append(std::to_string(retry));
   return out + "." + key;
-}
-
-// Text a person wrote: required, bounded, UTF-8, and free of control characters, except tab and
-// line breaks where several lines are allowed (they would break a mail header or a log line otherwise).
-Status detail::check_text(std::string_view text, std::string_view field, std::size_t max, bool multiline) {
-  if (text.empty()) return invalid_argument(std::string(field) + " is required");
-  if (text.size() > max) {
-    return invalid_argument(std::string(field) + " is longer than " + std::to_string(max) + " bytes");
-  }
-  if (!is_utf8(text)) return invalid_argument(std::string(field) + " is not UTF-8");
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool allowed = multiline && (c == '\n' || c == '\r' || c == '\t');
-    if ((u < 0x20 || u == 0x7f) && !allowed) {
-      return invalid_argument(std::string(field) + " has control characters");
-    }
-  }
-  return Status::ok();
 }
 
 Notifications::Notifications(store::Database& db, const Clock& clock, const calendar::BusinessCalendar& calendar,

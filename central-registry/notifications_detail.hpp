@@ -1,7 +1,6 @@
 #pragma once
 // Internal to the registry module: what the parts of Notifications (notifications.cpp,
-// deliveries.cpp and incidents.cpp) share: the check on text a person wrote, a delivery's
-// Message-ID, and running an operation under the audit trail.
+// deliveries.cpp and incidents.cpp) share: a delivery's Message-ID, and running an operation under the audit trail.
 
 #include <chrono>
 #include <cstddef>
@@ -16,10 +15,6 @@
 #include "xacbe/result.hpp"
 
 namespace xacbe::registry::detail {
-
-// Text a person wrote: required, bounded, UTF-8, and free of control characters, except tab and
-// line breaks where several lines are allowed (they would break a mail header or a log line otherwise).
-Status check_text(std::string_view text, std::string_view field, std::size_t max, bool multiline);
 
 // The Message-ID of a delivery's message: the `retry`-th retry's, or the first message's (0).
 // `key` is the notification's mail key, "<hex>@<domain>" (docs/protocol/notifications.md).

@@ -18,6 +18,7 @@
 #include "membership.hpp"
 #include "request_verification.hpp"
 #include "xacbe/store/database.hpp"
+#include "xacbe/utf8.hpp"
 
 namespace xacbe::registry {
 namespace {
@@ -28,10 +29,6 @@ constexpr std::string_view kStateNames[] = {"pending", "approved", "declined"};
 constexpr std::string_view kAutoApproval = "policy:auto-approval";
 // Who carries out an unregister-client at receipt: removing a client only takes away.
 constexpr std::string_view kRemovalPolicy = "policy:removal";
-
-bool has_control_characters(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
 
 // The first `max` characters (code points) of UTF-8 `s`: X.520 bounds names by characters.
 std::string truncate_characters(const std::string& s, std::size_t max) {
@@ -363,7 +360,7 @@ Status SecurityServers::decline(const std::string& actor, std::int64_t id, const
   return audited(membership_.audit(), actor, "management.decline", "request:" + std::to_string(id), [&]() -> Status {
     if (actor.empty() || has_control_characters(actor)) return invalid_argument("a decision needs an actor");
     if (reason.empty() || reason.size() > 4000 || has_control_characters(reason)) {
-      return invalid_argument("declining needs a reason (one line, at most 4000 characters)");
+      return invalid_argument("declining needs a reason (one line, at most 4000 bytes)");
     }
     XACBE_ASSIGN_OR_RETURN(store::Statement decide,
                            db_.prepare("UPDATE management_request SET state='declined', decided_at=?2, decided_by=?3,"
@@ -386,7 +383,7 @@ Status SecurityServers::grant_foreign_hosting(const std::string& actor, const id
       return invalid_argument("server " + server.to_string() + " belongs to another instance");
     }
     if (reference.empty() || reference.size() > 4000 || has_control_characters(reference)) {
-      return invalid_argument("a hosting permission needs a reference (one line, at most 4000 characters)");
+      return invalid_argument("a hosting permission needs a reference (one line, at most 4000 bytes)");
     }
     XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                            db_.prepare("INSERT INTO foreign_hosting_permission(server_id, reference, granted_by,"

@@ -36,6 +36,13 @@ std::size_t sequence_length(std::string_view text, std::size_t i) {
   return n;
 }
 
+// Whether a control character starts at text[i]: C0, DEL, or C1 (C2 80..C2 9F).
+bool is_control_at(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x20 || c == 0x7F) return true;
+  return c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+}
+
 }  // namespace
 
 bool is_utf8(std::string_view text) {
@@ -71,6 +78,25 @@ std::string excerpt(std::string_view text, std::size_t max) {
   out = bounded_utf8(out, max);
   out.append("...");
   return out;
+}
+
+bool has_control_characters(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (is_control_at(text, i)) return true;
+  }
+  return false;
+}
+
+Status check_text(std::string_view text, std::string_view field, std::size_t max, bool multiline) {
+  std::string name(field);
+  if (text.empty()) return invalid_argument(name + " is required");
+  if (text.size() > max) return invalid_argument(name + " is longer than " + std::to_string(max) + " bytes");
+  if (!is_utf8(text)) return invalid_argument(name + " is not UTF-8");
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (multiline && (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) continue;
+    if (is_control_at(text, i)) return invalid_argument(name + " has control characters");
+  }
+  return Status::ok();
 }
 
 }  // namespace xacbe

@@ -58,7 +58,7 @@ Status check_address(const std::string& address, const std::string& path) {
 }
 
 Status check_url(const std::string& url, const std::string& path) {
-  if (url.empty() || url.size() > 2048) return refuse(path, "URL must be 1..2048 characters");
+  if (url.empty() || url.size() > 2048) return refuse(path, "URL must be 1..2048 bytes");
   for (char c : url) {
     if (c <= 0x20 || c >= 0x7F) return refuse(path, "URL must be printable ASCII without spaces");
   }
@@ -122,12 +122,7 @@ Status check_display_name(std::string_view name) {
     return invalid_argument("must be 1.." + std::to_string(kMaxDisplayNameBytes) + " bytes");
   }
   if (!is_utf8(name)) return invalid_argument("is not valid UTF-8");
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    // C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F)
-    const bool c1 = c == 0xC2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) <= 0x9F;
-    if (c < 0x20 || c == 0x7F || c1) return invalid_argument("must not contain control characters");
-  }
+  if (has_control_characters(name)) return invalid_argument("must not contain control characters");
   return Status::ok();
 }
 

@@ -75,7 +75,7 @@ std::optional<std::string> defect(const PartRule& rule, std::string_view value) 
     if (c >= 0x80) return std::string("contains a non-ASCII character; ") + rule.expected;
   }
   if (value.size() > rule.max_length) {
-    return "too long (" + std::to_string(value.size()) + " characters); " + rule.expected;
+    return "too long (" + std::to_string(value.size()) + " bytes); " + rule.expected;
   }
   for (std::size_t i = 0; i < value.size(); ++i) {
     if (!allowed(rule.charset, value[i], i == 0)) return std::string(rule.expected);

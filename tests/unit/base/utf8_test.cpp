@@ -45,5 +45,21 @@ TEST(ExcerptTest, QuotesShortTextWholeAndMarksWhereLongTextWasCut) {
   EXPECT_EQ(excerpt(std::string(30, '\xFF'), 64).size(), 63u + 3u);  // 21 replacements, then cut
 }
 
+TEST(CheckTextTest, OneRuleForTextAPersonWrote) {
+  EXPECT_TRUE(check_text("Fiscalía General", "'name'", 64).is_ok());
+  EXPECT_EQ(check_text("", "'name'", 64).message(), "'name' is required");
+  EXPECT_EQ(check_text(std::string(65, 'n'), "'name'", 64).message(), "'name' is longer than 64 bytes");
+  EXPECT_EQ(check_text("A\xFF", "'name'", 64).message(), "'name' is not UTF-8");
+  const std::string controls[] = {"a\nb", "a\tb", "a\x7F", "a\xC2\x85" "b", std::string("a\0b", 3)};
+  for (const std::string& bad : controls) {
+    EXPECT_EQ(check_text(bad, "'name'", 64).message(), "'name' has control characters") << bad;
+    EXPECT_TRUE(has_control_characters(bad));
+  }
+  // Several lines where they are allowed; C1 never.
+  EXPECT_TRUE(check_text("línea 1\r\nlínea 2\tfin", "the body", 64, /*multiline=*/true).is_ok());
+  EXPECT_FALSE(check_text("a\xC2\x9B" "b", "the body", 64, true).is_ok());
+  EXPECT_FALSE(has_control_characters("\xC2\xA0no-break space is no control"));
+}
+
 }  // namespace
 }  // namespace xacbe

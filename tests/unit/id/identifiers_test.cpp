@@ -271,7 +271,7 @@ TEST(IdentifiersTest, HugeInputGivesABoundedMessage) {
 
   const Status long_code = MemberId::parse("QROO/FED/" + std::string(10000, 'x')).status();
   EXPECT_EQ(long_code.code(), Code::kInvalidArgument);
-  EXPECT_NE(long_code.message().find("too long (10000 characters)"), std::string::npos);
+  EXPECT_NE(long_code.message().find("too long (10000 bytes)"), std::string::npos);
   EXPECT_LT(long_code.message().size(), 600u);
 }
 
