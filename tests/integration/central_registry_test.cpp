@@ -1100,6 +1100,16 @@ TEST_F(CentralRegistryTest, RefusesToStartWithABadConfiguration) {
        "'registry.smtp.retry_max_seconds' must be at least retry_initial_seconds"},
       {"mail retry delay of zero", [](Json& c) { c["registry"]["smtp"]["retry_initial_seconds"] = 0; },
        "registry.smtp.retry_initial_seconds"},
+      {"two users sharing a token",
+       [](Json& c) {
+         c["registry"]["users"]["auditor"]["token_sha256"] = c["registry"]["users"]["admin"]["token_sha256"];
+       },
+       "is also the token of user 'admin'"},
+      {"a reserved user name",
+       [](Json& c) { c["registry"]["users"]["system"] = {{"role", "auditor"}, {"token_sha256", std::string(64, 'e')}}; },
+       "'registry.users.system' is a reserved name"},
+      {"unknown past-deadline action", [](Json& c) { c["registry"]["update_rule"] = {{"past_deadline", "delete"}}; },
+       "'registry.update_rule.past_deadline' must be flag or leave-configuration"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
