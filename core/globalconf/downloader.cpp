@@ -5,13 +5,29 @@
 #include <utility>
 
 #include "xacbe/file.hpp"
+#include "xacbe/net/tls_context.hpp"
 
 namespace xacbe::globalconf {
 
-Result<std::string> download(const ConfigurationAnchor& anchor, const net::ClientOptions& options) {
+namespace {
+
+// An https download URL is reached trusting the anchor's CA unless the caller brings its own TLS
+// context: the registry's TLS certificate is then one the CEIQROO CA issued for the download host.
+Result<net::ClientOptions> options_for(const ConfigurationAnchor& anchor, net::ClientOptions options) {
+  if (options.tls || anchor.download_url().rfind("https://", 0) != 0) return options;
+  net::TlsOptions tls;
+  tls.trusted = {anchor.ca_certificate()};
+  XACBE_ASSIGN_OR_RETURN(options.tls, net::TlsContext::create_client(std::move(tls)));
+  return options;
+}
+
+}  // namespace
+
+Result<std::string> download(const ConfigurationAnchor& anchor, const net::ClientOptions& given) {
   net::HttpRequest request;
   request.method = "GET";
   request.headers.emplace_back("Accept", "application/json");
+  XACBE_ASSIGN_OR_RETURN(net::ClientOptions options, options_for(anchor, given));
   auto response = net::http_request(anchor.download_url(), std::move(request), options);
   if (!response) {
     return Status(response.status().code(), "cannot download the global configuration from " + anchor.download_url() +

@@ -19,7 +19,9 @@ namespace xacbe::globalconf {
 // GETs anchor.download_url() and returns the signed bytes as served, not yet verified: for a
 // caller that keeps them once verify() accepts them (ConfigurationClient, the CLI's download).
 // A failure here is fault kDownloadFailed: a transport error keeps the HTTP client's code and an
-// answer other than 200 is kUnavailable.
+// answer other than 200 is kUnavailable. An https URL is reached trusting the anchor's CA
+// certificate (the registry's TLS certificate must chain to it and name the URL's host), unless
+// `options.tls` brings another TLS client context.
 Result<std::string> download(const ConfigurationAnchor& anchor, const net::ClientOptions& options = {});
 
 // download(), then verify() (signed_configuration.hpp) on the answer. Download failures are as

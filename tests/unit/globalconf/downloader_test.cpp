@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "support/test_pki.hpp"
 #include "xacbe/file.hpp"
 #include "xacbe/net/http_server.hpp"
+#include "xacbe/net/tls_context.hpp"
 
 namespace xacbe::globalconf {
 namespace {
@@ -28,9 +31,16 @@ constexpr std::int64_t kNow = 1'800'000'000;  // 2027-01-15T08:00:00Z
 // A registry stand-in: serves whatever the test last published at /globalconf.
 class FakeRegistry {
  public:
-  FakeRegistry() {
+  // With `tls`, the registry serves HTTPS with that identity.
+  explicit FakeRegistry(std::optional<KeyAndCert> tls = std::nullopt) : tls_(tls.has_value()) {
     net::ServerOptions options;
     options.threads = 1;
+    if (tls) {
+      net::TlsOptions identity;
+      identity.certificate = tls->cert;
+      identity.key = std::make_shared<const crypto::PrivateKey>(std::move(tls->key));
+      options.tls = must(net::TlsContext::create_server(std::move(identity)));
+    }
     server_ = must(net::HttpServer::start(options, [this](const net::HttpRequest& request) {
       std::lock_guard lock(mu_);
       if (request.method != "GET" || request.target != "/globalconf") {
@@ -44,13 +54,16 @@ class FakeRegistry {
     body_ = std::move(body);
     status_ = status;
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()) + "/globalconf"; }
+  std::string url() const {
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(server_->port()) + "/globalconf";
+  }
   void stop() { server_->stop(); }
 
  private:
   std::mutex mu_;
   std::string body_;  // guarded by mu_
   int status_ = 404;  // guarded by mu_
+  bool tls_;
   std::unique_ptr<net::HttpServer> server_;
 };
 
@@ -58,7 +71,12 @@ class DownloaderTest : public ::testing::Test {
  protected:
   // A signed configuration of `version`, valid from now - 1 h for `valid_for` from now.
   std::string signed_config(std::uint64_t version, hours valid_for = hours(24)) {
-    const std::chrono::sys_seconds now = std::chrono::floor<seconds>(clock_.now());
+    return signed_config_of(clock_, pki_, signer_, ocsp_, tsa_, version, valid_for);
+  }
+  static std::string signed_config_of(const Clock& clock, TestPki& pki, const KeyAndCert& signer,
+                                      const KeyAndCert& ocsp, const KeyAndCert& tsa, std::uint64_t version,
+                                      hours valid_for = hours(24)) {
+    const std::chrono::sys_seconds now = std::chrono::floor<seconds>(clock.now());
     auto conf = must(GlobalConfiguration::create(ConfigurationContent{
         .instance = "QROO",
         .version = version,
@@ -67,12 +85,12 @@ class DownloaderTest : public ::testing::Test {
         .members = {{must(id::MemberId::parse("QROO/FED/PGJ")), "Fiscalía General del Estado"}},
         .subsystems = {},
         .security_servers = {},
-        .ca = {pki_.root(), {"http://ocsp.ceiqroo.example/"}, {ocsp_.cert}},
-        .tsa = {"http://tsa.ceiqroo.example/", tsa_.cert},
+        .ca = {pki.root(), {"http://ocsp.ceiqroo.example/"}, {ocsp.cert}},
+        .tsa = {"http://tsa.ceiqroo.example/", tsa.cert},
         .global_groups = {},
         .settings = {},
     }));
-    return must(sign_configuration(conf, signer_.key, signer_.cert));
+    return must(sign_configuration(conf, signer.key, signer.cert));
   }
   std::string tampered(const std::string& signed_bytes) {
     auto envelope = must(SignedConfiguration::parse(signed_bytes));
@@ -118,6 +136,35 @@ TEST_F(DownloaderTest, DownloadReturnsTheServedBytesUnverified) {
   ASSERT_FALSE(missing.is_ok());
   EXPECT_EQ(missing.status().code(), Code::kUnavailable) << missing.status().to_string();
   EXPECT_NE(missing.status().message().find("HTTP 404"), std::string::npos) << missing.status().to_string();
+}
+
+// An https download URL trusts the anchor's CA: a registry certificate the CEIQROO CA issued for
+// the host is accepted, one of another CA is refused in the handshake.
+TEST_F(DownloaderTest, DownloadsOverHttpsTrustingTheAnchorsCa) {
+  // The TLS handshake checks validity on the system clock: certificates issued now.
+  SystemClock now;
+  TestPki pki(now);
+  const KeyAndCert signer = pki.issue(ca::Profile::kSigning, "CEIQROO configuration signing");
+  const KeyAndCert ocsp = pki.issue(ca::Profile::kOcspResponder, "CEIQROO OCSP");
+  const KeyAndCert tsa = pki.issue(ca::Profile::kTimestamping, "CEIQROO TSA");
+  FakeRegistry https(pki.issue_tls_server("registro.ceiqroo.example", {}, {"127.0.0.1"}));
+  https.publish(signed_config_of(now, pki, signer, ocsp, tsa, 4));
+  const auto anchor = must(ConfigurationAnchor::create("QROO", https.url(), pki.root(), {signer.cert}));
+  ASSERT_EQ(anchor.download_url().rfind("https://", 0), 0u);
+  auto conf = fetch(anchor, now, 0);
+  ASSERT_TRUE(conf.is_ok()) << conf.status().to_string();
+  EXPECT_EQ(conf->version(), 4u);
+
+  // The same document behind a TLS certificate of another CA.
+  TestPki other(now);
+  FakeRegistry impostor(other.issue_tls_server("registro.ceiqroo.example", {}, {"127.0.0.1"}));
+  impostor.publish(signed_config_of(now, pki, signer, ocsp, tsa, 4));
+  const auto anchor2 = must(ConfigurationAnchor::create("QROO", impostor.url(), pki.root(), {signer.cert}));
+  ConfigurationFault fault = ConfigurationFault::kNone;
+  auto refused = fetch(anchor2, now, 0, {}, &fault);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(fault, ConfigurationFault::kDownloadFailed);
+  EXPECT_NE(refused.status().message().find("TLS"), std::string::npos) << refused.status().to_string();
 }
 
 TEST_F(DownloaderTest, FetchRefusesWhatDoesNotVerifyOrCannotBeDownloaded) {
