@@ -92,14 +92,13 @@ mail::Message message_for(const PendingMail& p) {
 }  // namespace
 
 // "n<notification>.<member>[.r<retry>].<mail key>": unique per notification, member and retry,
-// and the same whenever the message is rebuilt. '.' in a member code becomes "=2E" ('=' never
-// occurs in identifiers, '/' is allowed in a Message-ID), so the left part stays a dot-atom.
+// and the same whenever the message is rebuilt (the member id as mail::message_id_part).
 std::string detail::delivery_message_id(std::int64_t notification_id, const id::MemberId& member,
                                         const std::string& key, int retry) {
-  std::string out = "n" + std::to_string(notification_id) + ".";
-  for (const char c : member.to_string()) out += c == '.' ? std::string("=2E") : std::string(1, c);
+  std::string out("n");
+  out.append(std::to_string(notification_id)).append(".").append(mail::message_id_part(member.to_string()));
   if (retry > 0) out.append(".r").append(std::to_string(retry));
-  return out + "." + key;
+  return out.append(".").append(key);
 }
 
 Notifications::Notifications(store::Database& db, const Clock& clock, const calendar::BusinessCalendar& calendar,

@@ -13,19 +13,12 @@ std::string local_date(TimePoint t) {
   return to_iso8601_utc(std::chrono::floor<std::chrono::seconds>(t) + calendar::kUtcOffset).substr(0, 10);
 }
 
-// "<kind>.<server>.v<version>@<domain>": the same whenever the notice is rebuilt. '.' in the
-// server id becomes "=2E" ('=' never occurs in identifiers), so the left part stays a dot-atom.
+// "<kind>.<server>.v<version>@<domain>": the same whenever the notice is rebuilt (the server id
+// as mail::message_id_part).
 std::string notice_message_id(std::string_view kind, const id::SecurityServerId& server, const std::string& version,
                               const std::string& domain) {
   std::string out(kind);
-  out.push_back('.');
-  for (const char c : server.to_string()) {
-    if (c == '.') {
-      out.append("=2E");
-    } else {
-      out.push_back(c);
-    }
-  }
+  out.append(".").append(mail::message_id_part(server.to_string()));
   out.append(".v").append(version).append("@").append(domain);
   return out;
 }

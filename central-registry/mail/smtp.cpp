@@ -400,6 +400,18 @@ Status check_message(const Message& m) {
   return Status::ok();
 }
 
+std::string message_id_part(std::string_view identifier) {
+  std::string out;
+  for (const char c : identifier) {
+    if (c == '.') {
+      out.append("=2E");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::string make_message_id(std::string_view from) {
   const std::size_t at = from.rfind('@');
   const std::string_view domain = at == std::string_view::npos ? std::string_view("localhost") : from.substr(at + 1);

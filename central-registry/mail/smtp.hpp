@@ -55,6 +55,9 @@ Status check_message(const Message& message);
 
 // "<32 random hex digits>@<domain of from>".
 std::string make_message_id(std::string_view from);
+// An identifier (a member or server id) as a part of a Message-ID's left side: '.' becomes "=2E"
+// ('=' never occurs in identifiers, '/' is allowed), so that parts joined by '.' stay a dot-atom.
+std::string message_id_part(std::string_view identifier);
 
 // The RFC 5322 message exactly as it is uploaded: CRLF line endings, header lines within 78
 // characters, body quoted-printable. Fails like check_message, and on a bad From address.
