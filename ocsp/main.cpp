@@ -78,10 +78,15 @@ int run(const std::string& config_path) {
   }
   log::init(cfg->service.log);
   auto issuer = crypto::Certificate::load(cfg->ca_cert_path);
+  if (!issuer) {
+    log::error("{}", issuer.status().to_string());
+    return 2;
+  }
   auto cert = crypto::Certificate::load(cfg->cert_path);
   auto key = crypto::PrivateKey::load(cfg->key_path);
-  auto statuses = ca::CaStatusSource::open(cfg->ca_db_path);
-  for (const Status* st : {&issuer.status(), &cert.status(), &key.status(), &statuses.status()}) {
+  // The database must be the one of the CA this responder answers for.
+  auto statuses = ca::CaStatusSource::open(cfg->ca_db_path, *issuer);
+  for (const Status* st : {&cert.status(), &key.status(), &statuses.status()}) {
     if (!st->is_ok()) {
       log::error("{}", st->to_string());
       return 2;

@@ -30,7 +30,13 @@ Result<std::unique_ptr<CertificateAuthority>> open_ca_directory(const std::strin
   store::OpenOptions options;
   options.create = false;
   XACBE_ASSIGN_OR_RETURN(auto db, store::Database::open(dir + "/ca.db", options));
-  return CertificateAuthority::open(std::move(db), std::move(key), std::move(cert), settings, clock);
+  auto ca = CertificateAuthority::open(std::move(db), std::move(key), std::move(cert), settings, clock);
+  if (!ca && ca.status().code() == Code::kFailedPrecondition) {
+    // Name the files: the operator has to find which of them was swapped.
+    return Status(ca.status().code(), dir + "/ca.db and " + dir + "/ca.pem do not belong together: " +
+                                          ca.status().message());
+  }
+  return ca;
 }
 
 }  // namespace xacbe::ca

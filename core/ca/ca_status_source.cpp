@@ -1,5 +1,7 @@
+#include "database_owner.hpp"
 #include "status_query.hpp"
 #include "xacbe/ca/certificate_authority.hpp"
+#include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::ca {
@@ -28,13 +30,23 @@ Result<crypto::CertStatus> query_status(store::Database& db, const std::string& 
 CaStatusSource::CaStatusSource(std::unique_ptr<store::Database> db) : db_(std::move(db)) {}
 CaStatusSource::~CaStatusSource() = default;
 
-Result<std::unique_ptr<CaStatusSource>> CaStatusSource::open(const std::string& db_path) {
+Result<std::unique_ptr<CaStatusSource>> CaStatusSource::open(const std::string& db_path,
+                                                              const crypto::Certificate& ca_certificate) {
   store::OpenOptions options;
   options.read_only = true;
   XACBE_ASSIGN_OR_RETURN(auto db, store::Database::open(db_path, options));
-  // Refuse a file that is not a CA database now rather than answer internalError forever.
-  auto probe = db->prepare("SELECT 1 FROM ca_certificate LIMIT 1");
-  if (!probe) return invalid_argument(db_path + " is not a CA database: " + probe.status().message());
+  // Refuse a file that is not a CA database, or the database of another CA, now rather than
+  // answer internalError (or, worse, the other CA's statuses) forever.
+  auto owner = detail::read_owner(*db);
+  if (!owner) return Status(owner.status().code(), db_path + ": " + owner.status().message());
+  if (Status st = detail::check_owner(*owner, ca_certificate); !st) {
+    return Status(st.code(), db_path + ": " + st.message());
+  }
+  if (!owner->recorded_sha256 && owner->has_certificates) {
+    log::warn("{} does not record its CA certificate yet; its root is {}, as configured. The CA records it when it "
+              "next opens the database",
+              db_path, ca_certificate.subject());
+  }
   return std::unique_ptr<CaStatusSource>(new CaStatusSource(std::move(db)));
 }
 

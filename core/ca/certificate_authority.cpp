@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "database_owner.hpp"
 #include "status_query.hpp"
 #include "xacbe/crypto/asn1.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/id/host_name.hpp"
+#include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::ca {
@@ -40,6 +42,12 @@ const std::vector<std::string> kMigrations = {
          at INTEGER NOT NULL,
          action TEXT NOT NULL CHECK(action IN ('revoke','release')),
          reason INTEGER);)",
+    // 2: the CA certificate the database belongs to, so that it is never used beside another
+    // CA's certificate. Filled by open(): on creation, or when an older database is adopted.
+    R"(CREATE TABLE ca_identity(
+         id INTEGER PRIMARY KEY CHECK(id = 1),
+         certificate_sha256 TEXT NOT NULL CHECK(length(certificate_sha256) = 64),
+         recorded_at INTEGER NOT NULL);)",
 };
 
 // A positive 127-bit random serial (RFC 5280 4.1.2.2: at most 20 octets, positive).
@@ -165,6 +173,33 @@ Status fill_basics(X509* cert, ASN1_INTEGER* serial, const X509_NAME* issuer, co
   return Status::ok();
 }
 
+// Checks that `db` belongs to `cert` and records it as the owner when nothing is recorded yet (a
+// new database, or one made before schema version 2, which is adopted in place). The root's own
+// serial is recorded too, so that no issued certificate can reuse it. One transaction: two
+// programs opening a new database at once cannot record two owners.
+Status claim_database(store::Database& db, const Certificate& cert, const Clock& clock) {
+  XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db));
+  XACBE_ASSIGN_OR_RETURN(detail::DatabaseOwner owner, detail::read_owner(db));
+  XACBE_RETURN_IF_ERROR(detail::check_owner(owner, cert));
+  if (!owner.recorded_sha256) {
+    XACBE_ASSIGN_OR_RETURN(store::Statement record,
+                           db.prepare("INSERT INTO ca_identity(id, certificate_sha256, recorded_at) VALUES(1,?1,?2)"));
+    XACBE_RETURN_IF_ERROR(record.bind(1, cert.sha256_fingerprint()).bind(2, to_unix_seconds(clock.now())).run());
+  }
+  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                         db.prepare("INSERT OR IGNORE INTO ca_certificate(serial, profile, subject, not_before,"
+                                    " not_after, issued_at, der) VALUES(?1,'root',?2,?3,?4,?3,?5)"));
+  insert.bind(1, cert.serial_hex()).bind(2, cert.subject()).bind(3, to_unix_seconds(cert.not_before()));
+  insert.bind(4, to_unix_seconds(cert.not_after())).bind_blob(5, cert.der());
+  XACBE_RETURN_IF_ERROR(insert.run());
+  XACBE_RETURN_IF_ERROR(tx.commit());
+  if (!owner.recorded_sha256 && owner.has_certificates) {
+    log::warn("CA database adopted: it now records that it belongs to the CA certificate {} (SHA-256 {})",
+              cert.subject(), cert.sha256_fingerprint());
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 const char* profile_name(Profile profile) {
@@ -227,13 +262,7 @@ Result<std::unique_ptr<CertificateAuthority>> CertificateAuthority::open(std::un
   }
   if (!cert.is_ca()) return invalid_argument("CA certificate " + cert.subject() + " is not a CA certificate");
   XACBE_RETURN_IF_ERROR(db->migrate(kSchemaModule, kMigrations, store::LegacyVersion::user_version()));
-  // The root's own serial is recorded too, so that no issued certificate can reuse it.
-  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
-                         db->prepare("INSERT OR IGNORE INTO ca_certificate(serial, profile, subject, not_before,"
-                                     " not_after, issued_at, der) VALUES(?1,'root',?2,?3,?4,?3,?5)"));
-  insert.bind(1, cert.serial_hex()).bind(2, cert.subject()).bind(3, to_unix_seconds(cert.not_before()));
-  insert.bind(4, to_unix_seconds(cert.not_after())).bind_blob(5, cert.der());
-  XACBE_RETURN_IF_ERROR(insert.run());
+  XACBE_RETURN_IF_ERROR(claim_database(*db, cert, clock));
   return std::unique_ptr<CertificateAuthority>(
       new CertificateAuthority(std::move(db), std::move(key), std::move(cert), std::move(settings), clock));
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -19,6 +20,7 @@
 #include "support/e2e/trust_services.hpp"
 #include "support/test_pki.hpp"
 #include "xacbe/clock.hpp"
+#include "xacbe/crypto/certificate.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/file.hpp"
 #include "xacbe/net/http_client.hpp"
@@ -346,6 +348,44 @@ TEST(TrustServicesClockTest, ServicesRunOnAMovedClock) {
   ASSERT_EQ(reply.status, 0);
   const std::int64_t expected = to_unix_seconds(std::chrono::system_clock::now()) + 31 * 86400;
   EXPECT_NEAR(static_cast<double>(reply.gen_time), static_cast<double>(expected), 120.0);
+}
+
+// ca.db belongs to the ca.pem it was made with: pointed at the database of another CA, the real
+// xacbe-ocsp refuses to start (exit 2) and `xacbe ca` refuses to act (exit 1), both naming the two
+// certificates' fingerprints, rather than answer with the other CA's serials and statuses.
+TEST(CaDatabaseOwnerTest, ResponderAndCliRefuseTheDatabaseOfAnotherCa) {
+  TrustServices ours(executables()), theirs(executables());
+  const std::string our_root = crypto::Certificate::load(ours.root_pem()).value().sha256_fingerprint();
+  const std::string their_root = crypto::Certificate::load(theirs.root_pem()).value().sha256_fingerprint();
+  const std::string their_db = theirs.ca_dir() + "/ca.db";
+
+  const std::string config = ours.dir().file("ocsp-other-db.json");
+  ASSERT_TRUE(write_file_atomic(config, R"({
+  "listen": {"address": "127.0.0.1", "port": 0},
+  "ocsp": {"ca_certificate": "ca/ca.pem", "ca_database": ")" + their_db + R"(", "key": "ocsp.key",
+           "certificate": "ocsp.pem"}
+}
+)").is_ok());
+  const CommandResult responder = run_command({XACBE_OCSP_BIN, "--config", config});
+  EXPECT_EQ(responder.exit_code, 2) << responder.output;
+  EXPECT_NE(responder.output.find(our_root), std::string::npos) << responder.output;
+  EXPECT_NE(responder.output.find(their_root), std::string::npos) << responder.output;
+  EXPECT_EQ(responder.output.find("listening"), std::string::npos) << responder.output;
+
+  // A CA directory whose ca.db was swapped for the other CA's.
+  const std::string mixed = ours.dir().file("mixed-ca");
+  std::filesystem::create_directory(mixed);
+  for (const char* name : {"ca.key", "ca.pem", "ca.json"}) {
+    std::filesystem::copy_file(ours.ca_dir() + "/" + name, mixed + "/" + name);
+  }
+  std::filesystem::copy_file(their_db, mixed + "/ca.db");
+  const CommandResult cli = run_command({XACBE_CLI_BIN, "ca", "--dir", mixed, "list"});
+  EXPECT_EQ(cli.exit_code, 1) << cli.output;
+  EXPECT_NE(cli.output.find("do not belong together"), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find(our_root), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find(their_root), std::string::npos) << cli.output;
+  // Neither refusal changed the other CA's database: its own CA still works with it.
+  EXPECT_EQ(theirs.cli({"ca", "list"}).exit_code, 0);
 }
 
 TEST(ServiceConfigTest, RefusesBadConfigurationWithAClearMessage) {

@@ -82,7 +82,11 @@ Result<RootMaterial> create_root(crypto::KeyType type, const crypto::Distinguish
 
 class CertificateAuthority {
  public:
-  // `db` holds (or will hold, after migration) the CA tables. Thread-safe.
+  // `db` holds (or will hold, after migration) the CA tables. Thread-safe. A database records the
+  // SHA-256 of the CA certificate it was made for (docs/protocol/certificates.md, "CA database"):
+  // one made for another certificate is refused (kFailedPrecondition, naming both fingerprints);
+  // a new one, or one made before the record existed whose root rows are this certificate's, is
+  // claimed for `cert` (an adoption is logged).
   static Result<std::unique_ptr<CertificateAuthority>> open(std::unique_ptr<store::Database> db,
                                                             crypto::PrivateKey key,
                                                             crypto::Certificate cert,
@@ -125,7 +129,10 @@ class CertificateAuthority {
 // so a revocation is visible to the next request.
 class CaStatusSource final : public crypto::CertStatusSource {
  public:
-  static Result<std::unique_ptr<CaStatusSource>> open(const std::string& db_path);
+  // Refuses (kInvalidArgument) a file that is not a CA database and (kFailedPrecondition) the
+  // database of another CA than `ca_certificate`, by the rule CertificateAuthority::open applies.
+  static Result<std::unique_ptr<CaStatusSource>> open(const std::string& db_path,
+                                                      const crypto::Certificate& ca_certificate);
   ~CaStatusSource() override;
   Result<crypto::CertStatus> lookup(const std::string& serial_hex) override;
 

@@ -109,6 +109,12 @@ std::string csr_der_with_raw_key(EVP_PKEY* key) {
   return out;
 }
 
+// A second CA, as another CA directory holds one.
+RootMaterial other_root() {
+  ManualClock clock(kStart);
+  return must(create_root(KeyType::kEcP256, {{"C", "MX"}, {"O", "Other"}, {"CN", "Other Root"}}, kRootValidity, clock));
+}
+
 class CertificateAuthorityTest : public ::testing::Test {
  protected:
   CertificateAuthorityTest() {
@@ -127,6 +133,25 @@ class CertificateAuthorityTest : public ::testing::Test {
   }
 
   std::string db_path() const { return dir_.file("ca.db"); }
+
+  // ca.db as a release before schema_versions and ca_identity left it.
+  void make_version_1_without_schema_versions() {
+    auto db = must(store::Database::open(db_path()));
+    ASSERT_TRUE(db->exec("DROP TABLE ca_identity; DROP TABLE schema_versions; PRAGMA user_version=1").is_ok());
+  }
+
+  static std::string recorded_owner(store::Database& db) {
+    auto select = db.prepare("SELECT certificate_sha256 FROM ca_identity");
+    if (!select) return "";
+    auto row = select->step();
+    return row && *row ? select->column_text(0) : "";
+  }
+
+  static std::int64_t root_rows(store::Database& db) {
+    auto select = must(db.prepare("SELECT count(*) FROM ca_certificate WHERE profile='root'"));
+    EXPECT_TRUE(must(select.step()));
+    return select.column_int64(0);
+  }
 
   CertificateRequest csr(KeyType type = KeyType::kEcP256) {
     return must(CertificateRequest::create(must(PrivateKey::generate(type)), {{"CN", "ignored by the CA"}}));
@@ -618,26 +643,89 @@ TEST_F(CertificateAuthorityTest, StateSurvivesReopeningTheCa) {
   EXPECT_EQ(must(ca_->list()).size(), 1u);
 }
 
-// ca.db as the releases before schema_versions made it: the version in PRAGMA user_version.
+// ca.db as the releases before schema_versions made it: the version in PRAGMA user_version, and
+// no record of its CA certificate (schema version 1).
 TEST_F(CertificateAuthorityTest, AdoptsADatabaseMadeBeforeSchemaVersionsInPlace) {
   const crypto::Certificate cert = issue();
   ASSERT_TRUE(ca_->revoke(cert.serial_hex(), RevocationReason::kKeyCompromise).is_ok());
   ca_.reset();
-  {
-    auto db = must(store::Database::open(db_path()));
-    ASSERT_TRUE(db->exec("DROP TABLE schema_versions; PRAGMA user_version=1").is_ok());
-  }
+  make_version_1_without_schema_versions();
   ca_ = open_ca(settings_);
   EXPECT_EQ(status_of(cert.serial_hex()).reason, RevocationReason::kKeyCompromise);
   EXPECT_EQ(must(ca_->list()).size(), 1u);
   const crypto::Certificate next = issue();  // the adopted tables take new certificates
   EXPECT_EQ(must(ca_->list()).size(), 2u);
   auto db = must(store::Database::open(db_path()));
-  EXPECT_EQ(db->schema_version("ca"), 1);
+  EXPECT_EQ(db->schema_version("ca"), 2);
+  EXPECT_EQ(recorded_owner(*db), root_.cert.sha256_fingerprint());
+}
+
+TEST_F(CertificateAuthorityTest, RecordsTheCaCertificateItsDatabaseBelongsTo) {
+  auto db = must(store::Database::open(db_path()));
+  EXPECT_EQ(db->schema_version("ca"), 2);
+  EXPECT_EQ(recorded_owner(*db), root_.cert.sha256_fingerprint());
+}
+
+// Another CA directory's ca.db beside this ca.pem (or the files of two CAs swapped): its serials
+// and statuses are not this CA's, and nothing of it may be used or changed.
+TEST_F(CertificateAuthorityTest, RefusesTheDatabaseOfAnotherCaNamingBothFingerprints) {
+  const crypto::Certificate cert = issue();
+  ca_.reset();
+  const RootMaterial other = other_root();
+  auto refused = CertificateAuthority::open(must(store::Database::open(db_path())),
+                                            must(PrivateKey::from_pem(other.key.to_pem())), other.cert, settings_,
+                                            clock_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(root_.cert.sha256_fingerprint()), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(other.cert.sha256_fingerprint()), std::string::npos);
+  // Untouched: the other root was not recorded, and the rightful CA still opens it.
+  auto db = must(store::Database::open(db_path()));
+  EXPECT_EQ(recorded_owner(*db), root_.cert.sha256_fingerprint());
+  EXPECT_EQ(root_rows(*db), 1);
+  ca_ = open_ca(settings_);
+  EXPECT_EQ(status_of(cert.serial_hex()).kind, CertStatus::Kind::kGood);
+}
+
+TEST_F(CertificateAuthorityTest, RefusesToAdoptAnOldDatabaseWhoseRootIsAnotherCa) {
+  issue();
+  ca_.reset();
+  make_version_1_without_schema_versions();
+  const RootMaterial other = other_root();
+  auto refused = CertificateAuthority::open(must(store::Database::open(db_path())),
+                                            must(PrivateKey::from_pem(other.key.to_pem())), other.cert, settings_,
+                                            clock_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(root_.cert.sha256_fingerprint()), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(other.cert.sha256_fingerprint()), std::string::npos);
+  auto db = must(store::Database::open(db_path()));
+  EXPECT_EQ(recorded_owner(*db), "");
+  EXPECT_EQ(root_rows(*db), 1);
+}
+
+TEST_F(CertificateAuthorityTest, RefusesADatabaseThatAlreadyMixesTwoRoots) {
+  ca_.reset();
+  make_version_1_without_schema_versions();
+  const RootMaterial other = other_root();
+  {
+    auto db = must(store::Database::open(db_path()));
+    auto insert = must(db->prepare("INSERT INTO ca_certificate(serial, profile, subject, not_before, not_after,"
+                                   " issued_at, der) VALUES('77','root','CN=other',0,1,0,?1)"));
+    ASSERT_TRUE(insert.bind_blob(1, other.cert.der()).run().is_ok());
+  }
+  auto refused = CertificateAuthority::open(must(store::Database::open(db_path())),
+                                            must(PrivateKey::from_pem(root_.key.to_pem())), root_.cert, settings_,
+                                            clock_);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.status().message().find(other.cert.sha256_fingerprint()), std::string::npos)
+      << refused.status().message();
 }
 
 TEST_F(CertificateAuthorityTest, StatusSourceSeesRevocationMadeThroughTheCa) {
-  auto source = must(CaStatusSource::open(db_path()));
+  auto source = must(CaStatusSource::open(db_path(), root_.cert));
   const crypto::Certificate cert = issue();
   EXPECT_EQ(must(source->lookup(cert.serial_hex())).kind, CertStatus::Kind::kGood);
   clock_.advance(10min);
@@ -652,15 +740,36 @@ TEST_F(CertificateAuthorityTest, StatusSourceSeesRevocationMadeThroughTheCa) {
 TEST_F(CertificateAuthorityTest, StatusSourceSeesHoldReleased) {
   const crypto::Certificate cert = issue();
   ASSERT_TRUE(ca_->revoke(cert.serial_hex(), RevocationReason::kCertificateHold).is_ok());
-  auto source = must(CaStatusSource::open(db_path()));
+  auto source = must(CaStatusSource::open(db_path(), root_.cert));
   EXPECT_EQ(must(source->lookup(cert.serial_hex())).reason, RevocationReason::kCertificateHold);
   ASSERT_TRUE(ca_->release_hold(cert.serial_hex()).is_ok());
   EXPECT_EQ(must(source->lookup(cert.serial_hex())).kind, CertStatus::Kind::kGood);
 }
 
+TEST_F(CertificateAuthorityTest, StatusSourceRefusesTheDatabaseOfAnotherCa) {
+  auto source = CaStatusSource::open(db_path(), other_root().cert);
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(source.status().message().find(root_.cert.sha256_fingerprint()), std::string::npos)
+      << source.status().message();
+}
+
+// The responder may start on an old database before the CA has adopted it: it has no record yet,
+// so the root rows decide, read-only.
+TEST_F(CertificateAuthorityTest, StatusSourceJudgesAnOldDatabaseByItsRoot) {
+  const crypto::Certificate cert = issue();
+  ca_.reset();
+  make_version_1_without_schema_versions();
+  auto source = must(CaStatusSource::open(db_path(), root_.cert));
+  EXPECT_EQ(must(source->lookup(cert.serial_hex())).kind, CertStatus::Kind::kGood);
+  auto refused = CaStatusSource::open(db_path(), other_root().cert);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+}
+
 TEST(CaStatusSourceTest, RefusesMissingFileWithoutCreatingIt) {
   testing::TempDir dir;
-  EXPECT_FALSE(CaStatusSource::open(dir.file("absent.db")));
+  EXPECT_FALSE(CaStatusSource::open(dir.file("absent.db"), other_root().cert));
   EXPECT_FALSE(std::filesystem::exists(dir.file("absent.db")));
 }
 
@@ -670,7 +779,7 @@ TEST(CaStatusSourceTest, RefusesDatabaseThatIsNotACaDatabase) {
     auto db = must(store::Database::open(dir.file("other.db")));
     ASSERT_TRUE(db->exec("CREATE TABLE unrelated(x)").is_ok());
   }
-  auto source = CaStatusSource::open(dir.file("other.db"));
+  auto source = CaStatusSource::open(dir.file("other.db"), other_root().cert);
   ASSERT_FALSE(source);
   EXPECT_EQ(source.status().code(), Code::kInvalidArgument);
 }
