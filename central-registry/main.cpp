@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <atomic>
 #include <condition_variable>
+#include <set>
 #include <thread>
 
 #include "routes.hpp"
@@ -114,6 +115,27 @@ Result<RegistryConfig> read_config(const std::string& path) {
   return out;
 }
 
+// The responder certificates the document lists: one, or several while one replaces another (a PEM
+// bundle), each issued by the CA, none twice. Security servers accept OCSP answers only from these.
+Result<std::vector<crypto::Certificate>> read_ocsp_responder_certificates(const std::string& path,
+                                                                          const crypto::Certificate& ca_cert) {
+  constexpr std::size_t kMaxResponderCertificates = 8;
+  XACBE_ASSIGN_OR_RETURN(std::vector<crypto::Certificate> certs, crypto::load_certificates(path));
+  if (certs.size() > kMaxResponderCertificates) {
+    return invalid_argument(path + ": " + std::to_string(certs.size()) + " certificates; at most " +
+                            std::to_string(kMaxResponderCertificates) + " OCSP responder certificates are listed");
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < certs.size(); ++i) {
+    const std::string which = path + ": certificate " + std::to_string(i + 1) + " (" + certs[i].subject() + ")";
+    if (!seen.insert(certs[i].der()).second) return invalid_argument(which + " is listed twice");
+    if (Status issued = crypto::verify_chain(certs[i], {ca_cert}, {}, certs[i].not_before()); !issued) {
+      return invalid_argument(which + " is not issued by the CA: " + issued.message());
+    }
+  }
+  return certs;
+}
+
 // The configuration-signing key and certificate: made on first start (key mode 0600, certificate
 // issued by the registry's own CA with the signing profile), loaded afterwards.
 Result<std::unique_ptr<registry::ConfigurationPublisher>> open_publisher(
@@ -137,8 +159,8 @@ Result<std::unique_ptr<registry::ConfigurationPublisher>> open_publisher(
   }
   XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::load(gc.signing_certificate));
   registry::PublisherSettings settings = gc.publisher;
-  XACBE_ASSIGN_OR_RETURN(crypto::Certificate ocsp_cert, crypto::Certificate::load(gc.ocsp_certificate));
-  settings.ocsp_responder_certificates = {ocsp_cert};
+  XACBE_ASSIGN_OR_RETURN(settings.ocsp_responder_certificates,
+                         read_ocsp_responder_certificates(gc.ocsp_certificate, ca.certificate()));
   XACBE_ASSIGN_OR_RETURN(crypto::Certificate tsa_cert, crypto::Certificate::load(gc.tsa_certificate));
   settings.tsa_certificate = tsa_cert;
   return registry::ConfigurationPublisher::create(db, clock, membership, servers, ca.certificate(), std::move(key),

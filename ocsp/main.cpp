@@ -8,8 +8,9 @@
 #include "xacbe/ca/certificate_authority.hpp"
 #include "xacbe/clock.hpp"
 #include "xacbe/config/config.hpp"
-#include "xacbe/crypto/encoding.hpp"
+#include "credential_files.hpp"
 #include "responder.hpp"
+#include "xacbe/crypto/encoding.hpp"
 #include "xacbe/service/service.hpp"
 
 using namespace xacbe;
@@ -20,6 +21,7 @@ struct OcspConfig {
   service::ServiceConfig service;
   std::string ca_cert_path, ca_db_path, key_path, cert_path;
   ocsp::ResponderSettings settings;
+  std::chrono::seconds certificate_check{60};
 };
 
 Result<OcspConfig> read_config(const std::string& path) {
@@ -40,6 +42,8 @@ Result<OcspConfig> read_config(const std::string& path) {
   out.settings.next_update = std::chrono::seconds(next_update);
   XACBE_ASSIGN_OR_RETURN(auto max_req, config::integer_or(node, "max_request_bytes", 16384, 256, 1 << 20));
   out.settings.max_request_bytes = static_cast<std::size_t>(max_req);
+  XACBE_ASSIGN_OR_RETURN(auto check, config::integer_or(node, "certificate_check_seconds", 60, 0, 86400));
+  out.certificate_check = std::chrono::seconds(check);
   XACBE_RETURN_IF_ERROR(root.check_all_used());
   return out;
 }
@@ -82,25 +86,32 @@ int run(const std::string& config_path) {
     log::error("{}", issuer.status().to_string());
     return 2;
   }
-  auto cert = crypto::Certificate::load(cfg->cert_path);
-  auto key = crypto::PrivateKey::load(cfg->key_path);
+  SystemClock clock;
+  // Read again while the service runs (certificate_check_seconds, SIGHUP).
+  ocsp::CredentialFiles credential_files(cfg->key_path, cfg->cert_path, clock, cfg->certificate_check);
+  auto credentials = credential_files.load();
   // The database must be the one of the CA this responder answers for.
   auto statuses = ca::CaStatusSource::open(cfg->ca_db_path, *issuer);
-  for (const Status* st : {&cert.status(), &key.status(), &statuses.status()}) {
+  for (const Status* st : {&credentials.status(), &statuses.status()}) {
     if (!st->is_ok()) {
       log::error("{}", st->to_string());
       return 2;
     }
   }
-  SystemClock clock;
-  auto responder = ocsp::Responder::create(std::move(issuer).value(), std::move(cert).value(), std::move(key).value(),
-                                           cfg->settings, clock, **statuses);
+  auto responder = ocsp::Responder::create(std::move(issuer).value(), std::move(credentials->certificate),
+                                           std::move(credentials->key), cfg->settings, clock, **statuses);
   if (!responder) {
     log::error("{}", responder.status().to_string());
     return 2;
   }
-  const ocsp::Responder& r = **responder;
-  return service::serve(cfg->service, [&r](const net::HttpRequest& req) { return handle(r, req); }, "OCSP responder");
+  ocsp::Responder& r = **responder;
+  return service::serve(
+      cfg->service,
+      [&r, &credential_files](const net::HttpRequest& req) {
+        credential_files.poll(r);
+        return handle(r, req);
+      },
+      "OCSP responder", [&r, &credential_files] { credential_files.reload_now(r); });
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <openssl/x509v3.h>
 
 #include <climits>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "xacbe/crypto/asn1.hpp"
@@ -30,16 +32,18 @@ std::string unsigned_response(int status) {
   return std::string{'\x30', '\x03', '\x0a', '\x01', static_cast<char>(status)};
 }
 
-// Internal failures map onto the unsigned statuses of RFC 6960 section 2.3.
+// Internal failures map onto the unsigned statuses of RFC 6960 section 2.3. kUnavailable is the
+// responder's own certificate outside its validity: the service exists but cannot sign now, and
+// will again once a current certificate is installed (tryLater); internalError is kept for
+// failures the responder cannot explain by its state (the database, OpenSSL).
 int response_status_for(Code code) {
   switch (code) {
     case Code::kInvalidArgument: return OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
     case Code::kPermissionDenied: return OCSP_RESPONSE_STATUS_UNAUTHORIZED;
+    case Code::kUnavailable: return OCSP_RESPONSE_STATUS_TRYLATER;
     default: return OCSP_RESPONSE_STATUS_INTERNALERROR;
   }
 }
-
-
 
 // The issuer as a CertID names it with one hash algorithm (RFC 6960 section 4.1.1).
 struct IssuerHashes {
@@ -154,12 +158,11 @@ OCSP_CERTID* cert_id_at(OCSP_REQUEST* request, int index) {
 }  // namespace
 
 struct Responder::Impl {
-  Impl(crypto::Certificate issuer, crypto::Certificate responder_cert, crypto::PrivateKey responder_key,
-       ResponderSettings settings, const Clock& clock, CertStatusSource& statuses,
-       std::vector<IssuerHashes> issuer_hashes)
-      : issuer_(std::move(issuer)), responder_cert_(std::move(responder_cert)),
-        responder_key_(std::move(responder_key)), settings_(settings), clock_(clock), statuses_(statuses),
-        issuer_hashes_(std::move(issuer_hashes)) {}
+  Impl(crypto::Certificate issuer, ResponderCredentials credentials, ResponderSettings settings, const Clock& clock,
+       CertStatusSource& statuses, std::vector<IssuerHashes> issuer_hashes)
+      : issuer_(std::move(issuer)), settings_(settings), clock_(clock), statuses_(statuses),
+        issuer_hashes_(std::move(issuer_hashes)),
+        credentials_(std::make_shared<const ResponderCredentials>(std::move(credentials))) {}
 
   Result<std::string> answer(std::string_view request_der) const;
   Status check_issuers(OCSP_REQUEST* request) const;
@@ -167,17 +170,23 @@ struct Responder::Impl {
   Result<CertStatus> status_of(OCSP_CERTID* id) const;
   Status add_single_response(OCSP_BASICRESP* basic, OCSP_CERTID* id, ASN1_TIME* this_update,
                              ASN1_TIME* next_update) const;
-  Result<std::string> sign(OCSP_BASICRESP* basic, TimePoint produced_at) const;
+  Result<std::string> sign(OCSP_BASICRESP* basic, TimePoint produced_at, const ResponderCredentials& credentials) const;
+  std::shared_ptr<const ResponderCredentials> credentials() const {
+    std::lock_guard lock(mu_);
+    return credentials_;
+  }
 
-  // All immutable after create(), so respond() needs no lock: OpenSSL 3 allows concurrent
-  // signing with one EVP_PKEY and concurrent reads of one X509.
+  // Immutable after create(): OpenSSL 3 allows concurrent signing with one EVP_PKEY and
+  // concurrent reads of one X509.
   const crypto::Certificate issuer_;
-  const crypto::Certificate responder_cert_;
-  const crypto::PrivateKey responder_key_;
   const ResponderSettings settings_;
   const Clock& clock_;
   CertStatusSource& statuses_;  // thread-safe by contract
   const std::vector<IssuerHashes> issuer_hashes_;
+  mutable std::mutex mu_;
+  // Replaced whole, never changed in place: an answer holds the pair it began with until it is
+  // signed, whatever replace_credentials() does meanwhile.
+  std::shared_ptr<const ResponderCredentials> credentials_;  // guarded by mu_
 };
 
 Result<std::string> Responder::Impl::answer(std::string_view request_der) const {
@@ -188,10 +197,13 @@ Result<std::string> Responder::Impl::answer(std::string_view request_der) const 
   // RFC 6960 section 4.2.2.1: thisUpdate is when the status is known correct; nextUpdate, when
   // newer information will be available.
   const TimePoint now = clock_.now();
+  const std::shared_ptr<const ResponderCredentials> credentials = this->credentials();
+  const crypto::Certificate& cert = credentials->certificate;
   // A response signed by an expired (or not yet valid) responder certificate is worthless to
-  // the relying party: say internalError until the operator installs a fresh certificate.
-  if (is_before(now, responder_cert_.not_before()) || is_after(now, responder_cert_.not_after())) {
-    return internal_error("the responder certificate is outside its validity");
+  // the relying party: say tryLater until the operator installs a current certificate, which
+  // the responder takes without a restart.
+  if (is_before(now, cert.not_before()) || is_after(now, cert.not_after())) {
+    return unavailable("the responder certificate is outside its validity");
   }
   crypto::ASN1_TIMEPtr this_update = crypto::to_asn1_time(now);
   crypto::ASN1_TIMEPtr next_update;
@@ -210,7 +222,7 @@ Result<std::string> Responder::Impl::answer(std::string_view request_der) const 
   if (OCSP_copy_nonce(basic.get(), request.get()) <= 0) {
     return internal_error(openssl_error("cannot copy the nonce"));
   }
-  return sign(basic.get(), now);
+  return sign(basic.get(), now, *credentials);
 }
 
 Status Responder::Impl::check_issuers(OCSP_REQUEST* request) const {
@@ -275,7 +287,8 @@ Status Responder::Impl::add_single_response(OCSP_BASICRESP* basic, OCSP_CERTID* 
   return Status::ok();
 }
 
-Result<std::string> Responder::Impl::sign(OCSP_BASICRESP* basic, TimePoint produced_at) const {
+Result<std::string> Responder::Impl::sign(OCSP_BASICRESP* basic, TimePoint produced_at,
+                                          const ResponderCredentials& credentials) const {
   // OCSP_basic_sign stamps producedAt from the system clock unless OCSP_NOTIME is given, so the
   // injected clock's time is written first. OpenSSL 3 only offers a const accessor, but the
   // GeneralizedTime it returns is a mutable member of `basic`, which we own and have not signed.
@@ -287,8 +300,8 @@ Result<std::string> Responder::Impl::sign(OCSP_BASICRESP* basic, TimePoint produ
   // RFC 6960 section 4.2.1: the responder certificate goes into `certs` (OpenSSL adds it unless
   // OCSP_NOCERTS) so clients can check the delegation.
   const unsigned long flags = OCSP_NOTIME | (settings_.responder_id_by_key ? OCSP_RESPID_KEY : 0UL);
-  if (OCSP_basic_sign(basic, responder_cert_.get(), responder_key_.get(),
-                      crypto::signing_digest(responder_key_.get()), nullptr, flags) != 1) {
+  if (OCSP_basic_sign(basic, credentials.certificate.get(), credentials.key.get(),
+                      crypto::signing_digest(credentials.key.get()), nullptr, flags) != 1) {
     return internal_error(openssl_error("cannot sign the OCSP response"));
   }
   crypto::OCSP_RESPONSEPtr response(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic));
@@ -306,9 +319,21 @@ Result<std::unique_ptr<Responder>> Responder::create(crypto::Certificate issuer,
   XACBE_RETURN_IF_ERROR(check_responder_certificate(issuer, responder_cert, responder_key));
   XACBE_ASSIGN_OR_RETURN(std::vector<IssuerHashes> hashes, compute_issuer_hashes(issuer));
   return std::unique_ptr<Responder>(new Responder(std::make_unique<Impl>(
-      std::move(issuer), std::move(responder_cert), std::move(responder_key), settings, clock, statuses,
-      std::move(hashes))));
+      std::move(issuer), ResponderCredentials{std::move(responder_cert), std::move(responder_key)}, settings, clock,
+      statuses, std::move(hashes))));
 }
+
+Status Responder::replace_credentials(ResponderCredentials credentials) {
+  Status checked = check_responder_certificate(impl_->issuer_, credentials.certificate, credentials.key);
+  ERR_clear_error();
+  XACBE_RETURN_IF_ERROR(checked);
+  auto replacement = std::make_shared<const ResponderCredentials>(std::move(credentials));
+  std::lock_guard lock(impl_->mu_);
+  impl_->credentials_ = std::move(replacement);
+  return Status::ok();
+}
+
+crypto::Certificate Responder::certificate() const { return impl_->credentials()->certificate; }
 
 std::string Responder::respond(std::string_view request_der) const {
   Result<std::string> answer = impl_->answer(request_der);

@@ -3,7 +3,9 @@
 // certificate (extended key usage OCSPSigning, id-pkix-ocsp-nocheck). respond() turns the DER of an
 // OCSPRequest into the DER of an OCSPResponse and never throws on bad input: malformed input is
 // answered with the unsigned malformedRequest status, a CertID of another issuer with unauthorized,
-// and a failing status source with internalError (RFC 6960 section 2.3).
+// a failing status source with internalError, and any request while the responder certificate is
+// outside its validity with tryLater (RFC 6960 section 2.3). The responder's key and certificate
+// can be replaced while it runs (replace_credentials), so a renewed certificate needs no restart.
 
 #include <chrono>
 #include <memory>
@@ -34,6 +36,12 @@ struct ResponderSettings {
   std::size_t max_request_bytes = 16 * 1024;
 };
 
+// The delegated responder's key and certificate: what signs the answers.
+struct ResponderCredentials {
+  crypto::Certificate certificate;
+  crypto::PrivateKey key;
+};
+
 class Responder {
  public:
   // Refuses (kPermissionDenied) a responder certificate that `issuer` did not sign or that lacks
@@ -52,6 +60,12 @@ class Responder {
   // name our issuer (including one hashed with an algorithm other than SHA-1 or SHA-256) makes
   // the whole answer unauthorized: this responder answers for its CA only.
   std::string respond(std::string_view request_der) const;
+
+  // Checks `credentials` as create() does and, when they pass, signs every answer begun from now
+  // on with them; otherwise the credentials in use stay. Thread-safe.
+  Status replace_credentials(ResponderCredentials credentials);
+  // The responder certificate in use now.
+  crypto::Certificate certificate() const;
 
  private:
   struct Impl;

@@ -93,7 +93,8 @@ int wait_for_termination_signal(const std::function<void()>& on_hangup) {
   }
 }
 
-int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what) {
+int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what,
+          const std::function<void()>& on_hangup) {
   block_termination_signals();
   auto server = net::HttpServer::start(config.server, std::move(handler));
   if (!server) {
@@ -106,18 +107,19 @@ int serve(const ServiceConfig& config, net::HttpHandler handler, const std::stri
             address.find(':') == std::string::npos ? address : "[" + address + "]", (*server)->port());
   // SIGHUP: the TLS certificate and key files are read again; connections opened from now on use
   // them, open ones finish on the old ones. A broken pair is refused and the old one kept.
-  const int sig = wait_for_termination_signal([&config] {
-    if (!config.server.tls) {
+  const int sig = wait_for_termination_signal([&config, &on_hangup] {
+    if (config.server.tls) {
+      auto options = load_tls(config.tls_certificate, config.tls_key);
+      const Status reloaded = options ? config.server.tls->reload(std::move(options).value()) : options.status();
+      if (reloaded.is_ok()) {
+        log::info("SIGHUP: TLS certificate reloaded from {}", config.tls_certificate);
+      } else {
+        log::error("SIGHUP: TLS certificate not reloaded, the previous one stays: {}", reloaded.to_string());
+      }
+    } else if (!on_hangup) {
       log::warn("SIGHUP: no TLS certificate to reload");
-      return;
     }
-    auto options = load_tls(config.tls_certificate, config.tls_key);
-    const Status reloaded = options ? config.server.tls->reload(std::move(options).value()) : options.status();
-    if (reloaded.is_ok()) {
-      log::info("SIGHUP: TLS certificate reloaded from {}", config.tls_certificate);
-    } else {
-      log::error("SIGHUP: TLS certificate not reloaded, the previous one stays: {}", reloaded.to_string());
-    }
+    if (on_hangup) on_hangup();
   });
   log::info("signal {} received: draining (at most {} ms)", sig, config.drain_timeout.count());
   const bool drained = (*server)->shutdown(config.drain_timeout);

@@ -40,7 +40,9 @@ int wait_for_termination_signal(const std::function<void()>& on_hangup = {});
 // Starts the server with `handler` (run on the server's worker pool), logs where it listens, waits
 // for a termination signal, then drains: no new connections, requests in flight answered up to
 // `drain_timeout`, TLS closed with close_notify. Returns the process exit code (0 after a signal).
-// SIGHUP reloads the TLS certificate and key from their files without a restart.
-int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what);
+// SIGHUP reloads the TLS certificate and key from their files without a restart, then calls
+// `on_hangup` (when given) for what the service reads again itself (the OCSP responder's key).
+int serve(const ServiceConfig& config, net::HttpHandler handler, const std::string& what,
+          const std::function<void()>& on_hangup = {});
 
 }  // namespace xacbe::service

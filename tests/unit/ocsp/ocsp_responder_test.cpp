@@ -30,6 +30,7 @@ constexpr int kMalformed = OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
 constexpr int kSuccessful = OCSP_RESPONSE_STATUS_SUCCESSFUL;
 constexpr int kInternalError = OCSP_RESPONSE_STATUS_INTERNALERROR;
 constexpr int kUnauthorized = OCSP_RESPONSE_STATUS_UNAUTHORIZED;
+constexpr int kTryLater = OCSP_RESPONSE_STATUS_TRYLATER;
 
 // The CA database behind a CertStatusSource, as the real responder's CaStatusSource reads it.
 class CaStatuses final : public CertStatusSource {
@@ -439,14 +440,100 @@ TEST_F(OcspResponderTest, AnswersInternalErrorWhenTheStatusSourceFails) {
   EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kInternalError);
 }
 
-TEST_F(OcspResponderTest, AnswersInternalErrorOutsideTheResponderCertificateValidity) {
+// RFC 6960 section 2.3: the service exists but cannot answer now; it will once a current
+// certificate is installed, which needs no restart.
+TEST_F(OcspResponderTest, AnswersTryLaterOutsideTheResponderCertificateValidity) {
   auto responder = make_responder();
   clock_.set(responder_.cert.not_after() + seconds(1));
-  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kInternalError);
+  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kTryLater);
   clock_.set(responder_.cert.not_before() - seconds(1));
-  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kInternalError);
+  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kTryLater);
   clock_.set(responder_.cert.not_after());
   EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, OCSP_RESPONSE_STATUS_SUCCESSFUL);
+}
+
+// The first certificate in `certs` of a successful answer: the one that signed it.
+Certificate signer_of(const Answer& answer) {
+  const STACK_OF(X509)* certs = OCSP_resp_get0_certs(answer.basic.get());
+  EXPECT_EQ(sk_X509_num(certs), 1);
+  return Certificate::share(sk_X509_value(certs, 0));
+}
+
+TEST_F(OcspResponderTest, SignsWithReplacedCredentialsFromTheNextAnswerOn) {
+  auto responder = make_responder();
+  const auto renewed = pki_.issue(ca::Profile::kOcspResponder, "Test OCSP 2");
+  ASSERT_TRUE(responder->replace_credentials({renewed.cert, copy_key(renewed.key)}).is_ok());
+  EXPECT_EQ(responder->certificate().der(), renewed.cert.der());
+  const Answer answer = ask(*responder, request_for({member_.cert}));
+  ASSERT_NE(answer.basic, nullptr);
+  EXPECT_EQ(signer_of(answer).der(), renewed.cert.der());
+}
+
+TEST_F(OcspResponderTest, AnswersAgainOnceARenewedCertificateReplacesAnExpiredOne) {
+  auto responder = make_responder();
+  clock_.set(responder_.cert.not_after() + hours(1));
+  EXPECT_EQ(parse_answer(responder->respond(request_for({member_.cert}))).status, kTryLater);
+  const auto renewed = pki_.issue(ca::Profile::kOcspResponder, "Test OCSP 2");  // valid from the moved clock
+  ASSERT_TRUE(responder->replace_credentials({renewed.cert, copy_key(renewed.key)}).is_ok());
+  const Answer answer = ask(*responder, request_for({member_.cert}));
+  ASSERT_NE(answer.basic, nullptr);
+  EXPECT_EQ(signer_of(answer).der(), renewed.cert.der());
+}
+
+TEST_F(OcspResponderTest, RefusesUnfitReplacementsAndKeepsTheCredentialsInUse) {
+  xacbe::testing::TestPki foreign(clock_);
+  auto foreign_ocsp = foreign.issue(ca::Profile::kOcspResponder, "Foreign OCSP");
+  auto tsa = pki_.issue(ca::Profile::kTimestamping, "TSA");
+  auto renewed = pki_.issue(ca::Profile::kOcspResponder, "Test OCSP 2");
+  struct Row {
+    const char* name;
+    const Certificate& cert;
+    const crypto::PrivateKey& key;
+    Code expected;
+  };
+  const std::vector<Row> rows = {
+      {"issued by another CA", foreign_ocsp.cert, foreign_ocsp.key, Code::kPermissionDenied},
+      {"no OCSPSigning", tsa.cert, tsa.key, Code::kPermissionDenied},
+      {"the renewed certificate with the old key", renewed.cert, responder_.key, Code::kInvalidArgument},
+      {"the old certificate with the renewed key", responder_.cert, renewed.key, Code::kInvalidArgument},
+  };
+  auto responder = make_responder();
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    const Status refused = responder->replace_credentials({row.cert, copy_key(row.key)});
+    EXPECT_EQ(refused.code(), row.expected) << refused.to_string();
+    EXPECT_EQ(responder->certificate().der(), responder_.cert.der());
+    const Answer answer = ask(*responder, request_for({member_.cert}));
+    ASSERT_NE(answer.basic, nullptr);
+    EXPECT_EQ(signer_of(answer).der(), responder_.cert.der());
+  }
+}
+
+// Answers in flight keep the pair they began with; none is ever signed by a mix of two pairs.
+TEST_F(OcspResponderTest, ReplacesCredentialsWhileAnswering) {
+  auto responder = make_responder();
+  const auto renewed = pki_.issue(ca::Profile::kOcspResponder, "Test OCSP 2");
+  const std::string request = request_for({member_.cert});
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::thread> askers;
+  for (int t = 0; t < 3; ++t) {
+    askers.emplace_back([&] {
+      while (!stop) {
+        const Answer answer = parse_answer(responder->respond(request));
+        if (answer.status != kSuccessful || !verifies(answer.basic.get(), pki_.root(), clock_.now())) ++failed;
+        ++answered;
+      }
+    });
+  }
+  for (int i = 0; i < 40; ++i) {
+    const auto& pair = i % 2 == 0 ? renewed : responder_;
+    EXPECT_TRUE(responder->replace_credentials({pair.cert, copy_key(pair.key)}).is_ok());
+  }
+  while (answered < 30) std::this_thread::yield();
+  stop = true;
+  for (auto& t : askers) t.join();
+  EXPECT_EQ(failed.load(), 0);
 }
 
 // RFC 5280 allows validity up to GeneralizedTime 99991231235959Z: a responder certificate valid
