@@ -12,6 +12,9 @@ namespace {
 
 using std::chrono::sys_seconds;
 
+// How many of the newest unexpired versions the fallback tries against the anchor.
+constexpr std::int64_t kFallbackVersionsTried = 16;
+
 // What decides whether a new version is due: the document without its version and times.
 Result<std::string> content_fingerprint(globalconf::ConfigurationContent content) {
   content.version = 1;
@@ -27,54 +30,83 @@ Result<std::unique_ptr<ConfigurationPublisher>> ConfigurationPublisher::create(
     store::Database& db, const Clock& clock, Membership& membership, SecurityServers& servers,
     crypto::Certificate ca_cert, crypto::PrivateKey signing_key, crypto::Certificate signing_cert,
     PublisherSettings settings) {
+  return create(db, clock, membership, servers, std::move(ca_cert),
+                SigningKeys{{std::move(signing_key), std::move(signing_cert)}, std::nullopt, std::nullopt},
+                std::move(settings));
+}
+
+Result<std::unique_ptr<ConfigurationPublisher>> ConfigurationPublisher::create(
+    store::Database& db, const Clock& clock, Membership& membership, SecurityServers& servers,
+    crypto::Certificate ca_cert, SigningKeys keys, PublisherSettings settings) {
   if (!settings.tsa_certificate) return invalid_argument("the global configuration needs the TSA certificate");
   if (settings.ocsp_urls.empty()) return invalid_argument("the global configuration needs at least one OCSP URL");
   if (settings.validity < std::chrono::minutes(10)) return invalid_argument("configuration validity under 10 minutes");
+  if (keys.next && keys.previous) {
+    return invalid_argument("a configuration-signing key change has a next key or a previous certificate, not both");
+  }
+  // In the order of the change, so that the anchor stays the same file across the switch.
+  std::vector<crypto::Certificate> listed;
+  if (keys.previous) listed.push_back(*keys.previous);
+  listed.push_back(keys.active.certificate);
+  if (keys.next) listed.push_back(keys.next->certificate);
   XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationAnchor anchor,
                          globalconf::ConfigurationAnchor::create(settings.instance, settings.download_url, ca_cert,
-                                                                 {signing_cert}));
+                                                                 std::move(listed)));
   std::unique_ptr<ConfigurationPublisher> publisher(new ConfigurationPublisher(
-      db, clock, membership, servers, std::move(anchor), std::move(signing_key), std::move(signing_cert),
-      std::move(settings)));
+      db, clock, membership, servers, std::move(anchor), std::move(keys), std::move(settings)));
   XACBE_RETURN_IF_ERROR(publisher->self_check());
   return publisher;
+}
+
+Status ConfigurationPublisher::check_signer(const ConfigurationSigner& signer, const char* role) {
+  const TimePoint now = clock_.now();
+  const crypto::Certificate& cert = signer.certificate;
+  if (is_before(now, cert.not_before()) || is_after(now, cert.not_after())) {
+    return failed_precondition(std::string("the ") + role + " configuration-signing certificate is outside its " +
+                               "validity (" + to_iso8601_utc(cert.not_before()) + " to " +
+                               to_iso8601_utc(cert.not_after()) + ")");
+  }
+  if (is_after(now + settings_.validity, cert.not_after())) {
+    return failed_precondition(std::string("the ") + role + " configuration-signing certificate expires " +
+                               to_iso8601_utc(cert.not_after()) + ", before a document published now would; renew it");
+  }
+  return Status::ok();
 }
 
 Status ConfigurationPublisher::self_check() {
   // Settings the document rules refuse (URLs, OCSP freshness + timestamp interval beyond the
   // eight-hour window), a key that does not match its certificate, or a signing certificate out of
-  // validity must stop the start-up, not surface as refused downloads later.
+  // validity must stop the start-up, not surface as refused downloads later. The next key too:
+  // its certificate goes out in the anchor now, and it must be able to sign when switched to.
+  XACBE_RETURN_IF_ERROR(check_signer(keys_.active, keys_.previous ? "active (next)" : "active"));
+  if (keys_.next) XACBE_RETURN_IF_ERROR(check_signer(*keys_.next, "next"));
   const TimePoint now = clock_.now();
-  if (is_before(now, signing_cert_.not_before()) || is_after(now, signing_cert_.not_after())) {
-    return failed_precondition("the configuration-signing certificate is outside its validity (until " +
-                               to_iso8601_utc(signing_cert_.not_after()) + ")");
-  }
-  if (is_after(now + settings_.validity, signing_cert_.not_after())) {
-    return failed_precondition("the configuration-signing certificate expires " +
-                               to_iso8601_utc(signing_cert_.not_after()) +
-                               ", before a document published now would; renew it");
-  }
   XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationContent content, gather());
   content.version = 1;
   content.created_at = std::chrono::floor<std::chrono::seconds>(now);
   content.expires_at = content.created_at + settings_.validity;
   auto doc = globalconf::GlobalConfiguration::create(content);
   if (!doc) return Status(doc.status().code(), "global configuration settings: " + doc.status().message());
-  XACBE_ASSIGN_OR_RETURN(std::string signed_form, globalconf::sign_configuration(*doc, signing_key_, signing_cert_));
-  auto verified = globalconf::verify(signed_form, anchor_, clock_, 0);
-  if (!verified) {
-    return Status(verified.status().code(), "a trial configuration does not verify: " + verified.status().message());
+  std::vector<std::pair<const ConfigurationSigner*, const char*>> trials = {{&keys_.active, "active"}};
+  if (keys_.next) trials.emplace_back(&*keys_.next, "next");
+  for (const auto& [signer, role] : trials) {
+    auto signed_form = globalconf::sign_configuration(*doc, signer->key, signer->certificate);
+    auto verified = signed_form ? globalconf::verify(*signed_form, anchor_, clock_, 0)
+                                : Result<globalconf::GlobalConfiguration>(signed_form.status());
+    if (!verified) {
+      return Status(verified.status().code(), std::string("a trial configuration signed with the ") + role +
+                                                  " key does not verify: " + verified.status().message());
+    }
   }
   return Status::ok();
 }
 
 ConfigurationPublisher::ConfigurationPublisher(store::Database& db, const Clock& clock, Membership& membership,
                                                SecurityServers& servers, globalconf::ConfigurationAnchor anchor,
-                                               crypto::PrivateKey signing_key, crypto::Certificate signing_cert,
-                                               PublisherSettings settings)
+                                               SigningKeys keys, PublisherSettings settings)
     : db_(db), clock_(clock), membership_(membership), records_(db, clock, membership),
-      groups_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)),
-      signing_key_(std::move(signing_key)), signing_cert_(std::move(signing_cert)), settings_(std::move(settings)) {}
+      groups_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)), keys_(std::move(keys)),
+      settings_(std::move(settings)) {}
 
 std::string ConfigurationPublisher::anchor_json() const { return anchor_.to_json(); }
 
@@ -142,13 +174,28 @@ Result<std::string> ConfigurationPublisher::current() {
                failure.to_string());
     (void)membership_.audit().record("system", "globalconf.publish", settings_.instance, failure);
   }
+  // Only a version the anchor accepts: after a key change, one signed with a key the anchor no
+  // longer lists would be refused by every server holding the new anchor.
   XACBE_ASSIGN_OR_RETURN(store::Statement last,
                          db_.prepare("SELECT signed FROM globalconf_publication WHERE expires_at > ?1"
-                                     " ORDER BY version DESC LIMIT 1"));
-  last.bind(1, to_unix_seconds(clock_.now()));
-  XACBE_ASSIGN_OR_RETURN(bool found, last.step());
-  if (found) return last.column_text(0);
+                                     " ORDER BY version DESC LIMIT ?2"));
+  last.bind(1, to_unix_seconds(clock_.now())).bind(2, kFallbackVersionsTried);
+  for (;;) {
+    XACBE_ASSIGN_OR_RETURN(bool found, last.step());
+    if (!found) break;
+    std::string signed_form = last.column_text(0);
+    if (globalconf::verify(signed_form, anchor_, clock_, 0)) return signed_form;
+  }
   return unavailable("no valid global configuration can be served: " + failure.message());
+}
+
+bool ConfigurationPublisher::signed_by_active_key(std::int64_t version, const std::string& signed_form) {
+  if (version != signer_checked_version_) {
+    auto signer = globalconf::embedded_signer(signed_form);
+    signer_checked_version_ = version;
+    signer_checked_active_ = signer && signer->der() == keys_.active.certificate.der();
+  }
+  return signer_checked_active_;
 }
 
 Result<std::string> ConfigurationPublisher::publish_if_due() {
@@ -166,14 +213,19 @@ Result<std::string> ConfigurationPublisher::publish_if_due() {
       last_version = last.column_int64(0);
       const sys_seconds created{std::chrono::seconds(last.column_int64(1))};
       const bool fresh = now >= created && now < created + settings_.validity / 2;
-      if (fresh && last.column_text(2) == fingerprint) return last.column_text(3);
+      // After a switch of keys the next download gets a version signed with the new key.
+      std::string signed_form = last.column_text(3);
+      if (fresh && last.column_text(2) == fingerprint && signed_by_active_key(last_version, signed_form)) {
+        return signed_form;
+      }
     }
   }
   content.version = static_cast<std::uint64_t>(last_version + 1);
   content.created_at = now;
   content.expires_at = now + settings_.validity;
   XACBE_ASSIGN_OR_RETURN(globalconf::GlobalConfiguration doc, globalconf::GlobalConfiguration::create(content));
-  XACBE_ASSIGN_OR_RETURN(std::string signed_form, globalconf::sign_configuration(doc, signing_key_, signing_cert_));
+  XACBE_ASSIGN_OR_RETURN(std::string signed_form,
+                         globalconf::sign_configuration(doc, keys_.active.key, keys_.active.certificate));
   // The publication and its audit entry commit together. A failed publication is not audited
   // (it changed nothing, and the next download tries again).
   XACBE_ASSIGN_OR_RETURN(store::Transaction tx, store::Transaction::begin(db_));
@@ -189,6 +241,8 @@ Result<std::string> ConfigurationPublisher::publish_if_due() {
           " subsystems, " + std::to_string(content.security_servers.size()) + " servers, " +
           std::to_string(content.global_groups.size()) + " global groups"));
   XACBE_RETURN_IF_ERROR(tx.commit());
+  signer_checked_version_ = static_cast<std::int64_t>(content.version);
+  signer_checked_active_ = true;
   return signed_form;
 }
 

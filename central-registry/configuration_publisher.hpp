@@ -10,8 +10,17 @@
 // its validity, so security servers always hold a copy well before it expires. Every publication
 // is stored (version, times, signed bytes); versions never go back, also across restarts.
 // Not thread-safe: the owner serialises calls (shared database connection).
+//
+// Changing the configuration-signing key (docs/operator-guide.md, "Changing the
+// configuration-signing key"; X-Road's two-stage key change): a next key is announced first, and
+// the anchor lists its certificate beside the one that signs, so that security servers install
+// it while every version is still signed with the key they know; then the next key signs, while
+// the anchor still lists the old certificate; last, the old certificate leaves the anchor. The
+// anchor lists the certificates in that order (previous, active, next), so it is the same file
+// before and after the switch.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,9 +46,33 @@ struct PublisherSettings {
   bool leave_outdated_servers = false;
 };
 
+// A configuration-signing key and its certificate.
+struct ConfigurationSigner {
+  crypto::PrivateKey key;
+  crypto::Certificate certificate;
+};
+
+// The keys of the instance at one stage of a key change; the anchor lists every certificate.
+struct SigningKeys {
+  ConfigurationSigner active;  // signs every version published from now on
+  // Announced: listed so that security servers learn it before it signs. Its key is checked as
+  // the active one's is, since it will sign.
+  std::optional<ConfigurationSigner> next;
+  // Retired: signed until the switch, listed until every security server has installed an anchor
+  // with the active certificate. Its key is not needed.
+  std::optional<crypto::Certificate> previous;
+};
+
 class ConfigurationPublisher {
  public:
-  // `signing_cert` must be issued by `ca_cert` and match `signing_key`.
+  // Every certificate must be issued by `ca_cert`, and each key match its certificate; `next` and
+  // `previous` exclude each other. Refuses (FAILED_PRECONDITION) an active or next certificate
+  // outside its validity or ending before a version published now would.
+  static Result<std::unique_ptr<ConfigurationPublisher>> create(store::Database& db, const Clock& clock,
+                                                                Membership& membership, SecurityServers& servers,
+                                                                crypto::Certificate ca_cert, SigningKeys keys,
+                                                                PublisherSettings settings);
+  // One key, no change under way.
   static Result<std::unique_ptr<ConfigurationPublisher>> create(store::Database& db, const Clock& clock,
                                                                 Membership& membership, SecurityServers& servers,
                                                                 crypto::Certificate ca_cert,
@@ -47,23 +80,26 @@ class ConfigurationPublisher {
                                                                 crypto::Certificate signing_cert,
                                                                 PublisherSettings settings);
 
-  // The signed document to serve now, publishing a new version first when needed. When a new
-  // version cannot be made (a stored value the document's rules refuse, a signing failure), the
-  // failure is logged and audited (once while it lasts) and the newest stored version that has
-  // not expired is served; kUnavailable when there is none.
+  // The signed document to serve now, publishing a new version first when needed (also when the
+  // newest one was signed with another key than the active one). When a new version cannot be
+  // made (a stored value the document's rules refuse, a signing failure), the failure is logged
+  // and audited (once while it lasts) and the newest stored version that has not expired and
+  // verifies against the anchor is served; kUnavailable when there is none.
   Result<std::string> current();
   // The configuration anchor security-server administrators install (canonical JSON).
   std::string anchor_json() const;
 
  private:
   ConfigurationPublisher(store::Database& db, const Clock& clock, Membership& membership, SecurityServers& servers,
-                         globalconf::ConfigurationAnchor anchor, crypto::PrivateKey signing_key,
-                         crypto::Certificate signing_cert, PublisherSettings settings);
+                         globalconf::ConfigurationAnchor anchor, SigningKeys keys, PublisherSettings settings);
   Result<globalconf::ConfigurationContent> gather();
   Result<std::string> publish_if_due();
-  // Signs and verifies a trial document: refuses settings, keys and certificates that could
-  // never publish a valid configuration.
+  // Whether the stored version `version` (its signed bytes) was signed with the active key.
+  bool signed_by_active_key(std::int64_t version, const std::string& signed_form);
+  // Signs and verifies a trial document with the active key and with the next one: refuses
+  // settings, keys and certificates that could never publish a valid configuration.
   Status self_check();
+  Status check_signer(const ConfigurationSigner& signer, const char* role);
 
   store::Database& db_;
   const Clock& clock_;
@@ -72,10 +108,12 @@ class ConfigurationPublisher {
   GlobalGroups groups_;
   SecurityServers& servers_;
   const globalconf::ConfigurationAnchor anchor_;
-  const crypto::PrivateKey signing_key_;
-  const crypto::Certificate signing_cert_;
+  const SigningKeys keys_;
   const PublisherSettings settings_;
   std::string last_failure_;  // of the last publication attempt; empty after a success
+  // The newest stored version whose signer was last looked at, and whether it was the active key.
+  std::int64_t signer_checked_version_ = 0;
+  bool signer_checked_active_ = false;
 };
 
 }  // namespace xacbe::registry

@@ -5,7 +5,6 @@
 // and delivers notification mail through its outbox, retried with the "smtp" section's backoff.
 
 #include <CLI/CLI.hpp>
-#include <filesystem>
 #include <atomic>
 #include <condition_variable>
 #include <set>
@@ -14,10 +13,9 @@
 #include "routes.hpp"
 #include "xacbe/ca/ca_directory.hpp"
 #include "xacbe/config/config.hpp"
-#include "xacbe/crypto/csr.hpp"
-#include "xacbe/file.hpp"
 #include "mail/outbox.hpp"
 #include "schema.hpp"
+#include "signing_key_files.hpp"
 #include "update_rule.hpp"
 #include "xacbe/service/service.hpp"
 #include "xacbe/store/database.hpp"
@@ -32,7 +30,8 @@ struct RegistryConfig {
   mail::SmtpSettings smtp;
   // The optional "globalconf" section: without it the registry publishes no global configuration.
   struct GlobalConf {
-    std::string signing_key, signing_certificate, ocsp_certificate, tsa_certificate;
+    registry::SigningKeyFiles signing;
+    std::string ocsp_certificate, tsa_certificate;
     registry::PublisherSettings publisher;
   };
   std::optional<GlobalConf> globalconf;
@@ -90,8 +89,25 @@ Result<RegistryConfig> read_config(const std::string& path) {
   if (node.has("globalconf")) {
     XACBE_ASSIGN_OR_RETURN(config::Node g, node.object("globalconf"));
     RegistryConfig::GlobalConf gc;
-    XACBE_ASSIGN_OR_RETURN(gc.signing_key, g.path("signing_key"));
-    XACBE_ASSIGN_OR_RETURN(gc.signing_certificate, g.path("signing_certificate"));
+    XACBE_ASSIGN_OR_RETURN(gc.signing.current.key, g.path("signing_key"));
+    XACBE_ASSIGN_OR_RETURN(gc.signing.current.certificate, g.path("signing_certificate"));
+    // A change of the configuration-signing key (operator guide): the next key is announced in
+    // the anchor first, and signs once active_signing_key says so.
+    if (g.has("next_signing_key") || g.has("next_signing_certificate")) {
+      registry::SigningKeyPaths next;
+      XACBE_ASSIGN_OR_RETURN(next.key, g.path("next_signing_key"));
+      XACBE_ASSIGN_OR_RETURN(next.certificate, g.path("next_signing_certificate"));
+      gc.signing.next = std::move(next);
+    }
+    XACBE_ASSIGN_OR_RETURN(std::string active, config::string_or(g, "active_signing_key", "current"));
+    if (active != "current" && active != "next") {
+      return invalid_argument(path + ": 'registry.globalconf.active_signing_key' must be \"current\" or \"next\"");
+    }
+    if (active == "next" && !gc.signing.next) {
+      return invalid_argument(path + ": 'registry.globalconf.active_signing_key' is \"next\" but there is no "
+                              "'next_signing_key'");
+    }
+    gc.signing.sign_with_next = active == "next";
     XACBE_ASSIGN_OR_RETURN(gc.ocsp_certificate, g.path("ocsp_certificate"));
     XACBE_ASSIGN_OR_RETURN(gc.tsa_certificate, g.path("tsa_certificate"));
     auto& p = gc.publisher;
@@ -136,35 +152,42 @@ Result<std::vector<crypto::Certificate>> read_ocsp_responder_certificates(const 
   return certs;
 }
 
-// The configuration-signing key and certificate: made on first start (key mode 0600, certificate
-// issued by the registry's own CA with the signing profile), loaded afterwards.
+// Says which key signs and what the anchor lists, so that the operator sees the stage of a key
+// change in the log at every start.
+void log_signing_stage(const registry::SigningKeys& keys) {
+  const auto describe = [](const crypto::Certificate& c) {
+    return c.subject() + " (serial " + c.serial_hex() + ", SHA-256 " + c.sha256_fingerprint() + ", until " +
+           to_iso8601_utc(c.not_after()) + ")";
+  };
+  log::info("the global configuration is signed with {}", describe(keys.active.certificate));
+  if (keys.next) {
+    log::info("key change: the next configuration-signing certificate {} is announced in the anchor; once every "
+              "security server has installed this anchor, set active_signing_key to \"next\"",
+              describe(keys.next->certificate));
+  }
+  if (keys.previous) {
+    log::info("key change: the next key signs; the previous configuration-signing certificate {} stays in the "
+              "anchor until signing_key and signing_certificate name the next key's files and the next_* and "
+              "active_signing_key settings are removed",
+              describe(*keys.previous));
+  }
+}
+
+// The configuration-signing keys (signing_key_files.hpp: made on first start, loaded afterwards)
+// and what the document lists besides the registry's own data.
 Result<std::unique_ptr<registry::ConfigurationPublisher>> open_publisher(
     const RegistryConfig& cfg, store::Database& db, const Clock& clock, registry::Membership& membership,
     registry::SecurityServers& servers, ca::CertificateAuthority& ca) {
   const auto& gc = *cfg.globalconf;
-  if (!std::filesystem::exists(gc.signing_key)) {
-    XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::generate(crypto::KeyType::kEcP256));
-    XACBE_RETURN_IF_ERROR(key.save(gc.signing_key));
-    log::info("created the configuration-signing key {}", gc.signing_key);
-  }
-  XACBE_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::load(gc.signing_key));
-  if (!std::filesystem::exists(gc.signing_certificate)) {
-    const crypto::DistinguishedName dn = {
-        {"C", "MX"}, {"O", "CEIQROO"}, {"CN", "CEIQROO global configuration " + cfg.instance}};
-    XACBE_ASSIGN_OR_RETURN(crypto::CertificateRequest csr, crypto::CertificateRequest::create(key, dn));
-    XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, ca.issue(csr, ca::Profile::kSigning, dn));
-    XACBE_RETURN_IF_ERROR(write_file_atomic(gc.signing_certificate, cert.pem()));
-    log::info("the CA issued the configuration-signing certificate {} (serial {})", gc.signing_certificate,
-              cert.serial_hex());
-  }
-  XACBE_ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::load(gc.signing_certificate));
+  XACBE_ASSIGN_OR_RETURN(registry::SigningKeys keys, registry::open_signing_keys(gc.signing, cfg.instance, ca));
+  log_signing_stage(keys);
   registry::PublisherSettings settings = gc.publisher;
   XACBE_ASSIGN_OR_RETURN(settings.ocsp_responder_certificates,
                          read_ocsp_responder_certificates(gc.ocsp_certificate, ca.certificate()));
   XACBE_ASSIGN_OR_RETURN(crypto::Certificate tsa_cert, crypto::Certificate::load(gc.tsa_certificate));
   settings.tsa_certificate = tsa_cert;
-  return registry::ConfigurationPublisher::create(db, clock, membership, servers, ca.certificate(), std::move(key),
-                                                  std::move(cert), std::move(settings));
+  return registry::ConfigurationPublisher::create(db, clock, membership, servers, ca.certificate(), std::move(keys),
+                                                  std::move(settings));
 }
 
 int fail(const Status& st) {

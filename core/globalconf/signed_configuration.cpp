@@ -68,7 +68,7 @@ constexpr std::string_view kEnvelope = "signed configuration";
 // The certificate the single SignerInfo names, found among the certificates the SignedData
 // carries; read before any check so that a signer outside the anchor is reported as such and
 // not as a signature failure.
-Result<crypto::Certificate> embedded_signer(std::string_view der) {
+Result<crypto::Certificate> signer_in_signature(std::string_view der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   crypto::CMS_ContentInfoPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
   if (!cms || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
@@ -189,6 +189,11 @@ std::string SignedConfiguration::to_json() const {
   return json{{"content", crypto::base64_encode(content)}, {"signature", crypto::base64_encode(signature)}}.dump();
 }
 
+Result<crypto::Certificate> embedded_signer(std::string_view signed_bytes) {
+  XACBE_ASSIGN_OR_RETURN(SignedConfiguration envelope, SignedConfiguration::parse(signed_bytes));
+  return signer_in_signature(envelope.signature);
+}
+
 Result<std::string> sign_configuration(const GlobalConfiguration& configuration, const crypto::PrivateKey& key,
                                        const crypto::Certificate& certificate) {
   SignedConfiguration signed_form;
@@ -238,7 +243,7 @@ Result<GlobalConfiguration> verify(std::string_view signed_bytes, const Configur
   auto envelope = SignedConfiguration::parse(signed_bytes);
   if (!envelope) return refused(ConfigurationFault::kMalformed, Code::kInvalidArgument, envelope.status().message());
   // 2. The signer: pinned by the anchor (byte for byte) and valid under the anchor's CA now.
-  auto signer = embedded_signer(envelope->signature);
+  auto signer = signer_in_signature(envelope->signature);
   if (!signer) return refused(ConfigurationFault::kMalformed, Code::kInvalidArgument, signer.status().message());
   const std::string signer_der = signer->der();
   const auto& pinned = anchor.signing_certificates();

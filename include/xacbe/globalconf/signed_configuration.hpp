@@ -60,6 +60,11 @@ struct SignedConfiguration {
   std::string to_json() const;
 };
 
+// The certificate the single SignerInfo of a signed form names, as the signature embeds it.
+// Nothing is verified (verify() does that): for a publisher that asks which of its keys signed a
+// stored version. kInvalidArgument when the bytes are not the signed form of section 2.
+Result<crypto::Certificate> embedded_signer(std::string_view signed_bytes);
+
 // Signs configuration.to_json() with the configuration-signing key; returns the signed form.
 Result<std::string> sign_configuration(const GlobalConfiguration& configuration, const crypto::PrivateKey& key,
                                        const crypto::Certificate& certificate);

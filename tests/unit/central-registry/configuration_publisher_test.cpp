@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "support/test_pki.hpp"
 #include "schema.hpp"
 #include "xacbe/store/database.hpp"
@@ -26,7 +28,7 @@ class ConfigurationPublisherTest : public ::testing::Test {
     publisher_ = make_publisher();
   }
 
-  std::unique_ptr<ConfigurationPublisher> make_publisher() {
+  PublisherSettings settings() const {
     PublisherSettings s;
     s.instance = "QROO";
     s.download_url = "http://127.0.0.1:8880/globalconf/QROO";
@@ -35,10 +37,28 @@ class ConfigurationPublisherTest : public ::testing::Test {
     s.tsa_url = "http://127.0.0.1:8890/";
     s.tsa_certificate = tsa_.cert;
     s.validity = hours(24);
+    return s;
+  }
+
+  std::unique_ptr<ConfigurationPublisher> make_publisher() {
     auto p = ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(),
-                                            crypto::PrivateKey::from_pem(signer_.key.to_pem()).value(), signer_.cert, s);
+                                            crypto::PrivateKey::from_pem(signer_.key.to_pem()).value(), signer_.cert,
+                                            settings());
     EXPECT_TRUE(p.is_ok()) << p.status().to_string();
     return std::move(p).value();
+  }
+
+  Result<std::unique_ptr<ConfigurationPublisher>> try_publisher(SigningKeys keys) {
+    return ConfigurationPublisher::create(*db_, clock_, *membership_, *servers_, pki_.root(), std::move(keys),
+                                          settings());
+  }
+  std::unique_ptr<ConfigurationPublisher> make_publisher(SigningKeys keys) {
+    auto p = try_publisher(std::move(keys));
+    EXPECT_TRUE(p.is_ok()) << p.status().to_string();
+    return p ? std::move(p).value() : nullptr;
+  }
+  static ConfigurationSigner signer(const xacbe::testing::KeyAndCert& pair) {
+    return {crypto::PrivateKey::from_pem(pair.key.to_pem()).value(), pair.cert};
   }
 
   void admit(const std::string& member) {
@@ -311,6 +331,149 @@ TEST_F(ConfigurationPublisherTest, RefusesAtStartSettingsThatCouldNeverPublish) 
                                                   crypto::PrivateKey::from_pem(tsa_.key.to_pem()).value(),
                                                   signer_.cert, s);
   EXPECT_FALSE(wrong_key.is_ok());
+}
+
+// ---- A change of the configuration-signing key (X-Road's two stages) ----
+
+globalconf::ConfigurationAnchor anchor_of(const ConfigurationPublisher& publisher) {
+  return globalconf::ConfigurationAnchor::from_json(publisher.anchor_json()).value();
+}
+
+std::vector<std::string> listed_serials(const globalconf::ConfigurationAnchor& anchor) {
+  std::vector<std::string> out;
+  for (const auto& c : anchor.signing_certificates()) out.push_back(c.serial_hex());
+  return out;
+}
+
+globalconf::ConfigurationFault fault_of(const std::string& signed_form, const globalconf::ConfigurationAnchor& anchor,
+                                        const Clock& clock) {
+  globalconf::ConfigurationFault fault = globalconf::ConfigurationFault::kNone;
+  (void)globalconf::verify(signed_form, anchor, clock, 0, &fault);
+  return fault;
+}
+
+class SigningKeyChangeTest : public ConfigurationPublisherTest {
+ protected:
+  xacbe::testing::KeyAndCert next_ = pki_.issue(ca::Profile::kSigning, "CEIQROO configuration signer 2");
+};
+
+TEST_F(SigningKeyChangeTest, AnnouncedKeyIsListedInTheAnchorWhileTheCurrentKeyStillSigns) {
+  admit("QROO/EST/FGE");
+  const auto old_anchor = anchor_of(*publisher_);  // what security servers hold before the change
+  const std::string before = publisher_->current().value();
+  publisher_ = make_publisher(SigningKeys{signer(signer_), signer(next_), std::nullopt});
+  const auto announced = anchor_of(*publisher_);
+  EXPECT_EQ(listed_serials(announced), (std::vector<std::string>{signer_.cert.serial_hex(), next_.cert.serial_hex()}));
+  // Nothing changed for anybody: the same version, signed with the current key, served as before.
+  const std::string served_bytes = publisher_->current().value();
+  EXPECT_EQ(served_bytes, before);
+  EXPECT_EQ(globalconf::embedded_signer(served_bytes).value().der(), signer_.cert.der());
+  EXPECT_TRUE(globalconf::verify(served_bytes, old_anchor, clock_, 0).is_ok());
+  EXPECT_TRUE(globalconf::verify(served_bytes, announced, clock_, 0).is_ok());
+  // New versions too.
+  admit("QROO/EST/SSP");
+  const std::string newer = publisher_->current().value();
+  EXPECT_EQ(globalconf::verify(newer, old_anchor, clock_, 0).value().version(), 2u);
+  EXPECT_TRUE(globalconf::verify(newer, announced, clock_, 0).is_ok());
+}
+
+TEST_F(SigningKeyChangeTest, AfterTheSwitchVersionsVerifyAgainstTheTwoCertificateAnchorOnly) {
+  admit("QROO/EST/FGE");
+  const auto old_anchor = anchor_of(*publisher_);
+  const auto first = globalconf::verify(publisher_->current().value(), old_anchor, clock_, 0).value();
+  publisher_ = make_publisher(SigningKeys{signer(signer_), signer(next_), std::nullopt});
+  const std::string announced_anchor = publisher_->anchor_json();
+  const auto announced = anchor_of(*publisher_);
+
+  publisher_ = make_publisher(SigningKeys{signer(next_), std::nullopt, signer_.cert});
+  // The anchor servers installed during the announcement is the anchor now: the same bytes.
+  EXPECT_EQ(publisher_->anchor_json(), announced_anchor);
+  // The content has not changed and the last version is fresh, but it was signed with the old
+  // key: the next download gets a new version signed with the new one.
+  const std::string switched = publisher_->current().value();
+  EXPECT_EQ(globalconf::embedded_signer(switched).value().der(), next_.cert.der());
+  auto accepted = globalconf::verify(switched, announced, clock_, first.version() + 1);
+  ASSERT_TRUE(accepted) << accepted.status().to_string();
+  EXPECT_EQ(accepted->version(), first.version() + 1);
+  // A server that never installed the new anchor refuses it.
+  EXPECT_EQ(fault_of(switched, old_anchor, clock_), globalconf::ConfigurationFault::kUntrustedSigner);
+  auto refused = globalconf::verify(switched, old_anchor, clock_, 0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+  // Later versions stay signed with the new key.
+  admit("QROO/EST/SSP");
+  const std::string later = publisher_->current().value();
+  EXPECT_TRUE(globalconf::verify(later, announced, clock_, 0).is_ok());
+  EXPECT_EQ(fault_of(later, old_anchor, clock_), globalconf::ConfigurationFault::kUntrustedSigner);
+}
+
+TEST_F(SigningKeyChangeTest, OnceTheOldCertificateIsDroppedTheAnchorListsTheNewOneAlone) {
+  admit("QROO/EST/FGE");
+  publisher_ = make_publisher(SigningKeys{signer(signer_), signer(next_), std::nullopt});
+  const auto announced = anchor_of(*publisher_);
+  publisher_ = make_publisher(SigningKeys{signer(next_), std::nullopt, signer_.cert});
+  (void)publisher_->current().value();
+  publisher_ = make_publisher(SigningKeys{signer(next_), std::nullopt, std::nullopt});
+  const auto finished = anchor_of(*publisher_);
+  EXPECT_EQ(listed_serials(finished), std::vector<std::string>{next_.cert.serial_hex()});
+  const std::string served_bytes = publisher_->current().value();
+  EXPECT_TRUE(globalconf::verify(served_bytes, finished, clock_, 0).is_ok());
+  EXPECT_TRUE(globalconf::verify(served_bytes, announced, clock_, 0).is_ok());  // not installed yet: still fine
+  // A version the old key signed (a leaked old key, say) is refused under the new anchor.
+  auto doc = globalconf::GlobalConfiguration::from_json(served().to_json()).value();
+  const std::string by_old_key = globalconf::sign_configuration(doc, signer_.key, signer_.cert).value();
+  EXPECT_EQ(fault_of(by_old_key, finished, clock_), globalconf::ConfigurationFault::kUntrustedSigner);
+}
+
+// When no new version can be made, only a stored version the anchor accepts is served.
+TEST_F(SigningKeyChangeTest, FallsBackOnlyToAStoredVersionTheAnchorAccepts) {
+  admit("QROO/EST/FGE");
+  const std::string by_old_key = publisher_->current().value();
+  auto switched = make_publisher(SigningKeys{signer(next_), std::nullopt, signer_.cert});
+  auto finished = make_publisher(SigningKeys{signer(next_), std::nullopt, std::nullopt});
+  // A name an older registry let in: no new version can be made.
+  ASSERT_TRUE(db_->exec("UPDATE member SET name = 'Fiscal' || char(133) || ' General'").is_ok());
+  // Switched: the anchor still lists the old certificate, so the old key's version is served.
+  EXPECT_EQ(switched->current().value(), by_old_key);
+  // Finished: the anchor lists the new certificate alone, and no version it accepts is stored.
+  auto none = finished->current();
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.status().code(), Code::kUnavailable);
+}
+
+TEST_F(SigningKeyChangeTest, RefusesAKeyChangeThatCouldNotComplete) {
+  xacbe::testing::TestPki foreign(clock_);
+  auto foreign_signer = foreign.issue(ca::Profile::kSigning, "someone else's signer");
+  auto short_lived = pki_.issue(ca::Profile::kSigning, "short-lived", crypto::KeyType::kEcP256,
+                                std::chrono::floor<seconds>(clock_.now()) + hours(2));
+  struct Case {
+    const char* name;
+    std::function<SigningKeys()> keys;
+    Code code;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"a next key and a previous certificate at once",
+       [&] { return SigningKeys{signer(signer_), signer(next_), next_.cert}; }, Code::kInvalidArgument, "not both"},
+      {"a next certificate the CA did not issue",
+       [&] { return SigningKeys{signer(signer_), signer(foreign_signer), std::nullopt}; }, Code::kInvalidArgument,
+       "signing_certificates[1]"},
+      {"a next key that is not its certificate's",
+       [&] { return SigningKeys{signer(signer_), ConfigurationSigner{signer(signer_).key, next_.cert}, std::nullopt}; },
+       Code::kInvalidArgument, "next key"},
+      {"a next certificate that ends before a version published now",
+       [&] { return SigningKeys{signer(signer_), signer(short_lived), std::nullopt}; }, Code::kFailedPrecondition,
+       "next configuration-signing certificate expires"},
+      {"the next certificate twice",
+       [&] { return SigningKeys{signer(next_), std::nullopt, next_.cert}; }, Code::kInvalidArgument, "listed twice"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto refused = try_publisher(c.keys());
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.status().code(), c.code) << refused.status().to_string();
+    EXPECT_NE(refused.status().message().find(c.message), std::string::npos) << refused.status().to_string();
+  }
 }
 
 }  // namespace
