@@ -386,6 +386,15 @@ TEST(CaDatabaseOwnerTest, ResponderAndCliRefuseTheDatabaseOfAnotherCa) {
   EXPECT_NE(cli.output.find(their_root), std::string::npos) << cli.output;
   // Neither refusal changed the other CA's database: its own CA still works with it.
   EXPECT_EQ(theirs.cli({"ca", "list"}).exit_code, 0);
+
+  // Nor does `ca init` make a new CA beside a database left in the directory.
+  const std::string leftover = ours.dir().file("leftover-db");
+  std::filesystem::create_directory(leftover);
+  std::filesystem::copy_file(their_db, leftover + "/ca.db");
+  const CommandResult init = run_command({XACBE_CLI_BIN, "ca", "--dir", leftover, "init"});
+  EXPECT_EQ(init.exit_code, 1) << init.output;
+  EXPECT_NE(init.output.find("already holds a CA database"), std::string::npos) << init.output;
+  EXPECT_FALSE(std::filesystem::exists(leftover + "/ca.key"));
 }
 
 TEST(ServiceConfigTest, RefusesBadConfigurationWithAClearMessage) {

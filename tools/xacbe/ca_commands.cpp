@@ -25,6 +25,12 @@ Result<std::unique_ptr<ca::CertificateAuthority>> open_ca(const std::string& dir
 Status ca_init(const std::string& dir, const std::string& key_type, const std::string& subject,
                const std::string& ocsp_url, int validity_days) {
   if (std::filesystem::exists(dir + "/ca.key")) return failed_precondition(dir + " already holds a CA");
+  // A ca.db left there belongs to another CA (docs/protocol/certificates.md): it would be refused
+  // after the new key and certificate were written, so nothing is written at all.
+  if (std::filesystem::exists(dir + "/ca.db")) {
+    return failed_precondition(dir + " already holds a CA database (ca.db) but no ca.key: restore the CA's files, or "
+                               "init another directory");
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return unavailable("cannot create " + dir + ": " + ec.message());
