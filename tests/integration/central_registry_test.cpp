@@ -155,13 +155,7 @@ class CentralRegistryTest : public ::testing::Test {
   void SetUp() override {
     registry_.config()["listen"]["body_limit"] = kBodyLimit;
     // The signing key and certificate do not exist yet: the registry makes them.
-    registry_.config()["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
-                                                    {"signing_key", "globalconf-signing.key"},
-                                                    {"signing_certificate", "globalconf-signing.pem"},
-                                                    {"ocsp_urls", {"http://127.0.0.1:8891/"}},
-                                                    {"ocsp_certificate", "ocsp.pem"},
-                                                    {"tsa_url", "http://127.0.0.1:8890/"},
-                                                    {"tsa_certificate", "tsa.pem"}};
+    registry_.publish_globalconf();
     registry_.start();
   }
 

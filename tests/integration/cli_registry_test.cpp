@@ -267,13 +267,7 @@ TEST_F(CliRegistryTest, AuditorTokenIsRefusedAWrite) {
 TEST_F(CliRegistryTest, KeepsAMembersRecordsAndPrintsTheAnchorVerbatim) {
   // The registry publishes a global configuration, and so has an anchor, only with this section;
   // it makes the signing key and certificate itself.
-  registry_.config()["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
-                                                  {"signing_key", "globalconf-signing.key"},
-                                                  {"signing_certificate", "globalconf-signing.pem"},
-                                                  {"ocsp_urls", {"http://127.0.0.1:8891/"}},
-                                                  {"ocsp_certificate", "ocsp.pem"},
-                                                  {"tsa_url", "http://127.0.0.1:8890/"},
-                                                  {"tsa_certificate", "tsa.pem"}};
+  registry_.publish_globalconf();
   registry_.start();
   const std::string provider = "QROO/MUN/OPB";
   admit(kMember);

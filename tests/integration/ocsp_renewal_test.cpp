@@ -184,13 +184,7 @@ TEST(OcspRenewalTest, RegistryListsTheCurrentAndTheNextResponderCertificate) {
   const std::string bundle = services.dir().file("ocsp-responders.pem");
   ASSERT_TRUE(write_file_atomic(bundle, read_file(services.ocsp_cert()).value() + read_file(next).value()).is_ok());
   RegistryProcess registry(services, XACBE_REGISTRY_BIN);
-  registry.config()["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
-                                                 {"signing_key", "globalconf-signing.key"},
-                                                 {"signing_certificate", "globalconf-signing.pem"},
-                                                 {"ocsp_urls", {"http://127.0.0.1:8891/"}},
-                                                 {"ocsp_certificate", "ocsp-responders.pem"},
-                                                 {"tsa_url", "http://127.0.0.1:8890/"},
-                                                 {"tsa_certificate", "tsa.pem"}};
+  registry.publish_globalconf()["ocsp_certificate"] = "ocsp-responders.pem";
   registry.start();
   auto anchor = globalconf::ConfigurationAnchor::from_json(
       registry.get("/api/v1/configuration-anchor", RegistryProcess::As::kAuditor).http.body);

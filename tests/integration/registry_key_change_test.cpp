@@ -23,13 +23,7 @@ Executables executables() { return {XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN
 class RegistryKeyChangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    registry_.config()["registry"]["globalconf"] = {{"download_url", "http://127.0.0.1:8880/globalconf/QROO"},
-                                                    {"signing_key", "globalconf-signing.key"},
-                                                    {"signing_certificate", "globalconf-signing.pem"},
-                                                    {"ocsp_urls", {"http://127.0.0.1:8891/"}},
-                                                    {"ocsp_certificate", "ocsp.pem"},
-                                                    {"tsa_url", "http://127.0.0.1:8890/"},
-                                                    {"tsa_certificate", "tsa.pem"}};
+    registry_.publish_globalconf();
     registry_.start();
   }
 

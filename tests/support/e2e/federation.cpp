@@ -114,14 +114,8 @@ Federation::Federation(FederationExecutables bin)
   services_.start_ocsp();
   const unsigned port = free_port();
   registry_.config()["listen"]["port"] = port;
-  registry_.config()["registry"]["globalconf"] = {
-      {"download_url", "http://127.0.0.1:" + std::to_string(port) + "/globalconf/QROO"},
-      {"signing_key", "globalconf-signing.key"},
-      {"signing_certificate", "globalconf-signing.pem"},
-      {"ocsp_urls", {services_.ocsp_url()}},
-      {"ocsp_certificate", "ocsp.pem"},
-      {"tsa_url", services_.tsa_url()},
-      {"tsa_certificate", "tsa.pem"}};
+  registry_.publish_globalconf("http://127.0.0.1:" + std::to_string(port) + "/globalconf/QROO", services_.ocsp_url(),
+                               services_.tsa_url());
   registry_.start();
 }
 

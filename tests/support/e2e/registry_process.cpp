@@ -27,6 +27,17 @@ std::string RegistryProcess::Reply::error_field(const char* name) const {
   return json["error"].value(name, "");
 }
 
+nlohmann::json& RegistryProcess::publish_globalconf(const std::string& download_url, const std::string& ocsp_url,
+                                                    const std::string& tsa_url) {
+  return config_["registry"]["globalconf"] = {{"download_url", download_url},
+                                              {"signing_key", "globalconf-signing.key"},
+                                              {"signing_certificate", "globalconf-signing.pem"},
+                                              {"ocsp_urls", {ocsp_url}},
+                                              {"ocsp_certificate", "ocsp.pem"},
+                                              {"tsa_url", tsa_url},
+                                              {"tsa_certificate", "tsa.pem"}};
+}
+
 RegistryProcess::RegistryProcess(TrustServices& services, std::string binary)
     : services_(services), binary_(std::move(binary)) {
   std::filesystem::copy_file(std::string(XACBE_SOURCE_DIR) + "/conf/business-calendar.json",

@@ -42,6 +42,12 @@ class RegistryProcess {
   RegistryProcess(TrustServices& services, std::string binary);
 
   nlohmann::json& config() { return config_; }
+  // Adds the "globalconf" section: the signing key and certificate (the registry makes them on
+  // first start), the trust services' ocsp.pem and tsa.pem, and their URLs (by default the
+  // standard ports, where nothing needs to listen for the registry to publish). Returns it.
+  nlohmann::json& publish_globalconf(const std::string& download_url = "http://127.0.0.1:8880/globalconf/QROO",
+                                     const std::string& ocsp_url = "http://127.0.0.1:8891/",
+                                     const std::string& tsa_url = "http://127.0.0.1:8890/");
   const nlohmann::json& config() const { return config_; }
   std::string config_path() const { return services_.dir().file("registry.json"); }
 
