@@ -31,13 +31,20 @@ Status write_all(int fd, std::string_view content, const std::string& path) {
 
 }  // namespace
 
-Result<std::string> read_file(const std::string& path) {
+Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return not_found("cannot open " + path + ": " + std::strerror(errno));
-  std::ostringstream out;
-  out << in.rdbuf();
+  std::string out;
+  char buffer[64 * 1024];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    out.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_bytes) {
+      return invalid_argument(path + " holds more than " + std::to_string(max_bytes) + " bytes");
+    }
+  }
   if (in.bad()) return unavailable("cannot read " + path);
-  return out.str();
+  return out;
 }
 
 Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {

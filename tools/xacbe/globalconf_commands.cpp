@@ -73,7 +73,8 @@ struct Arguments {
 int verify_file(const Arguments& a) {
   auto anchor = ConfigurationAnchor::load(a.anchor);
   if (!anchor) return not_checked(anchor.status());
-  auto bytes = read_file(a.file);
+  // No larger than a download may be (the HTTP client's body limit).
+  auto bytes = read_file(a.file, net::ClientOptions{}.body_limit);
   if (!bytes) return not_checked(bytes.status());
   ConfigurationFault fault = ConfigurationFault::kNone;
   auto conf = globalconf::verify(*bytes, *anchor, kClock, a.min_version, &fault);
