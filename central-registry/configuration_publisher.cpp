@@ -82,6 +82,13 @@ Status ConfigurationPublisher::self_check() {
   if (keys_.next) XACBE_RETURN_IF_ERROR(check_signer(*keys_.next, "next"));
   const TimePoint now = clock_.now();
   XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationContent content, gather());
+  // The trial checks the settings and keys, not the stored members, servers and groups: a value
+  // an older registry let in must not keep the registry from starting; current() serves the last
+  // valid version while it cannot be published.
+  content.members.clear();
+  content.subsystems.clear();
+  content.security_servers.clear();
+  content.global_groups.clear();
   content.version = 1;
   content.created_at = std::chrono::floor<std::chrono::seconds>(now);
   content.expires_at = content.created_at + settings_.validity;

@@ -165,6 +165,9 @@ TEST_F(ConfigurationPublisherTest, KeepsServingTheLastValidVersionWhenAStoredVal
   auto none = publisher_->current();
   ASSERT_FALSE(none.is_ok());
   EXPECT_EQ(none.status().code(), Code::kUnavailable);
+  // A restart with the bad value stored still starts, and serves nothing invalid.
+  publisher_ = make_publisher();
+  EXPECT_EQ(publisher_->current().status().code(), Code::kUnavailable);
   // Repaired, it publishes again.
   ASSERT_TRUE(db_->exec("UPDATE member SET name = 'Fiscalía General'").is_ok());
   EXPECT_EQ(served().version(), 2u);
