@@ -1,5 +1,6 @@
 #include "audit_trail.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "xacbe/log/log.hpp"
@@ -21,6 +22,9 @@ struct AuditTrail::RefusalCounts {
     std::int64_t counted = 0;  // refusals after the recorded first one
   };
   std::map<std::string, Window> windows;  // by source, action and code
+  // The earliest start among `windows`: until it is an interval old, no window is over and a
+  // flush has nothing to do (a flood does not scan the windows at every refusal).
+  TimePoint oldest_start = TimePoint::max();
 };
 
 AuditTrail::AuditTrail(store::Database& db, const Clock& clock)
@@ -87,10 +91,17 @@ bool AuditTrail::admit_refusal(const std::string& action, const Status& outcome)
   auto& windows = refusals_->windows;
   const std::string code = code_name(outcome.code());
   std::string source = source_.empty() ? "unknown" : excerpt(source_, 64);
-  auto key = [&] { return source + '\n' + action + '\n' + code; };
-  if (windows.size() >= kMaxRefusalSources && !windows.count(key())) source = "other";
-  auto [it, first] = windows.try_emplace(key(), RefusalCounts::Window{source, action, code, now, now, 0});
-  if (first) return true;
+  const std::string tail = '\n' + action + '\n' + code;
+  std::string key = source + tail;
+  if (windows.size() >= kMaxRefusalSources && !windows.count(key)) {
+    source = "other";
+    key = source + tail;
+  }
+  auto [it, first] = windows.try_emplace(key, RefusalCounts::Window{source, action, code, now, now, 0});
+  if (first) {
+    refusals_->oldest_start = std::min(refusals_->oldest_start, now);
+    return true;
+  }
   ++it->second.counted;
   it->second.last = now;
   return false;
@@ -98,11 +109,14 @@ bool AuditTrail::admit_refusal(const std::string& action, const Status& outcome)
 
 Status AuditTrail::flush_refusal_counts(bool all) {
   const TimePoint now = clock_.now();
-  Status result;
   auto& windows = refusals_->windows;
+  if (!all && (windows.empty() || now < refusals_->oldest_start + kRefusalInterval)) return Status::ok();
+  Status result;
+  refusals_->oldest_start = TimePoint::max();
   for (auto it = windows.begin(); it != windows.end();) {
     const RefusalCounts::Window& w = it->second;
     if (!all && now < w.start + kRefusalInterval) {
+      refusals_->oldest_start = std::min(refusals_->oldest_start, w.start);
       ++it;
       continue;
     }
