@@ -44,6 +44,8 @@ struct SecurityServer::Impl {
   std::unique_ptr<ProviderSide> provider_side;
   std::unique_ptr<net::HttpServer> client_server, client_tls_server, provider_server, admin_server;
 
+  std::shared_ptr<const std::string> kept_configuration;  // only refresh_configuration() touches it
+
   std::mutex refresh_state_mu;
   std::optional<TimePoint> last_refresh_at;  // guarded by refresh_state_mu
   Status last_refresh;                       // guarded by refresh_state_mu
@@ -92,6 +94,19 @@ struct SecurityServer::Impl {
     ocsp->start();
   }
 
+  // The query register keeps every configuration put in use, so that an exported record carries
+  // the one in force when it was signed (docs/protocol/evidence-container.md).
+  void keep_configuration_in_use() {
+    std::shared_ptr<const std::string> in_use = configuration->current_signed();
+    if (!in_use || in_use == kept_configuration) return;
+    Status st = query_register->keep_configuration(*in_use);
+    if (!st.is_ok()) {
+      log::error("the query register could not keep the configuration in use: {}", st.to_string());
+      return;
+    }
+    kept_configuration = std::move(in_use);
+  }
+
   void refresh_configuration() {
     globalconf::ConfigurationFault fault;
     Status st = configuration->refresh(&fault);
@@ -101,6 +116,7 @@ struct SecurityServer::Impl {
       last_refresh_at = clock.now();
       last_refresh = st;
     }
+    keep_configuration_in_use();
     auto current = configuration->current();
     if (current.is_ok()) {
       ensure_ocsp(**current);

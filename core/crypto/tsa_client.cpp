@@ -30,6 +30,10 @@ struct X509_ALGORDeleter {
   void operator()(X509_ALGOR* p) const noexcept { X509_ALGOR_free(p); }
 };
 using X509_ALGORPtr = std::unique_ptr<X509_ALGOR, X509_ALGORDeleter>;
+struct PKCS7Deleter {
+  void operator()(PKCS7* p) const noexcept { PKCS7_free(p); }
+};
+using PKCS7Ptr = std::unique_ptr<PKCS7, PKCS7Deleter>;
 struct STACK_OF_X509Deleter {  // a stack that does not own its certificates
   void operator()(STACK_OF(X509) * p) const noexcept { sk_X509_free(p); }
 };
@@ -292,6 +296,35 @@ Result<TimestampToken> verify(std::string_view der, const TimestampRequest& requ
 }
 
 }  // namespace
+
+// --- a stored token ---
+
+Result<TimestampToken> verify_timestamp_token(std::string_view token_der, std::string_view sha256_digest,
+                                              const Certificate& tsa_certificate,
+                                              const std::vector<Certificate>& roots) {
+  XACBE_ASSIGN_OR_RETURN(PKCS7Ptr token, from_der<PKCS7Ptr>(d2i_PKCS7, token_der, "TimeStampToken"));
+  XACBE_RETURN_IF_ERROR(check_signer(token.get(), tsa_certificate));
+  TS_TST_INFOPtr info(PKCS7_to_TS_TST_INFO(token.get()));
+  if (!info) {
+    ERR_clear_error();
+    return invalid_argument("the time-stamp token does not hold a TSTInfo");
+  }
+  if (TS_TST_INFO_get_version(info.get()) != 1) return invalid_argument("the TSTInfo version is not 1");
+  XACBE_ASSIGN_OR_RETURN(TimestampRequest imprint, TimestampRequest::create(ImprintHash::kSha256, sha256_digest));
+  XACBE_RETURN_IF_ERROR(check_imprint(info.get(), imprint));
+  TimestampToken out;
+  XACBE_ASSIGN_OR_RETURN(out.gen_time, from_asn1_time(TS_TST_INFO_get_time(info.get())));
+  out.policy = oid_text(TS_TST_INFO_get_policy_id(info.get()));
+  const ASN1_INTEGER* serial = TS_TST_INFO_get_serial(info.get());
+  out.serial_hex = serial == nullptr ? "" : serial_to_hex(serial);
+  XACBE_ASSIGN_OR_RETURN(out.accuracy, read_accuracy(info.get()));
+  // The TSA's certificate is judged at the time it vouches for, not today's.
+  XACBE_RETURN_IF_ERROR(check_tsa_certificate(tsa_certificate));
+  XACBE_RETURN_IF_ERROR(verify_chain(tsa_certificate, roots, {}, out.gen_time));
+  XACBE_RETURN_IF_ERROR(check_signature(token.get(), tsa_certificate, roots, out.gen_time));
+  out.token_der = std::string(token_der);
+  return out;
+}
 
 // --- TimestampRequest ---
 

@@ -72,6 +72,7 @@ Result<std::unique_ptr<ConfigurationClient>> ConfigurationClient::open(Configura
   if (stored) {
     client->min_version_ = stored->version();
     client->current_ = std::make_shared<const GlobalConfiguration>(std::move(stored).value());
+    client->current_signed_ = std::make_shared<const std::string>(std::move(bytes));
     return client;
   }
   client->stored_copy_status_ = Status(stored.status().code(), client->path_ + ": " + stored.status().message());
@@ -113,6 +114,7 @@ Status ConfigurationClient::refresh(ConfigurationFault* fault) {
   std::lock_guard lock(mu_);
   min_version_ = fresh->version();
   current_ = std::make_shared<const GlobalConfiguration>(std::move(fresh).value());
+  current_signed_ = std::make_shared<const std::string>(std::move(bytes).value());
   return Status::ok();
 }
 

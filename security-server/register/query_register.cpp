@@ -8,6 +8,7 @@
 #include "register/register_schema.hpp"
 #include "register/register_time.hpp"
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/globalconf/signed_configuration.hpp"
 #include "xacbe/log/log.hpp"
 #include "xacbe/store/database.hpp"
 #include "xacbe/utf8.hpp"
@@ -435,6 +436,26 @@ Result<std::int64_t> QueryRegister::purge_decisions_before(TimePoint before) {
     return Status::ok();
   }));
   return removed;
+}
+
+Status QueryRegister::keep_configuration(const std::string& signed_bytes) {
+  XACBE_ASSIGN_OR_RETURN(globalconf::SignedConfiguration envelope, globalconf::SignedConfiguration::parse(signed_bytes));
+  XACBE_ASSIGN_OR_RETURN(globalconf::GlobalConfiguration conf, globalconf::GlobalConfiguration::from_json(envelope.content));
+  const std::string instance = conf.instance();
+  const std::uint64_t version = conf.version();
+  const TimePoint now = clock_.now();
+  const std::string digest = crypto::sha256(signed_bytes);
+  return run_on_writer_and_wait([&](store::Database& db) -> Status {
+    XACBE_ASSIGN_OR_RETURN(store::Statement insert,
+                           db.prepare("INSERT INTO configurations(instance, version, signed, sha256, in_use_from)"
+                                      " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(sha256) DO NOTHING"));
+    insert.bind(1, valid_utf8(instance))
+        .bind(2, static_cast<std::int64_t>(version))
+        .bind_blob(3, signed_bytes)
+        .bind_blob(4, digest)
+        .bind(5, to_unix_millis(now));
+    return insert.run();
+  });
 }
 
 void QueryRegister::note_timestamping(const Status& outcome) {

@@ -86,6 +86,15 @@ struct RegisterStats {
   // records, untimestamped and deadlines_missed are -1 when the file could not be read.
 };
 
+// A signed global configuration the server put in use (docs/protocol/query-register.md
+// "Configurations").
+struct StoredConfiguration {
+  std::string instance;
+  std::uint64_t version = 0;
+  std::string signed_bytes;  // the signed form exactly as downloaded
+  TimePoint in_use_from{};   // milliseconds kept
+};
+
 class Timestamper;
 
 class QueryRegister {
@@ -127,6 +136,13 @@ class QueryRegister {
 
   // Returns once everything queued before the call is written.
   Status flush();
+
+  // Keeps the signed form of a configuration put in use now, once per distinct form (the same bytes
+  // again are not kept again). Records appended after the call are covered by it. The caller has
+  // verified it; this reads only its instance and version (kInvalidArgument when it cannot).
+  Status keep_configuration(const std::string& signed_bytes);
+  // The configuration in use at `at`: the last one kept at or before it. kNotFound when none was.
+  Result<StoredConfiguration> configuration_at(TimePoint at) const;
 
   Result<Record> get(std::int64_t seq) const;
   Result<std::vector<Record>> find(const RecordFilter& filter) const;

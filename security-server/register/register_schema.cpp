@@ -10,6 +10,8 @@ namespace xacbe::ss {
 //   long the register grows.
 // timestamp_batches: one RFC 3161 token per Merkle batch; root is its imprint.
 // decisions: the authentication and authorization record, with its own retention.
+// configurations (2): every signed global configuration the server put in use, from when, so that an
+//   exported record carries the configuration in force when it was signed.
 const std::vector<std::string>& register_migrations() {
   static const std::vector<std::string> migrations = {
       R"sql(
@@ -68,6 +70,16 @@ CREATE TABLE decisions(
   rule TEXT NOT NULL,
   reason TEXT NOT NULL);
 CREATE INDEX decisions_at ON decisions(at);
+)sql",
+      R"sql(
+CREATE TABLE configurations(
+  id INTEGER PRIMARY KEY,
+  instance TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  signed BLOB NOT NULL,
+  sha256 BLOB NOT NULL UNIQUE,
+  in_use_from INTEGER NOT NULL);
+CREATE INDEX configurations_in_use_from ON configurations(in_use_from);
 )sql",
   };
   return migrations;

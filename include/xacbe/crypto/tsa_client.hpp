@@ -101,6 +101,14 @@ Result<TimestampToken> verify_timestamp_response(std::string_view der, const Tim
                                                  const std::vector<Certificate>& roots,
                                                  const TimestampCheckOptions& options, const Clock& clock);
 
+// Verifies a kept TimeStampToken offline, years later: exactly one signer, `tsa_certificate`, a
+// time-stamping certificate chaining to `roots` at the token's own genTime; the signature and the
+// ESS signing-certificate attribute hold; TSTInfo version 1 and its imprint is SHA-256
+// `sha256_digest`. No nonce and no age are checked. Refusals as verify_timestamp_response's.
+Result<TimestampToken> verify_timestamp_token(std::string_view token_der, std::string_view sha256_digest,
+                                              const Certificate& tsa_certificate,
+                                              const std::vector<Certificate>& roots);
+
 // Thread-safe when its Fetch is.
 class TsaClient {
  public:

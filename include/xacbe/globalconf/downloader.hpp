@@ -51,6 +51,13 @@ class ConfigurationClient {
   // kFailedPrecondition: a security server exchanges with nobody without a valid configuration.
   Result<std::shared_ptr<const GlobalConfiguration>> current() const;
 
+  // The signed form of the configuration in use, as verified (also once it has expired); null when
+  // there is none. What a security server keeps as evidence of the configuration it used.
+  std::shared_ptr<const std::string> current_signed() const {
+    std::lock_guard lock(mu_);
+    return current_signed_;
+  }
+
   // Why the stored copy was not used at open(); ok when it was used or there was none.
   const Status& stored_copy_status() const { return stored_copy_status_; }
   const ConfigurationAnchor& anchor() const { return anchor_; }
@@ -67,6 +74,7 @@ class ConfigurationClient {
   std::mutex refresh_mu_;  // held for a whole refresh(), so that two never interleave
   mutable std::mutex mu_;
   std::shared_ptr<const GlobalConfiguration> current_;  // guarded by mu_
+  std::shared_ptr<const std::string> current_signed_;   // guarded by mu_; the bytes of current_
   std::uint64_t min_version_ = 0;                       // guarded by mu_
 };
 

@@ -1,0 +1,361 @@
+// Evidence containers end to end in process: real e-stamps signed under a test CA, a real query
+// register, real RFC 3161 tokens over Merkle batches and a real signed configuration; exported,
+// checked offline, and refused for each kind of tampering with the check that must catch it.
+
+#include "audit/evidence_container.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "audit/evidence_layout.hpp"
+#include "estamp/estamp.hpp"
+#include "exchange/context.hpp"
+#include "register/timestamper.hpp"
+#include "support/ocsp_answers.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_pki.hpp"
+#include "support/tsa_answers.hpp"
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/crypto/ocsp_client.hpp"
+#include "xacbe/crypto/tsa_client.hpp"
+
+namespace xacbe::ss {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::KeyAndCert;
+using testing::TestPki;
+using Json = nlohmann::json;
+
+const std::string kClient = "QROO/EST/FGE/SIS";
+const std::string kService = "QROO/MUN/BJ/POLICIA/antecedentes";
+
+template <typename T>
+T must(Result<T> r) {
+  if (!r.is_ok()) throw std::runtime_error(r.status().to_string());
+  return std::move(r).value();
+}
+
+std::unique_ptr<SoftwareSigner> signer_of(const KeyAndCert& kc) {
+  return must(SoftwareSigner::create(must(crypto::PrivateKey::from_pem(kc.key.to_pem())), kc.cert));
+}
+
+const EvidenceCheck* find_check(const EvidenceReport& report, const std::string& subject, const std::string& check) {
+  for (const auto& c : report.checks) {
+    if (c.subject == subject && c.check == check) return &c;
+  }
+  return nullptr;
+}
+
+class EvidenceContainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    reg_ = must(QueryRegister::open(dir_.file("register.db"), clock_));
+    stamper_ = std::make_unique<Timestamper>(*reg_, clock_, [this](std::string_view root) { return stamp(root); });
+    signed_configuration_ = configuration(1);
+    ASSERT_TRUE(reg_->keep_configuration(signed_configuration_));
+  }
+
+  std::chrono::sys_seconds now() const { return to_sys_seconds(clock_.now()); }
+
+  std::string configuration(std::uint64_t version) {
+    auto conf = must(globalconf::GlobalConfiguration::create(globalconf::ConfigurationContent{
+        .instance = "QROO",
+        .version = version,
+        .created_at = now(),
+        .expires_at = now() + 24h,
+        .members = {{must(id::MemberId::parse("QROO/EST/FGE")), "Fiscalía General del Estado"},
+                    {must(id::MemberId::parse("QROO/MUN/BJ")), "Policía Municipal de Benito Juárez"}},
+        .subsystems = {{must(id::SubsystemId::parse("QROO/EST/FGE/SIS"))},
+                       {must(id::SubsystemId::parse("QROO/MUN/BJ/POLICIA"))}},
+        .security_servers = {},
+        .ca = {pki_.root(), {"http://ocsp.ceiqroo.example/"}, {responder_.cert}},
+        .tsa = {"http://tsa.ceiqroo.example/", tsa_.cert},
+        .global_groups = {},
+        .settings = {},
+    }));
+    return must(globalconf::sign_configuration(conf, conf_signer_.key, conf_signer_.cert));
+  }
+
+  Result<crypto::TimestampToken> stamp(std::string_view root) {
+    auto request = crypto::TimestampRequest::create(crypto::ImprintHash::kSha256, root);
+    if (!request) return request.status();
+    testing::TsaAnswer answer;
+    answer.gen_time = now();
+    answer.serial = ++serial_;
+    const std::string der = testing::make_timestamp_response(request->der(), tsa_.cert, tsa_.key, {pki_.root()}, answer);
+    return crypto::verify_timestamp_response(der, *request, tsa_.cert, {pki_.root()}, {}, clock_);
+  }
+
+  // A good OCSP response for `cert` produced at `produced`.
+  std::string ocsp_for(const crypto::Certificate& cert, std::chrono::sys_seconds produced) {
+    auto request = must(crypto::OcspRequest::create(cert, pki_.root(), {.nonce_octets = 0}));
+    testing::OcspAnswer answer;
+    answer.produced_at = produced;
+    answer.this_update = produced;
+    answer.next_update = produced + 24h;
+    return testing::make_ocsp_response(request.der(), responder_.cert, responder_.key, answer);
+  }
+
+  // Appends an e-stamped record as the exchange would; its OCSP response produced `ocsp_age` ago.
+  RecordRef append(RecordSide side, RecordKind kind, const std::string& message_id, const std::string& request_id,
+                   const KeyAndCert& member, const std::string& request_estamp_hash, std::string* estamp_out,
+                   std::chrono::seconds ocsp_age = 60s) {
+    const std::string head = R"({"message_id":")" + message_id + R"(","kind":")" + kind_name(kind) + "\"}";
+    const std::string body = kind == RecordKind::kRequest ? R"({"curp":"GOMA800101HQRXXX01"})" : R"({"antecedentes":[]})";
+    const auto produced = now() - ocsp_age;
+    const std::string ocsp = ocsp_for(member.cert, produced);
+    StampContent content{kind_name(kind), message_id, kClient, kService, request_estamp_hash, message_parts(head, body)};
+    const std::string estamp = must(sign_estamp(content, *signer_of(member), ocsp, now()));
+    if (estamp_out) *estamp_out = estamp;
+    RecordInput in;
+    in.side = side;
+    in.kind = kind;
+    in.message_id = message_id;
+    in.request_id = request_id;
+    in.client = kClient;
+    in.service = kService;
+    in.user_id = "EE12345";
+    in.head = head;
+    in.body = body;
+    in.body_sha256 = crypto::sha256(body);
+    in.estamp = estamp;
+    in.ocsp_produced_at = produced;
+    in.deadline = produced + globalconf::kEightHours;
+    return must(reg_->append_blocking(std::move(in)));
+  }
+
+  // Request and response of one exchange on the client side.
+  void exchange(const std::string& message_id, std::chrono::seconds ocsp_age = 60s) {
+    std::string request_estamp;
+    append(RecordSide::kClient, RecordKind::kRequest, message_id, "req-" + message_id, fge_, {}, &request_estamp,
+           ocsp_age);
+    append(RecordSide::kClient, RecordKind::kResponse, message_id, "req-" + message_id, bj_,
+           crypto::sha256(request_estamp), nullptr, ocsp_age);
+  }
+
+  std::string export_zip(const std::string& message_id) {
+    auto out = export_exchange(*reg_, {kClient, message_id, "QROO/EST/FGE/SS1", "auditora"}, clock_.now());
+    EXPECT_TRUE(out.is_ok()) << out.status().to_string();
+    return out.is_ok() ? out->zip : std::string();
+  }
+
+  EvidenceReport verify(const std::string& zip, bool with_anchor = false) {
+    EvidenceTrust trust{pki_.root(), std::nullopt};
+    if (with_anchor) {
+      trust.anchor = must(globalconf::ConfigurationAnchor::create("QROO", "https://registro.ceiqroo.example/globalconf",
+                                                                  pki_.root(), {conf_signer_.cert}));
+    }
+    auto report = verify_container(zip, trust);
+    EXPECT_TRUE(report.is_ok()) << report.status().to_string();
+    return report.is_ok() ? *report : EvidenceReport{};
+  }
+
+  // The container with `change` applied to entry `name`, the manifest's digests made to match (as
+  // a forger would).
+  std::string tampered(const std::string& zip, const std::string& name, const std::function<void(std::string&)>& change) {
+    auto entries = must(read_zip(zip));
+    bool found = false;
+    for (auto& e : entries) {
+      if (e.name == name) {
+        change(e.bytes);
+        found = true;
+      }
+    }
+    EXPECT_TRUE(found) << name;
+    for (auto& e : entries) {
+      if (e.name != evidence::kManifestFile) continue;
+      Json m = Json::parse(e.bytes);
+      for (auto& f : m["files"]) {
+        const ZipEntry* listed = find_entry(entries, f["name"].get<std::string>());
+        if (listed) f["sha256"] = crypto::to_hex(crypto::sha256(listed->bytes));
+      }
+      e.bytes = m.dump(2);
+    }
+    return must(write_zip(entries, now()));
+  }
+
+  ManualClock clock_{TimePoint(std::chrono::seconds(1'800'000'000))};
+  TestPki pki_{clock_};
+  KeyAndCert responder_ = pki_.issue(ca::Profile::kOcspResponder, "CEIQROO OCSP");
+  KeyAndCert tsa_ = pki_.issue(ca::Profile::kTimestamping, "CEIQROO TSA");
+  KeyAndCert conf_signer_ = pki_.issue(ca::Profile::kSigning, "CEIQROO configuration signing");
+  KeyAndCert fge_ = pki_.issue(ca::Profile::kSigning, "QROO/EST/FGE");
+  KeyAndCert bj_ = pki_.issue(ca::Profile::kSigning, "QROO/MUN/BJ");
+  xacbe::testing::TempDir dir_;
+  std::unique_ptr<QueryRegister> reg_;
+  std::unique_ptr<Timestamper> stamper_;
+  std::string signed_configuration_;
+  int serial_ = 0;
+};
+
+TEST_F(EvidenceContainerTest, ExportedExchangeVerifiesOfflineAfterTheRegisterIsGone) {
+  exchange("msg-1");
+  exchange("msg-2");
+  clock_.advance(30s);
+  ASSERT_TRUE(stamper_->run_once());
+  const std::string zip = export_zip("msg-1");
+  ASSERT_FALSE(zip.empty());
+  stamper_.reset();
+  reg_.reset();
+  std::filesystem::remove_all(dir_.path());  // the security server's whole state
+
+  clock_.advance(24h * 3650);  // years later: nothing is judged at today's time
+  for (bool anchor : {false, true}) {
+    const EvidenceReport report = verify(zip, anchor);
+    EXPECT_TRUE(report.valid()) << format_report(report);
+    EXPECT_EQ(report.seqs, (std::vector<std::int64_t>{1, 2}));
+    for (const char* check : {"chain-link", "timestamp", "merkle-proof", "e-stamp", "content", "signer",
+                              "configuration-in-force", "eight-hour-rule"}) {
+      for (const char* record : {"record 1", "record 2"}) {
+        const EvidenceCheck* c = find_check(report, record, check);
+        ASSERT_NE(c, nullptr) << record << " " << check;
+        EXPECT_TRUE(c->ok) << c->detail;
+      }
+    }
+    ASSERT_NE(find_check(report, "record 2", "request-binding"), nullptr);
+    EXPECT_TRUE(find_check(report, "record 2", "request-binding")->ok);
+    const EvidenceCheck* conf = find_check(report, "configuration/QROO-1.json", "configuration");
+    ASSERT_NE(conf, nullptr);
+    EXPECT_EQ(conf->detail.find("no anchor") == std::string::npos, anchor) << conf->detail;
+  }
+  const std::string text = format_report(verify(zip));
+  EXPECT_NE(text.find("VALID: 2 record(s)"), std::string::npos) << text;
+}
+
+TEST_F(EvidenceContainerTest, ContainerIsAZipOtherToolsRead) {
+  exchange("msg-1");
+  ASSERT_TRUE(stamper_->run_once());
+  const std::string path = dir_.file("exchange.zip");
+  std::ofstream(path, std::ios::binary) << export_zip("msg-1");
+  // Info-ZIP's unzip tests every entry's CRC and lists the layout of docs/protocol/evidence-container.md.
+  EXPECT_EQ(std::system(("unzip -tq " + path + " > /dev/null").c_str()), 0);
+  const std::string listing = dir_.file("listing.txt");
+  ASSERT_EQ(std::system(("unzip -Z1 " + path + " > " + listing).c_str()), 0);
+  std::ifstream in(listing);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first, "mimetype");
+  const std::string rest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* name : {"META-INF/manifest.json", "records/1/record.json", "records/1/head.json", "records/1/body",
+                           "records/1/estamp.xml", "records/1/signer.pem", "records/1/ocsp.der",
+                           "records/1/timestamp.tst", "records/1/proof.json", "configuration/QROO-1.json",
+                           "certificates/ca.pem", "certificates/tsa.pem"}) {
+    EXPECT_NE(rest.find(name), std::string::npos) << name;
+  }
+}
+
+struct Tampering {
+  const char* name;
+  const char* entry;
+  std::function<void(std::string&)> change;
+  const char* subject;
+  const char* check;  // the check that must fail
+};
+
+std::function<void(std::string&)> flip_byte_at(std::size_t from_end) {
+  return [from_end](std::string& bytes) { bytes[bytes.size() - 1 - from_end] ^= 0x01; };
+}
+
+std::function<void(std::string&)> set_json(const std::string& key, const Json& value) {
+  return [key, value](std::string& bytes) {
+    Json j = Json::parse(bytes);
+    j[key] = value;
+    bytes = j.dump();
+  };
+}
+
+TEST_F(EvidenceContainerTest, EachTamperingIsRefusedForItsReason) {
+  exchange("msg-1");
+  clock_.advance(10s);
+  ASSERT_TRUE(stamper_->run_once());
+  const std::string zip = export_zip("msg-1");
+  ASSERT_TRUE(verify(zip).valid());
+
+  const std::vector<Tampering> table = {
+      {"a body byte", "records/1/body", flip_byte_at(3), "record 1", "chain-link"},
+      {"a body byte (as stamped)", "records/1/body", flip_byte_at(3), "record 1", "content"},
+      {"the e-stamp's message id", "records/1/estamp.xml",
+       [](std::string& x) { x.replace(x.find("msg-1"), 5, "msg-9"); }, "record 1", "e-stamp"},
+      {"the timestamp token", "records/1/timestamp.tst", flip_byte_at(10), "record 1", "timestamp"},
+      {"the Merkle proof's leaf index", "records/1/proof.json", set_json("leaf_index", 1), "record 1", "merkle-proof"},
+      {"the chain link", "records/1/record.json", set_json("prev_hash", std::string(64, 'a')), "record 1", "chain-link"},
+      {"a recorded field", "records/1/record.json", set_json("user_id", "someone else"), "record 1", "chain-link"},
+      {"the configuration snapshot", "configuration/QROO-1.json",
+       [](std::string& s) {
+         auto envelope = must(globalconf::SignedConfiguration::parse(s));
+         envelope.content.replace(envelope.content.find("Fiscal"), 6, "fiscal");
+         s = envelope.to_json();
+       },
+       "configuration/QROO-1.json", "configuration"},
+      {"the response's request", "records/1/record.json", set_json("request_id", "req-other"), "record 2",
+       "request-binding"},
+  };
+  for (const Tampering& t : table) {
+    SCOPED_TRACE(t.name);
+    const EvidenceReport report = verify(tampered(zip, t.entry, t.change));
+    EXPECT_FALSE(report.valid());
+    const EvidenceCheck* c = find_check(report, t.subject, t.check);
+    ASSERT_NE(c, nullptr) << format_report(report);
+    EXPECT_FALSE(c->ok) << format_report(report);
+  }
+  // A file taken out, or one slipped in, is named by the manifest check.
+  auto entries = must(read_zip(zip));
+  entries.push_back({"records/1/extra", "x"});
+  const EvidenceReport extra = verify(must(write_zip(entries, now())));
+  EXPECT_FALSE(find_check(extra, "container", "manifest")->ok);
+  EXPECT_NE(find_check(extra, "container", "manifest")->detail.find("records/1/extra"), std::string::npos);
+}
+
+TEST_F(EvidenceContainerTest, TheEightHourRuleHoldsToTheSecond) {
+  // Timestamped exactly eight hours after the OCSP response: still valid.
+  exchange("on-time", 60s);
+  clock_.advance(globalconf::kEightHours - 60s);
+  ASSERT_TRUE(stamper_->run_once());
+  EvidenceReport on_time = verify(export_zip("on-time"));
+  EXPECT_TRUE(on_time.valid()) << format_report(on_time);
+
+  // One second later: refused by the rule, and the e-stamp's OCSP response is stale at that time.
+  ASSERT_TRUE(reg_->keep_configuration(configuration(2)));
+  exchange("late", 60s);
+  clock_.advance(globalconf::kEightHours - 60s + 1s);
+  ASSERT_TRUE(stamper_->run_once());
+  EvidenceReport late = verify(export_zip("late"));
+  EXPECT_FALSE(late.valid());
+  const EvidenceCheck* rule = find_check(late, "record 3", "eight-hour-rule");
+  ASSERT_NE(rule, nullptr) << format_report(late);
+  EXPECT_FALSE(rule->ok);
+  EXPECT_NE(rule->detail.find("28801 s after"), std::string::npos) << rule->detail;
+  EXPECT_FALSE(find_check(late, "record 3", "e-stamp")->ok);
+}
+
+TEST_F(EvidenceContainerTest, ExportRefusesWhatCannotBeProvedYet) {
+  exchange("msg-1");
+  auto early = export_exchange(*reg_, {kClient, "msg-1", "S", "u"}, clock_.now());
+  EXPECT_EQ(early.status().code(), Code::kFailedPrecondition) << early.status().to_string();
+  auto unknown = export_exchange(*reg_, {kClient, "msg-404", "S", "u"}, clock_.now());
+  EXPECT_EQ(unknown.status().code(), Code::kNotFound);
+}
+
+TEST_F(EvidenceContainerTest, OtherCaAndDamagedBytesAreRefused) {
+  exchange("msg-1");
+  ASSERT_TRUE(stamper_->run_once());
+  const std::string zip = export_zip("msg-1");
+  TestPki other(clock_);
+  auto report = verify_container(zip, {other.root(), std::nullopt});
+  ASSERT_TRUE(report.is_ok());
+  EXPECT_FALSE(report->valid());
+  EXPECT_FALSE(find_check(*report, "configuration/QROO-1.json", "configuration")->ok);
+
+  EXPECT_FALSE(verify_container("not a zip at all", {pki_.root(), std::nullopt}).is_ok());
+  std::string cut = zip.substr(0, zip.size() / 2);
+  EXPECT_FALSE(verify_container(cut, {pki_.root(), std::nullopt}).is_ok());
+  EXPECT_FALSE(write_zip({{"../escape", "x"}}, now()).is_ok());
+  EXPECT_FALSE(write_zip({{"a", "x"}, {"a", "y"}}, now()).is_ok());
+}
+
+}  // namespace
+}  // namespace xacbe::ss
