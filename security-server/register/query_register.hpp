@@ -44,12 +44,35 @@ struct RegisterOptions {
   std::size_t max_head_bytes = std::size_t{1} << 20;
 };
 
+// The outcome a search can ask for (docs/protocol/query-register.md "Searching"): a response
+// record whose head has an HTTP `status` of 200..399 is a success, any other response record a
+// failure; a request record without a response record of its exchange (same request_id and side)
+// is unanswered.
+enum class RecordResult { kSuccess, kFailure, kUnanswered };
+
 struct RecordFilter {
   std::optional<std::string> message_id, request_id, client, service;
+  std::optional<std::string> user_id;
+  std::optional<RecordSide> side;
+  std::optional<RecordKind> kind;
+  std::optional<RecordResult> result;
+  // Only the records that belong to one of these members (record_belongs_to); an empty list
+  // matches nothing. nullopt: every record.
+  std::optional<std::vector<id::MemberId>> members;
   std::optional<TimePoint> from, until;  // created_at in [from, until)
   std::int64_t after_seq = 0;            // paging: records with a greater seq, in seq order
   int limit = 100;                       // 1..1000
+  // A search that no indexed equality (message_id, request_id, client, service) narrows examines
+  // at most this many records after after_seq (find_page says where it stopped); nullopt: no bound.
+  std::optional<std::int64_t> max_examined;
   bool with_bodies = false;
+};
+
+// One page of a search.
+struct RecordPage {
+  std::vector<Record> records;
+  std::int64_t next_after = 0;  // the after_seq of the next page
+  bool more = false;            // records may follow next_after
 };
 
 // How a record's hash reaches the imprint of an RFC 3161 token.
@@ -145,7 +168,9 @@ class QueryRegister {
   Result<StoredConfiguration> configuration_at(TimePoint at) const;
 
   Result<Record> get(std::int64_t seq) const;
+  // The records `filter` matches, in seq order: find_page(filter).records.
   Result<std::vector<Record>> find(const RecordFilter& filter) const;
+  Result<RecordPage> find_page(const RecordFilter& filter) const;
   // kNotFound for an unknown record, kFailedPrecondition for one not yet timestamped.
   Result<TimestampProof> proof(std::int64_t seq) const;
   // Recomputes every record's hash and link and its content digests, and every timestamped

@@ -1,7 +1,10 @@
 // The query register's reads: records, proofs, decisions and statistics, through the reading
 // connection (WAL lets it read beside the writer).
 
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "register/query_register.hpp"
 #include "register/record_row.hpp"
@@ -22,46 +25,136 @@ Result<Record> QueryRegister::get(std::int64_t seq) const {
   return read_record(query);
 }
 
-Result<std::vector<Record>> QueryRegister::find(const RecordFilter& filter) const {
-  if (filter.limit < 1 || filter.limit > 1000) return invalid_argument("a register search returns 1 to 1000 records");
-  std::string sql = "SELECT " + record_columns("", filter.with_bodies) +
-                    " FROM records WHERE seq > ?1";
-  int n = 1;
+namespace {
+
+// A search's WHERE clause after "seq > ?1", with its parameters, numbered from 2.
+class Conditions {
+ public:
+  std::string sql;
   std::vector<std::pair<int, std::string>> texts;
   std::vector<std::pair<int, std::int64_t>> numbers;
-  const auto match = [&](const char* column, const std::optional<std::string>& value) {
-    if (!value) return;
-    sql += std::string(" AND ") + column + " = ?" + std::to_string(++n);
-    texts.emplace_back(n, *value);
-  };
-  match("message_id", filter.message_id);
-  match("request_id", filter.request_id);
-  match("client", filter.client);
-  match("service", filter.service);
-  if (filter.from) {
-    sql += " AND created_at >= ?" + std::to_string(++n);
-    numbers.emplace_back(n, to_unix_millis(*filter.from));
+
+  std::string text(std::string value) {
+    texts.emplace_back(++n_, std::move(value));
+    return "?" + std::to_string(n_);
   }
-  if (filter.until) {
-    sql += " AND created_at < ?" + std::to_string(++n);
-    numbers.emplace_back(n, to_unix_millis(*filter.until));
+  std::string number(std::int64_t value) {
+    numbers.emplace_back(++n_, value);
+    return "?" + std::to_string(n_);
   }
-  sql += " ORDER BY seq LIMIT ?" + std::to_string(++n);
-  numbers.emplace_back(n, filter.limit);
+  void equal(const char* column, const std::optional<std::string>& value) {
+    if (value) sql += std::string(" AND ") + column + " = " + text(*value);
+  }
+  void bind(store::Statement& query) const {
+    for (const auto& [index, value] : texts) query.bind(index, value);
+    for (const auto& [index, value] : numbers) query.bind(index, value);
+  }
+
+ private:
+  int n_ = 1;
+};
+
+// record_belongs_to in SQL: "M" or "M/..." as the range ["M/", "M0") ('0' follows '/'), which
+// the client and service indexes can serve.
+std::string members_condition(const std::vector<id::MemberId>& members, Conditions& c) {
+  std::string out;
+  for (const auto& member : members) {
+    const std::string m = member.to_string();
+    const std::string exact = c.text(m), low = c.text(m + "/"), high = c.text(m + "0");
+    if (!out.empty()) out += " OR ";
+    out += "(side = 'client' AND (client = " + exact + " OR (client >= " + low + " AND client < " + high +
+           "))) OR (side = 'provider' AND service >= " + low + " AND service < " + high + ")";
+  }
+  return " AND (" + out + ")";
+}
+
+// The HTTP status in a response record's head, NULL when the head has none.
+constexpr const char* kHeadStatus =
+    "(CASE WHEN json_valid(CAST(head AS TEXT)) THEN json_extract(CAST(head AS TEXT), '$.status') END)";
+
+std::string result_condition(RecordResult result) {
+  switch (result) {
+    case RecordResult::kSuccess:
+      return std::string(" AND kind = 'response' AND IFNULL(") + kHeadStatus + " BETWEEN 200 AND 399, 0) = 1";
+    case RecordResult::kFailure:
+      return std::string(" AND kind = 'response' AND IFNULL(") + kHeadStatus + " BETWEEN 200 AND 399, 0) = 0";
+    case RecordResult::kUnanswered:
+      break;
+  }
+  return " AND kind = 'request' AND NOT EXISTS (SELECT 1 FROM records AS answer WHERE answer.request_id ="
+         " records.request_id AND answer.side = records.side AND answer.kind = 'response')";
+}
+
+}  // namespace
+
+Result<std::vector<Record>> QueryRegister::find(const RecordFilter& filter) const {
+  XACBE_ASSIGN_OR_RETURN(RecordPage page, find_page(filter));
+  return std::move(page.records);
+}
+
+// Every condition is a bound parameter. Searches by message id, request id, client or service go
+// through their indexes; any other search walks seq order from after_seq, so max_examined bounds
+// it: the page stops at the seq that many records on, and says so.
+Result<RecordPage> QueryRegister::find_page(const RecordFilter& filter) const {
+  if (filter.limit < 1 || filter.limit > 1000) return invalid_argument("a register search returns 1 to 1000 records");
+  if (filter.max_examined && *filter.max_examined < 1) return invalid_argument("a search examines at least one record");
+  RecordPage page;
+  page.next_after = filter.after_seq;
+  if (filter.members && filter.members->empty()) return page;
+
+  Conditions c;
+  c.equal("message_id", filter.message_id);
+  c.equal("request_id", filter.request_id);
+  c.equal("client", filter.client);
+  c.equal("service", filter.service);
+  c.equal("user_id", filter.user_id);
+  if (filter.side) c.sql += " AND side = " + c.text(side_name(*filter.side));
+  if (filter.kind) c.sql += " AND kind = " + c.text(kind_name(*filter.kind));
+  if (filter.result) c.sql += result_condition(*filter.result);
+  if (filter.members) c.sql += members_condition(*filter.members, c);
+  if (filter.from) c.sql += " AND created_at >= " + c.number(to_unix_millis(*filter.from));
+  if (filter.until) c.sql += " AND created_at < " + c.number(to_unix_millis(*filter.until));
+  const bool indexed = filter.message_id || filter.request_id || filter.client || filter.service;
 
   std::lock_guard lock(reader_mu_);
+  // The last seq of the window and whether any record follows it.
+  std::optional<std::int64_t> window_end;
+  if (!indexed && filter.max_examined) {
+    XACBE_ASSIGN_OR_RETURN(store::Statement window,
+                           reader_db_->prepare("SELECT seq FROM records WHERE seq > ?1 ORDER BY seq LIMIT 2 OFFSET ?2"));
+    window.bind(1, filter.after_seq).bind(2, *filter.max_examined - 1);
+    XACBE_ASSIGN_OR_RETURN(bool row, window.step());
+    const std::int64_t end = row ? window.column_int64(0) : 0;
+    bool beyond = false;
+    if (row) {
+      XACBE_ASSIGN_OR_RETURN(beyond, window.step());
+    }
+    if (beyond) {
+      window_end = end;
+      c.sql += " AND seq <= " + c.number(end);
+    }
+  }
+  const std::string sql = "SELECT " + record_columns("", filter.with_bodies) + " FROM records WHERE seq > ?1" +
+                          c.sql + " ORDER BY seq LIMIT " + c.number(filter.limit + 1);
   XACBE_ASSIGN_OR_RETURN(store::Statement query, reader_db_->prepare(sql));
   query.bind(1, filter.after_seq);
-  for (const auto& [index, text] : texts) query.bind(index, text);
-  for (const auto& [index, number] : numbers) query.bind(index, number);
-  std::vector<Record> out;
+  c.bind(query);
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(Record r, read_record(query));
-    out.push_back(std::move(r));
+    page.records.push_back(std::move(r));
   }
-  return out;
+  if (page.records.size() > static_cast<std::size_t>(filter.limit)) {
+    page.records.pop_back();
+    page.more = true;
+  } else if (window_end) {
+    page.more = true;
+    page.next_after = *window_end;
+    return page;
+  }
+  if (!page.records.empty()) page.next_after = page.records.back().seq;
+  return page;
 }
 
 bool QueryRegister::contains_request(RecordSide side, const std::string& client, const std::string& message_id) const {

@@ -23,4 +23,10 @@ Result<RecordKind> parse_kind(std::string_view name) {
   return Status(Code::kCorrupt, "unknown record kind");
 }
 
+bool record_belongs_to(RecordSide side, std::string_view client, std::string_view service, const id::MemberId& member) {
+  const std::string_view owner = side == RecordSide::kClient ? client : service;
+  const std::string m = member.to_string();
+  return owner == m || (owner.size() > m.size() && owner.substr(0, m.size()) == m && owner[m.size()] == '/');
+}
+
 }  // namespace xacbe::ss

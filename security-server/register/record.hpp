@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "xacbe/clock.hpp"
+#include "xacbe/id/identifiers.hpp"
 #include "xacbe/result.hpp"
 
 namespace xacbe::ss {
@@ -70,6 +71,14 @@ struct Record {
   std::optional<std::int64_t> batch_id;  // the timestamp batch, once timestamped
   bool deadline_missed = false;          // timestamped after its deadline: its e-stamp is not valid
 };
+
+// Whose record it is (docs/protocol/query-register.md "Owner"): on the client side the member of
+// its client, on the provider side the member of its service; by text, "M" or "M/..." for member
+// M, the rule the register's searches apply in SQL.
+bool record_belongs_to(RecordSide side, std::string_view client, std::string_view service, const id::MemberId& member);
+inline bool record_belongs_to(const Record& r, const id::MemberId& member) {
+  return record_belongs_to(r.side, r.client, r.service, member);
+}
 
 // An authentication or authorization decision of the client or provider side.
 struct Decision {
