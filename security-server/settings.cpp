@@ -1,5 +1,6 @@
 #include "settings.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -78,6 +79,30 @@ Status read_services(const config::Node& node, Settings& out) {
     out.services.push_back(std::move(d));
   }
   return Status::ok();
+}
+
+// "register_readers": every name a configured user, every member one of the clients' members.
+Result<std::map<std::string, std::vector<id::MemberId>>> read_register_readers(const config::Node& node,
+                                                                             const Settings& settings) {
+  std::set<id::MemberId> hosted;
+  for (const auto& [client, c] : settings.clients) hosted.insert(client.member());
+  std::map<std::string, std::vector<id::MemberId>> out;
+  for (const auto& name : node.keys()) {
+    const std::string key = "'security_server.register_readers." + name + "'";
+    if (std::none_of(settings.users.begin(), settings.users.end(), [&](const api::ApiUser& u) { return u.name == name; })) {
+      return invalid_argument(key + " is not one of security_server.users");
+    }
+    XACBE_ASSIGN_OR_RETURN(auto members, node.strings(name));
+    if (members.empty()) return invalid_argument(key + " names no member");
+    std::vector<id::MemberId>& readable = out[name];
+    for (const auto& text : members) {
+      auto member = id::MemberId::parse(text);
+      if (!member.is_ok()) return invalid_argument(key + ": " + member.status().message());
+      if (hosted.count(*member) == 0) return invalid_argument(key + ": " + text + " is not the member of a client of this server");
+      if (std::find(readable.begin(), readable.end(), *member) == readable.end()) readable.push_back(*member);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -179,6 +204,12 @@ Result<Settings> read_settings(const std::string& path) {
   }
   if (out.admin_listen && out.users.empty()) {
     return invalid_argument(path + ": 'security_server.users' needs at least one user for the admin API");
+  }
+  if (node.has("register_readers")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node readers, node.object("register_readers"));
+    auto designated = read_register_readers(readers, out);
+    if (!designated.is_ok()) return invalid_argument(path + ": " + designated.status().message());
+    out.register_readers = std::move(designated).value();
   }
   if (node.has("admin_database")) {
     XACBE_ASSIGN_OR_RETURN(out.admin_database, node.path("admin_database"));

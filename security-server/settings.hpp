@@ -71,6 +71,10 @@ struct Settings {
   };
   std::optional<AdminListen> admin_listen;
   std::vector<api::ApiUser> users;
+  // The users designated to read the query register's message records, each for the members named
+  // (members of this server's clients): "register_readers" {"<user>": ["<member id>", ...]}. No
+  // one else reads them, administrators included.
+  std::map<std::string, std::vector<id::MemberId>> register_readers;
   // The services and access rights added through the admin API; default "server.db" beside the register.
   std::string admin_database;
 };

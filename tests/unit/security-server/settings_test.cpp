@@ -44,6 +44,8 @@ TEST_F(SettingsTest, TheExampleConfigurationIsAccepted) {
   ASSERT_EQ(s->services.size(), 1u);
   EXPECT_EQ(s->services[0].endpoints.size(), 3u);
   EXPECT_EQ(s->rights.size(), 3u);
+  ASSERT_EQ(s->register_readers.size(), 1u);
+  EXPECT_EQ(s->register_readers.at("luis"), std::vector<id::MemberId>{*id::MemberId::parse("QROO/EST/SSP")});
   // Paths are relative to the file's folder.
   EXPECT_EQ(s->register_file, dir_.file("register.db"));
 }
@@ -95,6 +97,20 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
        "client_tls"},
       {"an unknown key", [](Json& c) { c["security_server"]["colour"] = "blue"; }, "colour"},
       {"body limit out of range", [](Json& c) { c["security_server"]["body_limit"] = 10; }, "body_limit"},
+      {"a register reader who is not a user",
+       [](Json& c) { c["security_server"]["register_readers"]["nadie"] = {"QROO/EST/SSP"}; },
+       "'security_server.register_readers.nadie' is not one of security_server.users"},
+      {"a register reader of a member not hosted here",
+       [](Json& c) { c["security_server"]["register_readers"]["luis"] = {"QROO/EST/FGE"}; },
+       "'security_server.register_readers.luis': QROO/EST/FGE is not the member of a client"},
+      {"a register reader of a subsystem, not a member",
+       [](Json& c) { c["security_server"]["register_readers"]["luis"] = {"QROO/EST/SSP/SIS"}; },
+       "security_server.register_readers.luis"},
+      {"a register reader of no member",
+       [](Json& c) { c["security_server"]["register_readers"]["ana"] = Json::array(); },
+       "'security_server.register_readers.ana' names no member"},
+      {"register readers not an object", [](Json& c) { c["security_server"]["register_readers"] = {"luis"}; },
+       "register_readers"},
   };
   for (const auto& row : rows) {
     Json c = example();
