@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "admin/admin_routes.hpp"
+#include "admin/register_routes.hpp"
 #include "admin/request_log.hpp"
 #include "admin/service_admin.hpp"
 #include "exchange/client_side.hpp"
@@ -36,6 +37,7 @@ struct SecurityServer::Impl {
   mutable std::mutex catalog_mu;
   std::shared_ptr<const ServiceCatalog> catalog;  // guarded by catalog_mu
   std::unique_ptr<ServiceAdmin> services;         // installs `catalog`
+  std::unique_ptr<RegisterAccessLog> register_accesses;  // opened with the admin API
   std::unique_ptr<api::AdminApi> admin_api;       // null when no admin_listen
   AdminSources admin_sources;
   std::shared_ptr<net::TlsContext> admin_tls;
@@ -157,6 +159,8 @@ Status SecurityServer::Impl::open_admin_api() {
   admin_sources.decisions = [this](std::int64_t after, int limit) { return query_register->decisions(after, limit); };
   admin_api = std::make_unique<api::AdminApi>(settings.users, std::make_unique<AdminRequestLog>(clock));
   add_admin_routes(*admin_api, admin_sources, *services, clock);
+  XACBE_ASSIGN_OR_RETURN(register_accesses, RegisterAccessLog::open(settings.admin_database, clock));
+  add_register_routes(*admin_api, *query_register, *register_accesses, settings.register_readers);
   return Status::ok();
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "admin/admin_routes.hpp"
+#include "admin/register_routes.hpp"
 #include "admin/request_log.hpp"
 #include "support/openapi.hpp"
 #include "support/temp_dir.hpp"
@@ -79,6 +80,16 @@ class AdminApiTest : public ::testing::Test {
                                   {"luis", api::Role::kAuditor, hash_of(kAuditorToken)}},
         std::make_unique<AdminRequestLog>(clock_));
     add_admin_routes(*api_, sources_, *admin_, clock_);
+    if (!register_) {
+      auto reg = QueryRegister::open(dir_.file("register.db"), clock_);
+      ASSERT_TRUE(reg.is_ok()) << reg.status().to_string();
+      register_ = std::move(reg).value();
+    }
+    accesses_.reset();
+    auto accesses = RegisterAccessLog::open(dir_.file("server.db"), clock_);
+    ASSERT_TRUE(accesses.is_ok()) << accesses.status().to_string();
+    accesses_ = std::move(accesses).value();
+    add_register_routes(*api_, *register_, *accesses_, readers_);
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "",
@@ -129,6 +140,9 @@ class AdminApiTest : public ::testing::Test {
   std::shared_ptr<const ServiceCatalog> installed_;
   std::unique_ptr<ServiceAdmin> admin_;
   AdminSources sources_;
+  std::unique_ptr<QueryRegister> register_;
+  std::unique_ptr<RegisterAccessLog> accesses_;
+  RegisterReaders readers_;
   std::unique_ptr<api::AdminApi> api_;
 };
 
@@ -415,7 +429,8 @@ TEST_F(AdminApiTest, OpenApiDocumentMatchesTheRoutes) {
                                                       {"{memberClass}", "EST"},
                                                       {"{memberCode}", "SSP"},
                                                       {"{subsystemCode}", "PLATAFORMA"},
-                                                      {"{serviceCode}", "x%2Fy"}};  // not one part
+                                                      {"{serviceCode}", "x%2Fy"},  // not one part
+                                                      {"{seq}", "1"}};
   for (const auto& [method, path] : documented) {
     SCOPED_TRACE(method + " " + path);
     const auto filled = testing::fill_path(path, dummies);
