@@ -1,217 +1,21 @@
 #include "registry_commands.hpp"
 
 #include <CLI/CLI.hpp>
-#include <cstdlib>
-#include <functional>
-#include <iostream>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "admin_client.hpp"
 #include "terminal.hpp"
-#include "xacbe/crypto/certificate.hpp"
 #include "xacbe/file.hpp"
 #include "xacbe/id/identifiers.hpp"
-#include "xacbe/net/http_client.hpp"
 
 namespace xacbe::tools {
 namespace {
 
 using Json = nlohmann::json;
-
-constexpr const char* kTokenVariable = "XACBE_TOKEN";
-
-// The "registry" command's own options: where the registry is and how to authenticate to it.
-struct Connection {
-  std::string url = "http://127.0.0.1:8880";
-  std::string token_file;
-  std::string ca_file;
-};
-
-// One call of the admin API.
-struct ApiRequest {
-  std::string method;
-  std::string target;               // below the base URL: path and query, e.g. /api/v1/members?state=active
-  std::optional<std::string> body;  // JSON text
-};
-
-
-// RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-bool is_b64token(std::string_view token) {
-  const std::size_t last = token.find_last_not_of('=');
-  if (last == std::string_view::npos) return false;
-  for (const char c : token.substr(0, last + 1)) {
-    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && std::string_view("-._~+/").find(c) == std::string_view::npos) return false;
-  }
-  return true;
-}
-
-// The bearer token from --token-file, else from $XACBE_TOKEN. Whitespace around it (the file's
-// final newline) is not part of it. No message shows the token.
-Result<std::string> read_token(const std::string& token_file) {
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any thread starts
-  const char* from_environment = std::getenv(kTokenVariable);
-  std::string token, origin;
-  if (!token_file.empty()) {
-    XACBE_ASSIGN_OR_RETURN(token, read_file(token_file));
-    origin = "the token file " + token_file;
-  } else if (from_environment != nullptr) {
-    token = from_environment;
-    origin = std::string("$") + kTokenVariable;
-  } else {
-    return invalid_argument(std::string("no API token: give --token-file or set ") + kTokenVariable);
-  }
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t first = token.find_first_not_of(kSpace);
-  token = first == std::string::npos ? "" : token.substr(first, token.find_last_not_of(kSpace) + 1 - first);
-  if (!is_b64token(token)) return invalid_argument(origin + " does not hold one bearer token (RFC 6750 b64token)");
-  return token;
-}
-
-// The admin API of one registry: base URL, bearer token and the roots its TLS certificate must
-// chain to.
-class RegistryClient {
- public:
-  static Result<RegistryClient> create(const Connection& connection) {
-    XACBE_ASSIGN_OR_RETURN(net::Url url, net::parse_url(connection.url));
-    net::ClientOptions options;
-    if (url.tls) {
-      net::TlsOptions tls;
-      XACBE_ASSIGN_OR_RETURN(tls.trusted, crypto::load_certificates(connection.ca_file));
-      XACBE_ASSIGN_OR_RETURN(options.tls, net::TlsContext::create_client(std::move(tls)));
-    }
-    XACBE_ASSIGN_OR_RETURN(std::string token, read_token(connection.token_file));
-    std::string base = connection.url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return RegistryClient(std::move(base), std::move(token), std::move(options));
-  }
-
-  // The registry's answer, whatever its HTTP status; a Status only when no answer came.
-  Result<net::HttpResponse> send(const ApiRequest& request) const {
-    net::HttpRequest http;
-    http.method = request.method;
-    http.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
-    if (request.body) {
-      http.headers.emplace_back("Content-Type", "application/json");
-      http.body = *request.body;
-    }
-    auto response = net::http_request(base_ + request.target, std::move(http), options_);
-    if (!response) {
-      return Status(response.status().code(),
-                    "no answer from the registry at " + base_ + ": " + response.status().message());
-    }
-    return response;
-  }
-
- private:
-  RegistryClient(std::string base, std::string token, net::ClientOptions options)
-      : base_(std::move(base)), token_(std::move(token)), options_(std::move(options)) {}
-
-  std::string base_;  // without a trailing '/'
-  std::string token_;
-  net::ClientOptions options_;
-};
-
-std::string string_member(const Json& object, const char* key) {
-  return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : std::string();
-}
-
-int fail(const Status& st) {
-  std::cerr << "xacbe: " << printable(st.to_string()) << "\n";
-  return 1;
-}
-
-// How a 2xx answer is printed: pretty JSON for a person, or its body byte for byte for a file
-// (the configuration anchor, whose exact text security servers are given).
-enum class Output { kPretty, kVerbatim };
-
-// A 2xx answer's JSON on stdout as `output` says; anything else on stderr as
-// "xacbe: <CODE>: <message>" from the API's error document, or the HTTP status and the first line
-// of a body that is not one (e.g. the HTTP layer's plain-text 413).
-int report_answer(const net::HttpResponse& response, Output output) {
-  const Json body = Json::parse(response.body, nullptr, false);
-  const bool success = response.status >= 200 && response.status < 300;
-  if (success && !body.is_discarded()) {
-    if (output == Output::kVerbatim) {
-      std::cout << response.body;
-    } else {
-      std::cout << body.dump(2) << "\n";
-    }
-    return 0;
-  }
-  if (!success && body.is_object() && body.contains("error") && body["error"].is_object()) {
-    const std::string code = string_member(body["error"], "code");
-    if (!code.empty()) {
-      std::cerr << "xacbe: " << printable(code) << ": " << printable(string_member(body["error"], "message")) << "\n";
-      return 1;
-    }
-  }
-  const std::string line = response.body.substr(0, std::min<std::size_t>(response.body.find('\n'), 200));
-  std::cerr << "xacbe: HTTP " << response.status << ": "
-            << (line.empty() ? std::string("the registry's answer is not JSON") : printable(line)) << "\n";
-  return 1;
-}
-
-// Usage errors that depend on more than one option: CLI11 parse errors, exit 2 in main.
-void check_usage(const Connection& connection) {
-  const auto url = net::parse_url(connection.url);
-  if (url && url->tls && connection.ca_file.empty()) {
-    throw CLI::ValidationError("--ca-file", "an https:// --url needs --ca-file, the CEIQROO root certificate (PEM)");
-  }
-}
-
-using BuildRequest = std::function<Result<ApiRequest>()>;
-
-// One command: build its request (reading any file it names), send it with the token, print the
-// answer. Returns the exit code.
-int run(const Connection& connection, const BuildRequest& build, Output output = Output::kPretty) {
-  check_usage(connection);
-  auto request = build();
-  if (!request) return fail(request.status());
-  auto client = RegistryClient::create(connection);
-  if (!client) return fail(client.status());
-  auto response = client->send(*request);
-  if (!response) return fail(response.status());
-  return report_answer(*response, output);
-}
-
-ApiRequest get(std::string target) {
-  return {"GET", std::move(target), std::nullopt};
-}
-ApiRequest post_without_body(std::string target) {
-  return {"POST", std::move(target), std::nullopt};
-}
-
-// Text from the command line or a file that is not UTF-8 cannot be JSON: refused, not altered.
-Result<ApiRequest> post(std::string target, const Json& body) {
-  try {
-    return ApiRequest{"POST", std::move(target), body.dump()};
-  } catch (const Json::exception& e) {
-    return invalid_argument(std::string("the request cannot be sent as JSON: ") + e.what());
-  }
-}
-
-// RFC 3986 3.4: a free-form query value, every byte but the unreserved ones percent-encoded.
-std::string query_value(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (alnum || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
-  return out;
-}
 
 // A member's path, /api/v1/members/INSTANCE/CLASS/CODE then `action`. MemberId::parse allows only
 // [A-Za-z0-9._-] in a part and no "." or ".." part, so nothing needs percent-encoding.
@@ -238,26 +42,6 @@ void check_subsystem_code(const std::string& member, const std::string& code, co
   auto subsystem = id::SubsystemId::create(*owner, code);
   if (!subsystem) throw CLI::ValidationError(option, subsystem.status().message());
 }
-
-// The base URL: http:// or https://, without query or fragment, since API paths are appended.
-const CLI::Validator kBaseUrl(
-    [](const std::string& text) -> std::string {
-      if (text.find_first_of("?#") != std::string::npos) return "'" + printable(text) + "' has a query or fragment";
-      auto url = net::parse_url(text);
-      return url ? std::string() : printable(url.status().message());
-    },
-    "URL");
-
-// Ids and counts as the API's path and query parameters take them: decimal digits only, at most 18
-// (so within the registry's int64 range).
-const CLI::Validator kNumber(
-    [](const std::string& text) -> std::string {
-      if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
-        return "'" + printable(text) + "' is not a number (decimal digits, at most 18)";
-      }
-      return {};
-    },
-    "N");
 
 // What CLI11 fills in while parsing and the callbacks read; only one subcommand runs.
 struct Arguments {
@@ -671,11 +455,8 @@ void add_registry_commands(CLI::App& app, int& exit_code) {
   auto* registry = app.add_subcommand("registry", "the central registry's admin API")->require_subcommand(1);
   // Subcommands created after this hand these options up, so they may come anywhere on the line.
   registry->fallthrough();
-  registry->add_option("--url", a.connection.url, "base URL of the registry")->capture_default_str()->check(kBaseUrl);
-  registry->add_option(
-      "--token-file", a.connection.token_file,
-      std::string("file holding the API token (default: the ") + kTokenVariable + " environment variable)");
-  registry->add_option("--ca-file", a.connection.ca_file, "root certificate(s) of an https:// registry (PEM)");
+  a.connection.url = "http://127.0.0.1:8880";
+  add_connection_options(*registry, a.connection, "registry");
   add_member_commands(*registry, a, exit_code);
   add_application_commands(*registry, a, exit_code);
   add_notification_commands(*registry, a, exit_code);
