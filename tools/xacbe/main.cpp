@@ -7,6 +7,7 @@
 //   ca status      show one certificate's status; ca list shows them all
 //   token generate a bearer token for the registry admin API, and the hash its configuration holds
 //   registry ...   the central registry's admin API: members, applications, notifications, incidents, audit
+//   register ...   a security server's query register: search, show a record, the access log
 //   server ...     a security server's setup: keys and CSRs, registration, certificate requests, clients,
 //                  collecting and installing issued certificates, status
 //   globalconf ... a global configuration verified against an anchor, from a file or downloaded
@@ -18,6 +19,7 @@
 
 #include "ca_commands.hpp"
 #include "globalconf_commands.hpp"
+#include "register_commands.hpp"
 #include "registry_commands.hpp"
 #include "server_commands.hpp"
 #include "xacbe/crypto/csr.hpp"
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
   int printed_exit = 0;
   tools::add_registry_commands(app, printed_exit);
   tools::add_globalconf_commands(app, printed_exit);
+  tools::add_register_commands(app, printed_exit);
 
   try {
     app.parse(argc, argv);

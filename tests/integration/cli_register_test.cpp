@@ -1,0 +1,184 @@
+// xacbe register against a real security server of a real federation: the designated reader
+// searches the query register, shows a record with its body written to a file and lists the access
+// log; an administrator who is not designated is refused; usage errors send nothing.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/e2e/federation.hpp"
+#include "support/process.hpp"
+#include "support/smtp_server.hpp"
+#include "support/temp_dir.hpp"
+#include "xacbe/crypto/encoding.hpp"
+#include "xacbe/net/http_client.hpp"
+#include "xacbe/net/http_server.hpp"
+
+namespace xacbe::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kAdminToken = "5a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
+constexpr const char* kReaderToken = "6b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
+constexpr const char* kMessageId = "cli-register-1";
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class CliRegisterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    federation_ = new Federation({{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN,
+                                  XACBE_SECURITY_SERVER_BIN});
+    Federation& f = *federation_;
+    f.admit("QROO/EST/FGE", "Fiscalía General del Estado", {"SIS"});
+    f.admit("QROO/EST/SSP", "Secretaría de Seguridad Pública", {"SIS"});
+    net::ServerOptions options;
+    options.threads = 1;
+    auto is = net::HttpServer::start(options, [](const net::HttpRequest& r) {
+      return net::HttpResponse::make(200, "application/json", Json{{"persona", r.target}}.dump());
+    });
+    if (!is.is_ok()) throw std::runtime_error(is.status().to_string());
+    provider_is_ = std::move(is).value().release();
+    fge_ = &f.add_server("QROO/EST/FGE/SS1");
+    auto& ssp = f.add_server("QROO/EST/SSP/SS1");
+    fge_->add_client("QROO/EST/FGE/SIS");
+    ssp.add_client("QROO/EST/SSP/SIS");
+    ssp.add_service("QROO/EST/SSP/SIS/antecedentes", "http://127.0.0.1:" + std::to_string(provider_is_->port()),
+                    {"QROO/EST/FGE/SIS"});
+    admin_port_ = free_port();
+    fge_->config["security_server"]["admin_listen"] = {{"address", "127.0.0.1"}, {"port", admin_port_}};
+    fge_->config["security_server"]["users"] = {
+        {"ana", {{"role", "administrator"}, {"token_sha256", crypto::to_hex(crypto::sha256(kAdminToken))}}},
+        {"luis", {{"role", "auditor"}, {"token_sha256", crypto::to_hex(crypto::sha256(kReaderToken))}}}};
+    fge_->config["security_server"]["register_readers"] = {{"luis", {"QROO/EST/FGE"}}};
+    fge_->start();
+    ssp.start();
+  }
+  static void TearDownTestSuite() {
+    if (::testing::UnitTest::GetInstance()->failed_test_count() > 0 && fge_ != nullptr) {
+      std::cerr << "---- " << fge_->id << " log ----\n" << fge_->log();
+    }
+    delete federation_;
+    delete provider_is_;
+  }
+
+  void SetUp() override {
+    std::ofstream(admin_token_) << kAdminToken << "\n";
+    std::ofstream(reader_token_) << kReaderToken << "\n";
+  }
+
+  // "xacbe register --url <FGE's admin API> --token-file <token> <args>".
+  CommandResult xacbe_register(const std::vector<std::string>& args, const std::string& token_file) const {
+    std::vector<std::string> argv = {"env", "-u", "XACBE_TOKEN", XACBE_CLI_BIN, "register", "--url",
+                                     "http://127.0.0.1:" + std::to_string(admin_port_), "--token-file", token_file};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+
+  Json ok(const std::vector<std::string>& args) const {
+    const CommandResult r = xacbe_register(args, reader_token_);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    Json j = Json::parse(r.output, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.output;
+    return j;
+  }
+
+  // One exchange through the FGE server, which logs its client-side request and response.
+  static std::string exchange() {
+    net::HttpRequest r;
+    r.method = "GET";
+    r.target = "/r1/QROO/EST/SSP/SIS/antecedentes/personas/7";
+    r.headers = {{"X-Xacbe-Client", "QROO/EST/FGE/SIS"}, {"X-Xacbe-Id", kMessageId}};
+    auto response = net::http_request(fge_->client_url() + r.target, r);
+    if (!response.is_ok() || response->status != 200) throw std::runtime_error("the exchange failed");
+    return response->body;
+  }
+
+  TempDir dir_;
+  std::string admin_token_ = dir_.file("ana.token"), reader_token_ = dir_.file("luis.token");
+  static inline Federation* federation_ = nullptr;
+  static inline net::HttpServer* provider_is_ = nullptr;
+  static inline SecurityServerNode* fge_ = nullptr;
+  static inline unsigned admin_port_ = 0;
+};
+
+TEST_F(CliRegisterTest, DesignatedReaderSearchesShowsAndSeesTheAccessLog) {
+  const std::string answered = exchange();
+
+  const Json found = ok({"search", "--message-id", kMessageId, "--side", "client"});
+  ASSERT_EQ(found["records"].size(), 2u) << found.dump();
+  EXPECT_EQ(found["more"], false);
+  const Json& response = found["records"][1];
+  EXPECT_EQ(response["kind"], "response");
+  EXPECT_EQ(response["status"], 200);
+  EXPECT_FALSE(response.contains("body"));
+  const std::string seq = std::to_string(response["seq"].get<std::int64_t>());
+
+  const Json successes = ok({"search", "--result", "success", "--client", "QROO/EST/FGE/SIS", "--limit", "1000"});
+  bool listed = false;
+  for (const Json& r : successes["records"]) listed = listed || r["seq"] == response["seq"];
+  EXPECT_TRUE(listed) << successes.dump();
+
+  const std::string body_file = dir_.file("body.json");
+  const Json shown = ok({"show", seq, "--body-out", body_file});
+  EXPECT_EQ(shown["seq"], response["seq"]);
+  EXPECT_EQ(shown["body_out"], body_file);
+  EXPECT_FALSE(shown.contains("body"));
+  EXPECT_EQ(read_all(body_file), answered);
+  EXPECT_EQ(crypto::to_hex(crypto::sha256(read_all(body_file))), shown["body_sha256"]);
+
+  const Json log = ok({"accesses", "--limit", "1000"});
+  std::vector<std::string> actions;
+  for (const Json& e : log["accesses"]) {
+    EXPECT_EQ(e["user"], "luis");
+    EXPECT_EQ(e["peer"].get<std::string>().rfind("127.0.0.1", 0), 0u) << e.dump();
+    actions.push_back(e["action"].get<std::string>() + " " + e["detail"].get<std::string>());
+  }
+  ASSERT_GE(actions.size(), 3u);
+  EXPECT_EQ(actions.back(), "register.read seq " + seq);
+  EXPECT_EQ(log["accesses"].back()["seqs"], Json::array({response["seq"]}));
+}
+
+TEST_F(CliRegisterTest, AnAdministratorWhoIsNotDesignatedIsRefused) {
+  const CommandResult r = xacbe_register({"search", "--message-id", kMessageId}, admin_token_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("xacbe: PERMISSION_DENIED: not designated to read the query register"), std::string::npos)
+      << r.output;
+  // The administrator reads the access log, where the refusal is.
+  const CommandResult log = xacbe_register({"accesses", "--limit", "1000"}, admin_token_);
+  ASSERT_EQ(log.exit_code, 0) << log.output;
+  EXPECT_NE(log.output.find("\"denied\""), std::string::npos) << log.output;
+}
+
+TEST_F(CliRegisterTest, UsageErrorsSendNothing) {
+  const struct {
+    std::vector<std::string> args;
+    std::string says;
+  } rows[] = {
+      {{"search", "--side", "sideways"}, "--side"},
+      {{"search", "--client", "QROO/est"}, "--client"},
+      {{"search", "--from", "yesterday"}, "--from"},
+      {{"search", "--limit", "ten"}, "not a number"},
+      {{"show", "x"}, "not a number"},
+      {{"show"}, "seq"},
+  };
+  for (const auto& row : rows) {
+    const CommandResult r = xacbe_register(row.args, reader_token_);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(row.says), std::string::npos) << r.output;
+  }
+  const CommandResult served = xacbe_register({"accesses", "--limit", "1000"}, admin_token_);
+  EXPECT_EQ(served.output.find("\"detail\": \"side=sideways\""), std::string::npos) << "nothing was sent";
+}
+
+}  // namespace
+}  // namespace xacbe::testing
