@@ -89,7 +89,8 @@ Result<std::map<std::string, std::vector<id::MemberId>>> read_register_readers(c
   std::map<std::string, std::vector<id::MemberId>> out;
   for (const auto& name : node.keys()) {
     const std::string key = "'security_server.register_readers." + name + "'";
-    if (std::none_of(settings.users.begin(), settings.users.end(), [&](const api::ApiUser& u) { return u.name == name; })) {
+    const auto& users = settings.users;
+    if (std::none_of(users.begin(), users.end(), [&](const api::ApiUser& u) { return u.name == name; })) {
       return invalid_argument(key + " is not one of security_server.users");
     }
     XACBE_ASSIGN_OR_RETURN(auto members, node.strings(name));
@@ -98,7 +99,9 @@ Result<std::map<std::string, std::vector<id::MemberId>>> read_register_readers(c
     for (const auto& text : members) {
       auto member = id::MemberId::parse(text);
       if (!member.is_ok()) return invalid_argument(key + ": " + member.status().message());
-      if (hosted.count(*member) == 0) return invalid_argument(key + ": " + text + " is not the member of a client of this server");
+      if (hosted.count(*member) == 0) {
+        return invalid_argument(key + ": " + text + " is not the member of a client of this server");
+      }
       if (std::find(readable.begin(), readable.end(), *member) == readable.end()) readable.push_back(*member);
     }
   }

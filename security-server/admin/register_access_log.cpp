@@ -96,10 +96,11 @@ Status RegisterAccessLog::record(const RegisterAccess& a) {
 Result<RegisterAccessLog::Page> RegisterAccessLog::list(std::int64_t after_id, int limit,
                                                         const std::optional<std::string>& user, std::size_t max_bytes) {
   if (limit < 1 || limit > 1000) return invalid_argument("an access listing returns 1 to 1000 entries");
-  XACBE_ASSIGN_OR_RETURN(store::Statement query,
-                         db_->prepare(std::string("SELECT id, at, user, role, peer, action, detail, outcome, record_count,"
-                                                  " first_seq, last_seq, seqs FROM register_accesses WHERE id > ?1") +
-                                      (user ? " AND user = ?3" : "") + " ORDER BY id LIMIT ?2"));
+  XACBE_ASSIGN_OR_RETURN(
+      store::Statement query,
+      db_->prepare(std::string("SELECT id, at, user, role, peer, action, detail, outcome, record_count,"
+                               " first_seq, last_seq, seqs FROM register_accesses WHERE id > ?1") +
+                   (user ? " AND user = ?3" : "") + " ORDER BY id LIMIT ?2"));
   query.bind(1, after_id).bind(2, std::int64_t{limit} + 1);
   if (user) query.bind(3, *user);
   Page page;

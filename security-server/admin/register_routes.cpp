@@ -123,7 +123,9 @@ Result<RecordFilter> search_filter(const api::ApiCall& call) {
   return f;
 }
 
-std::string hex(const std::string& bytes) { return crypto::to_hex(bytes); }
+std::string hex(const std::string& bytes) {
+  return crypto::to_hex(bytes);
+}
 
 // The HTTP status of a response record, from its head (exchange/message.hpp ResponseHead).
 Json response_status(const Record& r) {
@@ -269,11 +271,11 @@ net::HttpResponse read(const QueryRegister& reg, RegisterAccessLog& accesses, co
 }
 
 // Administrators see every entry; a designated reader who is not one sees its own.
-net::HttpResponse list_accesses(RegisterAccessLog& accesses, const RegisterReaders& readers,
-                                const api::ApiCall& call) {
+net::HttpResponse list_accesses(RegisterAccessLog& accesses, const RegisterReaders& readers, const api::ApiCall& call) {
   const bool administrator = call.user->role == api::Role::kAdministrator;
   if (!administrator && designation(readers, call) == nullptr) {
-    return api::error_response(permission_denied("only administrators and designated register readers read the access log"));
+    return api::error_response(
+        permission_denied("only administrators and designated register readers read the access log"));
   }
   auto q = query_params(call, {"after", "limit"});
   if (!q.is_ok()) return api::error_response(q.status());
@@ -306,15 +308,12 @@ Status record_register_access(RegisterAccessLog& log, const api::ApiCall& call, 
 
 void add_register_routes(api::AdminApi& api, const QueryRegister& reg, RegisterAccessLog& accesses,
                          const RegisterReaders& readers) {
-  api.add({"GET", "/api/v1/register/records", false, [&reg, &accesses, &readers](const api::ApiCall& call) {
-             return search(reg, accesses, readers, call);
-           }});
-  api.add({"GET", "/api/v1/register/records/{seq}", false, [&reg, &accesses, &readers](const api::ApiCall& call) {
-             return read(reg, accesses, readers, call);
-           }});
-  api.add({"GET", "/api/v1/register/accesses", false, [&accesses, &readers](const api::ApiCall& call) {
-             return list_accesses(accesses, readers, call);
-           }});
+  api.add({"GET", "/api/v1/register/records", false,
+           [&reg, &accesses, &readers](const api::ApiCall& call) { return search(reg, accesses, readers, call); }});
+  api.add({"GET", "/api/v1/register/records/{seq}", false,
+           [&reg, &accesses, &readers](const api::ApiCall& call) { return read(reg, accesses, readers, call); }});
+  api.add({"GET", "/api/v1/register/accesses", false,
+           [&accesses, &readers](const api::ApiCall& call) { return list_accesses(accesses, readers, call); }});
 }
 
 }  // namespace xacbe::ss

@@ -120,8 +120,9 @@ Result<RecordPage> QueryRegister::find_page(const RecordFilter& filter) const {
   // The last seq of the window and whether any record follows it.
   std::optional<std::int64_t> window_end;
   if (!indexed && filter.max_examined) {
-    XACBE_ASSIGN_OR_RETURN(store::Statement window,
-                           reader_db_->prepare("SELECT seq FROM records WHERE seq > ?1 ORDER BY seq LIMIT 2 OFFSET ?2"));
+    XACBE_ASSIGN_OR_RETURN(
+        store::Statement window,
+        reader_db_->prepare("SELECT seq FROM records WHERE seq > ?1 ORDER BY seq LIMIT 2 OFFSET ?2"));
     window.bind(1, filter.after_seq).bind(2, *filter.max_examined - 1);
     XACBE_ASSIGN_OR_RETURN(bool row, window.step());
     const std::int64_t end = row ? window.column_int64(0) : 0;

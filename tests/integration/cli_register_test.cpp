@@ -36,8 +36,8 @@ std::string read_all(const std::string& path) {
 class CliRegisterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    federation_ = new Federation({{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN,
-                                  XACBE_SECURITY_SERVER_BIN});
+    federation_ =
+        new Federation({{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN, XACBE_SECURITY_SERVER_BIN});
     Federation& f = *federation_;
     f.admit("QROO/EST/FGE", "Fiscalía General del Estado", {"SIS"});
     f.admit("QROO/EST/SSP", "Secretaría de Seguridad Pública", {"SIS"});
@@ -78,8 +78,15 @@ class CliRegisterTest : public ::testing::Test {
 
   // "xacbe register --url <FGE's admin API> --token-file <token> <args>".
   CommandResult xacbe_register(const std::vector<std::string>& args, const std::string& token_file) const {
-    std::vector<std::string> argv = {"env", "-u", "XACBE_TOKEN", XACBE_CLI_BIN, "register", "--url",
-                                     "http://127.0.0.1:" + std::to_string(admin_port_), "--token-file", token_file};
+    std::vector<std::string> argv = {"env",
+                                     "-u",
+                                     "XACBE_TOKEN",
+                                     XACBE_CLI_BIN,
+                                     "register",
+                                     "--url",
+                                     "http://127.0.0.1:" + std::to_string(admin_port_),
+                                     "--token-file",
+                                     token_file};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv);
   }

@@ -76,7 +76,8 @@ Result<net::HttpResponse> AdminClient::send(const ApiRequest& request) const {
   }
   auto response = net::http_request(base_ + request.target, std::move(http), options_);
   if (!response) {
-    return Status(response.status().code(), "no answer from " + peer_ + " at " + base_ + ": " + response.status().message());
+    return Status(response.status().code(),
+                  "no answer from " + peer_ + " at " + base_ + ": " + response.status().message());
   }
   return response;
 }
@@ -128,8 +129,12 @@ int run(const Connection& connection, const BuildRequest& build, Output output) 
   return report_answer(*response, output);
 }
 
-ApiRequest get(std::string target) { return {"GET", std::move(target), std::nullopt}; }
-ApiRequest post_without_body(std::string target) { return {"POST", std::move(target), std::nullopt}; }
+ApiRequest get(std::string target) {
+  return {"GET", std::move(target), std::nullopt};
+}
+ApiRequest post_without_body(std::string target) {
+  return {"POST", std::move(target), std::nullopt};
+}
 
 Result<ApiRequest> post(std::string target, const Json& body) {
   try {
@@ -175,8 +180,9 @@ const CLI::Validator kNumber(
 
 void add_connection_options(CLI::App& command, Connection& connection, const std::string& what) {
   command.add_option("--url", connection.url, "base URL of the " + what)->capture_default_str()->check(kBaseUrl);
-  command.add_option("--token-file", connection.token_file,
-                     std::string("file holding the API token (default: the ") + kTokenVariable + " environment variable)");
+  command.add_option(
+      "--token-file", connection.token_file,
+      std::string("file holding the API token (default: the ") + kTokenVariable + " environment variable)");
   command.add_option("--ca-file", connection.ca_file, "root certificate(s) of an https:// " + what + " (PEM)");
 }
 

@@ -78,7 +78,8 @@ void add_search(CLI::App& reg, Arguments& a, int& exit_code) {
   search->add_option("--message-id", a.message_id, "the client's message id");
   search->add_option("--request-id", a.request_id, "this server's id of the exchange");
   search->add_option("--client", a.client, "a client id, as recorded")->check(identifier<id::ClientId>("CLIENT_ID"));
-  search->add_option("--service", a.service, "a service id, as recorded")->check(identifier<id::ServiceId>("SERVICE_ID"));
+  search->add_option("--service", a.service, "a service id, as recorded")
+      ->check(identifier<id::ServiceId>("SERVICE_ID"));
   search->add_option("--user-id", a.user_id, "the end user the client named");
   search->add_option("--side", a.side, "which side this server was: client or provider")
       ->check(CLI::IsMember({"client", "provider"}));
@@ -91,11 +92,18 @@ void add_search(CLI::App& reg, Arguments& a, int& exit_code) {
   search->add_option("--limit", a.limit, "at most this many records, 1..1000 (server default 100)")->check(kNumber);
   search->callback([&a, &exit_code] {
     exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
-      return get("/api/v1/register/records" +
-                 query_of({{"message_id", a.message_id}, {"request_id", a.request_id}, {"client", a.client},
-                           {"service", a.service}, {"user_id", a.user_id}, {"side", a.side}, {"kind", a.kind},
-                           {"result", a.result}, {"from", a.from}, {"until", a.until}, {"after", a.after},
-                           {"limit", a.limit}}));
+      return get("/api/v1/register/records" + query_of({{"message_id", a.message_id},
+                                                        {"request_id", a.request_id},
+                                                        {"client", a.client},
+                                                        {"service", a.service},
+                                                        {"user_id", a.user_id},
+                                                        {"side", a.side},
+                                                        {"kind", a.kind},
+                                                        {"result", a.result},
+                                                        {"from", a.from},
+                                                        {"until", a.until},
+                                                        {"after", a.after},
+                                                        {"limit", a.limit}}));
     });
   });
 }
@@ -126,8 +134,8 @@ void add_accesses(CLI::App& reg, Arguments& a, int& exit_code) {
 
 void add_register_commands(CLI::App& app, int& exit_code) {
   static Arguments a;
-  auto* reg = app.add_subcommand("register", "a security server's query register (designated readers)")
-                  ->require_subcommand(1);
+  auto* reg =
+      app.add_subcommand("register", "a security server's query register (designated readers)")->require_subcommand(1);
   // Subcommands created after this hand these options up, so they may come anywhere on the line.
   reg->fallthrough();
   a.connection.url = "http://127.0.0.1:8081";

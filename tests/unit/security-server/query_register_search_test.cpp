@@ -15,7 +15,9 @@ using testing::kStart;
 using testing::make_record;
 using Seqs = std::vector<std::int64_t>;
 
-id::MemberId member(const char* text) { return *id::MemberId::parse(text); }
+id::MemberId member(const char* text) {
+  return *id::MemberId::parse(text);
+}
 
 class QueryRegisterSearchTest : public ::testing::Test {
  protected:
@@ -58,13 +60,13 @@ TEST(RecordOwner, IsTheClientsMemberOnTheClientSideAndTheServicesOnTheProviderSi
 }
 
 TEST_F(QueryRegisterSearchTest, MembersFilterAppliesTheOwnerRule) {
-  append(make_record(1, clock_.now()));                          // client side: MX/GOB/1001
-  append(make_record(2, clock_.now(), RecordSide::kProvider));   // provider side: MX/GOB/2002
+  append(make_record(1, clock_.now()));                         // client side: MX/GOB/1001
+  append(make_record(2, clock_.now(), RecordSide::kProvider));  // provider side: MX/GOB/2002
   RecordInput member_client = make_record(3, clock_.now());
-  member_client.client = "MX/GOB/1001";                          // the member itself as the client
+  member_client.client = "MX/GOB/1001";  // the member itself as the client
   append(member_client);
   RecordInput longer = make_record(4, clock_.now());
-  longer.client = "MX/GOB/10010/padron";                         // another member, same start
+  longer.client = "MX/GOB/10010/padron";  // another member, same start
   append(longer);
   RecordInput provider_longer = make_record(5, clock_.now(), RecordSide::kProvider);
   provider_longer.service = "MX/GOB/20020/civil/curp";

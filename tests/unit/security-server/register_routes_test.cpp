@@ -33,10 +33,13 @@ struct User {
 };
 // luis reads the caller's records, rosa the provider's, marta (an administrator) both; ana (an
 // administrator) and pedro (an auditor) are designated for nothing.
-const User kLuis{"luis", api::Role::kAuditor}, kRosa{"rosa", api::Role::kAuditor}, kMarta{"marta", api::Role::kAdministrator},
-    kAna{"ana", api::Role::kAdministrator}, kPedro{"pedro", api::Role::kAuditor};
+const User kLuis{"luis", api::Role::kAuditor}, kRosa{"rosa", api::Role::kAuditor},
+    kMarta{"marta", api::Role::kAdministrator}, kAna{"ana", api::Role::kAdministrator},
+    kPedro{"pedro", api::Role::kAuditor};
 
-std::string token_of(const User& u) { return u.name + "-token"; }
+std::string token_of(const User& u) {
+  return u.name + "-token";
+}
 
 struct Reply {
   int status = 0;
