@@ -11,6 +11,7 @@
 //   server ...     a security server's setup: keys and CSRs, registration, certificate requests, clients,
 //                  collecting and installing issued certificates, status
 //   globalconf ... a global configuration verified against an anchor, from a file or downloaded
+//   verify         an exported exchange (evidence container) checked offline
 // Exit codes: 0 success, 1 refused or failed (message on stderr), 2 usage error; globalconf
 // separates a refusal (1) from a check it could not make (2), see globalconf_commands.hpp.
 
@@ -22,6 +23,7 @@
 #include "register_commands.hpp"
 #include "registry_commands.hpp"
 #include "server_commands.hpp"
+#include "verify_commands.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/crypto/key.hpp"
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   tools::add_registry_commands(app, printed_exit);
   tools::add_globalconf_commands(app, printed_exit);
   tools::add_register_commands(app, printed_exit);
+  tools::add_verify_commands(app, printed_exit);
 
   try {
     app.parse(argc, argv);
