@@ -161,6 +161,8 @@ Status SecurityServer::Impl::open_admin_api() {
   add_admin_routes(*admin_api, admin_sources, *services, clock);
   XACBE_ASSIGN_OR_RETURN(register_accesses, RegisterAccessLog::open(settings.admin_database, clock));
   add_register_routes(*admin_api, *query_register, *register_accesses, settings.register_readers);
+  add_export_route(*admin_api, *query_register, *register_accesses, settings.register_readers, settings.id.to_string(),
+                   clock);
   return Status::ok();
 }
 

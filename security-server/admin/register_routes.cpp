@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "audit/evidence_container.hpp"
 #include "register/register_time.hpp"
 #include "xacbe/api/json.hpp"
 #include "xacbe/crypto/encoding.hpp"
@@ -291,6 +292,41 @@ net::HttpResponse list_accesses(RegisterAccessLog& accesses, const RegisterReade
   return api::json_response(200, {{"accesses", std::move(list)}, {"more", page->more}});
 }
 
+// GET /api/v1/register/export?client=…&message_id=…: the reader's records of one exchange as an
+// evidence container (docs/protocol/evidence-container.md).
+net::HttpResponse export_container(const QueryRegister& reg, RegisterAccessLog& accesses,
+                                   const RegisterReaders& readers, const std::string& server_id, const Clock& clock,
+                                   const api::ApiCall& call) {
+  const auto* members = designation(readers, call);
+  if (members == nullptr) {
+    (void)record_register_access(accesses, call, kRegisterExport, call.query, {}, "denied");
+    return not_designated();
+  }
+  auto q = query_params(call, {"client", "message_id"});
+  if (!q.is_ok()) return api::error_response(q.status());
+  if (!q->count("client") || !q->count("message_id")) {
+    return api::error_response(invalid_argument("client and message_id name the exchange to export"));
+  }
+  ExportRequest request{q->at("client"), q->at("message_id"), server_id, call.user->name, *members};
+  if (Status st = bounded("client", request.client, kMaxIdentifierBytes); !st.is_ok()) return api::error_response(st);
+  if (Status st = bounded("message_id", request.message_id, kMaxMessageIdBytes); !st.is_ok()) {
+    return api::error_response(st);
+  }
+  auto exported = export_exchange(reg, request, clock.now());
+  if (!exported.is_ok()) {
+    const bool absent = exported.status().code() == Code::kNotFound;
+    Status recorded = record_register_access(accesses, call, kRegisterExport, call.query, {}, absent ? "not-found" : "refused");
+    if (!recorded.is_ok()) return unrecorded(recorded);
+    return api::error_response(exported.status());
+  }
+  Status recorded = record_register_access(accesses, call, kRegisterExport, call.query, exported->seqs);
+  if (!recorded.is_ok()) return unrecorded(recorded);
+  net::HttpResponse out = net::HttpResponse::make(200, kEvidenceMediaType, std::move(exported->zip));
+  out.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"exchange-" + std::to_string(exported->seqs.front()) + ".zip\"");
+  return out;
+}
+
 }  // namespace
 
 Status record_register_access(RegisterAccessLog& log, const api::ApiCall& call, const std::string& action,
@@ -314,6 +350,13 @@ void add_register_routes(api::AdminApi& api, const QueryRegister& reg, RegisterA
            [&reg, &accesses, &readers](const api::ApiCall& call) { return read(reg, accesses, readers, call); }});
   api.add({"GET", "/api/v1/register/accesses", false,
            [&accesses, &readers](const api::ApiCall& call) { return list_accesses(accesses, readers, call); }});
+}
+
+void add_export_route(api::AdminApi& api, const QueryRegister& reg, RegisterAccessLog& accesses,
+                      const RegisterReaders& readers, const std::string& server_id, const Clock& clock) {
+  api.add({"GET", "/api/v1/register/export", false, [&reg, &accesses, &readers, server_id, &clock](const api::ApiCall& call) {
+             return export_container(reg, accesses, readers, server_id, clock, call);
+           }});
 }
 
 }  // namespace xacbe::ss

@@ -4,6 +4,7 @@
 //   GET /api/v1/register/records         search, metadata only, paged
 //   GET /api/v1/register/records/{seq}   one record with its head, body and e-stamp
 //   GET /api/v1/register/accesses        the log of those reads
+//   GET /api/v1/register/export          one exchange as an evidence container
 // Only the users designated in the configuration (Settings::register_readers) read message
 // records, each only the records of its members (record_belongs_to): a search is filtered, and a
 // record of another member answers 404 as if absent. Everyone else, administrators included, gets
@@ -40,5 +41,9 @@ Status record_register_access(RegisterAccessLog& log, const api::ApiCall& call, 
 // Adds the routes. `reg`, `accesses` and `readers` must outlive `api`.
 void add_register_routes(api::AdminApi& api, const QueryRegister& reg, RegisterAccessLog& accesses,
                          const RegisterReaders& readers);
+// GET /api/v1/register/export: the reader's records of one exchange as an evidence container,
+// recorded as register.export. `clock` must outlive `api`.
+void add_export_route(api::AdminApi& api, const QueryRegister& reg, RegisterAccessLog& accesses,
+                      const RegisterReaders& readers, const std::string& server_id, const Clock& clock);
 
 }  // namespace xacbe::ss

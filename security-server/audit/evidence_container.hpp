@@ -17,6 +17,7 @@
 #include "register/query_register.hpp"
 #include "xacbe/crypto/certificate.hpp"
 #include "xacbe/globalconf/signed_configuration.hpp"
+#include "xacbe/id/identifiers.hpp"
 
 namespace xacbe::ss {
 
@@ -30,6 +31,8 @@ struct ExportRequest {
   std::string message_id;
   std::string server;       // this security server's id, for the manifest
   std::string exported_by;  // the user, for the manifest
+  // Only the records of these members (record_belongs_to); empty: every record.
+  std::vector<id::MemberId> members;
 };
 
 // The records of the exchange in the container, in seq order. kNotFound when the register holds

@@ -90,6 +90,7 @@ Result<ExportedContainer> export_exchange(const QueryRegister& reg, const Export
   filter.message_id = request.message_id;
   filter.limit = static_cast<int>(kMaxContainerRecords) + 1;
   filter.with_bodies = true;
+  if (!request.members.empty()) filter.members = request.members;
   XACBE_ASSIGN_OR_RETURN(std::vector<Record> records, reg.find(filter));
   if (records.empty()) return not_found("the query register holds no record of that exchange");
   if (records.size() > kMaxContainerRecords) {

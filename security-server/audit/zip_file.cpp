@@ -123,7 +123,13 @@ Result<std::vector<ZipEntry>> read_zip(std::string_view bytes, const ZipLimits& 
     if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) != 0 && st.encryption_method != ZIP_EM_NONE) {
       return invalid_argument("zip entry " + std::to_string(i) + " is encrypted");
     }
-    XACBE_RETURN_IF_ERROR(check_name(st.name, seen));
+    std::string_view name = st.name;
+    if (!name.empty() && name.back() == '/' && st.size == 0) {
+      // A folder entry, as zip tools write them: its path must be plain; it holds nothing.
+      XACBE_RETURN_IF_ERROR(check_name(name.substr(0, name.size() - 1), seen));
+      continue;
+    }
+    XACBE_RETURN_IF_ERROR(check_name(name, seen));
     if (st.size > limits.max_entry_bytes || st.size > limits.max_total_bytes - total) {
       return invalid_argument("the zip entry '" + std::string(st.name) + "' passes the size limit");
     }

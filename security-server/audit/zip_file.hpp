@@ -30,6 +30,7 @@ struct ZipLimits {
 // stored uncompressed (the `mimetype` convention of ASiC), the others deflated.
 Result<std::string> write_zip(const std::vector<ZipEntry>& entries, std::chrono::sys_seconds mtime);
 
+// Folder entries ("name/", empty), which zip tools write, are checked and skipped.
 // kInvalidArgument when the bytes are not a consistent zip file, an entry is encrypted, a name
 // breaks the rule or repeats, a CRC does not match, or a limit is passed.
 Result<std::vector<ZipEntry>> read_zip(std::string_view bytes, const ZipLimits& limits = {});

@@ -1,10 +1,15 @@
 // xacbe register against a real security server of a real federation: the designated reader
 // searches the query register, shows a record with its body written to a file and lists the access
-// log; an administrator who is not designated is refused; usage errors send nothing.
+// log; an administrator who is not designated is refused; usage errors send nothing. An exchange
+// exported as an evidence container verifies with xacbe verify after the server's whole state is
+// deleted, and a changed byte is refused.
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <thread>
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -51,6 +56,8 @@ class CliRegisterTest : public ::testing::Test {
     fge_ = &f.add_server("QROO/EST/FGE/SS1");
     auto& ssp = f.add_server("QROO/EST/SSP/SS1");
     fge_->add_client("QROO/EST/FGE/SIS");
+    // Timestamped at once, so that an exchange can be exported without waiting for the batch.
+    fge_->config["security_server"]["clients"]["QROO/EST/FGE/SIS"]["timestamp_at_once"] = true;
     ssp.add_client("QROO/EST/SSP/SIS");
     ssp.add_service("QROO/EST/SSP/SIS/antecedentes", "http://127.0.0.1:" + std::to_string(provider_is_->port()),
                     {"QROO/EST/FGE/SIS"});
@@ -185,6 +192,77 @@ TEST_F(CliRegisterTest, UsageErrorsSendNothing) {
   }
   const CommandResult served = xacbe_register({"accesses", "--limit", "1000"}, admin_token_);
   EXPECT_EQ(served.output.find("\"detail\": \"side=sideways\""), std::string::npos) << "nothing was sent";
+}
+
+TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDeleted) {
+  exchange();
+  // Waits (bounded) for the timestamper: both records of the exchange in a batch.
+  const std::string where = "message_id = '" + std::string(kMessageId) + "' AND batch_id IS NOT NULL";
+  for (int i = 0; i < 200 && fge_->count_records(where) < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(fge_->count_records(where), 2);
+
+  const std::string container = dir_.file("exchange.zip");
+  const Json written =
+      ok({"export", "--client", "QROO/EST/FGE/SIS", "--message-id", kMessageId, "-o", container});
+  EXPECT_EQ(written["written"], container);
+  // The export is in the access log with the records it served.
+  const Json log = ok({"accesses", "--limit", "1000"});
+  ASSERT_FALSE(log["accesses"].empty());
+  EXPECT_EQ(log["accesses"].back()["action"], "register.export");
+  EXPECT_EQ(log["accesses"].back()["seqs"].size(), 2u) << log.dump();
+  // Not designated: refused, nothing written.
+  const CommandResult refused = xacbe_register(
+      {"export", "--client", "QROO/EST/FGE/SIS", "--message-id", kMessageId, "-o", dir_.file("no.zip")}, admin_token_);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("no.zip")));
+
+  // Keep only what an auditor keeps: the CA certificate and the anchor. Then the server and its
+  // whole state go.
+  const std::string ca = dir_.file("ca.pem"), anchor = dir_.file("anchor.json");
+  std::filesystem::copy_file(federation_->services().root_pem(), ca);
+  std::filesystem::copy_file(fge_->file("anchor.json"), anchor);
+  fge_->stop();
+  std::filesystem::remove_all(fge_->dir);
+
+  for (const std::vector<std::string>& trust : {std::vector<std::string>{"--ca", ca}, {"--anchor", anchor}}) {
+    std::vector<std::string> argv = {XACBE_CLI_BIN, "verify"};
+    argv.insert(argv.end(), trust.begin(), trust.end());
+    argv.push_back(container);
+    const CommandResult verified = run_command(argv);
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+    EXPECT_NE(verified.output.find("VALID: 2 record(s)"), std::string::npos) << verified.output;
+    for (const char* check : {"chain-link", "timestamp", "merkle-proof", "eight-hour-rule", "e-stamp", "content",
+                              "signer", "request-binding"}) {
+      EXPECT_NE(verified.output.find(std::string("  ") + check + ": "), std::string::npos) << check;
+    }
+    EXPECT_EQ(verified.output.find("FAIL"), std::string::npos) << verified.output;
+    std::cout << verified.output;  // the docs show this output
+  }
+
+  // One byte of a body changed inside the zip (unzip, edit, zip again with Info-ZIP): refused,
+  // and the report names the record and the check.
+  const std::string unpacked = dir_.file("unpacked");
+  ASSERT_EQ(run_command({"unzip", "-q", container, "-d", unpacked}).exit_code, 0);
+  std::string body_path;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(unpacked)) {
+    if (e.path().filename() == "body" && body_path.empty()) body_path = e.path().string();
+  }
+  ASSERT_FALSE(body_path.empty());
+  std::string body = read_all(body_path);
+  body[body.size() / 2] ^= 0x01;
+  std::ofstream(body_path, std::ios::binary | std::ios::trunc) << body;
+  const std::string repacked = dir_.file("tampered.zip");
+  ASSERT_EQ(run_command({"sh", "-c", "cd '" + unpacked + "' && zip -q -X -r '" + repacked + "' mimetype META-INF records configuration certificates"})
+                .exit_code,
+            0);
+  const CommandResult tampered = run_command({XACBE_CLI_BIN, "verify", "--ca", ca, repacked});
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.output;
+  EXPECT_NE(tampered.output.find("chain-link: a file's SHA-256 is not the one the record's hash covers"),
+            std::string::npos)
+      << tampered.output;
+  EXPECT_NE(tampered.output.find("INVALID: "), std::string::npos);
+  // Not a container at all: nothing checked.
+  EXPECT_EQ(run_command({XACBE_CLI_BIN, "verify", "--ca", ca, ca}).exit_code, 2);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ const CLI::Validator kUtcTime(
 struct Arguments {
   Connection connection;
   std::string message_id, request_id, client, service, user_id, side, kind, result, from, until;
-  std::string seq, body_out, after, limit;
+  std::string seq, body_out, after, limit, out;
 };
 
 std::string query_of(const std::vector<std::pair<std::string, std::string>>& parameters) {
@@ -119,6 +119,32 @@ void add_show(CLI::App& reg, Arguments& a, int& exit_code) {
   });
 }
 
+// export: the container's bytes to the file (mode 0600: it holds a member's data), a summary on
+// stdout.
+int export_to_file(const Connection& connection, const std::string& target, const std::string& out) {
+  check_usage(connection);
+  auto client = AdminClient::create(connection);
+  if (!client) return fail(client.status());
+  auto response = client->send(get(target));
+  if (!response) return fail(response.status());
+  if (response->status != 200) return report_answer(*response);
+  Status written = write_file_atomic(out, response->body, 0600);
+  if (!written.is_ok()) return fail(written);
+  std::cout << Json{{"written", out}, {"bytes", response->body.size()}}.dump(2) << "\n";
+  return 0;
+}
+
+void add_export(CLI::App& reg, Arguments& a, int& exit_code) {
+  auto* exp = reg.add_subcommand("export", "one exchange as an evidence container, for xacbe verify");
+  exp->add_option("--client", a.client, "the exchange's client id")->required()->check(identifier<id::ClientId>("CLIENT_ID"));
+  exp->add_option("--message-id", a.message_id, "the client's message id")->required();
+  exp->add_option("-o,--out", a.out, "the container file to write (mode 0600)")->required();
+  exp->callback([&a, &exit_code] {
+    exit_code = export_to_file(
+        a.connection, "/api/v1/register/export" + query_of({{"client", a.client}, {"message_id", a.message_id}}), a.out);
+  });
+}
+
 void add_accesses(CLI::App& reg, Arguments& a, int& exit_code) {
   auto* accesses = reg.add_subcommand("accesses", "the register access log, oldest first");
   accesses->add_option("--after", a.after, "only entries with a greater id")->check(kNumber);
@@ -144,6 +170,7 @@ void add_register_commands(CLI::App& app, int& exit_code) {
   add_search(*reg, a, exit_code);
   add_show(*reg, a, exit_code);
   add_accesses(*reg, a, exit_code);
+  add_export(*reg, a, exit_code);
 }
 
 }  // namespace xacbe::tools

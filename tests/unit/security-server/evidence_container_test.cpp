@@ -138,7 +138,7 @@ class EvidenceContainerTest : public ::testing::Test {
   }
 
   std::string export_zip(const std::string& message_id) {
-    auto out = export_exchange(*reg_, {kClient, message_id, "QROO/EST/FGE/SS1", "auditora"}, clock_.now());
+    auto out = export_exchange(*reg_, {kClient, message_id, "QROO/EST/FGE/SS1", "auditora", {}}, clock_.now());
     EXPECT_TRUE(out.is_ok()) << out.status().to_string();
     return out.is_ok() ? out->zip : std::string();
   }
@@ -334,9 +334,9 @@ TEST_F(EvidenceContainerTest, TheEightHourRuleHoldsToTheSecond) {
 
 TEST_F(EvidenceContainerTest, ExportRefusesWhatCannotBeProvedYet) {
   exchange("msg-1");
-  auto early = export_exchange(*reg_, {kClient, "msg-1", "S", "u"}, clock_.now());
+  auto early = export_exchange(*reg_, {kClient, "msg-1", "S", "u", {}}, clock_.now());
   EXPECT_EQ(early.status().code(), Code::kFailedPrecondition) << early.status().to_string();
-  auto unknown = export_exchange(*reg_, {kClient, "msg-404", "S", "u"}, clock_.now());
+  auto unknown = export_exchange(*reg_, {kClient, "msg-404", "S", "u", {}}, clock_.now());
   EXPECT_EQ(unknown.status().code(), Code::kNotFound);
 }
 
