@@ -90,6 +90,7 @@ class AdminApiTest : public ::testing::Test {
     ASSERT_TRUE(accesses.is_ok()) << accesses.status().to_string();
     accesses_ = std::move(accesses).value();
     add_register_routes(*api_, *register_, *accesses_, readers_);
+    add_export_route(*api_, *register_, *accesses_, readers_, "QROO/EST/SSP/SS1", clock_);
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "",
