@@ -107,11 +107,11 @@ class CliRegisterTest : public ::testing::Test {
   }
 
   // One exchange through the FGE server, which logs its client-side request and response.
-  static std::string exchange() {
+  static std::string exchange(const std::string& message_id = kMessageId) {
     net::HttpRequest r;
     r.method = "GET";
     r.target = "/r1/QROO/EST/SSP/SIS/antecedentes/personas/7";
-    r.headers = {{"X-Xacbe-Client", "QROO/EST/FGE/SIS"}, {"X-Xacbe-Id", kMessageId}};
+    r.headers = {{"X-Xacbe-Client", "QROO/EST/FGE/SIS"}, {"X-Xacbe-Id", message_id}};
     auto response = net::http_request(fge_->client_url() + r.target, r);
     if (!response.is_ok() || response->status != 200) throw std::runtime_error("the exchange failed");
     return response->body;
@@ -195,15 +195,16 @@ TEST_F(CliRegisterTest, UsageErrorsSendNothing) {
 }
 
 TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDeleted) {
-  exchange();
+  const std::string message_id = "cli-register-export";
+  exchange(message_id);
   // Waits (bounded) for the timestamper: both records of the exchange in a batch.
-  const std::string where = "message_id = '" + std::string(kMessageId) + "' AND batch_id IS NOT NULL";
+  const std::string where = "message_id = '" + message_id + "' AND batch_id IS NOT NULL";
   for (int i = 0; i < 200 && fge_->count_records(where) < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(fge_->count_records(where), 2);
 
   const std::string container = dir_.file("exchange.zip");
   const Json written =
-      ok({"export", "--client", "QROO/EST/FGE/SIS", "--message-id", kMessageId, "-o", container});
+      ok({"export", "--client", "QROO/EST/FGE/SIS", "--message-id", message_id, "-o", container});
   EXPECT_EQ(written["written"], container);
   // The export is in the access log with the records it served.
   const Json log = ok({"accesses", "--limit", "1000"});
@@ -212,7 +213,7 @@ TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDele
   EXPECT_EQ(log["accesses"].back()["seqs"].size(), 2u) << log.dump();
   // Not designated: refused, nothing written.
   const CommandResult refused = xacbe_register(
-      {"export", "--client", "QROO/EST/FGE/SIS", "--message-id", kMessageId, "-o", dir_.file("no.zip")}, admin_token_);
+      {"export", "--client", "QROO/EST/FGE/SIS", "--message-id", message_id, "-o", dir_.file("no.zip")}, admin_token_);
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.file("no.zip")));
 
