@@ -97,7 +97,8 @@ struct SecurityServer::Impl {
   }
 
   // The query register keeps every configuration put in use, so that an exported record carries
-  // the one in force when it was signed (docs/protocol/evidence-container.md).
+  // the one in force when it was signed (docs/protocol/evidence-container.md): a new version
+  // before it is used (ConfigurationClient::set_before_use), the stored copy at start here.
   void keep_configuration_in_use() {
     std::shared_ptr<const std::string> in_use = configuration->current_signed();
     if (!in_use || in_use == kept_configuration) return;
@@ -255,6 +256,8 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
   RegisterOptions register_options;
   register_options.admission_margin = s.timestamp_margin;
   XACBE_ASSIGN_OR_RETURN(m.query_register, QueryRegister::open(s.register_file, clock, register_options));
+  m.configuration->set_before_use(
+      [reg = m.query_register.get()](const std::string& signed_bytes) { return reg->keep_configuration(signed_bytes); });
   XACBE_ASSIGN_OR_RETURN(auto store, ServiceStore::open(s.admin_database));
   XACBE_ASSIGN_OR_RETURN(m.services, ServiceAdmin::create(s.clients, s.services, s.rights, std::move(store),
                                                           [impl = &m](std::shared_ptr<const ServiceCatalog> c) {

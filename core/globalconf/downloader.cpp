@@ -109,6 +109,7 @@ Status ConfigurationClient::refresh(ConfigurationFault* fault) {
     // The same version again: keep the copy in use (a new publication has a new version).
     if (current_ && fresh->version() == current_->version()) return Status::ok();
   }
+  if (before_use_) XACBE_RETURN_IF_ERROR(before_use_(*bytes));
   // Written before it is used, so the file always holds the configuration in use.
   XACBE_RETURN_IF_ERROR(write_file_atomic(path_, *bytes, 0644));
   std::lock_guard lock(mu_);

@@ -387,6 +387,7 @@ class Verifier {
                         (verified->batch_size > 1 ? ", batch of " + std::to_string(verified->batch_size) : ""));
         check_estamp_matches(subject, r, *verified, head->bytes, dir);
         check_in_force(subject, *conf, verified->signing_time);
+        check_ocsp_at_signing(subject, *conf, *verified);
         const auto member = signing_member(r);
         const bool own = member && signer_member_matches(verified->signer, *member);
         report_.add(subject, "signer", own,
@@ -431,6 +432,18 @@ class Verifier {
     report_.add(subject, "configuration-in-force", in_force,
                 "signed " + to_iso8601_utc(signed_at) + (in_force ? ", within " : ", outside ") + "version " +
                     std::to_string(conf.version()) + "'s validity");
+  }
+
+  // The signer's own rule: it signed with an OCSP response at most the configuration's
+  // ocsp_freshness old (docs/protocol/e-stamp.md).
+  void check_ocsp_at_signing(const std::string& subject, const globalconf::GlobalConfiguration& conf,
+                             const VerifiedEStamp& v) {
+    const auto age = v.signing_time - v.ocsp.produced_at;
+    const auto limit = conf.settings().ocsp_freshness;
+    const bool ok = age <= limit + kClockSkew && age >= -kClockSkew;
+    report_.add(subject, "ocsp-at-signing", ok,
+                "the OCSP response was " + std::to_string(age.count()) + " s old when the message was signed (limit " +
+                    std::to_string(limit.count()) + " s)");
   }
 
   void check_eight_hours(const std::string& subject, const globalconf::GlobalConfiguration& conf, sys_seconds produced,

@@ -4,6 +4,7 @@
 // disk, use that copy until it expires, and use nothing once it has.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,16 @@ class ConfigurationClient {
   // kFailedPrecondition: a security server exchanges with nobody without a valid configuration.
   Result<std::shared_ptr<const GlobalConfiguration>> current() const;
 
+  // Called by refresh() with the signed form of a newly verified version before it is written and
+  // put in use; a failure leaves the version in use as it is and is refresh()'s answer. A security
+  // server keeps there the evidence of every configuration it will sign under. Set it before the
+  // first refresh().
+  using BeforeUse = std::function<Status(const std::string& signed_bytes)>;
+  void set_before_use(BeforeUse hook) {
+    std::lock_guard lock(refresh_mu_);
+    before_use_ = std::move(hook);
+  }
+
   // The signed form of the configuration in use, as verified (also once it has expired); null when
   // there is none. What a security server keeps as evidence of the configuration it used.
   std::shared_ptr<const std::string> current_signed() const {
@@ -72,6 +83,7 @@ class ConfigurationClient {
   Status stored_copy_status_;  // set once by open()
 
   std::mutex refresh_mu_;  // held for a whole refresh(), so that two never interleave
+  BeforeUse before_use_;   // guarded by refresh_mu_
   mutable std::mutex mu_;
   std::shared_ptr<const GlobalConfiguration> current_;  // guarded by mu_
   std::shared_ptr<const std::string> current_signed_;   // guarded by mu_; the bytes of current_

@@ -337,5 +337,30 @@ TEST_F(DownloaderTest, DoesNotUseACopyItCouldNotStore) {
   EXPECT_FALSE(client->current().is_ok());
 }
 
+TEST_F(DownloaderTest, ANewVersionIsHandedOverBeforeItIsUsed) {
+  auto client = open_client();
+  registry_.publish(signed_config(5));
+  ASSERT_TRUE(client->refresh().is_ok());
+  std::vector<std::string> handed;
+  client->set_before_use([&](const std::string& bytes) {
+    handed.push_back(bytes);
+    // Not yet in use while the hook runs.
+    EXPECT_EQ(version_in_use(*client), 5u);
+    return handed.size() == 1 ? unavailable("the evidence store is full (test)") : Status::ok();
+  });
+  const std::string v6 = signed_config(6);
+  registry_.publish(v6);
+  // Refused by the hook: the version in use and the file stay.
+  EXPECT_EQ(client->refresh().code(), Code::kUnavailable);
+  EXPECT_EQ(version_in_use(*client), 5u);
+  EXPECT_NE(must(read_file(path_)), v6);
+  // Accepted: then written and used; the same version again is not handed over twice.
+  ASSERT_TRUE(client->refresh().is_ok());
+  EXPECT_EQ(version_in_use(*client), 6u);
+  EXPECT_EQ(*client->current_signed(), v6);
+  ASSERT_TRUE(client->refresh().is_ok());
+  EXPECT_EQ(handed, (std::vector<std::string>{v6, v6}));
+}
+
 }  // namespace
 }  // namespace xacbe::globalconf

@@ -209,7 +209,7 @@ TEST_F(EvidenceContainerTest, ExportedExchangeVerifiesOfflineAfterTheRegisterIsG
     EXPECT_TRUE(report.valid()) << format_report(report);
     EXPECT_EQ(report.seqs, (std::vector<std::int64_t>{1, 2}));
     for (const char* check : {"chain-link", "timestamp", "merkle-proof", "e-stamp", "content", "signer",
-                              "configuration-in-force", "eight-hour-rule"}) {
+                              "configuration-in-force", "eight-hour-rule", "ocsp-at-signing"}) {
       for (const char* record : {"record 1", "record 2"}) {
         const EvidenceCheck* c = find_check(report, record, check);
         ASSERT_NE(c, nullptr) << record << " " << check;
@@ -330,6 +330,21 @@ TEST_F(EvidenceContainerTest, TheEightHourRuleHoldsToTheSecond) {
   EXPECT_FALSE(rule->ok);
   EXPECT_NE(rule->detail.find("28801 s after"), std::string::npos) << rule->detail;
   EXPECT_FALSE(find_check(late, "record 3", "e-stamp")->ok);
+}
+
+TEST_F(EvidenceContainerTest, TheSignerMustHaveUsedAFreshOcspResponse) {
+  // Signed with a response two hours old (the configuration's freshness is one hour): within the
+  // eight-hour window, but not what a signer may sign with.
+  exchange("stale", 2h);
+  ASSERT_TRUE(stamper_->run_once());
+  const EvidenceReport report = verify(export_zip("stale"));
+  EXPECT_FALSE(report.valid());
+  EXPECT_TRUE(find_check(report, "record 1", "e-stamp")->ok);
+  EXPECT_TRUE(find_check(report, "record 1", "eight-hour-rule")->ok);
+  const EvidenceCheck* at_signing = find_check(report, "record 1", "ocsp-at-signing");
+  ASSERT_NE(at_signing, nullptr);
+  EXPECT_FALSE(at_signing->ok);
+  EXPECT_NE(at_signing->detail.find("7200 s old"), std::string::npos) << at_signing->detail;
 }
 
 TEST_F(EvidenceContainerTest, ExportRefusesWhatCannotBeProvedYet) {
