@@ -1,6 +1,7 @@
 #include "register_commands.hpp"
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,24 +54,33 @@ Result<std::string> body_bytes(const Json& record) {
   return body;
 }
 
-// show --body-out: the body's bytes to the file (mode 0600: it is a member's data), the record
-// without its body on stdout.
-int show_writing_body(const Connection& connection, const std::string& target, const std::string& body_out) {
+// GET `target` and hand a 200 answer to `use`; any other answer or failure is printed and its exit
+// code returned.
+int with_answer(const Connection& connection, const std::string& target,
+                const std::function<int(const net::HttpResponse&)>& use) {
   check_usage(connection);
   auto client = AdminClient::create(connection);
   if (!client) return fail(client.status());
   auto response = client->send(get(target));
   if (!response) return fail(response.status());
   if (response->status != 200) return report_answer(*response);
-  Json record = Json::parse(response->body, nullptr, false);
-  auto body = body_bytes(record);
-  if (!body) return fail(body.status());
-  Status written = write_file_atomic(body_out, *body, 0600);
-  if (!written.is_ok()) return fail(written);
-  record.erase("body");
-  record["body_out"] = body_out;
-  std::cout << record.dump(2) << "\n";
-  return 0;
+  return use(*response);
+}
+
+// show --body-out: the body's bytes to the file (mode 0600: it is a member's data), the record
+// without its body on stdout.
+int show_writing_body(const Connection& connection, const std::string& target, const std::string& body_out) {
+  return with_answer(connection, target, [&](const net::HttpResponse& response) {
+    Json record = Json::parse(response.body, nullptr, false);
+    auto body = body_bytes(record);
+    if (!body) return fail(body.status());
+    Status written = write_file_atomic(body_out, *body, 0600);
+    if (!written.is_ok()) return fail(written);
+    record.erase("body");
+    record["body_out"] = body_out;
+    std::cout << record.dump(2) << "\n";
+    return 0;
+  });
 }
 
 void add_search(CLI::App& reg, Arguments& a, int& exit_code) {
@@ -122,16 +132,12 @@ void add_show(CLI::App& reg, Arguments& a, int& exit_code) {
 // export: the container's bytes to the file (mode 0600: it holds a member's data), a summary on
 // stdout.
 int export_to_file(const Connection& connection, const std::string& target, const std::string& out) {
-  check_usage(connection);
-  auto client = AdminClient::create(connection);
-  if (!client) return fail(client.status());
-  auto response = client->send(get(target));
-  if (!response) return fail(response.status());
-  if (response->status != 200) return report_answer(*response);
-  Status written = write_file_atomic(out, response->body, 0600);
-  if (!written.is_ok()) return fail(written);
-  std::cout << Json{{"written", out}, {"bytes", response->body.size()}}.dump(2) << "\n";
-  return 0;
+  return with_answer(connection, target, [&](const net::HttpResponse& response) {
+    Status written = write_file_atomic(out, response.body, 0600);
+    if (!written.is_ok()) return fail(written);
+    std::cout << Json{{"written", out}, {"bytes", response.body.size()}}.dump(2) << "\n";
+    return 0;
+  });
 }
 
 void add_export(CLI::App& reg, Arguments& a, int& exit_code) {
