@@ -2,6 +2,7 @@
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <memory>
@@ -62,6 +63,42 @@ Result<Certificate> cms_verify_detached(std::string_view cms_der, std::string_vi
   Status chained = verify_chain(signer, roots, intermediates, at);
   if (!chained.is_ok()) return permission_denied("CMS signer not trusted: " + chained.message());
   return signer;
+}
+
+Result<std::string> cms_encrypt(std::string_view content, const std::vector<Certificate>& recipients) {
+  if (recipients.empty()) return invalid_argument("CMS encryption needs at least one recipient certificate");
+  X509StackPtr certs = to_stack(recipients);
+  auto data = memory_bio(content);
+  CMS_ContentInfoPtr cms(CMS_encrypt(reinterpret_cast<STACK_OF(X509)*>(certs.get()), data.get(), EVP_aes_256_gcm(),
+                                     CMS_BINARY));
+  if (!cms) return invalid_argument(openssl_error("CMS encryption failed (is each recipient's key RSA or EC?)"));
+  const int n = i2d_CMS_ContentInfo(cms.get(), nullptr);
+  if (n <= 0) return internal_error(openssl_error("CMS encoding failed"));
+  std::string out(static_cast<std::size_t>(n), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  i2d_CMS_ContentInfo(cms.get(), &p);
+  return out;
+}
+
+Result<std::string> cms_decrypt(std::string_view cms_der, const PrivateKey& key, const Certificate& cert) {
+  const auto* p = reinterpret_cast<const unsigned char*>(cms_der.data());
+  CMS_ContentInfoPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(cms_der.size())));
+  if (!cms || p != reinterpret_cast<const unsigned char*>(cms_der.data()) + cms_der.size()) {
+    return invalid_argument(openssl_error("not a DER CMS structure"));
+  }
+  const int type = OBJ_obj2nid(CMS_get0_type(cms.get()));
+  if (type != NID_pkcs7_enveloped && type != NID_id_smime_ct_authEnvelopedData) {
+    ERR_clear_error();
+    return invalid_argument("CMS structure is not (Auth)EnvelopedData");
+  }
+  BIOPtr out(BIO_new(BIO_s_mem()));
+  // With the certificate, only the recipient info issued to it is tried (no trial decryption).
+  if (CMS_decrypt(cms.get(), key.get(), cert.get(), nullptr, out.get(), CMS_BINARY) != 1) {
+    return permission_denied(openssl_error("CMS content cannot be decrypted with this key and certificate"));
+  }
+  char* bytes = nullptr;
+  const long size = BIO_get_mem_data(out.get(), &bytes);
+  return std::string(bytes, static_cast<std::size_t>(size));
 }
 
 }  // namespace xacbe::crypto

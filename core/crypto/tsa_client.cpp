@@ -326,6 +326,19 @@ Result<TimestampToken> verify_timestamp_token(std::string_view token_der, std::s
   return out;
 }
 
+Result<Certificate> timestamp_token_certificate(std::string_view token_der) {
+  XACBE_ASSIGN_OR_RETURN(PKCS7Ptr token, from_der<PKCS7Ptr>(d2i_PKCS7, token_der, "TimeStampToken"));
+  if (PKCS7_type_is_signed(token.get()) == 0) return invalid_argument("the time-stamp token is not a SignedData");
+  std::unique_ptr<STACK_OF(X509), STACK_OF_X509Deleter> signers(PKCS7_get0_signers(token.get(), nullptr, 0));
+  ERR_clear_error();
+  if (!signers || sk_X509_num(signers.get()) != 1) {
+    return invalid_argument("the time-stamp token does not carry its signer's certificate");
+  }
+  Certificate tsa = Certificate::share(sk_X509_value(signers.get(), 0));
+  XACBE_RETURN_IF_ERROR(check_tsa_certificate(tsa));
+  return tsa;
+}
+
 // --- TimestampRequest ---
 
 Result<TimestampRequest> TimestampRequest::create(ImprintHash hash, std::string_view digest,

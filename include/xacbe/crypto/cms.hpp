@@ -29,4 +29,14 @@ inline Result<Certificate> cms_verify_detached(std::string_view cms_der, std::st
   return cms_verify_detached(cms_der, content, roots, std::chrono::floor<std::chrono::seconds>(at));
 }
 
+// CMS AuthEnvelopedData (RFC 5083) with AES-256-GCM, DER, to each of `recipients` (RSA key
+// transport or EC key agreement, whichever the certificate's key is): what only their keys open,
+// with `openssl cms -decrypt` as well. kInvalidArgument without recipients.
+Result<std::string> cms_encrypt(std::string_view content, const std::vector<Certificate>& recipients);
+
+// The content of `cms_der` for the recipient `cert` holding `key`. kPermissionDenied when the key
+// does not open it (another recipient's key, or altered bytes); kInvalidArgument when it is not a
+// DER CMS enveloped structure.
+Result<std::string> cms_decrypt(std::string_view cms_der, const PrivateKey& key, const Certificate& cert);
+
 }  // namespace xacbe::crypto

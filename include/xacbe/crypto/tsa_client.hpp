@@ -109,6 +109,12 @@ Result<TimestampToken> verify_timestamp_token(std::string_view token_der, std::s
                                               const Certificate& tsa_certificate,
                                               const std::vector<Certificate>& roots);
 
+// The certificate a stored token carries for its signer (the request asked for it, certReq), for a
+// verifier that has no configuration naming the TSA; it must still pass verify_timestamp_token
+// with it. kInvalidArgument when the token carries none; kPermissionDenied when it is not a
+// time-stamping certificate (RFC 3161 section 2.3).
+Result<Certificate> timestamp_token_certificate(std::string_view token_der);
+
 // Thread-safe when its Fetch is.
 class TsaClient {
  public:
