@@ -66,10 +66,33 @@ struct EvidenceCheck {
   std::string detail;
 };
 
+// A request record the verifier read, so that a response in other entries (a later archive of the
+// same directory) can be bound to it.
+struct VerifiedRequest {
+  std::int64_t seq = 0;
+  RecordSide side = RecordSide::kClient;
+  std::string request_id, client, message_id, service;
+  std::string estamp_sha256;  // raw 32 bytes, covered by the record's chain link
+};
+
 struct EvidenceReport {
   std::vector<EvidenceCheck> checks;
-  std::vector<std::int64_t> seqs;  // the records found in the container
-  bool valid() const;              // every check passed, and there was at least one record
+  std::vector<std::int64_t> seqs;         // the records found in the container
+  std::vector<VerifiedRequest> requests;  // the request records among them whose e-stamp parsed
+  bool valid() const;                     // every check passed, and there was at least one record
+};
+
+struct EvidenceOptions {
+  // The evidence container's own mimetype and manifest. An archive has its own, checked by
+  // verify_archive_directory (audit/archive.hpp), and passes false.
+  bool container_files = true;
+  // Requests read before these entries (the earlier archives of a directory), which a response
+  // here may answer.
+  const std::vector<VerifiedRequest>* earlier_requests = nullptr;
+  // A response whose request is in neither is not failed for it: its request lies before these
+  // entries, in an earlier archive, and is bound where both are seen (the archiver's own check of
+  // the file it has just written, whose predecessor may no longer be readable to it).
+  bool requests_may_precede = false;
 };
 
 // Every check of docs/protocol/evidence-container.md "Verification", each reported; nothing stops
@@ -77,7 +100,8 @@ struct EvidenceReport {
 // the bytes are not a zip file of this format at all.
 Result<EvidenceReport> verify_container(std::string_view zip, const EvidenceTrust& trust);
 // The same over entries already read (an archive's).
-EvidenceReport verify_evidence(const std::vector<ZipEntry>& entries, const EvidenceTrust& trust);
+EvidenceReport verify_evidence(const std::vector<ZipEntry>& entries, const EvidenceTrust& trust,
+                               const EvidenceOptions& options = {});
 
 // One line per check and the verdict, as `xacbe verify` prints it.
 std::string format_report(const EvidenceReport& report);

@@ -169,11 +169,12 @@ std::optional<std::string> signing_member(const Record& r) {
 
 class Verifier {
  public:
-  Verifier(const std::vector<ZipEntry>& entries, const EvidenceTrust& trust, EvidenceReport& out)
-      : entries_(entries), trust_(trust), out_(out), report_(out) {}
+  Verifier(const std::vector<ZipEntry>& entries, const EvidenceTrust& trust, const EvidenceOptions& options,
+           EvidenceReport& out)
+      : entries_(entries), trust_(trust), options_(options), out_(out), report_(out) {}
 
   void run() {
-    check_manifest();
+    if (options_.container_files) check_manifest();
     std::set<std::int64_t> seqs;
     for (const ZipEntry& e : entries_) {
       if (e.name.rfind("records/", 0) != 0) continue;
@@ -470,24 +471,42 @@ class Verifier {
           request = &c;
         }
       }
-      if (request == nullptr) {
-        report_.fail(subject, "request-binding", "the request of this response is not in the container");
+      std::optional<VerifiedRequest> found;
+      if (request != nullptr && request->content) found = as_request(request->record);
+      if (request == nullptr && options_.earlier_requests != nullptr) {
+        for (const VerifiedRequest& r : *options_.earlier_requests) {
+          if (r.side == response.record.side && r.request_id == response.record.request_id) found = r;
+        }
+      }
+      if (request == nullptr && !found) {
+        if (options_.requests_may_precede) {
+          report_.add(subject, "request-binding", true,
+                      "its request lies before these records; it is bound where both are read");
+        } else {
+          report_.fail(subject, "request-binding", "the request of this response is not in the container");
+        }
         continue;
       }
-      const bool same = request->record.client == response.record.client &&
-                        request->record.message_id == response.record.message_id &&
-                        request->record.service == response.record.service;
-      const bool bound = same && response.content && request->content &&
-                         response.content->request_hash == request->record.estamp_sha256;
+      const bool same = found && found->client == response.record.client &&
+                        found->message_id == response.record.message_id && found->service == response.record.service;
+      const bool bound = same && response.content && response.content->request_hash == found->estamp_sha256;
       report_.add(subject, "request-binding", bound,
-                  bound ? "answers record " + std::to_string(request->record.seq) + ": its e-stamp names that request's e-stamp " +
-                              short_hex(request->record.estamp_sha256)
+                  bound ? "answers record " + std::to_string(found->seq) + ": its e-stamp names that request's e-stamp " +
+                              short_hex(found->estamp_sha256)
                         : "the response's e-stamp does not name the request's e-stamp");
     }
+    for (const Checked& c : checked_) {
+      if (c.record.kind == RecordKind::kRequest && c.content) out_.requests.push_back(as_request(c.record));
+    }
+  }
+
+  static VerifiedRequest as_request(const Record& r) {
+    return {r.seq, r.side, r.request_id, r.client, r.message_id, r.service, r.estamp_sha256};
   }
 
   const std::vector<ZipEntry>& entries_;
   const EvidenceTrust& trust_;
+  const EvidenceOptions& options_;
   EvidenceReport& out_;
   Report report_;
   std::string server_;
@@ -505,9 +524,10 @@ bool EvidenceReport::valid() const {
   return true;
 }
 
-EvidenceReport verify_evidence(const std::vector<ZipEntry>& entries, const EvidenceTrust& trust) {
+EvidenceReport verify_evidence(const std::vector<ZipEntry>& entries, const EvidenceTrust& trust,
+                               const EvidenceOptions& options) {
   EvidenceReport out;
-  Verifier(entries, trust, out).run();
+  Verifier(entries, trust, options, out).run();
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "register/query_register.hpp"
 #include "register/record_hash.hpp"
 #include "register/record_row.hpp"
+#include "register/register_schema.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/store/database.hpp"
 
@@ -54,8 +55,11 @@ Result<ChainReport> QueryRegister::verify_chain() const {
     report.problem = "record " + std::to_string(seq) + ": " + std::move(problem);
     return report;
   };
-  std::int64_t expected = 1;
-  std::string prev_hash = kGenesisHash;
+  // Records that left for an archive are checked there (verify_archive_directory); the live chain
+  // starts after the last of them.
+  XACBE_ASSIGN_OR_RETURN(ChainStart start, read_chain_start(*db));
+  std::int64_t expected = start.seq;
+  std::string prev_hash = start.prev_hash;
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) break;

@@ -72,6 +72,11 @@ Status QueryRegister::load_state() {
   if (has_head) {
     head_seq_ = head.column_int64(0);
     head_hash_ = head.column_blob(1);
+  } else {
+    // Every record archived and gone: the chain goes on after the last one that left.
+    XACBE_ASSIGN_OR_RETURN(ChainStart start, read_chain_start(db));
+    head_seq_ = start.seq - 1;
+    head_hash_ = start.prev_hash;
   }
   XACBE_ASSIGN_OR_RETURN(store::Statement last, db.prepare("SELECT MAX(stored_at) FROM timestamp_batches"));
   XACBE_ASSIGN_OR_RETURN(bool has_last, last.step());

@@ -118,6 +118,29 @@ struct StoredConfiguration {
   TimePoint in_use_from{};   // milliseconds kept
 };
 
+// One archive file as the register remembers it (audit/archive.hpp, docs/protocol/query-register.md
+// "Retention and archives"). It is remembered once written and verified, before any of its records
+// leaves the live store.
+struct ArchiveEntry {
+  std::int64_t index = 0;
+  std::string file;                                 // its name in the archive directory
+  std::string sha256;                               // raw 32 bytes, of the file as stored
+  std::optional<std::int64_t> first_seq, last_seq;  // none: it holds decisions only
+  std::string last_hash;                            // raw 32 bytes, of record last_seq
+  std::int64_t decisions_through = 0;               // the highest decision id it holds; 0: none
+  std::int64_t decisions = 0;                       // how many
+  TimePoint written_at{};
+  bool transferred = false;          // the transfer command took it
+  std::int64_t deleted_through = 0;  // its records up to this seq have left the live store
+  bool done = false;                 // its records and decisions have all left
+};
+
+// Where the live chain starts: seq 1 after the genesis hash until archived records leave.
+struct ChainStart {
+  std::int64_t seq = 1;
+  std::string prev_hash;  // raw 32 bytes
+};
+
 class Timestamper;
 
 class QueryRegister {
@@ -177,6 +200,18 @@ class QueryRegister {
   // record's path to its batch root. Reads through a connection of its own.
   Result<ChainReport> verify_chain() const;
   RegisterStats stats() const;
+
+  // Retention (audit/archive.hpp). add_archive remembers a written, verified archive file;
+  // delete_archived then takes up to `batch` of its records out of the live store, lowest seq first,
+  // in one writer transaction with the timestamp batches left without records and the new chain
+  // start, and returns how many; once none is left it takes its decisions and marks it done (0).
+  Status add_archive(const ArchiveEntry& entry);
+  Status mark_archive_transferred(std::int64_t index);
+  Result<std::int64_t> delete_archived(std::int64_t index, std::size_t batch);
+  // The archives not yet done, and the last one written, by index.
+  Result<std::vector<ArchiveEntry>> pending_archives() const;
+  Result<std::optional<ArchiveEntry>> last_archive() const;
+  Result<ChainStart> chain_start() const;
 
   // Called from the writer thread after a group holding a timestamp_at_once record commits; it must
   // only signal (it must not wait for the writer). nullptr removes it.

@@ -12,6 +12,11 @@ namespace xacbe::ss {
 // decisions: the authentication and authorization record, with its own retention.
 // configurations (2): every signed global configuration the server put in use, from when, so that an
 //   exported record carries the configuration in force when it was signed.
+// archives (3): every archive file written (audit/archive.hpp, docs/protocol/query-register.md
+//   "Retention and archives"): the records first_seq..last_seq and the decisions up to
+//   decisions_through it holds, the SHA-256 of its stored bytes, whether the transfer command took
+//   it, and how far its records have left the live store (deleted_through, with the hash of that
+//   record, is where the live chain now starts).
 const std::vector<std::string>& register_migrations() {
   static const std::vector<std::string> migrations = {
       R"sql(
@@ -80,6 +85,22 @@ CREATE TABLE configurations(
   sha256 BLOB NOT NULL UNIQUE,
   in_use_from INTEGER NOT NULL);
 CREATE INDEX configurations_in_use_from ON configurations(in_use_from);
+)sql",
+      R"sql(
+CREATE TABLE archives(
+  archive_index INTEGER PRIMARY KEY,
+  file TEXT NOT NULL,
+  sha256 BLOB NOT NULL,
+  first_seq INTEGER,
+  last_seq INTEGER,
+  last_hash BLOB,
+  decisions_through INTEGER NOT NULL,
+  decisions INTEGER NOT NULL,
+  written_at INTEGER NOT NULL,
+  transferred INTEGER NOT NULL DEFAULT 0,
+  deleted_through INTEGER NOT NULL DEFAULT 0,
+  deleted_through_hash BLOB,
+  done INTEGER NOT NULL DEFAULT 0);
 )sql",
   };
   return migrations;
