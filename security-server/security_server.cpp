@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "audit/archive.hpp"
 #include "admin/admin_routes.hpp"
 #include "admin/register_routes.hpp"
 #include "admin/request_log.hpp"
@@ -59,6 +60,8 @@ struct SecurityServer::Impl {
   std::condition_variable stop_cv;
   bool stopping = false;  // guarded by stop_mu
   std::thread refresher;
+  std::unique_ptr<Archiver> archiver;  // null without the "archive" setting
+  std::thread archive_thread;
 
   Result<crypto::OcspResponse> own_ocsp(const crypto::Certificate& cert) {
     std::shared_ptr<crypto::OcspCache> cache;
@@ -131,6 +134,25 @@ struct SecurityServer::Impl {
   std::vector<ClientStatus> clients() const;
   std::vector<OwnCertificate> certificates() const;
   Status open_admin_api();
+
+  // Retention (audit/archive.hpp): a run every interval, the first one an interval after start.
+  void archive_loop() {
+    std::unique_lock lock(stop_mu);
+    while (!stopping) {
+      stop_cv.wait_for(lock, settings.archive->interval, [&] { return stopping; });
+      if (stopping) break;
+      lock.unlock();
+      auto run = archiver->run_once();
+      if (!run.is_ok()) {
+        log::error("archive: {}", run.status().to_string());
+      } else if (!run->written.empty() || run->records_deleted > 0 || !run->deferred.empty()) {
+        log::info("archive: {} file(s) written, {} records and {} decisions archived, {} records left the live store{}",
+                  run->written.size(), run->records_archived, run->decisions_archived, run->records_deleted,
+                  run->deferred.empty() ? std::string() : "; waiting: " + run->deferred.front());
+      }
+      lock.lock();
+    }
+  }
 
   void refresh_loop() {
     std::unique_lock lock(stop_mu);
@@ -317,6 +339,28 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
   timestamping.max_retry = s.timestamp_retry_max;
   timestamping.first_retry = std::min(timestamping.first_retry, s.timestamp_retry_max);
   m.timestamper = std::make_unique<Timestamper>(*m.query_register, clock, std::move(tsa), timestamping);
+  if (s.archive) {
+    ArchiveOptions archive;
+    archive.directory = s.archive->directory;
+    archive.retention = s.archive->retention;
+    archive.decision_retention = s.archive->decision_retention;
+    archive.max_file_bytes = s.archive->max_file_bytes;
+    archive.transfer_command = s.archive->transfer_command;
+    for (const std::string& file : s.archive->encrypt_to) {
+      XACBE_ASSIGN_OR_RETURN(crypto::Certificate auditor, crypto::Certificate::load(file));
+      archive.encrypt_to.push_back(std::move(auditor));
+    }
+    archive.server = s.id.to_string();
+    // The chain head's token comes from the TSA of the configuration in use, as the records'.
+    TsaFunction archive_tsa = tsa_client_function(*m.tsa, [impl = &m]() -> Result<TsaTarget> {
+      auto conf = impl->configuration->current();
+      if (!conf.is_ok()) return conf.status();
+      const auto& c = (*conf)->content();
+      return TsaTarget{c.tsa.url, c.tsa.certificate, {c.ca.certificate}};
+    });
+    XACBE_ASSIGN_OR_RETURN(m.archiver, Archiver::create(*m.query_register, clock, std::move(archive_tsa),
+                                                        EvidenceTrust{anchor.ca_certificate(), anchor}, std::move(archive)));
+  }
   return std::unique_ptr<SecurityServer>(new SecurityServer(std::move(impl)));
 }
 
@@ -377,6 +421,7 @@ Status SecurityServer::start() {
                                                                    })));
   }
   m.refresher = std::thread([&m] { m.refresh_loop(); });
+  if (m.archiver) m.archive_thread = std::thread([&m] { m.archive_loop(); });
   // One line, after every listener is up: tests and scripts wait for "listening on".
   log::info("security server {}: client interface listening on http://{}:{}{}; provider interface on https://{}:{}",
             m.settings.id.to_string(), client.address, m.client_server->port(),
@@ -397,6 +442,7 @@ void SecurityServer::stop(std::chrono::milliseconds drain) {
   }
   m.stop_cv.notify_all();
   if (m.refresher.joinable()) m.refresher.join();
+  if (m.archive_thread.joinable()) m.archive_thread.join();
   for (auto* server : {&m.admin_server, &m.client_server, &m.client_tls_server, &m.provider_server}) {
     if (*server) (*server)->shutdown(drain);
   }

@@ -108,6 +108,37 @@ Result<std::map<std::string, std::vector<id::MemberId>>> read_register_readers(c
   return out;
 }
 
+Result<Settings::Archive> read_archive(const config::Node& node, const std::string& base_dir) {
+  Settings::Archive a;
+  XACBE_ASSIGN_OR_RETURN(a.directory, node.path("directory"));
+  XACBE_ASSIGN_OR_RETURN(auto days, config::integer_or(node, "retention_days", 30, 1, 36500));
+  a.retention = std::chrono::hours(24 * days);
+  XACBE_ASSIGN_OR_RETURN(auto decision_days, config::integer_or(node, "decision_retention_days", 180, 1, 36500));
+  a.decision_retention = std::chrono::hours(24 * decision_days);
+  XACBE_ASSIGN_OR_RETURN(auto max_bytes, config::integer_or(node, "max_file_bytes", std::int64_t{64} << 20, 1 << 20,
+                                                            std::int64_t{2} << 30));
+  a.max_file_bytes = static_cast<std::size_t>(max_bytes);
+  if (node.has("transfer_command")) {
+    XACBE_ASSIGN_OR_RETURN(a.transfer_command, node.strings("transfer_command"));
+    if (a.transfer_command.empty() || a.transfer_command.front().empty()) {
+      return invalid_argument("transfer_command must name a program (a list: program and its arguments, no shell)");
+    }
+  }
+  if (node.has("encrypt_to")) {
+    XACBE_ASSIGN_OR_RETURN(auto files, node.strings("encrypt_to"));
+    if (files.empty()) return invalid_argument("encrypt_to must name at least one certificate file when present");
+    for (auto& f : files) {
+      if (f.empty()) return invalid_argument("encrypt_to holds an empty file name");
+      // Relative to the configuration file, as every path of the file.
+      if (f.front() != '/') f = base_dir + "/" + f;
+    }
+    a.encrypt_to = std::move(files);
+  }
+  XACBE_ASSIGN_OR_RETURN(auto interval, config::integer_or(node, "interval_seconds", 3600, 60, 7 * 86400));
+  a.interval = std::chrono::seconds(interval);
+  return a;
+}
+
 }  // namespace
 
 Result<ServiceCatalog> make_catalog(const std::map<id::ClientId, ClientSettings>& clients,
@@ -218,6 +249,13 @@ Result<Settings> read_settings(const std::string& path) {
     XACBE_ASSIGN_OR_RETURN(out.admin_database, node.path("admin_database"));
   } else {
     out.admin_database = (std::filesystem::path(out.register_file).parent_path() / "server.db").string();
+  }
+  if (node.has("archive")) {
+    XACBE_ASSIGN_OR_RETURN(config::Node archive, node.object("archive"));
+    std::string base_dir = std::filesystem::path(path).parent_path().string();
+    auto read = read_archive(archive, base_dir.empty() ? "." : base_dir);
+    if (!read.is_ok()) return invalid_argument(path + ": security_server.archive: " + read.status().message());
+    out.archive = std::move(read).value();
   }
   auto catalog = make_catalog(out.clients, out.services, out.rights);
   if (!catalog.is_ok()) return invalid_argument(path + ": security_server.services: " + catalog.status().message());

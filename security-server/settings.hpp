@@ -77,6 +77,18 @@ struct Settings {
   std::map<std::string, std::vector<id::MemberId>> register_readers;
   // The services and access rights added through the admin API; default "server.db" beside the register.
   std::string admin_database;
+  // Retention and archives of the query register (docs/operator-guide.md "Archives"); absent
+  // ("archive" not in the file): records and decisions stay in the live store.
+  struct Archive {
+    std::string directory;
+    std::chrono::seconds retention{std::chrono::hours(24 * 30)};
+    std::chrono::seconds decision_retention{std::chrono::hours(24 * 180)};
+    std::size_t max_file_bytes = std::size_t{64} << 20;
+    std::vector<std::string> transfer_command;  // argv; the file's path is added as the last argument
+    std::vector<std::string> encrypt_to;        // auditors' certificate files
+    std::chrono::seconds interval{3600};
+  };
+  std::optional<Archive> archive;
 };
 
 // The one rule for services and access rights, wherever they come from (the file, SIGHUP, the admin

@@ -111,6 +111,25 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
        "'security_server.register_readers.ana' names no member"},
       {"register readers not an object", [](Json& c) { c["security_server"]["register_readers"] = {"luis"}; },
        "register_readers"},
+      {"an archive without a directory", [](Json& c) { c["security_server"]["archive"] = Json::object(); },
+       "archive.directory"},
+      {"a retention of no days",
+       [](Json& c) { c["security_server"]["archive"] = {{"directory", "archives"}, {"retention_days", 0}}; },
+       "retention_days"},
+      {"a transfer command that is a shell line",
+       [](Json& c) { c["security_server"]["archive"] = {{"directory", "a"}, {"transfer_command", "scp $0 x:"}}; },
+       "transfer_command"},
+      {"an empty transfer command",
+       [](Json& c) { c["security_server"]["archive"] = {{"directory", "a"}, {"transfer_command", Json::array()}}; },
+       "transfer_command must name a program"},
+      {"no auditor to encrypt to",
+       [](Json& c) { c["security_server"]["archive"] = {{"directory", "a"}, {"encrypt_to", Json::array()}}; },
+       "encrypt_to"},
+      {"a tiny archive file bound",
+       [](Json& c) { c["security_server"]["archive"] = {{"directory", "a"}, {"max_file_bytes", 10}}; },
+       "max_file_bytes"},
+      {"an unknown archive key", [](Json& c) { c["security_server"]["archive"] = {{"directory", "a"}, {"keep", 1}}; },
+       "keep"},
   };
   for (const auto& row : rows) {
     Json c = example();
@@ -119,6 +138,38 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
     ASSERT_FALSE(s.is_ok()) << row.name;
     EXPECT_NE(s.status().message().find(row.says), std::string::npos) << row.name << ": " << s.status().message();
   }
+}
+
+TEST_F(SettingsTest, ArchiveSettingsHaveDefaultsAndPathsRelativeToTheFile) {
+  Json c = example();
+  EXPECT_FALSE(read(c)->archive.has_value());
+  c["security_server"]["archive"] = {{"directory", "archives"}};
+  auto s = read(c);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  ASSERT_TRUE(s->archive.has_value());
+  EXPECT_EQ(s->archive->directory, dir_.file("archives"));
+  EXPECT_EQ(s->archive->retention, std::chrono::hours(24 * 30));
+  EXPECT_EQ(s->archive->decision_retention, std::chrono::hours(24 * 180));
+  EXPECT_EQ(s->archive->max_file_bytes, std::size_t{64} << 20);
+  EXPECT_EQ(s->archive->interval, std::chrono::seconds(3600));
+  EXPECT_TRUE(s->archive->transfer_command.empty());
+
+  c["security_server"]["archive"] = {{"directory", "/var/lib/xacbe/archives"},
+                                     {"retention_days", 90},
+                                     {"decision_retention_days", 365},
+                                     {"max_file_bytes", 8 << 20},
+                                     {"transfer_command", {"/usr/local/bin/ship", "--to", "auditoria"}},
+                                     {"encrypt_to", {"auditor.pem"}},
+                                     {"interval_seconds", 600}};
+  s = read(c);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  EXPECT_EQ(s->archive->directory, "/var/lib/xacbe/archives");
+  EXPECT_EQ(s->archive->retention, std::chrono::hours(24 * 90));
+  EXPECT_EQ(s->archive->decision_retention, std::chrono::hours(24 * 365));
+  EXPECT_EQ(s->archive->max_file_bytes, std::size_t{8} << 20);
+  EXPECT_EQ(s->archive->transfer_command, (std::vector<std::string>{"/usr/local/bin/ship", "--to", "auditoria"}));
+  EXPECT_EQ(s->archive->encrypt_to, std::vector<std::string>{dir_.file("auditor.pem")});
+  EXPECT_EQ(s->archive->interval, std::chrono::seconds(600));
 }
 
 }  // namespace
