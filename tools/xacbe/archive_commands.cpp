@@ -2,20 +2,7 @@
 
 #include <ostream>
 
-#include "xacbe/globalconf/signed_configuration.hpp"
-
 namespace xacbe::tools {
-
-Result<ss::EvidenceTrust> load_evidence_trust(const std::string& ca_file, const std::string& anchor_file) {
-  if (ca_file.empty() == anchor_file.empty()) return invalid_argument("give either --ca or --anchor");
-  if (!anchor_file.empty()) {
-    XACBE_ASSIGN_OR_RETURN(globalconf::ConfigurationAnchor anchor, globalconf::ConfigurationAnchor::load(anchor_file));
-    crypto::Certificate ca = anchor.ca_certificate();
-    return ss::EvidenceTrust{std::move(ca), std::move(anchor)};
-  }
-  XACBE_ASSIGN_OR_RETURN(crypto::Certificate ca, crypto::Certificate::load(ca_file));
-  return ss::EvidenceTrust{std::move(ca), std::nullopt};
-}
 
 Result<std::optional<ss::ArchiveKey>> load_archive_key(const std::string& key_file, const std::string& cert_file) {
   if (key_file.empty() && cert_file.empty()) return std::optional<ss::ArchiveKey>();

@@ -13,10 +13,6 @@
 
 namespace xacbe::tools {
 
-// What to trust: --ca CA.pem, or --anchor ANCHOR.json (its CA, and its pinned configuration-signing
-// certificates). Exactly one of the two.
-Result<ss::EvidenceTrust> load_evidence_trust(const std::string& ca_file, const std::string& anchor_file);
-
 // --decrypt-key KEY.pem --decrypt-cert CERT.pem: both or neither.
 Result<std::optional<ss::ArchiveKey>> load_archive_key(const std::string& key_file, const std::string& cert_file);
 

@@ -3,6 +3,8 @@
 // the CEIQROO CA certificate or the configuration anchor (docs/protocol/evidence-container.md
 // "Verification"):
 //   verify (--ca FILE | --anchor FILE) CONTAINER
+//   verify (--ca FILE | --anchor FILE) --archive DIR [--decrypt-key KEY --decrypt-cert CERT]
+//     (archive_commands.hpp: a security server's archive directory, docs/auditor-guide.md)
 // Prints one line per check ("ok" or "FAIL", the record, the check, why) and the verdict
 // ("VALID: ..." or "INVALID: ...").
 
