@@ -26,6 +26,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "audit/archive_check.hpp"
 #include "audit/archive_writer.hpp"
@@ -149,6 +150,33 @@ void Archiver::stamp(std::int64_t index, const std::string& sha256, ArchiveRun& 
   run.stamped.push_back(name);
 }
 
+namespace {
+
+// The checks that judge the evidence itself, not whether the file holds the register faithfully: a
+// record the register holds as it is (timestamped after its deadline, signed with a stale OCSP
+// response) is archived as it is, and the auditor's check reports it. Every other check (the
+// file's chain, manifest and seq continuity, each record's chain link, token, Merkle proof,
+// configuration and content) must pass before a record may leave.
+bool judges_evidence(const std::string& check) {
+  static const std::set<std::string> kJudgements = {"e-stamp", "eight-hour-rule", "ocsp-at-signing", "signer",
+                                                    "configuration-in-force", "request-binding"};
+  return kJudgements.count(check) > 0;
+}
+
+// Whether the read-back report shows the file holds the register faithfully; the judgements that
+// failed go to `judged`.
+bool faithful(const EvidenceReport& report, std::vector<const EvidenceCheck*>& judged) {
+  if (report.checks.empty()) return false;
+  for (const EvidenceCheck& c : report.checks) {
+    if (c.ok) continue;
+    if (!judges_evidence(c.check)) return false;
+    judged.push_back(&c);
+  }
+  return true;
+}
+
+}  // namespace
+
 // Steps 1 to 6 for the next archive; false when nothing is due (or a transfer failed).
 Result<bool> Archiver::archive_next(ArchiveRun& run) {
   XACBE_ASSIGN_OR_RETURN(std::optional<ArchiveEntry> last, reg_.last_archive());
@@ -171,7 +199,8 @@ Result<bool> Archiver::archive_next(ArchiveRun& run) {
     check.requests_may_precede = true;  // bound across files by verify_archive_directory
     check_archive_file(name, *stored, link, trust_, check, report);
   }
-  if (!stored.is_ok() || *stored != built->bytes || !archives_valid(report)) {
+  std::vector<const EvidenceCheck*> judged;
+  if (!stored.is_ok() || *stored != built->bytes || !faithful(report, judged)) {
     std::error_code ec;
     std::filesystem::remove(path(name), ec);
     std::string why = stored.is_ok() ? "it reads back other than written" : stored.status().message();
@@ -182,6 +211,10 @@ Result<bool> Archiver::archive_next(ArchiveRun& run) {
       }
     }
     return failed_precondition(name + " did not verify after writing, so no record left the live store: " + why);
+  }
+  for (const EvidenceCheck* c : judged) {
+    log::warn("archive: {} keeps {} as the register holds it, whose {} check fails: {}", name, c->subject, c->check,
+              c->detail);
   }
   XACBE_RETURN_IF_ERROR(reg_.add_archive(built->entry));
   run.written.push_back(name);

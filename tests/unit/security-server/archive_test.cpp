@@ -180,6 +180,27 @@ TEST_F(ArchiveTest, AllRecordsArchivedTheChainGoesOnAfterARestart) {
   EXPECT_TRUE(chain->ok) << chain->problem;
 }
 
+TEST_F(ArchiveTest, ARecordTimestampedLateIsArchivedAsHeldAndReportedByTheCheck) {
+  // Timestamped one second after its eight-hour deadline: the register marks it, keeps it, and so
+  // does the archive; the auditor's check says what is wrong with it and nothing else.
+  exchange("late", 60s);
+  clock_.advance(globalconf::kEightHours + 1s);
+  ASSERT_TRUE(stamper_->run_once());
+  spread(2, "after");
+  clock_.advance(kDay * 31);
+  auto run = archiver(options())->run_once();
+  ASSERT_TRUE(run.is_ok()) << run.status().to_string();
+  EXPECT_EQ(reg_->stats().records, 0);
+  const EvidenceReport report = verify_dir(dir_.file("archives"));
+  EXPECT_TRUE(failed(report, "archive-000001.zip record 1", "eight-hour-rule")) << format_report(report);
+  for (const EvidenceCheck& c : report.checks) {
+    const bool about_late = c.subject.find("record 1") != std::string::npos || c.subject.find("record 2") != std::string::npos;
+    if (!c.ok) {
+      EXPECT_TRUE(about_late) << c.subject << " " << c.check << ": " << c.detail;
+    }
+  }
+}
+
 TEST_F(ArchiveTest, SizeBoundGivesSeveralFilesAndResponsesBindAcrossThem) {
   spread(3);  // 6 records
   clock_.advance(kDay * 31);
