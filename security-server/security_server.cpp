@@ -346,6 +346,7 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
     archive.decision_retention = s.archive->decision_retention;
     archive.max_file_bytes = s.archive->max_file_bytes;
     archive.transfer_command = s.archive->transfer_command;
+    archive.transfer_timeout = s.archive->transfer_timeout;
     for (const std::string& file : s.archive->encrypt_to) {
       XACBE_ASSIGN_OR_RETURN(crypto::Certificate auditor, crypto::Certificate::load(file));
       archive.encrypt_to.push_back(std::move(auditor));

@@ -124,6 +124,8 @@ Result<Settings::Archive> read_archive(const config::Node& node, const std::stri
       return invalid_argument("transfer_command must name a program (a list: program and its arguments, no shell)");
     }
   }
+  XACBE_ASSIGN_OR_RETURN(auto transfer_timeout, config::integer_or(node, "transfer_timeout_seconds", 600, 1, 86400));
+  a.transfer_timeout = std::chrono::seconds(transfer_timeout);
   if (node.has("encrypt_to")) {
     XACBE_ASSIGN_OR_RETURN(auto files, node.strings("encrypt_to"));
     if (files.empty()) return invalid_argument("encrypt_to must name at least one certificate file when present");

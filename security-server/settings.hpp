@@ -85,6 +85,7 @@ struct Settings {
     std::chrono::seconds decision_retention{std::chrono::hours(24 * 180)};
     std::size_t max_file_bytes = std::size_t{64} << 20;
     std::vector<std::string> transfer_command;  // argv; the file's path is added as the last argument
+    std::chrono::seconds transfer_timeout{600};  // then the command is stopped and tried again next run
     std::vector<std::string> encrypt_to;        // auditors' certificate files
     std::chrono::seconds interval{3600};
   };

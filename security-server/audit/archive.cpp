@@ -24,9 +24,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "audit/archive_check.hpp"
 #include "audit/archive_writer.hpp"
@@ -234,13 +236,40 @@ Status Archiver::transfer(const std::string& file) const {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // In a process group of its own, so that a stop reaches whatever the command started.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = 0;
-  if (const int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); rc != 0) {
+  const int spawned = posix_spawnp(&pid, argv[0], nullptr, &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
+  if (const int rc = spawned; rc != 0) {
     return unavailable("cannot start the transfer command " + args.front() + ": " + std::strerror(rc));
   }
+  // A command that hangs must not hold the archive thread: past the timeout it is killed, and the
+  // hand-over is tried again at the next run. Real time: the child runs in the real world.
+  const auto give_up = std::chrono::steady_clock::now() + options_.transfer_timeout;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return unavailable(std::string("cannot wait for the transfer command: ") + std::strerror(errno));
+  bool killed = false;
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, killed ? 0 : WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) {
+      return unavailable(std::string("cannot wait for the transfer command: ") + std::strerror(errno));
+    }
+    if (done == 0 && !killed) {
+      if (std::chrono::steady_clock::now() >= give_up) {
+        kill(-pid, SIGKILL);
+        killed = true;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+  if (killed) {
+    return unavailable("the transfer command " + args.front() + " did not finish within " +
+                       std::to_string(options_.transfer_timeout.count()) + " s and was stopped");
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::ok();
   return unavailable("the transfer command " + args.front() +

@@ -49,6 +49,8 @@ struct ArchiveOptions {
   std::size_t max_file_bytes = std::size_t{64} << 20;
   // Run with the file's path as its one further argument, no shell; exit status 0 = handed over.
   std::vector<std::string> transfer_command;
+  // A transfer that has not finished after this long is stopped (SIGKILL) and tried again next run.
+  std::chrono::seconds transfer_timeout{600};
   // Auditors' certificates: when given, each file's content is encrypted to them.
   std::vector<crypto::Certificate> encrypt_to;
   std::size_t delete_batch = 500;  // records per deletion transaction

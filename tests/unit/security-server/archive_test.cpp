@@ -380,6 +380,17 @@ TEST_F(ArchiveTest, AFailingTransferKeepsTheRecordsLiveAndIsRetried) {
   }
   EXPECT_EQ(files(o.directory).size(), 2u);  // one archive and its token, not one per attempt
 
+  // A transfer that hangs is stopped after its timeout (real time: a child process), and retried.
+  o.transfer_command = {"sh", "-c", "sleep 30", "sh"};  // the file's path becomes $1
+  o.transfer_timeout = std::chrono::seconds(1);
+  const auto started = std::chrono::steady_clock::now();
+  auto hung = archiver(o)->run_once();
+  ASSERT_TRUE(hung.is_ok()) << hung.status().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  ASSERT_EQ(hung->deferred.size(), 1u);
+  EXPECT_NE(hung->deferred[0].find("did not finish within 1 s"), std::string::npos) << hung->deferred[0];
+  EXPECT_EQ(reg_->stats().records, 4);
+
   const std::string taken = dir_.file("auditor");
   fs::create_directories(taken);
   o.transfer_command = {"cp", "-t", taken};
