@@ -7,11 +7,19 @@
 
 #include <memory>
 
+#include "xacbe/crypto/asn1.hpp"
+
 namespace xacbe::crypto {
 namespace {
 
 BIOPtr memory_bio(std::string_view bytes) {
   return BIOPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+}
+
+Result<std::string> encoded(const CMS_ContentInfo* cms) {
+  std::string out = to_der(i2d_CMS_ContentInfo, cms);
+  if (out.empty()) return internal_error(openssl_error("CMS encoding failed"));
+  return out;
 }
 
 }  // namespace
@@ -22,12 +30,7 @@ Result<std::string> cms_sign_detached(const PrivateKey& key, const Certificate& 
   X509StackPtr extra = to_stack(chain);
   CMS_ContentInfoPtr cms(CMS_sign(cert.get(), key.get(), reinterpret_cast<STACK_OF(X509)*>(extra.get()), data.get(), CMS_DETACHED | CMS_BINARY));
   if (!cms) return invalid_argument(openssl_error("CMS signing failed (does the key match the certificate?)"));
-  const int n = i2d_CMS_ContentInfo(cms.get(), nullptr);
-  if (n <= 0) return internal_error(openssl_error("CMS encoding failed"));
-  std::string out(static_cast<std::size_t>(n), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  i2d_CMS_ContentInfo(cms.get(), &p);
-  return out;
+  return encoded(cms.get());
 }
 
 Result<Certificate> cms_verify_detached(std::string_view cms_der, std::string_view content,
@@ -72,12 +75,7 @@ Result<std::string> cms_encrypt(std::string_view content, const std::vector<Cert
   CMS_ContentInfoPtr cms(CMS_encrypt(reinterpret_cast<STACK_OF(X509)*>(certs.get()), data.get(), EVP_aes_256_gcm(),
                                      CMS_BINARY));
   if (!cms) return invalid_argument(openssl_error("CMS encryption failed (is each recipient's key RSA or EC?)"));
-  const int n = i2d_CMS_ContentInfo(cms.get(), nullptr);
-  if (n <= 0) return internal_error(openssl_error("CMS encoding failed"));
-  std::string out(static_cast<std::size_t>(n), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  i2d_CMS_ContentInfo(cms.get(), &p);
-  return out;
+  return encoded(cms.get());
 }
 
 Result<std::string> cms_decrypt(std::string_view cms_der, const PrivateKey& key, const Certificate& cert) {
