@@ -16,11 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "audit/archive.hpp"
 #include "support/e2e/federation.hpp"
 #include "support/process.hpp"
 #include "support/smtp_server.hpp"
 #include "support/temp_dir.hpp"
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/crypto/tsa_client.hpp"
 #include "xacbe/net/http_client.hpp"
 #include "xacbe/net/http_server.hpp"
 
@@ -264,6 +266,54 @@ TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDele
   EXPECT_NE(tampered.output.find("INVALID: 3 of 22 checks failed"), std::string::npos) << tampered.output;
   // Not a container at all: nothing checked.
   EXPECT_EQ(run_command({XACBE_CLI_BIN, "verify", "--ca", ca, ca}).exit_code, 2);
+}
+
+// The archive chain of a real server's register, checked with the real CLI: the server's exchanges
+// archived as they would be 31 days on (the archiver's clock moved, the real TSA stamping each
+// file), then xacbe verify --archive accepts the directory, and names a file taken out.
+TEST_F(CliRegisterTest, ArchiveDirectoryOfARealRegisterVerifiesWithTheCli) {
+  for (const char* id : {"cli-archive-1", "cli-archive-2"}) exchange(id);
+  const std::string where = "message_id LIKE 'cli-archive-%' AND batch_id IS NOT NULL";
+  for (int i = 0; i < 200 && fge_->count_records(where) < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(fge_->count_records(where), 4);
+  fge_->stop();
+
+  ManualClock later(std::chrono::system_clock::now() + std::chrono::hours(24 * 31));
+  auto reg = ss::QueryRegister::open(fge_->file("register.db"), later);
+  ASSERT_TRUE(reg.is_ok()) << reg.status().to_string();
+  const auto root = crypto::Certificate::load(federation_->services().root_pem());
+  const auto tsa_cert = crypto::Certificate::load(federation_->services().tsa_cert());
+  ASSERT_TRUE(root.is_ok() && tsa_cert.is_ok());
+  SystemClock now;
+  crypto::TsaClient tsa(now);
+  const std::string tsa_url = federation_->services().tsa_url();
+  auto stamp = ss::tsa_client_function(tsa, [&]() -> Result<ss::TsaTarget> {
+    return ss::TsaTarget{tsa_url, *tsa_cert, {*root}};
+  });
+  ss::ArchiveOptions options;
+  options.directory = dir_.file("archives");
+  options.max_file_bytes = 1;  // one record per file: a chain of several files
+  options.server = fge_->id;
+  auto archiver = ss::Archiver::create(**reg, later, stamp, ss::EvidenceTrust{*root, std::nullopt}, options);
+  ASSERT_TRUE(archiver.is_ok()) << archiver.status().to_string();
+  auto run = (*archiver)->run_once();
+  ASSERT_TRUE(run.is_ok()) << run.status().to_string();
+  ASSERT_GE(run->written.size(), 4u);
+  EXPECT_EQ(run->records_deleted, run->records_archived);
+  EXPECT_TRUE(run->deferred.empty());
+
+  const std::string ca = dir_.file("ca.pem");
+  std::filesystem::copy_file(federation_->services().root_pem(), ca);
+  const CommandResult valid = run_command({XACBE_CLI_BIN, "verify", "--archive", options.directory, "--ca", ca});
+  EXPECT_EQ(valid.exit_code, 0) << valid.output;
+  EXPECT_NE(valid.output.find("VALID"), std::string::npos) << valid.output;
+  EXPECT_EQ(valid.output.find("FAIL"), std::string::npos) << valid.output;
+  std::cout << valid.output;
+
+  std::filesystem::remove(options.directory + "/archive-000002.zip");
+  const CommandResult missing = run_command({XACBE_CLI_BIN, "verify", "--archive", options.directory, "--ca", ca});
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("FAIL  archive-000002.zip"), std::string::npos) << missing.output;
 }
 
 }  // namespace
