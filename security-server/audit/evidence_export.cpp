@@ -31,7 +31,9 @@ Result<std::vector<ZipEntry>> record_evidence(const QueryRegister& reg, const Re
     }
     return proof.status();
   }
-  auto conf = reg.configuration_at(r.created_at);
+  // A record written before the register kept configurations carries the first one kept after it:
+  // the verifier then judges it against a configuration that came later, and says so.
+  auto conf = reg.configuration_at(r.created_at, /*or_first_after=*/true);
   if (!conf.is_ok()) {
     return failed_precondition("record " + std::to_string(r.seq) + ": " + conf.status().message());
   }
@@ -107,7 +109,7 @@ Result<ExportedContainer> export_exchange(const QueryRegister& reg, const Export
     out.seqs.push_back(r.seq);
   }
   // The CA and TSA certificates of the newest configuration, as readable copies.
-  XACBE_ASSIGN_OR_RETURN(StoredConfiguration last, reg.configuration_at(records.back().created_at));
+  XACBE_ASSIGN_OR_RETURN(StoredConfiguration last, reg.configuration_at(records.back().created_at, true));
   XACBE_ASSIGN_OR_RETURN(globalconf::SignedConfiguration envelope, globalconf::SignedConfiguration::parse(last.signed_bytes));
   XACBE_ASSIGN_OR_RETURN(globalconf::GlobalConfiguration conf, globalconf::GlobalConfiguration::from_json(envelope.content));
   files.push_back({evidence::kCaCopy, conf.content().ca.certificate.pem()});

@@ -187,8 +187,10 @@ class QueryRegister {
   // again are not kept again). Records appended after the call are covered by it. The caller has
   // verified it; this reads only its instance and version (kInvalidArgument when it cannot).
   Status keep_configuration(const std::string& signed_bytes);
-  // The configuration in use at `at`: the last one kept at or before it. kNotFound when none was.
-  Result<StoredConfiguration> configuration_at(TimePoint at) const;
+  // The configuration in use at `at`: the last one kept at or before it. With `or_first_after`,
+  // a record older than every kept configuration (written before the register kept them) gets the
+  // first one kept after it instead. kNotFound when there is none.
+  Result<StoredConfiguration> configuration_at(TimePoint at, bool or_first_after = false) const;
 
   Result<Record> get(std::int64_t seq) const;
   // The records `filter` matches, in seq order: find_page(filter).records.

@@ -230,20 +230,29 @@ Result<std::vector<StoredDecision>> QueryRegister::decisions(std::int64_t after_
   return out;
 }
 
-Result<StoredConfiguration> QueryRegister::configuration_at(TimePoint at) const {
+Result<StoredConfiguration> QueryRegister::configuration_at(TimePoint at, bool or_first_after) const {
   std::lock_guard lock(reader_mu_);
-  XACBE_ASSIGN_OR_RETURN(store::Statement query,
-                         reader_db_->prepare("SELECT instance, version, signed, in_use_from FROM configurations"
-                                             " WHERE in_use_from <= ?1 ORDER BY in_use_from DESC, id DESC LIMIT 1"));
-  query.bind(1, to_unix_millis(at));
-  XACBE_ASSIGN_OR_RETURN(bool row, query.step());
-  if (!row) return not_found("the query register keeps no configuration in use at " + to_iso8601_utc(at));
-  StoredConfiguration c;
-  c.instance = query.column_text(0);
-  c.version = static_cast<std::uint64_t>(query.column_int64(1));
-  c.signed_bytes = query.column_blob(2);
-  c.in_use_from = from_unix_millis(query.column_int64(3));
-  return c;
+  const auto read = [&](const char* sql) -> Result<std::optional<StoredConfiguration>> {
+    XACBE_ASSIGN_OR_RETURN(store::Statement query, reader_db_->prepare(sql));
+    query.bind(1, to_unix_millis(at));
+    XACBE_ASSIGN_OR_RETURN(bool row, query.step());
+    if (!row) return std::optional<StoredConfiguration>();
+    StoredConfiguration c;
+    c.instance = query.column_text(0);
+    c.version = static_cast<std::uint64_t>(query.column_int64(1));
+    c.signed_bytes = query.column_blob(2);
+    c.in_use_from = from_unix_millis(query.column_int64(3));
+    return std::optional<StoredConfiguration>(std::move(c));
+  };
+  XACBE_ASSIGN_OR_RETURN(auto before, read("SELECT instance, version, signed, in_use_from FROM configurations"
+                                           " WHERE in_use_from <= ?1 ORDER BY in_use_from DESC, id DESC LIMIT 1"));
+  if (before) return *before;
+  if (or_first_after) {
+    XACBE_ASSIGN_OR_RETURN(auto after, read("SELECT instance, version, signed, in_use_from FROM configurations"
+                                            " WHERE in_use_from > ?1 ORDER BY in_use_from, id LIMIT 1"));
+    if (after) return *after;
+  }
+  return not_found("the query register keeps no configuration in use at " + to_iso8601_utc(at));
 }
 
 RegisterStats QueryRegister::stats() const {

@@ -177,6 +177,28 @@ TEST_F(EvidenceContainerTest, TheSignerMustHaveUsedAFreshOcspResponse) {
   EXPECT_NE(at_signing->detail.find("7200 s old"), std::string::npos) << at_signing->detail;
 }
 
+TEST_F(EvidenceContainerTest, ARecordOlderThanEveryKeptConfigurationIsExportedAndJudgedHonestly) {
+  // A register written before configurations were kept: its records get the first one kept after
+  // them, and the check says the message was signed outside that configuration's validity.
+  stamper_.reset();
+  reg_.reset();
+  reg_ = must(QueryRegister::open(dir_.file("older.db"), clock_));
+  stamper_ = std::make_unique<Timestamper>(*reg_, clock_, [this](std::string_view root) { return stamp(root); });
+  exchange("older");
+  ASSERT_TRUE(stamper_->run_once());
+  clock_.advance(10min);
+  ASSERT_TRUE(reg_->keep_configuration(configuration(7)));
+  const EvidenceReport report = verify(export_zip("older"));
+  EXPECT_FALSE(report.valid());
+  const EvidenceCheck* in_force = find_check(report, "record 1", "configuration-in-force");
+  ASSERT_NE(in_force, nullptr) << format_report(report);
+  EXPECT_FALSE(in_force->ok);
+  EXPECT_NE(in_force->detail.find("outside version 7"), std::string::npos) << in_force->detail;
+  for (const char* check : {"chain-link", "timestamp", "merkle-proof", "e-stamp", "content", "signer"}) {
+    EXPECT_TRUE(find_check(report, "record 1", check)->ok) << check;
+  }
+}
+
 TEST_F(EvidenceContainerTest, ExportRefusesWhatCannotBeProvedYet) {
   exchange("msg-1");
   auto early = export_exchange(*reg_, {kClient, "msg-1", "S", "u", {}}, clock_.now());
