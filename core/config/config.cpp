@@ -103,10 +103,15 @@ Result<std::vector<std::string>> Node::strings(const std::string& key) const {
 }
 
 Result<std::string> Node::path(const std::string& key) const {
-  XACBE_ASSIGN_OR_RETURN(std::string p, string(key));
+  // Read in place rather than moved out of the Result: GCC 12 wrongly warns at -O2 on the move.
+  const Result<std::string> text = string(key);
+  if (!text.is_ok()) return text.status();
+  const std::string& p = *text;
   if (p.empty()) return invalid_argument(where(key) + " must not be empty");
-  if (p.front() == '/') return p;
-  return state_->base_dir + "/" + p;
+  if (p.starts_with('/')) return p;
+  std::string full = state_->base_dir;
+  full.append("/").append(p);
+  return full;
 }
 
 Result<Node> Node::object(const std::string& key) const {

@@ -36,11 +36,11 @@ class Conditions {
 
   std::string text(std::string value) {
     texts.emplace_back(++n_, std::move(value));
-    return "?" + std::to_string(n_);
+    return placeholder();
   }
   std::string number(std::int64_t value) {
     numbers.emplace_back(++n_, value);
-    return "?" + std::to_string(n_);
+    return placeholder();
   }
   void equal(const char* column, const std::optional<std::string>& value) {
     if (value) sql += std::string(" AND ") + column + " = " + text(*value);
@@ -51,6 +51,12 @@ class Conditions {
   }
 
  private:
+  // "?N" for the last parameter (appended, not "?" + string: GCC 12 warns wrongly on that at -O2).
+  std::string placeholder() const {
+    std::string out = "?";
+    out += std::to_string(n_);
+    return out;
+  }
   int n_ = 1;
 };
 
