@@ -442,6 +442,7 @@ void SecurityServer::stop(std::chrono::milliseconds drain) {
     m.stopping = true;
   }
   m.stop_cv.notify_all();
+  if (m.archiver) m.archiver->request_stop();  // a run in progress ends at its next file or batch
   if (m.refresher.joinable()) m.refresher.join();
   if (m.archive_thread.joinable()) m.archive_thread.join();
   for (auto* server : {&m.admin_server, &m.client_server, &m.client_tls_server, &m.provider_server}) {

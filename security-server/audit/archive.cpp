@@ -78,7 +78,7 @@ Result<ArchiveRun> Archiver::run_once() {
     XACBE_RETURN_IF_ERROR(check_stored(*last));  // a token fixes only what the register recorded
     stamp(last->index, last->sha256, run);
   }
-  for (;;) {
+  while (!stop_requested_) {
     XACBE_ASSIGN_OR_RETURN(bool more, archive_next(run));
     if (!more) break;
   }
@@ -98,7 +98,8 @@ Status Archiver::check_stored(const ArchiveEntry& a) const {
   return Status::ok();
 }
 
-// Steps 4 to 6 of archive `a` (the comment at the top); false when the transfer failed.
+// Steps 4 to 6 of archive `a` (the comment at the top); false when the transfer failed or a stop
+// was requested.
 Result<bool> Archiver::finish(const ArchiveEntry& a, ArchiveRun& run) {
   XACBE_RETURN_IF_ERROR(check_stored(a));
   if (!std::filesystem::exists(path(archive::token_name(a.index)))) stamp(a.index, a.sha256, run);
@@ -111,6 +112,8 @@ Result<bool> Archiver::finish(const ArchiveEntry& a, ArchiveRun& run) {
     XACBE_RETURN_IF_ERROR(reg_.mark_archive_transferred(a.index));
   }
   for (;;) {
+    // A stop leaves the rest of the deletion to the next run, which finishes it first.
+    if (stop_requested_) return false;
     XACBE_ASSIGN_OR_RETURN(std::int64_t removed, reg_.delete_archived(a.index, options_.delete_batch));
     if (removed == 0) break;
     run.records_deleted += removed;

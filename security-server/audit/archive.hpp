@@ -8,6 +8,7 @@
 // matches its token or its successor's manifest. Only once a file is written, read back, verified
 // and (when so set) handed to the transfer command do its records leave the live store.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -81,6 +82,11 @@ class Archiver {
 
   const ArchiveOptions& options() const { return options_; }
 
+  // Asks a run in progress, and every later one, to stop at the next file or deletion batch: what
+  // is done stays done, and the next start resumes from there (the steps are resumable). For a
+  // server that is stopping.
+  void request_stop() { stop_requested_ = true; }
+
  private:
   Archiver(QueryRegister& reg, const Clock& clock, TsaFunction tsa, EvidenceTrust trust, ArchiveOptions options)
       : reg_(reg), clock_(clock), tsa_(std::move(tsa)), trust_(std::move(trust)), options_(std::move(options)) {}
@@ -99,6 +105,7 @@ class Archiver {
   const EvidenceTrust trust_;
   const ArchiveOptions options_;
   std::mutex run_mu_;  // held by a run
+  std::atomic<bool> stop_requested_{false};
 };
 
 // --- the auditor's check (xacbe verify --archive) ---

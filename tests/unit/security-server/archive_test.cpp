@@ -201,6 +201,27 @@ TEST_F(ArchiveTest, ARecordTimestampedLateIsArchivedAsHeldAndReportedByTheCheck)
   }
 }
 
+TEST_F(ArchiveTest, AStopEndsARunBetweenStepsAndTheNextRunResumes) {
+  spread(3);
+  clock_.advance(kDay * 31);
+  ArchiveOptions o = options();
+  o.max_file_bytes = 1;  // one record per file
+  auto stopped = archiver(o);
+  stopped->request_stop();
+  auto run = stopped->run_once();
+  ASSERT_TRUE(run.is_ok()) << run.status().to_string();
+  // At most the file in hand when the stop came is written; no record has left for an unfinished one.
+  EXPECT_LE(run->written.size(), 1u);
+  EXPECT_EQ(run->records_deleted, 0);
+  EXPECT_EQ(reg_->stats().records, 6);
+  // A new start finishes what was begun and archives the rest, continuing the chain.
+  auto resumed = archiver(o)->run_once();
+  ASSERT_TRUE(resumed.is_ok()) << resumed.status().to_string();
+  EXPECT_EQ(reg_->stats().records, 0);
+  const EvidenceReport report = verify_dir(o.directory);
+  EXPECT_TRUE(archives_valid(report)) << format_report(report);
+}
+
 TEST_F(ArchiveTest, SizeBoundGivesSeveralFilesAndResponsesBindAcrossThem) {
   spread(3);  // 6 records
   clock_.advance(kDay * 31);
