@@ -245,7 +245,6 @@ class Verifier {
                                           : problems.front();
     if (problems.size() > 1) detail += " (and " + std::to_string(problems.size() - 1) + " more)";
     report_.add("container", "manifest", problems.empty(), detail);
-    if (m.contains("server") && m["server"].is_string()) server_ = excerpt(m["server"].get<std::string>(), 128);
   }
 
   // The configuration named by a record, verified once.
@@ -369,8 +368,13 @@ class Verifier {
 
     // 4. The e-stamp, judged at the timestamp's time: signature, certificate chain, OCSP status,
     //    and an OCSP response at most the configuration's e-stamp window older.
+    // Read once for what the checks below compare; verify_estamp judges the document itself.
     std::optional<StampContent> content;
-    if (auto parsed = estamp_xml::parse_estamp(estamp->bytes); parsed.is_ok()) content = parsed->content;
+    std::optional<std::string> carried_ocsp;
+    if (auto parsed = estamp_xml::parse_estamp(estamp->bytes); parsed.is_ok()) {
+      content = parsed->content;
+      carried_ocsp = std::move(parsed->ocsp_der);
+    }
     if (!gen_time) {
       report_.fail(subject, "e-stamp", "cannot be judged without a valid timestamp");
     } else {
@@ -386,7 +390,7 @@ class Verifier {
                     "signed " + to_iso8601_utc(verified->signing_time) + " by " + verified->signer.subject() +
                         ", OCSP good, produced " + to_iso8601_utc(verified->ocsp.produced_at) +
                         (verified->batch_size > 1 ? ", batch of " + std::to_string(verified->batch_size) : ""));
-        check_estamp_matches(subject, r, *verified, head->bytes, dir);
+        check_estamp_matches(subject, r, *verified, head->bytes, carried_ocsp, dir);
         check_in_force(subject, *conf, verified->signing_time);
         check_ocsp_at_signing(subject, *conf, *verified);
         const auto member = signing_member(r);
@@ -400,7 +404,8 @@ class Verifier {
   }
 
   void check_estamp_matches(const std::string& subject, const Record& r, const VerifiedEStamp& v,
-                            const std::string& head, const std::string& dir) {
+                            const std::string& head, const std::optional<std::string>& carried_ocsp,
+                            const std::string& dir) {
     const StampContent& c = v.content;
     const ZipEntry* body = entry(dir + evidence::kBodyFile);
     const std::vector<StampedPart> parts = {{"head", crypto::sha256(head)},
@@ -415,11 +420,10 @@ class Verifier {
     }
     if (problem.empty()) {
       // The readable copies must be what the e-stamp carries.
-      auto parsed = estamp_xml::parse_estamp(entry(dir + evidence::kEStampFile)->bytes);
       const ZipEntry* signer = entry(dir + evidence::kSignerFile);
       const ZipEntry* ocsp = entry(dir + evidence::kOcspFile);
       if (signer != nullptr && signer->bytes != v.signer.pem()) problem = "signer.pem is not the e-stamp's certificate";
-      if (ocsp != nullptr && parsed.is_ok() && ocsp->bytes != parsed->ocsp_der) problem = "ocsp.der is not the e-stamp's OCSP response";
+      if (ocsp != nullptr && carried_ocsp && ocsp->bytes != *carried_ocsp) problem = "ocsp.der is not the e-stamp's OCSP response";
     }
     report_.add(subject, "content", problem.empty(),
                 problem.empty() ? std::string(kind_name(r.kind)) + " " + excerpt(r.message_id, 64) + " of " +
@@ -509,7 +513,6 @@ class Verifier {
   const EvidenceOptions& options_;
   EvidenceReport& out_;
   Report report_;
-  std::string server_;
   std::map<std::string, std::shared_ptr<globalconf::GlobalConfiguration>> configurations_;
   std::vector<Checked> checked_;
 };
