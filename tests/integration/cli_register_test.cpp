@@ -224,8 +224,11 @@ TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDele
   const std::string ca = dir_.file("ca.pem"), anchor = dir_.file("anchor.json");
   std::filesystem::copy_file(federation_->services().root_pem(), ca);
   std::filesystem::copy_file(fge_->file("anchor.json"), anchor);
+  // (Moved away rather than removed, so that the suite's later tests find their server again.)
   fge_->stop();
-  std::filesystem::remove_all(fge_->dir);
+  const std::string gone = fge_->dir + ".gone";
+  std::filesystem::rename(fge_->dir, gone);
+  ASSERT_FALSE(std::filesystem::exists(fge_->dir));
 
   for (const std::vector<std::string>& trust : {std::vector<std::string>{"--ca", ca}, {"--anchor", anchor}}) {
     std::vector<std::string> argv = {XACBE_CLI_BIN, "verify"};
@@ -266,6 +269,9 @@ TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDele
   EXPECT_NE(tampered.output.find("INVALID: 3 of 22 checks failed"), std::string::npos) << tampered.output;
   // Not a container at all: nothing checked.
   EXPECT_EQ(run_command({XACBE_CLI_BIN, "verify", "--ca", ca, ca}).exit_code, 2);
+
+  std::filesystem::rename(gone, fge_->dir);
+  fge_->start();
 }
 
 // The archive chain of a real server's register, checked with the real CLI: the server's exchanges
@@ -314,6 +320,12 @@ TEST_F(CliRegisterTest, ArchiveDirectoryOfARealRegisterVerifiesWithTheCli) {
   const CommandResult missing = run_command({XACBE_CLI_BIN, "verify", "--archive", options.directory, "--ca", ca});
   EXPECT_EQ(missing.exit_code, 1) << missing.output;
   EXPECT_NE(missing.output.find("FAIL  archive-000002.zip"), std::string::npos) << missing.output;
+
+  // The server starts again on its archived register, and exchanges go on.
+  archiver->reset();
+  reg->reset();
+  fge_->start();
+  exchange("cli-archive-3");
 }
 
 }  // namespace
