@@ -1,8 +1,9 @@
 // xacbe register against a real security server of a real federation: the designated reader
 // searches the query register, shows a record with its body written to a file and lists the access
 // log; an administrator who is not designated is refused; usage errors send nothing. An exchange
-// exported as an evidence container verifies with xacbe verify after the server's whole state is
-// deleted, and a changed byte is refused.
+// exported as an evidence container verifies with xacbe verify with the server stopped and its
+// whole directory gone, and a changed byte is refused. A real server's register, archived, checks
+// with xacbe verify --archive, and the server starts again on it.
 
 #include <gtest/gtest.h>
 
