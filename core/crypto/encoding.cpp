@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 
@@ -48,41 +49,61 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
+// The sextet of each byte of the base64 alphabet (RFC 4648 table 1); -1 for every other byte.
+constexpr std::array<std::int8_t, 256> kSextets = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  return t;
+}();
+
+}  // namespace
+
 Result<std::string> base64_decode(std::string_view text) {
   // RFC 4648 section 4, strictly: whole quanta, padding only at the very end, no characters outside
   // the alphabet (no whitespace), and zero pad bits (section 3.5), so every byte string has exactly
   // one accepted encoding. EVP_DecodeBlock is not used: it decodes '=' anywhere as a zero sextet.
-  auto sextet = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
+  // E-stamps and heads cross every exchange in base64, so the full quanta go through a table.
   if (text.size() % 4 != 0) return invalid_argument("base64 length is not a multiple of 4");
   std::size_t padding = 0;
   if (!text.empty() && text.back() == '=') ++padding;
   if (text.size() >= 2 && text[text.size() - 2] == '=') ++padding;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    const std::size_t data_chars = last ? 4 - padding : 4;
-    std::uint32_t quantum = 0;
-    for (std::size_t j = 0; j < 4; ++j) {
-      const int v = j < data_chars ? sextet(text[i + j]) : 0;
-      if (v < 0) {
-        return invalid_argument(text[i + j] == '=' ? "misplaced base64 padding" : "invalid base64 character");
+  const auto refuse = [](char c) {
+    return invalid_argument(c == '=' ? "misplaced base64 padding" : "invalid base64 character");
+  };
+  std::string out(text.size() / 4 * 3 - padding, '\0');
+  const std::size_t full = padding == 0 ? text.size() : text.size() - 4;  // quanta without padding
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < full; i += 4) {
+    const int a = kSextets[static_cast<unsigned char>(text[i])], b = kSextets[static_cast<unsigned char>(text[i + 1])];
+    const int c = kSextets[static_cast<unsigned char>(text[i + 2])], d = kSextets[static_cast<unsigned char>(text[i + 3])];
+    if ((a | b | c | d) < 0) {
+      for (std::size_t j = i; j < i + 4; ++j) {
+        if (kSextets[static_cast<unsigned char>(text[j])] < 0) return refuse(text[j]);
       }
-      quantum = quantum << 6 | static_cast<std::uint32_t>(v);
     }
-    const std::size_t bytes = data_chars - 1;  // 4 -> 3, 3 -> 2, 2 -> 1
-    if (bytes < 3 && (quantum & ((1u << (8 * (3 - bytes))) - 1)) != 0) {
-      return invalid_argument("non-canonical base64 (pad bits are not zero)");
-    }
-    for (std::size_t k = 0; k < bytes; ++k) out.push_back(static_cast<char>((quantum >> (16 - 8 * k)) & 0xff));
+    const std::uint32_t quantum = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    out[o++] = static_cast<char>(quantum >> 16);
+    out[o++] = static_cast<char>(quantum >> 8 & 0xff);
+    out[o++] = static_cast<char>(quantum & 0xff);
   }
+  if (padding == 0) return out;
+  // The last quantum: 2 or 3 data characters, then the padding.
+  const std::size_t i = full, data_chars = 4 - padding;
+  std::uint32_t quantum = 0;
+  for (std::size_t j = 0; j < 4; ++j) {
+    const int v = j < data_chars ? kSextets[static_cast<unsigned char>(text[i + j])] : 0;
+    if (v < 0) return refuse(text[i + j]);
+    quantum = quantum << 6 | static_cast<std::uint32_t>(v);
+  }
+  const std::size_t bytes = data_chars - 1;  // 3 -> 2, 2 -> 1
+  if ((quantum & ((1u << (8 * (3 - bytes))) - 1)) != 0) {
+    return invalid_argument("non-canonical base64 (pad bits are not zero)");
+  }
+  for (std::size_t k = 0; k < bytes; ++k) out[o++] = static_cast<char>((quantum >> (16 - 8 * k)) & 0xff);
   return out;
 }
 

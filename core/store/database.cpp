@@ -136,7 +136,17 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
   return db;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+struct Database::CacheEntry {
+  Statement statement;
+  bool in_use = false;
+};
+
+Database::Database(sqlite3* db) : db_(db) {}
+
+Database::~Database() {
+  cache_.clear();  // finalized before the connection closes
+  sqlite3_close_v2(db_);
+}
 
 Status Database::exec(std::string_view sql) {
   const std::string text(sql);
@@ -155,6 +165,36 @@ Result<Statement> Database::prepare(std::string_view sql) {
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return sqlite_status(db_, rc, "cannot prepare SQL");
   return Statement(db_, stmt);
+}
+
+Result<CachedStatement> Database::cached(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    XACBE_ASSIGN_OR_RETURN(Statement stmt, prepare(sql));
+    it = cache_.emplace(std::string(sql), std::make_unique<CacheEntry>(CacheEntry{std::move(stmt)})).first;
+  }
+  CacheEntry& entry = *it->second;
+  if (entry.in_use) {
+    XACBE_ASSIGN_OR_RETURN(Statement stmt, prepare(sql));
+    return CachedStatement(std::move(stmt));
+  }
+  entry.in_use = true;
+  return CachedStatement(&entry.statement, &entry.in_use);
+}
+
+CachedStatement::CachedStatement(Statement owned) : owned_(std::move(owned)), stmt_(&*owned_), in_use_(nullptr) {}
+
+CachedStatement::CachedStatement(CachedStatement&& other) noexcept
+    : owned_(std::move(other.owned_)),
+      stmt_(owned_ ? &*owned_ : std::exchange(other.stmt_, nullptr)),
+      in_use_(std::exchange(other.in_use_, nullptr)) {
+  other.stmt_ = nullptr;
+}
+
+CachedStatement::~CachedStatement() {
+  if (in_use_ == nullptr) return;  // owned (finalized with owned_) or moved from
+  stmt_->reset();
+  *in_use_ = false;
 }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

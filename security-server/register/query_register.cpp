@@ -285,11 +285,11 @@ Result<RecordRef> QueryRegister::insert_record(const Pending& p, std::int64_t se
   const RecordInput& in = p.input;
   // Checked before the insert, for a clear refusal; the unique index stays the guard.
   if (in.side == RecordSide::kProvider && in.kind == RecordKind::kRequest) {
-    XACBE_ASSIGN_OR_RETURN(store::Statement exists,
-                           db.prepare("SELECT 1 FROM records WHERE client = ?1 AND message_id = ?2"
-                                      " AND side = 'provider' AND kind = 'request'"));
-    exists.bind(1, in.client).bind(2, in.message_id);
-    XACBE_ASSIGN_OR_RETURN(bool found, exists.step());
+    XACBE_ASSIGN_OR_RETURN(store::CachedStatement exists,
+                           db.cached("SELECT 1 FROM records WHERE client = ?1 AND message_id = ?2"
+                                     " AND side = 'provider' AND kind = 'request'"));
+    exists->bind(1, in.client).bind(2, in.message_id);
+    XACBE_ASSIGN_OR_RETURN(bool found, exists->step());
     if (found) {
       return Status(Code::kAlreadyExists,
                     "this client's message id is already in the query register: a replayed message");
@@ -313,34 +313,36 @@ Result<RecordRef> QueryRegister::insert_record(const Pending& p, std::int64_t se
   f.deadline = to_unix_seconds(in.deadline);
   std::string hash = chain_hash(f);
 
-  // A savepoint, so that a record failing here takes nothing of its group with it.
-  XACBE_ASSIGN_OR_RETURN(store::Transaction savepoint, store::Transaction::begin(db));
+  // One statement, so no savepoint: a constraint failure undoes this statement alone (SQLite's
+  // ABORT) and leaves the group's transaction open; an error that ends the transaction is caught
+  // at the commit.
   XACBE_ASSIGN_OR_RETURN(
-      store::Statement insert,
-      db.prepare("INSERT INTO records(seq, created_at, side, kind, message_id, request_id, client, service, user_id,"
+      store::CachedStatement insert,
+      db.cached("INSERT INTO records(seq, created_at, side, kind, message_id, request_id, client, service, user_id,"
                  " head, head_sha256, body, body_sha256, estamp, estamp_sha256, ocsp_produced_at, deadline,"
                  " prev_hash, hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"));
-  insert.bind(1, seq).bind(2, f.created_at_ms).bind(3, side_name(in.side)).bind(4, kind_name(in.kind));
-  insert.bind(5, in.message_id).bind(6, in.request_id).bind(7, in.client).bind(8, in.service).bind(9, in.user_id);
-  insert.bind_blob(10, in.head).bind_blob(11, p.head_sha256);
+  store::Statement& row = *insert;
+  row.bind(1, seq).bind(2, f.created_at_ms).bind(3, side_name(in.side)).bind(4, kind_name(in.kind));
+  row.bind(5, in.message_id).bind(6, in.request_id).bind(7, in.client).bind(8, in.service).bind(9, in.user_id);
+  row.bind_blob(10, in.head).bind_blob(11, p.head_sha256);
   if (in.body) {
-    insert.bind_blob(12, *in.body);
+    row.bind_blob(12, *in.body);
   } else {
-    insert.bind_null(12);
+    row.bind_null(12);
   }
-  insert.bind_blob(13, in.body_sha256).bind_blob(14, in.estamp).bind_blob(15, p.estamp_sha256);
-  insert.bind(16, f.ocsp_produced_at).bind(17, f.deadline).bind_blob(18, prev_hash).bind_blob(19, hash);
-  XACBE_RETURN_IF_ERROR(insert.run());
-  XACBE_RETURN_IF_ERROR(savepoint.commit());
+  row.bind_blob(13, in.body_sha256).bind_blob(14, in.estamp).bind_blob(15, p.estamp_sha256);
+  row.bind(16, f.ocsp_produced_at).bind(17, f.deadline).bind_blob(18, prev_hash).bind_blob(19, hash);
+  XACBE_RETURN_IF_ERROR(row.run());
   return RecordRef{seq, std::move(hash)};
 }
 
 Status QueryRegister::insert_decisions(const std::vector<PendingDecision>& decisions) {
   if (decisions.empty()) return Status::ok();
   XACBE_ASSIGN_OR_RETURN(store::Transaction savepoint, store::Transaction::begin(*writer_db_));
-  XACBE_ASSIGN_OR_RETURN(store::Statement insert,
-                         writer_db_->prepare("INSERT INTO decisions(at, side, client, service, message_id, peer,"
-                                             " allowed, rule, reason) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"));
+  XACBE_ASSIGN_OR_RETURN(store::CachedStatement cached,
+                         writer_db_->cached("INSERT INTO decisions(at, side, client, service, message_id, peer,"
+                                            " allowed, rule, reason) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"));
+  store::Statement& insert = *cached;
   for (const PendingDecision& pd : decisions) {
     const Decision& d = pd.decision;
     insert.reset();

@@ -166,14 +166,14 @@ Result<RecordPage> QueryRegister::find_page(const RecordFilter& filter) const {
 
 bool QueryRegister::contains_request(RecordSide side, const std::string& client, const std::string& message_id) const {
   std::lock_guard lock(reader_mu_);
-  auto query = reader_db_->prepare(
+  auto query = reader_db_->cached(
       "SELECT 1 FROM records WHERE message_id = ?1 AND client = ?2 AND side = ?3 AND kind = 'request' LIMIT 1");
   if (!query) {
     log::warn("query register: replay pre-check failed: {}", query.status().to_string());
     return false;
   }
-  query->bind(1, valid_utf8(message_id)).bind(2, valid_utf8(client)).bind(3, side_name(side));
-  Result<bool> row = query->step();
+  (*query)->bind(1, valid_utf8(message_id)).bind(2, valid_utf8(client)).bind(3, side_name(side));
+  Result<bool> row = (*query)->step();
   if (!row) {
     log::warn("query register: replay pre-check failed: {}", row.status().to_string());
     return false;

@@ -9,6 +9,7 @@
 // PRAGMA user_version.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,28 @@ class Statement {
   Status bind_status_;
 };
 
+class Database;
+
+// A statement the connection keeps prepared (Database::cached): use it through -> like a
+// Statement; when the lease ends the statement is reset and its bindings cleared, so it holds no
+// read snapshot and the next lease starts clean.
+class CachedStatement {
+ public:
+  CachedStatement(CachedStatement&& other) noexcept;
+  CachedStatement& operator=(CachedStatement&&) = delete;
+  ~CachedStatement();
+  Statement* operator->() { return stmt_; }
+  Statement& operator*() { return *stmt_; }
+
+ private:
+  friend class Database;
+  CachedStatement(Statement* stmt, bool* in_use) : stmt_(stmt), in_use_(in_use) {}
+  explicit CachedStatement(Statement owned);
+  std::optional<Statement> owned_;  // a second lease of a statement already leased
+  Statement* stmt_;
+  bool* in_use_;  // the cache entry's flag, or null for an owned statement
+};
+
 struct OpenOptions {
   bool read_only = false;
   bool create = true;
@@ -92,6 +115,10 @@ class Database {
 
   Status exec(std::string_view sql);  // one or more statements, no results
   Result<Statement> prepare(std::string_view sql);
+  // The statement for `sql`, prepared on its first use and kept until the connection closes: for
+  // the statements a loop runs again and again (the query register's writer). Leased while in
+  // use; a second lease of the same text while the first is out gets a statement of its own.
+  Result<CachedStatement> cached(std::string_view sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
   // Whether a transaction is open on this connection (SQLite ends one by itself after some errors).
@@ -109,8 +136,10 @@ class Database {
   sqlite3* handle() const { return db_; }
 
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  struct CacheEntry;
+  explicit Database(sqlite3* db);
   sqlite3* db_;
+  std::map<std::string, std::unique_ptr<CacheEntry>, std::less<>> cache_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed before commit().

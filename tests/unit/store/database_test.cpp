@@ -509,5 +509,80 @@ TEST_F(DatabaseTest, MovedStatementKeepsWorking) {
   EXPECT_EQ(moved.column_int64(0), 7);
 }
 
+int prepared_statements(Database& db) {
+  int n = 0;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db.handle(), nullptr); s != nullptr; s = sqlite3_next_stmt(db.handle(), s)) ++n;
+  return n;
+}
+
+TEST_F(DatabaseTest, CachedStatementIsPreparedOnceAndStartsEachLeaseUnbound) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE v(i INTEGER)").is_ok());
+  for (std::int64_t i = 1; i <= 3; ++i) {
+    auto insert = db->cached("INSERT INTO v VALUES(?1)");
+    ASSERT_TRUE(insert) << insert.status().to_string();
+    (*insert)->bind(1, i);
+    ASSERT_TRUE((*insert)->run().is_ok());
+    EXPECT_EQ(prepared_statements(*db), 1);
+  }
+  {
+    auto insert = db->cached("INSERT INTO v VALUES(?1)");
+    ASSERT_TRUE(insert);
+    ASSERT_TRUE((*insert)->run().is_ok());  // the last lease's binding is gone: NULL
+  }
+  EXPECT_EQ(int_of(*db, "SELECT sum(i) FROM v"), 6);
+  EXPECT_EQ(int_of(*db, "SELECT count(*) FROM v WHERE i IS NULL"), 1);
+  EXPECT_EQ(prepared_statements(*db), 1);
+}
+
+TEST_F(DatabaseTest, SecondLeaseOfALeasedStatementIsAStatementOfItsOwn) {
+  auto db = open();
+  auto first = db->cached("SELECT ?1");
+  ASSERT_TRUE(first);
+  (*first)->bind(1, std::int64_t{1});
+  {
+    auto second = db->cached("SELECT ?1");
+    ASSERT_TRUE(second);
+    (*second)->bind(1, std::int64_t{2});
+    EXPECT_EQ(prepared_statements(*db), 2);
+    auto row = (*second)->step();
+    ASSERT_TRUE(row && *row);
+    EXPECT_EQ((*second)->column_int64(0), 2);
+  }
+  EXPECT_EQ(prepared_statements(*db), 1);  // the second one is finalized with its lease
+  auto row = (*first)->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*first)->column_int64(0), 1);
+}
+
+TEST_F(DatabaseTest, EndedLeaseHoldsNoReadSnapshot) {
+  auto db = open();
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES(1), (2)").is_ok());
+  {
+    auto query = db->cached("SELECT x FROM t ORDER BY x");
+    ASSERT_TRUE(query);
+    auto row = (*query)->step();
+    ASSERT_TRUE(row && *row);  // one row read, the statement not run to its end
+  }
+  auto other = open();
+  ASSERT_TRUE(other->exec("INSERT INTO t VALUES(3)").is_ok());
+  // Were the statement still active, this connection would still read its old snapshot.
+  auto count = db->cached("SELECT count(*) FROM t");
+  ASSERT_TRUE(count);
+  auto row = (*count)->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*count)->column_int64(0), 3);
+}
+
+TEST_F(DatabaseTest, CachedStatementWithBadSqlIsAnErrorEachTime) {
+  auto db = open();
+  for (int i = 0; i < 2; ++i) {
+    auto bad = db->cached("SELEC 1");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.status().message().find("syntax error"), std::string::npos) << bad.status().to_string();
+  }
+  EXPECT_EQ(prepared_statements(*db), 0);
+}
+
 }  // namespace
 }  // namespace xacbe::store
