@@ -14,6 +14,6 @@ issue() {
 start_service() {
   "$1" --config "$2" > "$3" 2>&1 &
   started_pid=$!
-  for _ in $(seq 100); do grep -q "listening on" "$3" && break; sleep 0.1; done
+  for _ in $(seq 100); do grep -qs "listening on" "$3" && break; sleep 0.1; done  # -s: the file may not exist yet
   grep "listening on" "$3" || { cat "$3" >&2; echo "$1 did not start" >&2; return 1; }
 }
