@@ -138,7 +138,10 @@ Result<std::string> digest(std::string_view algorithm, std::string_view data) {
 std::string sha256(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr) != 1 || len != 32) {
+  // Fetched once: EVP_sha256() makes every EVP_Digest look the algorithm up in the provider
+  // store again, and digests run many times per exchange.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  if (kSha256 == nullptr || EVP_Digest(data.data(), data.size(), out, &len, kSha256, nullptr) != 1 || len != 32) {
     // No SHA-256 is a broken OpenSSL installation, not an input error; an empty or partial digest
     // must never stand in for one (it would compare equal to another empty fingerprint).
     throw std::runtime_error(openssl_error("SHA-256 digest failed"));
