@@ -401,7 +401,7 @@ Status SecurityServer::start() {
   provider.port = m.settings.provider_port;
   provider.tls = m.provider_tls;
   provider.body_limit = m.settings.body_limit;
-  provider.header_limit = 64 * 1024;  // head, e-stamp and OCSP response travel as headers
+  provider.header_limit = kMessageHeaderLimit;
   provider.refusal = refusal(FaultSide::kProviderSide);
   XACBE_ASSIGN_OR_RETURN(m.provider_server,
                          net::HttpServer::start(provider, net::AsyncHttpHandler([side = m.provider_side.get()](net::HttpRequest r) {

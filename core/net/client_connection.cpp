@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,6 +31,7 @@ Status error_status(const std::string& what, const beast::error_code& ec) {
     return {Code::kDeadlineExceeded, what + ": timed out"};
   }
   if (ec == http::error::body_limit) return invalid_argument(what + ": response body exceeds the limit");
+  if (ec == http::error::header_limit) return invalid_argument(what + ": response header exceeds the limit");
   if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
     return invalid_argument(what + ": malformed HTTP response (" + ec.message() + ")");
   }
@@ -162,8 +164,7 @@ Task<Status> ClientConnection::open(const Url& url, const ClientOptions& options
 
 template <typename Stream>
 Task<ClientConnection::Outcome> ClientConnection::exchange_on(Stream& stream, const Url& url, HttpRequest request,
-                                                               std::size_t body_limit, Deadline deadline,
-                                                               bool keep_alive) {
+                                                               Limits limits, Deadline deadline, bool keep_alive) {
   Outcome out;
   http::request<http::string_body> req;
   req.method_string(request.method);
@@ -184,7 +185,8 @@ Task<ClientConnection::Outcome> ClientConnection::exchange_on(Stream& stream, co
     co_return out;
   }
   http::response_parser<http::string_body> parser;
-  parser.body_limit(body_limit);
+  parser.body_limit(limits.body);
+  parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits.header, UINT32_MAX)));
   parser.skip(request.method == "HEAD");
   // The header is read on its own first: Beast 1.74's eager parse of a response whose first body
   // bytes arrive with the header drops the Content-Length body_limit error and reads on unbounded.
@@ -215,12 +217,12 @@ Task<ClientConnection::Outcome> ClientConnection::exchange_on(Stream& stream, co
   co_return out;
 }
 
-Task<ClientConnection::Outcome> ClientConnection::exchange(const Url& url, HttpRequest request, std::size_t body_limit,
+Task<ClientConnection::Outcome> ClientConnection::exchange(const Url& url, HttpRequest request, Limits limits,
                                                             Deadline deadline, bool keep_alive) {
   std::string failure;
   try {
     if (tls_stream_) {
-      Outcome out = co_await exchange_on(*tls_stream_, url, std::move(request), body_limit, deadline, keep_alive);
+      Outcome out = co_await exchange_on(*tls_stream_, url, std::move(request), limits, deadline, keep_alive);
       if (out.response.is_ok()) {
         if (X509* cert = SSL_get0_peer_certificate(tls_stream_->native_handle())) {
           out.response->peer_certificate = crypto::Certificate::share(cert);
@@ -228,7 +230,7 @@ Task<ClientConnection::Outcome> ClientConnection::exchange(const Url& url, HttpR
       }
       co_return out;
     }
-    co_return co_await exchange_on(*plain_, url, std::move(request), body_limit, deadline, keep_alive);
+    co_return co_await exchange_on(*plain_, url, std::move(request), limits, deadline, keep_alive);
   } catch (const std::exception& e) {  // Beast refuses e.g. a header value over 64 KiB
     failure = e.what();
   }

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,9 +34,13 @@ class ClientConnection {
     bool reusable = false;         // the connection may serve another request
     bool nothing_received = true;  // failed before any byte of an answer: safe to retry elsewhere
   };
+  // How much of an answer is read: ClientOptions' body_limit and header_limit.
+  struct Limits {
+    std::size_t body;
+    std::size_t header;
+  };
   // One request and its answer. `keep_alive` asks the server to keep the connection.
-  Task<Outcome> exchange(const Url& url, HttpRequest request, std::size_t body_limit, Deadline deadline,
-                         bool keep_alive);
+  Task<Outcome> exchange(const Url& url, HttpRequest request, Limits limits, Deadline deadline, bool keep_alive);
 
   bool tls() const { return tls_stream_.has_value(); }
   // For an idle connection: whether the server closed it (or sent something unasked) meanwhile.
@@ -44,8 +49,8 @@ class ClientConnection {
 
  private:
   template <typename Stream>
-  Task<Outcome> exchange_on(Stream& stream, const Url& url, HttpRequest request, std::size_t body_limit,
-                            Deadline deadline, bool keep_alive);
+  Task<Outcome> exchange_on(Stream& stream, const Url& url, HttpRequest request, Limits limits, Deadline deadline,
+                            bool keep_alive);
   boost::beast::tcp_stream& tcp();
 
   boost::asio::any_io_executor executor_;

@@ -195,7 +195,7 @@ struct HttpClient::Impl {
       } else {
         sent = std::move(request);
       }
-      auto outcome = co_await slot.conn->exchange(url, std::move(sent), options.body_limit, deadline, true);
+      auto outcome = co_await slot.conn->exchange(url, std::move(sent), {options.body_limit, options.header_limit}, deadline, true);
       if (!outcome.response && retry_possible && outcome.nothing_received) {
         ++retried;
         continue;  // the slot's destructor closes the dead connection
@@ -262,7 +262,7 @@ Result<HttpResponse> http_request(const std::string& url_text, HttpRequest reque
     ClientConnection conn(ioc.get_executor());
     Status opened = co_await conn.open(url, options, deadline);
     if (!opened.is_ok()) co_return Result<HttpResponse>(std::move(opened));
-    auto outcome = co_await conn.exchange(url, std::move(request), options.body_limit, deadline, false);
+    auto outcome = co_await conn.exchange(url, std::move(request), {options.body_limit, options.header_limit}, deadline, false);
     co_return std::move(outcome.response);
   };
   auto result = asio::co_spawn(ioc, exchange(), asio::use_future);

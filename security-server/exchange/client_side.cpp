@@ -194,6 +194,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
     options.peer.pinned = server->auth_cert_sha256;
     options.timeout = std::chrono::seconds(60);
     options.body_limit = c.settings.body_limit + 64 * 1024;
+    options.header_limit = kMessageHeaderLimit;
     auto response = co_await c.http->request("https://" + server->address + kMessagePath, outgoing, options);
     if (!response.is_ok() && may_have_arrived(response.status())) {
       // Sent in full, perhaps processed: another server must not get it too.

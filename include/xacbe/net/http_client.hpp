@@ -30,6 +30,7 @@ namespace xacbe::net {
 struct ClientOptions {
   std::chrono::milliseconds timeout = std::chrono::seconds(10);
   std::size_t body_limit = 8 * 1024 * 1024;
+  std::size_t header_limit = 8 * 1024;  // the response's status line and header fields together
   std::shared_ptr<TlsContext> tls;
   PeerExpectation peer;  // empty: check the URL's host name
 };

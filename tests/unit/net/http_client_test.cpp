@@ -173,6 +173,32 @@ TEST(HttpClientRawTest, RefusesOversizeDeclaredLengthArrivingWithTheFirstBodyByt
   EXPECT_EQ(response.status().code(), Code::kInvalidArgument) << response.status().to_string();
 }
 
+TEST(HttpClientRawTest, EnforcesResponseHeaderLimit) {
+  // A 12 KiB header field: over the default limit of 8 KiB, under a limit of 16 KiB.
+  const std::string answer = "HTTP/1.1 200 OK\r\nX-Large: " + std::string(12 * 1024, 'h') +
+                             "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+  {
+    RawListener server(/*listen=*/true);
+    server.answer_once(answer);
+    ClientOptions options;
+    options.timeout = 5s;
+    auto refused = http_request(server.url(), {}, options);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.status().code(), Code::kInvalidArgument) << refused.status().to_string();
+    EXPECT_NE(refused.status().message().find("header exceeds the limit"), std::string::npos)
+        << refused.status().to_string();
+  }
+  RawListener server(/*listen=*/true);
+  server.answer_once(answer);
+  ClientOptions options;
+  options.timeout = 5s;
+  options.header_limit = 16 * 1024;
+  auto accepted = http_request(server.url(), {}, options);
+  ASSERT_TRUE(accepted) << accepted.status().to_string();
+  EXPECT_EQ(accepted->body, "ok");
+  EXPECT_EQ(accepted->header("X-Large").size(), 12u * 1024);
+}
+
 TEST(HttpClientRawTest, TimesOutOnAServerThatNeverAnswers) {
   RawListener silent(/*listen=*/true);  // the kernel completes the handshake; nobody reads or answers
   ClientOptions options;
