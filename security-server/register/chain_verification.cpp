@@ -46,8 +46,9 @@ Result<ChainReport> QueryRegister::verify_chain() const {
   XACBE_ASSIGN_OR_RETURN(
       store::Statement query,
       db->prepare("SELECT " + record_columns("r.") +
-                  ", r.leaf_index, r.audit_path, b.root, b.size"
-                  " FROM records r LEFT JOIN timestamp_batches b ON b.id = r.batch_id ORDER BY r.seq"));
+                  ", s.leaf_index, s.audit_path, b.root, b.size FROM records r"
+                  " LEFT JOIN record_stamps s ON s.seq = r.seq"
+                  " LEFT JOIN timestamp_batches b ON b.id = s.batch_id ORDER BY r.seq"));
   ChainReport report;
   const auto bad = [&](std::int64_t seq, std::string problem) {
     report.ok = false;

@@ -89,7 +89,7 @@ Status QueryRegister::load_state() {
 
 Status QueryRegister::refresh_oldest_deadline(store::Database& db) {
   XACBE_ASSIGN_OR_RETURN(store::Statement query,
-                         db.prepare("SELECT MIN(deadline) FROM records WHERE batch_id IS NULL"));
+                         db.prepare("SELECT MIN(deadline) FROM unstamped"));
   XACBE_ASSIGN_OR_RETURN(bool row, query.step());
   std::optional<std::chrono::sys_seconds> oldest;
   if (row && !query.is_null(0)) oldest = sys_seconds_from_unix(query.column_int64(0));
@@ -373,8 +373,8 @@ Status QueryRegister::admission() const {
 Result<std::vector<QueryRegister::Unstamped>> QueryRegister::unstamped(std::size_t limit) const {
   std::lock_guard lock(reader_mu_);
   XACBE_ASSIGN_OR_RETURN(store::Statement query,
-                         reader_db_->prepare("SELECT seq, hash, deadline FROM records WHERE batch_id IS NULL"
-                                             " ORDER BY seq LIMIT ?1"));
+                         reader_db_->prepare("SELECT u.seq, r.hash, u.deadline FROM unstamped u"
+                                             " JOIN records r ON r.seq = u.seq ORDER BY u.seq LIMIT ?1"));
   query.bind(1, static_cast<std::int64_t>(limit));
   std::vector<Unstamped> out;
   for (;;) {
@@ -404,22 +404,27 @@ Result<std::int64_t> QueryRegister::store_batch(const StampedBatch& batch) {
       insert.bind(6, to_unix_seconds(batch.gen_time)).bind(7, to_unix_millis(clock_.now()));
       XACBE_RETURN_IF_ERROR(insert.run());
       const std::int64_t batch_id = db.last_insert_rowid();
-      XACBE_ASSIGN_OR_RETURN(store::Statement update,
-                             db.prepare("UPDATE records SET batch_id = ?1, leaf_index = ?2, audit_path = ?3,"
-                                        " deadline_missed = ?4 WHERE seq = ?5 AND batch_id IS NULL"));
+      // The record leaves the backlog and gets its stamp: two small rows, the record itself untouched.
+      XACBE_ASSIGN_OR_RETURN(store::Statement leave, db.prepare("DELETE FROM unstamped WHERE seq = ?1"));
+      XACBE_ASSIGN_OR_RETURN(store::Statement stamp,
+                             db.prepare("INSERT INTO record_stamps(seq, batch_id, leaf_index, audit_path,"
+                                        " deadline_missed) VALUES(?1,?2,?3,?4,?5)"));
       for (std::size_t i = 0; i < batch.records.size(); ++i) {
         const Unstamped& r = batch.records[i];
+        leave.reset();
+        leave.bind(1, r.seq);
+        XACBE_RETURN_IF_ERROR(leave.run());
+        if (db.changes() != 1) {
+          return failed_precondition("record " + std::to_string(r.seq) + " is already timestamped");
+        }
         std::string path;
         for (const std::string& h : batch.paths[i]) path += h;
         const bool late = batch.gen_time > r.deadline;
         missed += late ? 1 : 0;
-        update.reset();
-        update.bind(1, batch_id).bind(2, static_cast<std::int64_t>(i)).bind_blob(3, path);
-        update.bind(4, std::int64_t{late ? 1 : 0}).bind(5, r.seq);
-        XACBE_RETURN_IF_ERROR(update.run());
-        if (db.changes() != 1) {
-          return failed_precondition("record " + std::to_string(r.seq) + " is already timestamped");
-        }
+        stamp.reset();
+        stamp.bind(1, r.seq).bind(2, batch_id).bind(3, static_cast<std::int64_t>(i)).bind_blob(4, path);
+        stamp.bind(5, std::int64_t{late ? 1 : 0});
+        XACBE_RETURN_IF_ERROR(stamp.run());
       }
       XACBE_RETURN_IF_ERROR(tx.commit());
     }

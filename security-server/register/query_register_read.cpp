@@ -185,9 +185,9 @@ Result<TimestampProof> QueryRegister::proof(std::int64_t seq) const {
   std::lock_guard lock(reader_mu_);
   XACBE_ASSIGN_OR_RETURN(
       store::Statement query,
-      reader_db_->prepare("SELECT r.hash, r.batch_id, r.leaf_index, r.audit_path, r.deadline_missed, b.token,"
-                          " b.gen_time, b.size, b.root FROM records r LEFT JOIN timestamp_batches b"
-                          " ON b.id = r.batch_id WHERE r.seq = ?1"));
+      reader_db_->prepare("SELECT r.hash, s.batch_id, s.leaf_index, s.audit_path, s.deadline_missed, b.token,"
+                          " b.gen_time, b.size, b.root FROM records r LEFT JOIN record_stamps s ON s.seq = r.seq"
+                          " LEFT JOIN timestamp_batches b ON b.id = s.batch_id WHERE r.seq = ?1"));
   query.bind(1, seq);
   XACBE_ASSIGN_OR_RETURN(bool row, query.step());
   if (!row) return not_found("no record " + std::to_string(seq) + " in the query register");
@@ -281,8 +281,8 @@ RegisterStats QueryRegister::stats() const {
   };
   // -1 when the file cannot be read: a monitor should see that, not a zero.
   s.records = count("SELECT COUNT(*) FROM records");
-  s.untimestamped = count("SELECT COUNT(*) FROM records WHERE batch_id IS NULL");
-  s.deadlines_missed = count("SELECT COUNT(*) FROM records WHERE deadline_missed = 1");
+  s.untimestamped = count("SELECT COUNT(*) FROM unstamped");
+  s.deadlines_missed = count("SELECT COUNT(*) FROM record_stamps WHERE deadline_missed = 1");
   return s;
 }
 

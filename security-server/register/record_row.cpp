@@ -12,6 +12,7 @@ constexpr std::array<std::string_view, kRecordColumnCount> kColumns = {
     "service",       "user_id",          "head",     "head_sha256", "body",     "body_sha256", "estamp",
     "estamp_sha256", "ocsp_produced_at", "deadline", "prev_hash", "hash",       "batch_id",   "deadline_missed"};
 constexpr std::size_t kBodyColumn = 11;
+constexpr std::size_t kFirstStampColumn = 19;  // batch_id and deadline_missed come from record_stamps
 
 }  // namespace
 
@@ -21,6 +22,15 @@ std::string record_columns(std::string_view table, bool with_body) {
     if (i > 0) out += ", ";
     if (i == kBodyColumn && !with_body) {
       out += "NULL";
+      continue;
+    }
+    if (i >= kFirstStampColumn) {
+      // A subquery rather than a join, so that the callers' own conditions on records stay
+      // unambiguous; `seq` of the record must then be named with its table.
+      const std::string record_seq = std::string(table.empty() ? "records." : table) + "seq";
+      const std::string value = "(SELECT " + std::string(kColumns[i]) + " FROM record_stamps WHERE record_stamps.seq = " +
+                                record_seq + ")";
+      out += i == kFirstStampColumn ? value : "COALESCE(" + value + ", 0)";
       continue;
     }
     out += table;

@@ -11,8 +11,9 @@
 
 namespace xacbe::ss {
 
-// The record's columns for a SELECT, each prefixed with `table` (e.g. "r." in a join); without
-// the body, NULL stands in its place. read_record reads them from column 0 on; further columns
+// The record's columns for a SELECT from records, each prefixed with `table` (e.g. "r." in a
+// join); without the body, NULL stands in its place. The stamp's batch_id and deadline_missed
+// are read from record_stamps. read_record reads them from column 0 on; further columns
 // of the same SELECT start at kRecordColumnCount.
 std::string record_columns(std::string_view table = "", bool with_body = true);
 inline constexpr int kRecordColumnCount = 21;

@@ -4,10 +4,9 @@ namespace xacbe::ss {
 
 // records: one row per message, seq is the place in the hash chain (docs/protocol/query-register.md).
 //   Times: created_at in Unix milliseconds, ocsp_produced_at and deadline in Unix seconds.
-//   batch_id, leaf_index, audit_path (32-byte hashes concatenated) are set once timestamped.
-// The unique partial index is the replay guard of the provider side; the partial indexes on
-//   untimestamped records keep the admission check and the timestamper's backlog cheap however
-//   long the register grows.
+//   batch_id, leaf_index, audit_path and deadline_missed were set once timestamped up to schema
+//   version 3; since version 4 they are no longer written or read (see record_stamps).
+// The unique partial index is the replay guard of the provider side.
 // timestamp_batches: one RFC 3161 token per Merkle batch; root is its imprint.
 // decisions: the authentication and authorization record, with its own retention.
 // configurations (2): every signed global configuration the server put in use, from when, so that an
@@ -17,6 +16,15 @@ namespace xacbe::ss {
 //   decisions_through it holds, the SHA-256 of its stored bytes, whether the transfer command took
 //   it, and how far its records have left the live store (deleted_through, with the hash of that
 //   record, is where the live chain now starts).
+// record_stamps (4): each timestamped record's place under its batch token: batch_id, leaf_index,
+//   audit_path (32-byte hashes concatenated), deadline_missed. Kept apart from records so that
+//   timestamping writes a small row instead of rewriting the record with its head, body and
+//   e-stamp (which doubled the register's writes and held the writer for a whole batch).
+// unstamped (4): the records waiting for a timestamp, with their deadlines: the timestamper's
+//   backlog and the eight-hour admission check, cheap however long the register grows. A trigger
+//   enters each record with its insert, in the same statement, so no record is committed outside
+//   both tables; stamping moves it from unstamped to record_stamps in the batch's transaction; a
+//   deleted (archived) record leaves both with it.
 const std::vector<std::string>& register_migrations() {
   static const std::vector<std::string> migrations = {
       R"sql(
@@ -101,6 +109,29 @@ CREATE TABLE archives(
   deleted_through INTEGER NOT NULL DEFAULT 0,
   deleted_through_hash BLOB,
   done INTEGER NOT NULL DEFAULT 0);
+)sql",
+      R"sql(
+CREATE TABLE record_stamps(
+  seq INTEGER PRIMARY KEY,
+  batch_id INTEGER NOT NULL REFERENCES timestamp_batches(id),
+  leaf_index INTEGER NOT NULL,
+  audit_path BLOB NOT NULL,
+  deadline_missed INTEGER NOT NULL);
+CREATE INDEX record_stamps_missed ON record_stamps(seq) WHERE deadline_missed = 1;
+CREATE TABLE unstamped(
+  seq INTEGER PRIMARY KEY,
+  deadline INTEGER NOT NULL);
+CREATE INDEX unstamped_deadline ON unstamped(deadline);
+INSERT INTO record_stamps(seq, batch_id, leaf_index, audit_path, deadline_missed)
+  SELECT seq, batch_id, leaf_index, audit_path, deadline_missed FROM records WHERE batch_id IS NOT NULL;
+INSERT INTO unstamped(seq, deadline) SELECT seq, deadline FROM records WHERE batch_id IS NULL;
+DROP INDEX records_unstamped_seq;
+DROP INDEX records_unstamped_deadline;
+DROP INDEX records_missed;
+CREATE TRIGGER records_enter_unstamped AFTER INSERT ON records
+  BEGIN INSERT INTO unstamped(seq, deadline) VALUES(NEW.seq, NEW.deadline); END;
+CREATE TRIGGER records_leave_with_stamp AFTER DELETE ON records
+  BEGIN DELETE FROM record_stamps WHERE seq = OLD.seq; DELETE FROM unstamped WHERE seq = OLD.seq; END;
 )sql",
   };
   return migrations;

@@ -201,7 +201,7 @@ TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDele
   const std::string message_id = "cli-register-export";
   exchange(message_id);
   // Waits (bounded) for the timestamper: both records of the exchange in a batch.
-  const std::string where = "message_id = '" + message_id + "' AND batch_id IS NOT NULL";
+  const std::string where = "message_id = '" + message_id + "' AND seq IN (SELECT seq FROM record_stamps)";
   for (int i = 0; i < 200 && fge_->count_records(where) < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(fge_->count_records(where), 2);
 
@@ -280,7 +280,7 @@ TEST_F(CliRegisterTest, ExportedExchangeVerifiesOfflineAfterTheServerStateIsDele
 // file), then xacbe verify --archive accepts the directory, and names a file taken out.
 TEST_F(CliRegisterTest, ArchiveDirectoryOfARealRegisterVerifiesWithTheCli) {
   for (const char* id : {"cli-archive-1", "cli-archive-2"}) exchange(id);
-  const std::string where = "message_id LIKE 'cli-archive-%' AND batch_id IS NOT NULL";
+  const std::string where = "message_id LIKE 'cli-archive-%' AND seq IN (SELECT seq FROM record_stamps)";
   for (int i = 0; i < 200 && fge_->count_records(where) < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(fge_->count_records(where), 4);
   fge_->stop();

@@ -115,7 +115,7 @@ TEST_F(TimestamperTest, BatchGetsOneTokenAndEveryProofLeadsToItsImprint) {
 TEST_F(TimestamperTest, VerifyChainDetectsAnAlteredProofAndACutOffEnd) {
   append_many(6);
   ASSERT_TRUE(stamper_->run_once());
-  reopen_tampered("UPDATE records SET audit_path = zeroblob(length(audit_path)) WHERE seq = 4");
+  reopen_tampered("UPDATE record_stamps SET audit_path = zeroblob(length(audit_path)) WHERE seq = 4");
   Result<ChainReport> report = reg_->verify_chain();
   ASSERT_TRUE(report);
   EXPECT_EQ(report->first_bad_seq, 4);
@@ -192,6 +192,72 @@ TEST_F(TimestamperTest, TokenAfterTheDeadlineMarksDeadlineMissed) {
   ASSERT_TRUE(record);
   EXPECT_TRUE(record->deadline_missed);
   EXPECT_EQ(reg_->stats().deadlines_missed, 1);
+}
+
+// Up to schema version 3 a record's stamp was kept in the record's own row; version 4 moves it to
+// record_stamps and the backlog to unstamped. A register written then is adopted as it is.
+TEST_F(TimestamperTest, RegisterKeepingStampsInItsRecordsIsAdopted) {
+  append_many(6);
+  ASSERT_TRUE(stamper_->run_once());
+  std::vector<TimestampProof> before;
+  for (int seq = 1; seq <= 6; ++seq) {
+    Result<TimestampProof> p = reg_->proof(seq);
+    ASSERT_TRUE(p) << p.status().to_string();
+    before.push_back(*p);
+  }
+  append_many(4);  // records 7 to 10 wait for a timestamp
+  // The file as version 3 kept it: the stamps in the records, the partial indexes, no new tables.
+  reopen_tampered(
+      "UPDATE records SET batch_id = s.batch_id, leaf_index = s.leaf_index, audit_path = s.audit_path,"
+      " deadline_missed = s.deadline_missed FROM (SELECT * FROM record_stamps) AS s WHERE s.seq = records.seq;"
+      " DROP TRIGGER records_enter_unstamped; DROP TRIGGER records_leave_with_stamp;"
+      " DROP TABLE record_stamps; DROP TABLE unstamped;"
+      " CREATE INDEX records_unstamped_seq ON records(seq) WHERE batch_id IS NULL;"
+      " CREATE INDEX records_unstamped_deadline ON records(deadline) WHERE batch_id IS NULL;"
+      " CREATE INDEX records_missed ON records(seq) WHERE deadline_missed = 1;"
+      " UPDATE schema_versions SET version = 3 WHERE module = 'query-register';");
+  for (int seq = 1; seq <= 6; ++seq) {
+    Result<TimestampProof> p = reg_->proof(seq);
+    ASSERT_TRUE(p) << p.status().to_string();
+    EXPECT_EQ(p->batch_id, before[seq - 1].batch_id);
+    EXPECT_EQ(p->leaf_index, before[seq - 1].leaf_index);
+    EXPECT_EQ(p->path, before[seq - 1].path);
+    EXPECT_EQ(p->token_der, before[seq - 1].token_der);
+  }
+  EXPECT_EQ(reg_->stats().untimestamped, 4);
+  EXPECT_FALSE(reg_->proof(7));
+  ASSERT_TRUE(stamper_->run_once());
+  EXPECT_EQ(reg_->stats().untimestamped, 0);
+  EXPECT_TRUE(reg_->proof(10));
+  const Result<ChainReport> report = reg_->verify_chain();
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->problem;
+}
+
+TEST_F(TimestamperTest, RecordIsInTheBacklogOrStampedNeverBothNorNeither) {
+  append_many(5);
+  ASSERT_TRUE(stamper_->run_once());
+  append_many(3);
+  stamper_.reset();
+  reg_.reset();
+  auto db = store::Database::open(path_);
+  ASSERT_TRUE(db);
+  const auto count = [&](const std::string& sql) {
+    auto q = (*db)->prepare(sql);
+    EXPECT_TRUE(q);
+    auto row = q->step();
+    EXPECT_TRUE(row && *row);
+    return q->column_int64(0);
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM record_stamps"), 5);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM unstamped"), 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM records r WHERE (SELECT COUNT(*) FROM record_stamps s WHERE s.seq = r.seq)"
+                  " + (SELECT COUNT(*) FROM unstamped u WHERE u.seq = r.seq) != 1"),
+            0);
+  // A record deleted (archived) leaves both with it.
+  ASSERT_TRUE((*db)->exec("DELETE FROM records WHERE seq IN (1, 7)"));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM record_stamps"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM unstamped"), 2);
 }
 
 TEST_F(TimestamperTest, AdmissionFollowsTheEightHourRuleAcrossARestart) {
