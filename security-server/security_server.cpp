@@ -42,6 +42,7 @@ struct SecurityServer::Impl {
   std::unique_ptr<api::AdminApi> admin_api;       // null when no admin_listen
   AdminSources admin_sources;
   std::shared_ptr<net::TlsContext> admin_tls;
+  ExchangeMetrics exchange_metrics;  // counted by both sides, read by GET /metrics
   std::unique_ptr<ExchangeContext> context;
   std::unique_ptr<ClientSide> client_side;
   std::unique_ptr<ProviderSide> provider_side;
@@ -180,6 +181,7 @@ Status SecurityServer::Impl::open_admin_api() {
   admin_sources.certificates = [this] { return certificates(); };
   admin_sources.clients = [this] { return clients(); };
   admin_sources.decisions = [this](std::int64_t after, int limit) { return query_register->decisions(after, limit); };
+  admin_sources.exchange_metrics = [this](metrics::TextWriter& out) { exchange_metrics.write(out); };
   admin_api = std::make_unique<api::AdminApi>(settings.users, std::make_unique<AdminRequestLog>(clock));
   add_admin_routes(*admin_api, admin_sources, *services, clock);
   XACBE_ASSIGN_OR_RETURN(register_accesses, RegisterAccessLog::open(settings.admin_database, clock));
@@ -197,6 +199,7 @@ ServerStatus SecurityServer::Impl::status() {
     g.version = (*conf)->version();
     g.created_at = (*conf)->created_at();
     g.expires_at = (*conf)->expires_at();
+    g.estamp_window = (*conf)->settings().estamp_window;
     out.tsa_url = (*conf)->content().tsa.url;
   } else {
     g.unavailable = conf.status().message();
@@ -323,7 +326,8 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
                                       [impl = &m] {
                                         std::lock_guard lock(impl->catalog_mu);
                                         return impl->catalog;
-                                      }});
+                                      },
+                                      &m.exchange_metrics});
   m.client_side = std::make_unique<ClientSide>(*m.context);
   m.provider_side = std::make_unique<ProviderSide>(*m.context);
 
@@ -373,12 +377,15 @@ Status SecurityServer::start() {
   net::ServerOptions client = m.settings.client_interface.server;
   client.body_limit = m.settings.body_limit;
   // What the HTTP layer refuses by itself is answered as a fault too.
-  auto refusal = [](FaultSide side) {
-    return [side](int status, const std::string& message) {
+  // It ends the exchange: counted there, without a service or a duration.
+  auto refusal = [metrics = &m.exchange_metrics](FaultSide side) {
+    return [side, metrics](int status, const std::string& message) {
       const FaultCode code = status == 413 ? FaultCode::kBodyTooLarge
                              : status == 431 ? FaultCode::kHeadersTooLarge
                              : side == FaultSide::kClientRequest ? FaultCode::kMalformedRequest
                                                                  : FaultCode::kMalformedMessage;
+      metrics->refused_unread(side == FaultSide::kClientRequest ? RecordSide::kClient : RecordSide::kProvider,
+                              fault_code_name(code));
       return Fault::make(side, code, message).to_response();
     };
   };

@@ -1,5 +1,7 @@
 #include "admin/admin_routes.hpp"
 
+#include "admin/metrics_route.hpp"
+
 #include <algorithm>
 
 #include "xacbe/api/json.hpp"
@@ -316,6 +318,7 @@ void add_service_routes(api::AdminApi& api, ServiceAdmin& services) {
 void add_admin_routes(api::AdminApi& api, const AdminSources& sources, ServiceAdmin& services, const Clock& clock) {
   add_read_routes(api, sources, clock);
   add_service_routes(api, services);
+  add_metrics_route(api, sources, clock);
 }
 
 }  // namespace xacbe::ss

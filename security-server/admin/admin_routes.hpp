@@ -18,12 +18,17 @@
 #include "xacbe/crypto/certificate.hpp"
 #include "xacbe/crypto/ocsp_cache.hpp"
 
+namespace xacbe::metrics {
+class TextWriter;
+}
+
 namespace xacbe::ss {
 
 struct GlobalConfigurationStatus {
   // The configuration in use; absent when there is none (`unavailable` says why).
   std::optional<std::uint64_t> version;
   std::chrono::sys_seconds created_at{}, expires_at{};
+  std::chrono::seconds estamp_window{};  // the eight-hour rule's window of the configuration in use
   std::string unavailable;
   Status stored_copy;  // why the stored copy was not used at start; ok when it was, or there was none
   std::optional<TimePoint> last_refresh_at;
@@ -65,10 +70,12 @@ struct AdminSources {
   std::function<std::vector<OwnCertificate>()> certificates;
   std::function<std::vector<ClientStatus>()> clients;
   std::function<Result<std::vector<StoredDecision>>(std::int64_t after_id, int limit)> decisions;
+  // Writes the exchange counters for GET /metrics (ExchangeMetrics::write); may be empty.
+  std::function<void(metrics::TextWriter&)> exchange_metrics;
 };
 
-// Adds every route of the security server's admin API. `sources`, `services` and `clock` must
-// outlive `api`.
+// Adds every route of the security server's admin API, GET /metrics (admin/metrics_route.hpp)
+// included. `sources`, `services` and `clock` must outlive `api`.
 void add_admin_routes(api::AdminApi& api, const AdminSources& sources, ServiceAdmin& services, const Clock& clock);
 
 }  // namespace xacbe::ss

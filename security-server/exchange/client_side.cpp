@@ -63,7 +63,13 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   // Once known, a fault names the message and the exchange; a refusal of the caller is an
   // authentication decision and goes to that record.
   std::string known_message_id, known_request_id, client_for_record, service_for_record;
+  // Each exchange is counted once, where it ends: a fault, a relayed refusal or the answer.
+  const auto started = std::chrono::steady_clock::now();
+  auto ended = [&](std::string_view result) {
+    if (c.metrics) c.metrics->ended(RecordSide::kClient, service_for_record, result, std::chrono::steady_clock::now() - started);
+  };
   auto fault = [&](FaultSide side, FaultCode code, std::string message) {
+    ended(fault_code_name(code));
     net::HttpResponse r = fault_response(side, code, std::move(message));
     if (!known_message_id.empty()) r.headers.emplace_back("X-Xacbe-Id", known_message_id);
     if (!known_request_id.empty()) r.headers.emplace_back("X-Xacbe-Request-Id", known_request_id);
@@ -80,6 +86,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   }
   auto target = parse_rest_target(request.target);
   if (!target.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
+  service_for_record = target->service.to_string();
   if (request.body.size() > c.settings.body_limit) {
     co_return fault(kRequest, FaultCode::kBodyTooLarge, "body larger than " + std::to_string(c.settings.body_limit) + " bytes");
   }
@@ -97,7 +104,6 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (!is_message_id(*message_id)) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Id: 1..255 of [A-Za-z0-9._:@+=-]");
   known_message_id = *message_id;
   client_for_record = client->to_string();
-  service_for_record = target->service.to_string();
   if (!is_header_text(*user_id) || !is_header_text(*issue)) {
     co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-UserId and X-Xacbe-Issue: up to 255 bytes of UTF-8 text");
   }
@@ -219,6 +225,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (auto relayed = Fault::from_response(*answer); relayed && relayed->side == FaultSide::kProviderSide) {
     log::warn("exchange {}: refused by {}: {}.{} {}", head.request_id, answered_by->id.to_string(),
               fault_side_name(relayed->side), fault_code_name(relayed->code), relayed->id);
+    ended(fault_code_name(relayed->code));
     net::HttpResponse r = relayed->to_response();
     r.headers.emplace_back("X-Xacbe-Id", head.message_id);
     r.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
@@ -277,6 +284,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   out.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
   out.headers.emplace_back("X-Xacbe-Request-Hash", crypto::to_hex(request_hash));
   out.body = std::move(answer->body);
+  ended("ok");
   log::info("exchange {}: {} -> {} {} {}: {}", head.request_id, client->to_string(), head.service.to_string(),
             head.method, log::bounded(join_target(head), 120), out.status);
   co_return out;

@@ -14,6 +14,7 @@
 
 #include "access/service_catalog.hpp"
 #include "estamp/batch_signer.hpp"
+#include "exchange/exchange_metrics.hpp"
 #include "exchange/peer_status.hpp"
 #include "exchange/provider_health.hpp"
 #include "register/query_register.hpp"
@@ -46,6 +47,7 @@ struct ExchangeContext {
   PeerStatusCache& peer_status;
   ProviderHealth& health;
   std::function<std::shared_ptr<const ServiceCatalog>()> catalog;
+  ExchangeMetrics* metrics = nullptr;  // counts each exchange where it ends; null: not counted
 };
 
 // The steps both sides take, each waiting without holding an I/O thread.

@@ -33,7 +33,13 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   // that record; later failures (the provider's system, the register) are not decisions.
   std::string client_text, service_text, message_id, peer_text;
   bool decided = false;
+  // Each exchange is counted once, where it ends: a refusal or the answer.
+  const auto started = std::chrono::steady_clock::now();
+  auto ended = [&](std::string_view result) {
+    if (c.metrics) c.metrics->ended(RecordSide::kProvider, service_text, result, std::chrono::steady_clock::now() - started);
+  };
   auto refuse = [&](FaultCode code, std::string message) {
+    ended(fault_code_name(code));
     Fault f = Fault::make(kHere, code, std::move(message));
     if (!decided) {
       c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
@@ -197,6 +203,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
                  {kAuthOcspHeader, crypto::base64_encode(auth_ocsp->der)},
                  {"Content-Type", "application/octet-stream"}};
   out.body = std::move(answer->body);
+  ended("ok");
   co_return out;
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "admin/admin_routes.hpp"
+#include "exchange/exchange_metrics.hpp"
 #include "admin/register_routes.hpp"
 #include "admin/request_log.hpp"
 #include "support/openapi.hpp"
@@ -79,6 +80,7 @@ class AdminApiTest : public ::testing::Test {
         std::vector<api::ApiUser>{{"ana", api::Role::kAdministrator, hash_of(kAdminToken)},
                                   {"luis", api::Role::kAuditor, hash_of(kAuditorToken)}},
         std::make_unique<AdminRequestLog>(clock_));
+    sources_.exchange_metrics = [this](metrics::TextWriter& out) { exchanges_.write(out); };
     add_admin_routes(*api_, sources_, *admin_, clock_);
     if (!register_) {
       auto reg = QueryRegister::open(dir_.file("register.db"), clock_);
@@ -137,6 +139,7 @@ class AdminApiTest : public ::testing::Test {
   AccessRight file_right_{*id::ServiceId::parse(kFileService), "", std::nullopt};
   crypto::Certificate auth_ = pki_.root();
   ServerStatus status_;
+  ExchangeMetrics exchanges_;
   std::pair<std::int64_t, int> decisions_asked_{-1, -1};
   std::shared_ptr<const ServiceCatalog> installed_;
   std::unique_ptr<ServiceAdmin> admin_;
@@ -417,6 +420,73 @@ TEST_F(AdminApiTest, FileReloadKeepsTheApiEntries) {
   EXPECT_TRUE(catalog_has(kApiService));
 }
 
+
+TEST_F(AdminApiTest, MetricsAreReadWithAnyUsersTokenAndOnlyWithOne) {
+  for (const std::string& token : {kAdminToken, kAuditorToken}) {
+    net::HttpRequest request;
+    request.method = "GET";
+    request.target = "/metrics";
+    request.headers.emplace_back("Authorization", "Bearer " + token);
+    const net::HttpResponse r = api_->handle(request);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  }
+  for (const std::string& token : {std::string(), std::string("not-a-token")}) {
+    const Reply r = call("GET", "/metrics", "", token);
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.code(), "UNAUTHENTICATED");
+  }
+  EXPECT_EQ(call("POST", "/metrics", "{}").status, 405);
+}
+
+TEST_F(AdminApiTest, MetricsShowStatusAndExchanges) {
+  const auto now = to_sys_seconds(clock_.now());
+  status_.global_configuration.version = 12;
+  status_.global_configuration.created_at = now - std::chrono::seconds(300);
+  status_.global_configuration.expires_at = now + std::chrono::hours(24);
+  status_.global_configuration.estamp_window = std::chrono::hours(8);
+  crypto::OcspCacheEntryState entry;
+  entry.serial_hex = "0A";
+  entry.response_age = std::chrono::seconds(40);
+  entry.fresh = true;
+  status_.ocsp = std::vector<crypto::OcspCacheEntryState>{entry};
+  status_.tsa_url = "http://tsa.example/";
+  status_.register_stats.records = 10;
+  status_.register_stats.untimestamped = 3;
+  status_.register_stats.commits = 4;
+  status_.register_stats.oldest_untimestamped_deadline = now + std::chrono::hours(1);
+  status_.admission_margin = std::chrono::seconds(900);
+  exchanges_.ended(RecordSide::kClient, kFileService, "ok", std::chrono::milliseconds(20));
+  exchanges_.ended(RecordSide::kProvider, "QROO/\"x\"\n", "ACCESS_DENIED", std::chrono::milliseconds(3));
+  exchanges_.ended(RecordSide::kClient, "", "MALFORMED_REQUEST", std::chrono::milliseconds(1));
+
+  net::HttpRequest request;
+  request.method = "GET";
+  request.target = "/metrics";
+  request.headers.emplace_back("Authorization", "Bearer " + kAuditorToken);
+  const std::string text = api_->handle(request).body;
+  std::string ok_line = "xacbe_exchanges_total{side=\"client\",service=\"";
+  ok_line.append(kFileService).append("\",result=\"ok\"} 1\n");
+  const std::vector<std::string> lines = {"xacbe_global_configuration_version 12\n",
+                                 "xacbe_global_configuration_age_seconds 300\n",
+                                 "xacbe_ocsp_response_age_seconds{serial=\"0A\"} 40\n",
+                                 "xacbe_ocsp_up 1\n",
+                                 "xacbe_tsa_up 1\n",
+                                 "xacbe_register_records 10\n",
+                                 "xacbe_register_untimestamped_records 3\n",
+                                 "xacbe_register_commits_total 4\n",
+                                 "xacbe_register_oldest_untimestamped_age_seconds 25200\n",
+                                 "xacbe_register_seconds_left_before_refusal 2700\n",
+                                 "xacbe_register_admitting 1\n",
+                                 ok_line,
+                                 "xacbe_exchanges_total{side=\"client\",service=\"none\",result=\"MALFORMED_REQUEST\"} 1\n",
+                                 "xacbe_exchanges_total{side=\"provider\",service=\"QROO/\\\"x\\\"\\n\",result=\"ACCESS_DENIED\"} 1\n",
+                                 "xacbe_exchange_duration_seconds_bucket{side=\"client\",le=\"0.025\"} 2\n",
+                                 "xacbe_exchange_duration_seconds_count{side=\"provider\"} 1\n"};
+  for (const std::string& line : lines) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\nin:\n" << text;
+  }
+}
 
 TEST_F(AdminApiTest, OpenApiDocumentMatchesTheRoutes) {
   const auto documented =
