@@ -241,7 +241,7 @@ int run(const std::string& config_path) {
   // Every answer is the API's JSON, the HTTP layer's refusals (413, 431, 400) included.
   cfg->service.server.refusal = api::http_refusal;
   registry::add_registry_routes(api, membership, records, groups, *notifications, servers, publisher.get(),
-                                cfg->instance);
+                                cfg->instance, **db, clock);
 
   std::mutex mu;
   std::condition_variable wake;

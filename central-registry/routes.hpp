@@ -8,6 +8,7 @@
 #include "member_records.hpp"
 #include "membership.hpp"
 #include "notifications.hpp"
+#include "registry_metrics.hpp"
 #include "security_servers.hpp"
 
 namespace xacbe::registry {
@@ -31,16 +32,19 @@ api::Json notification_json(const Notification& n);
 // The signed global configuration (public) and its anchor; `publisher` null answers 503.
 void add_configuration_routes(AdminApi& api, ConfigurationPublisher* publisher, const std::string& instance);
 
-// Every route the registry serves (what main() and the OpenAPI test both use).
+// Every route the registry serves (what main() and the OpenAPI test both use); `db` and `clock`
+// (those of the domain objects) serve GET /metrics.
 inline void add_registry_routes(AdminApi& api, Membership& membership, MemberRecords& records,
                                 GlobalGroups& groups, Notifications& notifications, SecurityServers& servers,
-                                ConfigurationPublisher* publisher, const std::string& instance) {
+                                ConfigurationPublisher* publisher, const std::string& instance, store::Database& db,
+                                const Clock& clock) {
   add_membership_routes(api, membership);
   add_member_record_routes(api, records);
   add_group_routes(api, groups);
   add_notification_routes(api, notifications);
   add_server_routes(api, servers, notifications);
   add_configuration_routes(api, publisher, instance);
+  add_metrics_route(api, db, clock);
 }
 
 }  // namespace xacbe::registry

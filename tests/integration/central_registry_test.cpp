@@ -80,7 +80,7 @@ std::set<std::pair<std::string, std::string>> served_operations(const TrustServi
   registry::MemberRecords records(**db, clock, membership);
   registry::GlobalGroups groups(**db, clock, membership);
   registry::AdminApi api({}, membership.audit());
-  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, nullptr, "QROO");
+  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, nullptr, "QROO", **db, clock);
   std::set<std::pair<std::string, std::string>> out = {{"GET", "/health"}};
   for (const auto& route : api.routes()) {
     EXPECT_TRUE(out.emplace(route.method, route.path).second) << "served twice: " << route.method << " " << route.path;
