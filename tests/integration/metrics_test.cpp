@@ -38,19 +38,9 @@ struct Sample {
   double value = 0;
 };
 
-// The interpreter that has prometheus_client, found as smtp_server.hpp finds aiosmtpd's:
-// $XACBE_PYTHON, python3 in PATH, or Debian's system python3, for which the package installs it.
+// The interpreter that has prometheus_client (python3-prometheus-client).
 const std::string& prometheus_python() {
-  static const std::string found = [] {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("XACBE_PYTHON")) candidates.emplace_back(env);
-    candidates.emplace_back("python3");
-    candidates.emplace_back("/usr/bin/python3");
-    for (const auto& c : candidates) {
-      if (run_command({c, "-c", "import prometheus_client.parser"}).exit_code == 0) return c;
-    }
-    return std::string();
-  }();
+  static const std::string found = python_with("prometheus_client.parser");
   return found;
 }
 

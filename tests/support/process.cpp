@@ -181,4 +181,15 @@ std::vector<std::string> faketime_environment(const std::string& offset) {
           "ASAN_OPTIONS=" + std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "verify_asan_link_order=0"};
 }
 
+std::string python_with(const std::string& module) {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("XACBE_PYTHON")) candidates.emplace_back(env);
+  candidates.emplace_back("python3");
+  candidates.emplace_back("/usr/bin/python3");
+  for (const auto& c : candidates) {
+    if (run_command({c, "-c", "import " + module}, {}, std::chrono::seconds(20)).exit_code == 0) return c;
+  }
+  return {};
+}
+
 }  // namespace xacbe::testing

@@ -20,6 +20,10 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// The Python interpreter that can import `module`: $XACBE_PYTHON, python3 in PATH, or Debian's
+// system python3 (for which the Debian python3-* packages install modules); empty when none can.
+std::string python_with(const std::string& module);
+
 // A long-running child whose stdout and stderr go to `log_path`. Killed (SIGKILL) on destruction
 // unless stopped before.
 class ChildProcess {

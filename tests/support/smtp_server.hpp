@@ -28,19 +28,9 @@ namespace xacbe::testing {
 using namespace std::chrono_literals;
 
 
-// The interpreter that has aiosmtpd: $XACBE_PYTHON, python3 in PATH, or Debian's system python3,
-// for which python3-aiosmtpd is installed.
+// The interpreter that has aiosmtpd (python3-aiosmtpd).
 inline const std::string& python() {
-  static const std::string found = [] {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("XACBE_PYTHON")) candidates.emplace_back(env);
-    candidates.emplace_back("python3");
-    candidates.emplace_back("/usr/bin/python3");
-    for (const auto& c : candidates) {
-      if (run_command({c, "-c", "import aiosmtpd"}, {}, 20s).exit_code == 0) return c;
-    }
-    return std::string();
-  }();
+  static const std::string found = python_with("aiosmtpd");
   return found;
 }
 

@@ -138,6 +138,28 @@ class AdminApiTest : public ::testing::Test {
   ServiceDefinition file_service_{*id::ServiceId::parse(kFileService), "", true, std::chrono::milliseconds(30000), {}};
   AccessRight file_right_{*id::ServiceId::parse(kFileService), "", std::nullopt};
   crypto::Certificate auth_ = pki_.root();
+  // A server that runs: configuration 12 in use, one fresh OCSP response (serial 0A), a TSA, and
+  // three records waiting for their timestamp with an hour left.
+  void set_running_status() {
+    const auto now = to_sys_seconds(clock_.now());
+    status_.global_configuration.version = 12;
+    status_.global_configuration.created_at = now - std::chrono::seconds(300);
+    status_.global_configuration.expires_at = now + std::chrono::hours(24);
+    crypto::OcspCacheEntryState entry;
+    entry.subject = "CN=SS1";
+    entry.serial_hex = "0A";
+    entry.status = crypto::CertStatus::Kind::kGood;
+    entry.produced_at = now - std::chrono::seconds(40);
+    entry.response_age = std::chrono::seconds(40);
+    entry.fresh = true;
+    status_.ocsp = std::vector<crypto::OcspCacheEntryState>{entry};
+    status_.tsa_url = "http://tsa.example/";
+    status_.register_stats.records = 10;
+    status_.register_stats.untimestamped = 3;
+    status_.register_stats.oldest_untimestamped_deadline = now + std::chrono::hours(1);
+    status_.admission_margin = std::chrono::seconds(900);
+  }
+
   ServerStatus status_;
   ExchangeMetrics exchanges_;
   std::pair<std::int64_t, int> decisions_asked_{-1, -1};
@@ -172,27 +194,11 @@ TEST_F(AdminApiTest, AuditorReadsButCannotChange) {
 }
 
 TEST_F(AdminApiTest, StatusShowsConfigurationOcspRegisterAndListeners) {
-  const auto now = to_sys_seconds(clock_.now());
+  set_running_status();
   status_.server_id = "QROO/EST/SSP/SS1";
-  status_.global_configuration.version = 12;
-  status_.global_configuration.created_at = now - std::chrono::seconds(300);
-  status_.global_configuration.expires_at = now + std::chrono::hours(24);
   status_.global_configuration.last_refresh = unavailable("registry down");
-  crypto::OcspCacheEntryState entry;
-  entry.subject = "CN=SS1";
-  entry.serial_hex = "0A";
-  entry.status = crypto::CertStatus::Kind::kGood;
-  entry.produced_at = now - std::chrono::seconds(40);
-  entry.response_age = std::chrono::seconds(40);
-  entry.fresh = true;
-  status_.ocsp = std::vector<crypto::OcspCacheEntryState>{entry};
-  status_.tsa_url = "http://tsa.example/";
-  status_.register_stats.records = 10;
-  status_.register_stats.untimestamped = 3;
-  status_.register_stats.oldest_untimestamped_deadline = now + std::chrono::hours(1);
   status_.register_stats.last_timestamp_error = "TSA timeout";
   status_.register_stats.decisions_dropped = 2;
-  status_.admission_margin = std::chrono::seconds(900);
   status_.listeners = {{"client", "http", "127.0.0.1", 8080}, {"admin", "http", "127.0.0.1", 8081}};
 
   const Reply r = call("GET", "/api/v1/status");
@@ -440,22 +446,9 @@ TEST_F(AdminApiTest, MetricsAreReadWithAnyUsersTokenAndOnlyWithOne) {
 }
 
 TEST_F(AdminApiTest, MetricsShowStatusAndExchanges) {
-  const auto now = to_sys_seconds(clock_.now());
-  status_.global_configuration.version = 12;
-  status_.global_configuration.created_at = now - std::chrono::seconds(300);
-  status_.global_configuration.expires_at = now + std::chrono::hours(24);
+  set_running_status();
   status_.global_configuration.estamp_window = std::chrono::hours(8);
-  crypto::OcspCacheEntryState entry;
-  entry.serial_hex = "0A";
-  entry.response_age = std::chrono::seconds(40);
-  entry.fresh = true;
-  status_.ocsp = std::vector<crypto::OcspCacheEntryState>{entry};
-  status_.tsa_url = "http://tsa.example/";
-  status_.register_stats.records = 10;
-  status_.register_stats.untimestamped = 3;
   status_.register_stats.commits = 4;
-  status_.register_stats.oldest_untimestamped_deadline = now + std::chrono::hours(1);
-  status_.admission_margin = std::chrono::seconds(900);
   exchanges_.ended(RecordSide::kClient, kFileService, "ok", std::chrono::milliseconds(20));
   exchanges_.ended(RecordSide::kProvider, "QROO/\"x\"\n", "ACCESS_DENIED", std::chrono::milliseconds(3));
   exchanges_.ended(RecordSide::kClient, "", "MALFORMED_REQUEST", std::chrono::milliseconds(1));
