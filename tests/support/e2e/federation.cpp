@@ -136,7 +136,7 @@ void Federation::admit(const std::string& member, const std::string& name, const
   }
 }
 
-SecurityServerNode& Federation::add_server(const std::string& id_text) {
+SecurityServerNode& Federation::add_server(const std::string& id_text, crypto::KeyType key_type) {
   auto node = std::make_unique<SecurityServerNode>();
   SecurityServerNode& n = *node;
   n.id = id_text;
@@ -148,7 +148,7 @@ SecurityServerNode& Federation::add_server(const std::string& id_text) {
   const auto id = value_or_throw(id::SecurityServerId::parse(id_text), "server id");
 
   // Authentication key and certificate: register-server, signed the bootstrap way, approved.
-  auto auth_key = value_or_throw(crypto::PrivateKey::generate(crypto::KeyType::kEcP256), "auth key");
+  auto auth_key = value_or_throw(crypto::PrivateKey::generate(key_type), "auth key");
   auto auth_csr = value_or_throw(crypto::CertificateRequest::create(auth_key, {{"CN", id_text}}), "auth csr");
   const auto registration = management::make_register_server(
       id, now_seconds(), "127.0.0.1:" + std::to_string(n.provider_port), "MX", "1.0.0", std::move(auth_csr));
@@ -166,7 +166,7 @@ SecurityServerNode& Federation::add_server(const std::string& id_text) {
   const auto auth_cert = value_or_throw(crypto::Certificate::load(n.auth_cert), "auth certificate");
 
   // The owner's signing key: submit-csr (sign), signed with the new authentication certificate.
-  auto sign_key = value_or_throw(crypto::PrivateKey::generate(crypto::KeyType::kEcP256), "sign key");
+  auto sign_key = value_or_throw(crypto::PrivateKey::generate(key_type), "sign key");
   auto sign_csr = value_or_throw(crypto::CertificateRequest::create(sign_key, {{"CN", id.owner().to_string()}}), "csr");
   const auto request = management::make_submit_csr(id, now_seconds(), management::KeyUsage::kSign, std::move(sign_csr));
   const auto signed_request = value_or_throw(management::sign_request(request, auth_key, auth_cert), "sign");

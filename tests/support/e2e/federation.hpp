@@ -77,7 +77,8 @@ class Federation {
   // Registers security server `id` of an admitted member: an authentication key and a
   // register-server signed the bootstrap way, approved; then the owner's signing key certified by
   // a submit-csr signed with the new authentication certificate, approved. Also writes the anchor.
-  SecurityServerNode& add_server(const std::string& id);
+  // Both keys are of `key_type`.
+  SecurityServerNode& add_server(const std::string& id, crypto::KeyType key_type = crypto::KeyType::kEcP256);
   // A signing certificate for `member` on `node` issued by the CA from a CSR, as the CEIQROO does
   // for a member hosted on another member's server.
   void add_hosted_signing_key(SecurityServerNode& node, const std::string& member, const std::string& name);
