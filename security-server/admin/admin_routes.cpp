@@ -77,24 +77,19 @@ Json ocsp_json(const std::optional<std::vector<crypto::OcspCacheEntryState>>& oc
 // The eight-hour rule as an operator watches it: how long until the register stops admitting new
 // exchanges (the oldest untimestamped deadline minus the admission margin).
 Json register_json(const RegisterStats& r, std::chrono::seconds margin, std::chrono::sys_seconds now) {
-  Json j = {{"records", r.records},
-            {"untimestamped", r.untimestamped},
-            {"oldest_untimestamped_deadline", time_or_null(r.oldest_untimestamped_deadline)},
-            {"seconds_to_deadline", nullptr},
-            {"admission_margin_seconds", margin.count()},
-            {"seconds_left_before_refusal", nullptr},
-            {"admitting", true},
-            {"deadlines_missed", r.deadlines_missed},
-            {"decisions_dropped", r.decisions_dropped},
-            {"appends_refused", r.appends_refused},
-            {"commits", r.commits}};
-  if (r.oldest_untimestamped_deadline) {
-    const auto to_deadline = *r.oldest_untimestamped_deadline - now;
-    j["seconds_to_deadline"] = to_deadline.count();
-    j["seconds_left_before_refusal"] = (to_deadline - margin).count();
-    j["admitting"] = to_deadline >= margin;
-  }
-  return j;
+  const EightHourState rule = eight_hour_state(r, margin, now);
+  const auto count_or_null = [](const std::optional<std::chrono::seconds>& s) { return s ? Json(s->count()) : Json(nullptr); };
+  return {{"records", r.records},
+          {"untimestamped", r.untimestamped},
+          {"oldest_untimestamped_deadline", time_or_null(r.oldest_untimestamped_deadline)},
+          {"seconds_to_deadline", count_or_null(rule.to_deadline)},
+          {"admission_margin_seconds", margin.count()},
+          {"seconds_left_before_refusal", count_or_null(rule.left_before_refusal)},
+          {"admitting", rule.admitting},
+          {"deadlines_missed", r.deadlines_missed},
+          {"decisions_dropped", r.decisions_dropped},
+          {"appends_refused", r.appends_refused},
+          {"commits", r.commits}};
 }
 
 Json status_json(const ServerStatus& s, TimePoint now_point) {
@@ -319,6 +314,15 @@ void add_admin_routes(api::AdminApi& api, const AdminSources& sources, ServiceAd
   add_read_routes(api, sources, clock);
   add_service_routes(api, services);
   add_metrics_route(api, sources, clock);
+}
+
+EightHourState eight_hour_state(const RegisterStats& r, std::chrono::seconds margin, std::chrono::sys_seconds now) {
+  EightHourState out;
+  if (!r.oldest_untimestamped_deadline) return out;
+  out.to_deadline = *r.oldest_untimestamped_deadline - now;
+  out.left_before_refusal = *out.to_deadline - margin;
+  out.admitting = *out.to_deadline >= margin;
+  return out;
 }
 
 }  // namespace xacbe::ss

@@ -52,6 +52,15 @@ struct ServerStatus {
   std::vector<ListenerStatus> listeners;
 };
 
+// The eight-hour rule as an operator watches it (GET /api/v1/status and /metrics): without a
+// backlog nothing is due and new exchanges are admitted.
+struct EightHourState {
+  std::optional<std::chrono::seconds> to_deadline;          // until the oldest untimestamped record's deadline
+  std::optional<std::chrono::seconds> left_before_refusal;  // to_deadline minus the admission margin
+  bool admitting = true;
+};
+EightHourState eight_hour_state(const RegisterStats& r, std::chrono::seconds margin, std::chrono::sys_seconds now);
+
 struct OwnCertificate {
   std::string usage;                  // "authentication" or "signing"
   std::optional<id::MemberId> member; // the signing certificate's member

@@ -49,7 +49,7 @@ void write_ocsp(TextWriter& out, const std::optional<std::vector<crypto::OcspCac
   for (const auto& e : entries) out.sample({{"serial", e.serial_hex}}, e.fresh ? 1 : 0);
 }
 
-// The eight-hour rule as an operator watches it (admin_routes.cpp register_json).
+// The TSA and the query register, with the eight-hour rule as GET /api/v1/status shows it.
 void write_register(TextWriter& out, const ServerStatus& s, std::chrono::sys_seconds now) {
   const RegisterStats& r = s.register_stats;
   gauge(out, "xacbe_tsa_up",
@@ -72,19 +72,21 @@ void write_register(TextWriter& out, const ServerStatus& s, std::chrono::sys_sec
           static_cast<double>(r.appends_refused));
   counter(out, "xacbe_register_decisions_dropped_total",
           "Authentication/authorization decisions dropped since start.", static_cast<double>(r.decisions_dropped));
-  const auto& deadline = r.oldest_untimestamped_deadline;
-  const auto to_deadline = deadline ? *deadline - now : std::chrono::seconds(0);
+  const EightHourState rule = eight_hour_state(r, s.admission_margin, now);
   gauge(out, "xacbe_register_oldest_untimestamped_age_seconds",
         "How far the oldest untimestamped record is into its eight-hour window, in seconds (0: no backlog).",
-        deadline && s.global_configuration.version ? seconds(s.global_configuration.estamp_window - to_deadline) : 0);
+        rule.to_deadline && s.global_configuration.version
+            ? seconds(s.global_configuration.estamp_window - *rule.to_deadline)
+            : 0);
   gauge(out, "xacbe_register_admitting", "1 while the eight-hour rule admits new exchanges, else 0.",
-        !deadline || to_deadline >= s.admission_margin ? 1 : 0);
-  if (deadline) {
+        rule.admitting ? 1 : 0);
+  if (rule.to_deadline) {
     gauge(out, "xacbe_register_seconds_to_deadline",
-          "Seconds until the oldest untimestamped record's deadline; absent without a backlog.", seconds(to_deadline));
+          "Seconds until the oldest untimestamped record's deadline; absent without a backlog.",
+          seconds(*rule.to_deadline));
     gauge(out, "xacbe_register_seconds_left_before_refusal",
           "Seconds until the eight-hour rule stops new exchanges (deadline minus admission margin); absent without a backlog.",
-          seconds(to_deadline - s.admission_margin));
+          seconds(*rule.left_before_refusal));
   }
 }
 
