@@ -2,6 +2,9 @@
 
 #include <map>
 #include <optional>
+#include <vector>
+
+#include "membership.hpp"
 
 #include "xacbe/metrics/exposition.hpp"
 
@@ -43,13 +46,22 @@ void gauge(TextWriter& out, const char* name, const char* help, std::optional<st
 // One sample per state of `states`, zero for a state without rows.
 void per_state(TextWriter& out, const char* name, const char* help,
                const std::optional<std::map<std::string, std::int64_t>>& counts,
-               std::initializer_list<const char*> states) {
+               const std::vector<std::string_view>& states) {
   if (!counts) return;
   out.family(name, MetricType::kGauge, help);
-  for (const char* state : states) {
-    const auto it = counts->find(state);
+  for (std::string_view state : states) {
+    const auto it = counts->find(std::string(state));
     out.sample({{"state", state}}, it == counts->end() ? 0 : static_cast<double>(it->second));
   }
+}
+
+// Every state a member can be in, as membership names it.
+std::vector<std::string_view> member_states() {
+  std::vector<std::string_view> names;
+  for (int s = static_cast<int>(MemberState::kPending); s <= static_cast<int>(MemberState::kRejected); ++s) {
+    names.push_back(state_name(static_cast<MemberState>(s)));
+  }
+  return names;
 }
 
 }  // namespace
@@ -57,8 +69,7 @@ void per_state(TextWriter& out, const char* name, const char* help,
 std::string registry_metrics_text(store::Database& db, TimePoint now) {
   TextWriter out;
   per_state(out, "xacbe_registry_members", "Members by state.",
-            by_state(db, "SELECT state, COUNT(*) FROM member GROUP BY state"),
-            {"pending", "active", "suspended", "terminating", "terminated", "rejected"});
+            by_state(db, "SELECT state, COUNT(*) FROM member GROUP BY state"), member_states());
   gauge(out, "xacbe_registry_applications_pending", "Membership applications awaiting a decision.",
         single(db, "SELECT COUNT(*) FROM application WHERE decision IS NULL"));
   gauge(out, "xacbe_registry_management_requests_pending", "Security servers' management requests awaiting approval.",
