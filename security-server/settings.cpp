@@ -65,11 +65,20 @@ Status read_services(const config::Node& node, Settings& out) {
     if (s.has("access")) {
       XACBE_ASSIGN_OR_RETURN(auto access, s.strings("access"));
       for (const auto& a : access) {
-        // "SUBJECT" or "SUBJECT METHOD /path"
-        AccessRight r{d.service, a, std::nullopt};
-        if (const auto space = a.find(' '); space != std::string::npos) {
-          r.subject = a.substr(0, space);
-          auto endpoint = parse_endpoint(a.substr(space + 1));
+        // "SUBJECT", "SUBJECT METHOD /path", either followed by " for PARTY" (a member id or "*")
+        std::string grant = a;
+        AccessRight r{d.service, grant, std::nullopt, {}};
+        if (const auto f = grant.rfind(" for "); f != std::string::npos) {
+          r.represented_party = grant.substr(f + 5);
+          if (r.represented_party.empty()) {
+            return invalid_argument("services." + name + ".access: 'for' needs a represented party ('*' or a member id)");
+          }
+          grant.resize(f);
+          r.subject = grant;
+        }
+        if (const auto space = grant.find(' '); space != std::string::npos) {
+          r.subject = grant.substr(0, space);
+          auto endpoint = parse_endpoint(grant.substr(space + 1));
           if (!endpoint.is_ok()) return invalid_argument("services." + name + ".access: " + endpoint.status().message());
           r.endpoint = std::move(endpoint).value();
         }

@@ -104,6 +104,10 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
       Status st = check_endpoint(*r.endpoint);
       if (!st.is_ok()) return invalid_argument("access right for " + name + ": " + st.message());
     }
+    if (!r.represented_party.empty() && r.represented_party != kAnyRepresentedParty &&
+        !id::MemberId::parse(r.represented_party).is_ok()) {
+      return invalid_argument("access right for " + name + ": represented party must be '*' or a member id");
+    }
   }
   c.services_ = std::move(services);
   c.rights_ = std::move(rights);
@@ -119,18 +123,34 @@ const ServiceDefinition* ServiceCatalog::find(const id::ServiceId& service) cons
 
 AccessDecision ServiceCatalog::decide(const id::ClientId& client, const ServiceDefinition& service,
                                       std::string_view method, std::string_view path,
-                                      const globalconf::GlobalConfiguration& configuration) const {
+                                      const globalconf::GlobalConfiguration& configuration,
+                                      std::string_view represented_party) const {
   if (!service.endpoints.empty() &&
       std::none_of(service.endpoints.begin(), service.endpoints.end(),
                    [&](const Endpoint& e) { return e.matches(method, path); })) {
     return {false, "no-endpoint", "the service has no endpoint for this method and path"};
   }
+  bool party_refused = false;
   for (const auto& r : rights_) {
     if (r.service != service.service) continue;
     if (r.endpoint && !r.endpoint->matches(method, path)) continue;
-    if (subject_lists(r.subject, client, configuration)) {
-      return {true, "right:" + r.subject, "granted to " + r.subject};
+    if (!subject_lists(r.subject, client, configuration)) continue;
+    const bool party_ok = r.represented_party.empty() ||
+                          (r.represented_party == kAnyRepresentedParty ? !represented_party.empty()
+                                                                       : r.represented_party == represented_party);
+    if (!party_ok) {
+      party_refused = true;
+      continue;
     }
+    std::string reason = "granted to " + r.subject;
+    if (!represented_party.empty()) reason += " on behalf of " + std::string(represented_party);
+    return {true, "right:" + r.subject, std::move(reason)};
+  }
+  if (party_refused) {
+    return {false, "represented-party",
+            represented_party.empty() ? std::string("the access right requires a represented party")
+                                      : "no access right of this client covers calls on behalf of " +
+                                            std::string(represented_party)};
   }
   return {false, "no-right", "no access right for this client"};
 }

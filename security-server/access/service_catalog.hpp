@@ -38,12 +38,18 @@ struct ServiceDefinition {
   std::vector<Endpoint> endpoints;  // the service's endpoints; empty: any method and path
 };
 
+// What a right says of the party a client calls on behalf of (X-Xacbe-Represented-Party).
+inline constexpr std::string_view kAnyRepresentedParty = "*";
+
 struct AccessRight {
   id::ServiceId service;
   std::string subject;               // a client id, or "group:CODE" for a global group
   std::optional<Endpoint> endpoint;  // nullopt: every endpoint of the service
+  // "": the right holds whoever the client calls for (itself or a party); "*": only calls on
+  // behalf of some represented party; a member id: only calls on behalf of that party.
+  std::string represented_party = {};
   bool operator==(const AccessRight& other) const {
-    return service == other.service && subject == other.subject &&
+    return service == other.service && subject == other.subject && represented_party == other.represented_party &&
            endpoint.has_value() == other.endpoint.has_value() &&
            (!endpoint || (endpoint->method == other.endpoint->method && endpoint->path == other.endpoint->path));
   }
@@ -52,7 +58,7 @@ struct AccessRight {
 // Why a call was allowed or refused, for the authentication/authorization record.
 struct AccessDecision {
   bool allowed = false;
-  std::string rule;    // "right:<subject>", "no-endpoint", "no-right"
+  std::string rule;    // "right:<subject>", "no-endpoint", "no-right", "represented-party"
   std::string reason;  // a sentence
 };
 
@@ -63,9 +69,13 @@ class ServiceCatalog {
   static Result<ServiceCatalog> create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights);
 
   const ServiceDefinition* find(const id::ServiceId& service) const;
-  // The access decision for a call to `service` (found in this catalog).
+  // The access decision for a call to `service` (found in this catalog), made on behalf of
+  // `represented_party` (empty: the client calls for itself). A right that matches the client and
+  // endpoint but names another party, or requires one the call lacks, refuses with rule
+  // "represented-party" unless another right allows.
   AccessDecision decide(const id::ClientId& client, const ServiceDefinition& service, std::string_view method,
-                        std::string_view path, const globalconf::GlobalConfiguration& configuration) const;
+                        std::string_view path, const globalconf::GlobalConfiguration& configuration,
+                        std::string_view represented_party = {}) const;
 
   const std::vector<ServiceDefinition>& services() const { return services_; }
   const std::vector<AccessRight>& rights() const { return rights_; }

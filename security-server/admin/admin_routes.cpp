@@ -149,6 +149,7 @@ Json right_json(const AccessRight& r, Origin origin) {
   return {{"subject", r.subject},
           {"service", r.service.to_string()},
           {"endpoint", r.endpoint ? Json(to_string(*r.endpoint)) : Json(nullptr)},
+          {"represented_party", r.represented_party.empty() ? Json(nullptr) : Json(r.represented_party)},
           {"origin", origin_name(origin)}};
 }
 
@@ -157,7 +158,7 @@ Json decision_json(const StoredDecision& d) {
   return {{"id", d.id},          {"at", to_iso8601_utc(d.at)},   {"side", side_name(x.side)},
           {"client", x.client},  {"service", x.service},         {"message_id", x.message_id},
           {"peer", x.peer},      {"allowed", x.allowed},         {"rule", x.rule},
-          {"reason", x.reason}};
+          {"reason", x.reason},  {"represented_party", x.represented_party.empty() ? Json(nullptr) : Json(x.represented_party)}};
 }
 
 // The service id a body or query names: unversioned, as the catalog keeps it.
@@ -198,11 +199,13 @@ Result<ServiceDefinition> service_body(const std::string& body) {
   return d;
 }
 
-// An access right from its three strings; `endpoint` empty: the whole service.
-Result<AccessRight> access_right(const std::string& subject, const std::string& service, const std::string& endpoint) {
+// An access right from its strings; `endpoint` empty: the whole service; `represented_party`
+// empty: any.
+Result<AccessRight> access_right(const std::string& subject, const std::string& service, const std::string& endpoint,
+                                 const std::string& represented_party) {
   if (subject.empty()) return invalid_argument("'subject' (a client id or group:CODE) is required");
   XACBE_ASSIGN_OR_RETURN(id::ServiceId id, service_id(service));
-  AccessRight r{std::move(id), subject, std::nullopt};
+  AccessRight r{std::move(id), subject, std::nullopt, represented_party};
   if (!endpoint.empty()) {
     auto e = parse_endpoint(endpoint);
     if (!e.is_ok()) return invalid_argument("endpoint: " + e.status().message());
@@ -212,7 +215,7 @@ Result<AccessRight> access_right(const std::string& subject, const std::string& 
 }
 
 Result<AccessRight> right_body(const std::string& body) {
-  XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"subject", "service", "endpoint"}));
+  XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"subject", "service", "endpoint", "represented_party"}));
   for (const char* key : {"subject", "service"}) {
     if (!j.contains(key) || !j[key].is_string()) return invalid_argument(std::string("field '") + key + "' (a string) is required");
   }
@@ -221,7 +224,14 @@ Result<AccessRight> right_body(const std::string& body) {
     if (!j["endpoint"].is_string()) return invalid_argument("field 'endpoint' must be 'METHOD /path' or null");
     endpoint = j["endpoint"].get<std::string>();
   }
-  return access_right(j["subject"].get<std::string>(), j["service"].get<std::string>(), endpoint);
+  std::string party;
+  if (j.contains("represented_party") && !j["represented_party"].is_null()) {
+    if (!j["represented_party"].is_string() || j["represented_party"].get<std::string>().empty()) {
+      return invalid_argument("field 'represented_party' must be '*', a member id or null");
+    }
+    party = j["represented_party"].get<std::string>();
+  }
+  return access_right(j["subject"].get<std::string>(), j["service"].get<std::string>(), endpoint, party);
 }
 
 Result<std::int64_t> query_number(const api::ApiCall& call, const std::string& name, std::int64_t fallback,
@@ -299,7 +309,8 @@ void add_service_routes(api::AdminApi& api, ServiceAdmin& services) {
   // A right has no id of its own: it is named by what it grants, in the query.
   api.add({"DELETE", "/api/v1/access-rights", true, [&services](const api::ApiCall& call) {
              auto right =
-                 access_right(call.query_param("subject"), call.query_param("service"), call.query_param("endpoint"));
+                 access_right(call.query_param("subject"), call.query_param("service"), call.query_param("endpoint"),
+                              call.query_param("represented_party"));
              Status st = right.is_ok() ? services.remove_right(*right) : right.status();
              if (!st.is_ok()) return api::error_response(st);
              Json deleted = right_json(*right, Origin::kApi);

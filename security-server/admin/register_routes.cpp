@@ -72,8 +72,9 @@ Result<TimePoint> time_param(const std::string& name, const std::string& value) 
 
 // GET /api/v1/register/records: every filter checked by the rule of what it matches.
 Result<RecordFilter> search_filter(const api::ApiCall& call) {
-  XACBE_ASSIGN_OR_RETURN(auto q, query_params(call, {"message_id", "request_id", "client", "service", "user_id", "side",
-                                                     "kind", "result", "from", "until", "after", "limit"}));
+  XACBE_ASSIGN_OR_RETURN(auto q, query_params(call, {"message_id", "request_id", "client", "service", "user_id",
+                                                     "represented_party", "side", "kind", "result", "from", "until",
+                                                     "after", "limit"}));
   RecordFilter f;
   const auto text = [&](const char* name, std::size_t max, std::optional<std::string>& into) -> Status {
     if (const auto it = q.find(name); it != q.end()) {
@@ -87,6 +88,10 @@ Result<RecordFilter> search_filter(const api::ApiCall& call) {
   XACBE_RETURN_IF_ERROR(text("user_id", kMaxUserIdBytes, f.user_id));
   XACBE_RETURN_IF_ERROR(text("client", kMaxIdentifierBytes, f.client));
   XACBE_RETURN_IF_ERROR(text("service", kMaxIdentifierBytes, f.service));
+  XACBE_RETURN_IF_ERROR(text("represented_party", kMaxIdentifierBytes, f.represented_party));
+  if (f.represented_party && !id::MemberId::parse(*f.represented_party).is_ok()) {
+    return invalid_argument("represented_party is not a member id");
+  }
   if (f.client && !id::ClientId::parse(*f.client).is_ok()) return invalid_argument("client is not a client id");
   if (f.service && !id::ServiceId::parse(*f.service).is_ok()) return invalid_argument("service is not a service id");
   if (const auto it = q.find("side"); it != q.end()) {
@@ -136,6 +141,16 @@ Json response_status(const Record& r) {
   return nullptr;
 }
 
+// The party a request record's client called on behalf of, from its head; null when none.
+Json represented_party(const Record& r) {
+  if (r.kind != RecordKind::kRequest) return nullptr;
+  const Json head = Json::parse(r.head, nullptr, false);
+  if (head.is_object() && head.contains("represented_party") && head["represented_party"].is_string()) {
+    return head["represented_party"];
+  }
+  return nullptr;
+}
+
 Json metadata_json(const Record& r) {
   return {{"seq", r.seq},
           {"created_at", to_iso8601_utc(r.created_at)},
@@ -147,6 +162,7 @@ Json metadata_json(const Record& r) {
           {"client", r.client},
           {"service", r.service},
           {"user_id", r.user_id},
+          {"represented_party", represented_party(r)},
           {"status", response_status(r)},
           {"head_sha256", hex(r.head_sha256)},
           {"body_sha256", hex(r.body_sha256)},

@@ -16,7 +16,10 @@ bool grants(const std::vector<AccessRight>& rights, const AccessRight& right) {
 }
 
 std::string describe(const AccessRight& r) {
-  return r.subject + " -> " + r.service.to_string() + (r.endpoint ? " " + to_string(*r.endpoint) : "");
+  std::string text = r.subject + " -> " + r.service.to_string();
+  if (r.endpoint) text += " " + to_string(*r.endpoint);
+  if (!r.represented_party.empty()) text += " for " + r.represented_party;
+  return text;
 }
 
 }  // namespace

@@ -8,8 +8,8 @@ namespace {
 constexpr std::string_view kModule = "admin-services";
 
 // services: one row per service the API added; endpoints "METHOD /path" lines.
-// access_rights: endpoint '' for the whole service, so that the UNIQUE constraint sees it (NULLs
-//   never collide).
+// access_rights: endpoint '' for the whole service and represented_party '' for any (2), so that
+//   the UNIQUE constraint sees them (NULLs never collide).
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> m = {R"sql(
 CREATE TABLE services(
@@ -25,6 +25,19 @@ CREATE TABLE access_rights(
   subject TEXT NOT NULL,
   endpoint TEXT NOT NULL,
   UNIQUE(service, subject, endpoint));
+)sql",
+                                             // 2: a right may name the party its client calls for.
+                                             R"sql(
+CREATE TABLE access_rights_2(
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  represented_party TEXT NOT NULL DEFAULT '',
+  UNIQUE(service, subject, endpoint, represented_party));
+INSERT INTO access_rights_2(id, service, subject, endpoint) SELECT id, service, subject, endpoint FROM access_rights;
+DROP TABLE access_rights;
+ALTER TABLE access_rights_2 RENAME TO access_rights;
 )sql"};
   return m;
 }
@@ -78,13 +91,13 @@ Result<std::vector<ServiceDefinition>> ServiceStore::services() {
 }
 
 Result<std::vector<AccessRight>> ServiceStore::rights() {
-  XACBE_ASSIGN_OR_RETURN(store::Statement q, db_->prepare("SELECT service, subject, endpoint FROM access_rights ORDER BY id"));
+  XACBE_ASSIGN_OR_RETURN(store::Statement q, db_->prepare("SELECT service, subject, endpoint, represented_party FROM access_rights ORDER BY id"));
   std::vector<AccessRight> out;
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, q.step());
     if (!row) break;
     XACBE_ASSIGN_OR_RETURN(id::ServiceId service, stored_service(q.column_text(0)));
-    AccessRight r{std::move(service), q.column_text(1), std::nullopt};
+    AccessRight r{std::move(service), q.column_text(1), std::nullopt, q.column_text(3)};
     if (const std::string e = q.column_text(2); !e.empty()) {
       XACBE_ASSIGN_OR_RETURN(r.endpoint, stored_endpoint(e));
     }
@@ -122,15 +135,19 @@ Result<bool> ServiceStore::remove_service(const id::ServiceId& service) {
 
 Status ServiceStore::add_right(const AccessRight& right) {
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
-                         db_->prepare("INSERT INTO access_rights(service, subject, endpoint) VALUES(?1,?2,?3)"));
+                         db_->prepare("INSERT INTO access_rights(service, subject, endpoint, represented_party)"
+                                      " VALUES(?1,?2,?3,?4)"));
   insert.bind(1, right.service.to_string()).bind(2, right.subject).bind(3, endpoint_text(right.endpoint));
+  insert.bind(4, right.represented_party);
   return insert.run();
 }
 
 Result<bool> ServiceStore::remove_right(const AccessRight& right) {
   XACBE_ASSIGN_OR_RETURN(store::Statement remove,
-                         db_->prepare("DELETE FROM access_rights WHERE service = ?1 AND subject = ?2 AND endpoint = ?3"));
+                         db_->prepare("DELETE FROM access_rights WHERE service = ?1 AND subject = ?2 AND endpoint = ?3"
+                                      " AND represented_party = ?4"));
   remove.bind(1, right.service.to_string()).bind(2, right.subject).bind(3, endpoint_text(right.endpoint));
+  remove.bind(4, right.represented_party);
   XACBE_RETURN_IF_ERROR(remove.run());
   return db_->changes() > 0;
 }

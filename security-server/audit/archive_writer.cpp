@@ -53,7 +53,7 @@ Json decision_line(const StoredDecision& s) {
   return {{"id", s.id},         {"at_ms", to_unix_millis(s.at)}, {"side", side_name(d.side)},
           {"client", d.client}, {"service", d.service},          {"message_id", d.message_id},
           {"peer", d.peer},     {"allowed", d.allowed},          {"rule", d.rule},
-          {"reason", d.reason}};
+          {"reason", d.reason}, {"represented_party", d.represented_party}};
 }
 
 Json listing(const std::vector<ZipEntry>& files) {

@@ -62,7 +62,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   ExchangeContext& c = context_;
   // Once known, a fault names the message and the exchange; a refusal of the caller is an
   // authentication decision and goes to that record.
-  std::string known_message_id, known_request_id, client_for_record, service_for_record;
+  std::string known_message_id, known_request_id, client_for_record, service_for_record, party_for_record;
   // Each exchange is counted once, where it ends: a fault, a relayed refusal or the answer.
   const auto started = std::chrono::steady_clock::now();
   auto ended = [&](std::string_view result) {
@@ -76,7 +76,8 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
     if (code == FaultCode::kUnknownClient || code == FaultCode::kClientNotAuthenticated) {
       c.query_register.record_decision(Decision{RecordSide::kClient, client_for_record, service_for_record,
                                                 known_message_id, log::bounded(request.peer_address, 64), false,
-                                                std::string(fault_code_name(code)), "refused at the client interface"});
+                                                std::string(fault_code_name(code)), "refused at the client interface",
+                                                party_for_record});
     }
     return r;
   };
@@ -94,7 +95,8 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   auto message_id = single_header(request, "X-Xacbe-Id");
   auto user_id = single_header(request, "X-Xacbe-UserId");
   auto issue = single_header(request, "X-Xacbe-Issue");
-  for (const auto* h : {&client_text, &message_id, &user_id, &issue}) {
+  auto represented_party = single_header(request, "X-Xacbe-Represented-Party");
+  for (const auto* h : {&client_text, &message_id, &user_id, &issue, &represented_party}) {
     if (!h->is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, h->status().message());
   }
   if (client_text->empty()) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Client is required");
@@ -106,6 +108,11 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   client_for_record = client->to_string();
   if (!is_header_text(*user_id) || !is_header_text(*issue)) {
     co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-UserId and X-Xacbe-Issue: up to 255 bytes of UTF-8 text");
+  }
+  if (!represented_party->empty()) {
+    Status party = check_represented_party(*represented_party);
+    if (!party.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Represented-Party: " + party.message());
+    party_for_record = *represented_party;
   }
   auto headers = forwardable_headers(request.headers);
   if (!headers.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, headers.status().message());
@@ -131,7 +138,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   }
   c.query_register.record_decision(Decision{RecordSide::kClient, client_for_record, service_for_record, known_message_id,
                                             log::bounded(request.peer_address, 64), true, "client-interface",
-                                            "a registered client of this server, connection mode met"});
+                                            "a registered client of this server, connection mode met", party_for_record});
   Status admission = c.query_register.admission();
   if (!admission.is_ok()) co_return fault(kHere, FaultCode::kTimestampBacklog, admission.message());
   const auto signer_it = c.signers.find(client->member());
@@ -159,7 +166,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
 
   // ---- E-stamp and log the request ----
   RequestHead head{*client, target->service, *message_id, *user_id, *issue, request.method,
-                   target->path, target->query, std::move(headers).value(), new_message_id()};
+                   target->path, target->query, std::move(headers).value(), new_message_id(), party_for_record};
   known_request_id = head.request_id;
   const std::string head_bytes = to_json(head);
   std::vector<StampedPart> parts = message_parts(head_bytes, request.body);

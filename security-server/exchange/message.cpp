@@ -111,14 +111,19 @@ Result<std::string> text(const nlohmann::json& object, const char* key) {
   return v->get<std::string>();
 }
 
-Status exact_keys(const nlohmann::json& object, std::initializer_list<std::string_view> keys) {
+// Exactly `keys`, and of `optional` any subset.
+Status exact_keys(const nlohmann::json& object, std::initializer_list<std::string_view> keys,
+                  std::initializer_list<std::string_view> optional = {}) {
   if (!object.is_object()) return invalid_argument("head: not a JSON object");
+  std::size_t optional_present = 0;
   for (const auto& [key, value] : object.items()) {
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+    if (std::find(optional.begin(), optional.end(), key) != optional.end()) {
+      ++optional_present;
+    } else if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
       return invalid_argument("head: unknown key '" + log::bounded(key, 40) + "'");
     }
   }
-  if (object.size() != keys.size()) return invalid_argument("head: missing keys");
+  if (object.size() != keys.size() + optional_present) return invalid_argument("head: missing keys");
   return Status::ok();
 }
 
@@ -233,12 +238,20 @@ Result<net::Headers> forwardable_headers(const net::Headers& headers) {
   return out;
 }
 
+Status check_represented_party(std::string_view text) {
+  if (text.empty()) return invalid_argument("represented party: empty");
+  auto party = id::MemberId::parse(text);
+  if (!party.is_ok()) return invalid_argument("represented party: " + log::bounded(party.status().message(), 200));
+  return Status::ok();
+}
+
 std::string to_json(const RequestHead& h) {
   nlohmann::json j = {{"client", h.client.to_string()}, {"service", h.service.to_string()},
                       {"message_id", h.message_id}, {"user_id", h.user_id},
                       {"issue", h.issue},           {"method", h.method},
                       {"path", h.path},             {"query", h.query},
                       {"headers", headers_json(h.headers)}, {"request_id", h.request_id}};
+  if (!h.represented_party.empty()) j["represented_party"] = h.represented_party;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -252,14 +265,15 @@ std::string to_json(const ResponseHead& h) {
 Result<RequestHead> parse_request_head(std::string_view json) {
   XACBE_ASSIGN_OR_RETURN(nlohmann::json j, parse_object(json));
   XACBE_RETURN_IF_ERROR(exact_keys(j, {"client", "service", "message_id", "user_id", "issue", "method", "path", "query",
-                                       "headers", "request_id"}));
+                                       "headers", "request_id"},
+                                   {"represented_party"}));
   XACBE_ASSIGN_OR_RETURN(std::string client_text, text(j, "client"));
   auto client = id::ClientId::parse(client_text);
   if (!client.is_ok()) return invalid_argument("head: bad client id");
   XACBE_ASSIGN_OR_RETURN(std::string service_text, text(j, "service"));
   auto service = id::ServiceId::parse(service_text);
   if (!service.is_ok() || service->version()) return invalid_argument("head: bad service id");
-  RequestHead h{std::move(client).value(), std::move(service).value(), {}, {}, {}, {}, {}, {}, {}, {}};
+  RequestHead h{std::move(client).value(), std::move(service).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
   XACBE_ASSIGN_OR_RETURN(h.message_id, text(j, "message_id"));
   XACBE_ASSIGN_OR_RETURN(h.user_id, text(j, "user_id"));
   XACBE_ASSIGN_OR_RETURN(h.issue, text(j, "issue"));
@@ -268,6 +282,11 @@ Result<RequestHead> parse_request_head(std::string_view json) {
   XACBE_ASSIGN_OR_RETURN(h.query, text(j, "query"));
   XACBE_ASSIGN_OR_RETURN(h.request_id, text(j, "request_id"));
   XACBE_ASSIGN_OR_RETURN(h.headers, parse_headers(j));
+  if (j.contains("represented_party")) {
+    XACBE_ASSIGN_OR_RETURN(h.represented_party, text(j, "represented_party"));
+    // Given, it names a party: an empty one would sign the same call two ways.
+    if (!check_represented_party(h.represented_party).is_ok()) return invalid_argument("head: bad represented party");
+  }
   if (!is_message_id(h.message_id)) return invalid_argument("head: bad message id");
   if (!is_message_id(h.request_id)) return invalid_argument("head: bad request id");
   if (!is_header_text(h.user_id) || !is_header_text(h.issue)) return invalid_argument("head: bad user id or issue");

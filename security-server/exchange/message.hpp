@@ -34,6 +34,9 @@ struct RequestHead {
   std::string query;       // after '?', raw; may be empty
   net::Headers headers;    // end-to-end headers, names in lower case, in arrival order
   std::string request_id;  // the client server's id of this exchange
+  // X-Xacbe-Represented-Party: the party the client (an intermediary) calls on behalf of, a member
+  // id text (INSTANCE/CLASS/CODE); empty when it calls for itself. In the head only when given.
+  std::string represented_party = {};
 };
 
 struct ResponseHead {
@@ -63,6 +66,9 @@ bool is_message_id(std::string_view text);
 // 0..255 bytes of valid UTF-8 without control characters (user id, issue).
 bool is_header_text(std::string_view text);
 std::string new_message_id();  // a random (version 4) UUID
+// A represented party as the client interface and the head take it: a member id, strictly
+// (id::MemberId); the party need not be in the global configuration. kInvalidArgument otherwise.
+Status check_represented_party(std::string_view text);
 
 // The end-to-end headers of an information system's message, to cross to the other member:
 // everything but hop-by-hop headers (RFC 9110 section 7.6.1, and those named in Connection),

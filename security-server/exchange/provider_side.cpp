@@ -31,7 +31,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   // Every refusal is also an entry of the authentication/authorization record.
   // Refusals up to the access decision are authentication/authorization decisions and go to
   // that record; later failures (the provider's system, the register) are not decisions.
-  std::string client_text, service_text, message_id, peer_text;
+  std::string client_text, service_text, message_id, peer_text, party_text;
   bool decided = false;
   // Each exchange is counted once, where it ends: a refusal or the answer.
   const auto started = std::chrono::steady_clock::now();
@@ -43,7 +43,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
     Fault f = Fault::make(kHere, code, std::move(message));
     if (!decided) {
       c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
-                                                false, std::string(fault_code_name(code)), f.message});
+                                                false, std::string(fault_code_name(code)), f.message, party_text});
     }
     return f.to_response();
   };
@@ -74,6 +74,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   client_text = head->client.to_string();
   service_text = head->service.to_string();
   message_id = head->message_id;
+  party_text = head->represented_party;
   if (!conf.has_client(head->client) || conf.find_member(head->client.member()) == nullptr) {
     co_return refuse(FaultCode::kClientNotRegistered, client_text + " is not a registered client in good standing");
   }
@@ -115,10 +116,11 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   const ServiceDefinition* service = catalog->find(head->service);
   if (service == nullptr) co_return refuse(FaultCode::kUnknownService, "no service " + service_text + " on this server");
   if (!service->enabled) co_return refuse(FaultCode::kServiceDisabled, service_text + " is disabled");
-  const AccessDecision decision = catalog->decide(head->client, *service, head->method, head->path, conf);
+  const AccessDecision decision =
+      catalog->decide(head->client, *service, head->method, head->path, conf, head->represented_party);
   if (!decision.allowed) co_return refuse(FaultCode::kAccessDenied, decision.reason + " (" + decision.rule + ")");
   c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
-                                            true, decision.rule, decision.reason});
+                                            true, decision.rule, decision.reason, party_text});
   decided = true;
 
   // 8. Log the request (durable) before the provider's system sees it.
@@ -161,6 +163,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   forward.headers.emplace_back("X-Xacbe-Request-Id", request_id);
   if (!head->user_id.empty()) forward.headers.emplace_back("X-Xacbe-UserId", head->user_id);
   if (!head->issue.empty()) forward.headers.emplace_back("X-Xacbe-Issue", head->issue);
+  if (!party_text.empty()) forward.headers.emplace_back("X-Xacbe-Represented-Party", party_text);
   forward.body = std::move(request.body);
   net::ClientOptions options;
   options.timeout = service->timeout;

@@ -157,6 +157,7 @@ void QueryRegister::record_decision(Decision d) {
   d.peer = bounded_utf8(d.peer, kMaxIdentifierBytes);
   d.rule = bounded_utf8(d.rule, kMaxRuleBytes);
   d.reason = bounded_utf8(d.reason, kMaxReasonBytes);
+  d.represented_party = bounded_utf8(d.represented_party, kMaxIdentifierBytes);
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
@@ -341,14 +342,14 @@ Status QueryRegister::insert_decisions(const std::vector<PendingDecision>& decis
   XACBE_ASSIGN_OR_RETURN(store::Transaction savepoint, store::Transaction::begin(*writer_db_));
   XACBE_ASSIGN_OR_RETURN(store::CachedStatement cached,
                          writer_db_->cached("INSERT INTO decisions(at, side, client, service, message_id, peer,"
-                                            " allowed, rule, reason) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"));
+                                            " allowed, rule, reason, represented_party) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"));
   store::Statement& insert = *cached;
   for (const PendingDecision& pd : decisions) {
     const Decision& d = pd.decision;
     insert.reset();
     insert.bind(1, to_unix_millis(pd.at)).bind(2, side_name(d.side)).bind(3, d.client).bind(4, d.service);
     insert.bind(5, d.message_id).bind(6, d.peer).bind(7, std::int64_t{d.allowed ? 1 : 0}).bind(8, d.rule);
-    insert.bind(9, d.reason);
+    insert.bind(9, d.reason).bind(10, d.represented_party);
     XACBE_RETURN_IF_ERROR(insert.run());
   }
   return savepoint.commit();

@@ -53,6 +53,9 @@ enum class RecordResult { kSuccess, kFailure, kUnanswered };
 struct RecordFilter {
   std::optional<std::string> message_id, request_id, client, service;
   std::optional<std::string> user_id;
+  // Request records whose head names this represented party (docs/protocol/exchange.md); no index:
+  // narrow it with a time range or another filter on a large register.
+  std::optional<std::string> represented_party;
   std::optional<RecordSide> side;
   std::optional<RecordKind> kind;
   std::optional<RecordResult> result;

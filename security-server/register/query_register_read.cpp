@@ -114,6 +114,11 @@ Result<RecordPage> QueryRegister::find_page(const RecordFilter& filter) const {
   c.equal("client", filter.client);
   c.equal("service", filter.service);
   c.equal("user_id", filter.user_id);
+  // Read from the request's head, the signed and chained bytes: there is no column to disagree.
+  if (filter.represented_party) {
+    c.sql += std::string(" AND kind = 'request' AND json_valid(CAST(head AS TEXT)) AND") +
+             " json_extract(CAST(head AS TEXT), '$.represented_party') = " + c.text(*filter.represented_party);
+  }
   if (filter.side) c.sql += " AND side = " + c.text(side_name(*filter.side));
   if (filter.kind) c.sql += " AND kind = " + c.text(kind_name(*filter.kind));
   if (filter.result) c.sql += result_condition(*filter.result);
@@ -214,7 +219,7 @@ Result<std::vector<StoredDecision>> QueryRegister::decisions(std::int64_t after_
   std::lock_guard lock(reader_mu_);
   XACBE_ASSIGN_OR_RETURN(store::Statement query,
                          reader_db_->prepare("SELECT id, at, side, client, service, message_id, peer, allowed, rule,"
-                                             " reason FROM decisions WHERE id > ?1 ORDER BY id LIMIT ?2"));
+                                             " reason, represented_party FROM decisions WHERE id > ?1 ORDER BY id LIMIT ?2"));
   query.bind(1, after_id).bind(2, std::int64_t{limit});
   std::vector<StoredDecision> out;
   for (;;) {
@@ -231,6 +236,7 @@ Result<std::vector<StoredDecision>> QueryRegister::decisions(std::int64_t after_
     s.decision.allowed = query.column_int64(7) != 0;
     s.decision.rule = query.column_text(8);
     s.decision.reason = query.column_text(9);
+    s.decision.represented_party = query.column_text(10);
     out.push_back(std::move(s));
   }
   return out;

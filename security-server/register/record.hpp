@@ -88,6 +88,7 @@ struct Decision {
   bool allowed = false;
   std::string rule;    // short code of the rule that decided, e.g. "acl", "cert-revoked"
   std::string reason;  // prose, cut to kMaxReasonBytes
+  std::string represented_party = {};  // the party the client called on behalf of; empty: none
 };
 
 struct StoredDecision {

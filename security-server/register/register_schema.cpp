@@ -20,6 +20,8 @@ namespace xacbe::ss {
 //   audit_path (32-byte hashes concatenated), deadline_missed. Kept apart from records so that
 //   timestamping writes a small row instead of rewriting the record with its head, body and
 //   e-stamp (which doubled the register's writes and held the writer for a whole batch).
+// decisions.represented_party (5): the party the client called on behalf of ('' for none), so
+//   that the intermediary's authentication and authorization record names whom it acted for.
 // unstamped (4): the records waiting for a timestamp, with their deadlines: the timestamper's
 //   backlog and the eight-hour admission check, cheap however long the register grows. A trigger
 //   enters each record with its insert, in the same statement, so no record is committed outside
@@ -132,6 +134,9 @@ CREATE TRIGGER records_enter_unstamped AFTER INSERT ON records
   BEGIN INSERT INTO unstamped(seq, deadline) VALUES(NEW.seq, NEW.deadline); END;
 CREATE TRIGGER records_leave_with_stamp AFTER DELETE ON records
   BEGIN DELETE FROM record_stamps WHERE seq = OLD.seq; DELETE FROM unstamped WHERE seq = OLD.seq; END;
+)sql",
+      R"sql(
+ALTER TABLE decisions ADD COLUMN represented_party TEXT NOT NULL DEFAULT '';
 )sql",
   };
   return migrations;

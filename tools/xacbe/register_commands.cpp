@@ -30,7 +30,7 @@ const CLI::Validator kUtcTime(
 // What CLI11 fills in while parsing and the callbacks read; only one subcommand runs.
 struct Arguments {
   Connection connection;
-  std::string message_id, request_id, client, service, user_id, side, kind, result, from, until;
+  std::string message_id, request_id, client, service, user_id, represented_party, side, kind, result, from, until;
   std::string seq, body_out, after, limit, out;
 };
 
@@ -91,6 +91,8 @@ void add_search(CLI::App& reg, Arguments& a, int& exit_code) {
   search->add_option("--service", a.service, "a service id, as recorded")
       ->check(identifier<id::ServiceId>("SERVICE_ID"));
   search->add_option("--user-id", a.user_id, "the end user the client named");
+  search->add_option("--represented-party", a.represented_party, "requests made on behalf of this member")
+      ->check(identifier<id::MemberId>("MEMBER_ID"));
   search->add_option("--side", a.side, "which side this server was: client or provider")
       ->check(CLI::IsMember({"client", "provider"}));
   search->add_option("--kind", a.kind, "request or response")->check(CLI::IsMember({"request", "response"}));
@@ -107,6 +109,7 @@ void add_search(CLI::App& reg, Arguments& a, int& exit_code) {
                                                         {"client", a.client},
                                                         {"service", a.service},
                                                         {"user_id", a.user_id},
+                                                        {"represented_party", a.represented_party},
                                                         {"side", a.side},
                                                         {"kind", a.kind},
                                                         {"result", a.result},

@@ -46,7 +46,7 @@ class AdminApiTest : public ::testing::Test {
                                                              false, true};
     file_service_.service = *id::ServiceId::parse(kFileService);
     file_service_.url = "http://127.0.0.1:9000/api/";
-    file_right_ = AccessRight{file_service_.service, kCaller, std::nullopt};
+    file_right_ = AccessRight{file_service_.service, kCaller, std::nullopt, {}};
     auth_ = pki_.issue(ca::Profile::kAuthentication, "SS1").cert;
     open();
   }
@@ -348,6 +348,12 @@ TEST_F(AdminApiTest, RefusesInvalidServicesAndRights) {
       {"right with bad endpoint", "/api/v1/access-rights",
        {{"subject", kCaller}, {"service", kApiService}, {"endpoint", "GET x"}}},
       {"duplicate right (file)", "/api/v1/access-rights", {{"subject", kCaller}, {"service", kFileService}}},
+      {"right for a subsystem as party", "/api/v1/access-rights",
+       {{"subject", kCaller}, {"service", kApiService}, {"represented_party", "QROO/MUN/BJ/SIS"}}},
+      {"right with an empty party", "/api/v1/access-rights",
+       {{"subject", kCaller}, {"service", kApiService}, {"represented_party", ""}}},
+      {"right with a party not a string", "/api/v1/access-rights",
+       {{"subject", kCaller}, {"service", kApiService}, {"represented_party", 7}}},
   };
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
@@ -385,6 +391,34 @@ TEST_F(AdminApiTest, DeletesWhatTheApiAddedButNotTheFile) {
   EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaLicencia").status, 404);
   EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaVehiculo").status, 409);
   EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/a%2Fb").status, 400);
+}
+
+TEST_F(AdminApiTest, ARightBoundToARepresentedPartyIsItsOwnRight) {
+  ASSERT_EQ(post("/api/v1/services", api_service()).status, 201);
+  const Reply bj = post("/api/v1/access-rights",
+                        {{"subject", kCaller}, {"service", kApiService}, {"represented_party", "QROO/MUN/BJ"}});
+  ASSERT_EQ(bj.status, 201) << bj.json.dump();
+  EXPECT_EQ(bj.json["represented_party"], "QROO/MUN/BJ");
+  // Another party, or any, is another right; the same one again is a duplicate.
+  EXPECT_EQ(post("/api/v1/access-rights", {{"subject", kCaller}, {"service", kApiService}, {"represented_party", "*"}}).status,
+            201);
+  EXPECT_EQ(post("/api/v1/access-rights",
+                 {{"subject", kCaller}, {"service", kApiService}, {"represented_party", "QROO/MUN/BJ"}})
+                .status,
+            400);
+  open();  // kept across a restart
+  const Json rights = call("GET", "/api/v1/access-rights").json["access_rights"];
+  ASSERT_EQ(rights.size(), 3u) << rights.dump();
+  EXPECT_EQ(rights[1]["represented_party"], "QROO/MUN/BJ");
+  EXPECT_EQ(rights[2]["represented_party"], "*");
+  EXPECT_TRUE(rights[0]["represented_party"].is_null());
+  // Withdrawn by what it grants, party included.
+  EXPECT_EQ(call("DELETE", "/api/v1/access-rights?subject=" + kCaller + "&service=" + kApiService).status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/access-rights?subject=" + kCaller + "&service=" + kApiService +
+                               "&represented_party=QROO%2FMUN%2FBJ")
+                .status,
+            200);
+  EXPECT_EQ(call("GET", "/api/v1/access-rights").json["access_rights"].size(), 2u);
 }
 
 TEST_F(AdminApiTest, ChangesSurviveReopeningTheStore) {

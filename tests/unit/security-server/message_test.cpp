@@ -92,6 +92,28 @@ TEST(Heads, RequestHeadRoundTripsThroughItsBytes) {
   EXPECT_EQ(parsed->headers, h.headers);
 }
 
+TEST(Heads, ARepresentedPartyIsInTheHeadOnlyWhenGiven) {
+  RequestHead h = sample_head();
+  EXPECT_EQ(to_json(h).find("represented_party"), std::string::npos);
+  h.represented_party = "QROO/MUN/BJ";
+  const std::string bytes = to_json(h);
+  EXPECT_NE(bytes.find("\"represented_party\":\"QROO/MUN/BJ\""), std::string::npos) << bytes;
+  auto parsed = parse_request_head(bytes);
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->represented_party, "QROO/MUN/BJ");
+  EXPECT_EQ(to_json(*parsed), bytes);
+  // Given, it must name a member: empty, a subsystem, a bad id or not a string are refused.
+  for (const std::string& bad : {std::string("\"\""), std::string("\"QROO/MUN/BJ/SIS\""), std::string("\"BJ\""),
+                                 std::string("\"QROO/MUN/B\xc3\""), std::string("7")}) {
+    std::string s = bytes;
+    s.replace(s.find("\"QROO/MUN/BJ\""), 13, bad);
+    EXPECT_FALSE(parse_request_head(s).is_ok()) << s;
+  }
+  EXPECT_TRUE(check_represented_party("QROO/MUN/BJ").is_ok());
+  EXPECT_FALSE(check_represented_party("").is_ok());
+  EXPECT_FALSE(check_represented_party(std::string(2000, 'A')).is_ok());
+}
+
 TEST(Heads, ResponseHeadRoundTrips) {
   ResponseHead h{201, {{"content-type", "application/json"}}, "m-1", "r-2", std::string(64, 'a')};
   auto parsed = parse_response_head(to_json(h));

@@ -122,6 +122,25 @@ TEST_F(QueryRegisterSearchTest, ResultTellsSuccessFailureAndUnansweredApart) {
   EXPECT_EQ(seqs(f), Seqs{7});
 }
 
+TEST_F(QueryRegisterSearchTest, FindsTheRequestsMadeOnBehalfOfAParty) {
+  for (int i = 1; i <= 6; ++i) {
+    RecordInput in = make_record(i, clock_.now());
+    if (i == 2 || i == 5) in.head = R"({"n":)" + std::to_string(i) + R"(,"represented_party":"MX/GOB/3003"})";
+    if (i == 3) in.head = R"({"represented_party":"MX/GOB/4004"})";
+    if (i == 4) in.head = "not json";  // never matches, never fails the search
+    append(in);
+  }
+  RecordInput answer = make_record(7, clock_.now());
+  answer.kind = RecordKind::kResponse;
+  answer.head = R"({"represented_party":"MX/GOB/3003"})";  // only requests name the party
+  append(answer);
+  RecordFilter f;
+  f.represented_party = "MX/GOB/3003";
+  EXPECT_EQ(seqs(f), (Seqs{2, 5}));
+  f.represented_party = "MX/GOB/3003' OR '1'='1";
+  EXPECT_EQ(seqs(f), Seqs{});
+}
+
 TEST_F(QueryRegisterSearchTest, AnUnindexedSearchExaminesABoundedWindow) {
   for (int i = 1; i <= 10; ++i) {
     RecordInput in = make_record(i, clock_.now());

@@ -406,6 +406,21 @@ Decision make_decision(int i, bool allowed) {
   return d;
 }
 
+TEST_F(QueryRegisterTest, ADecisionKeepsThePartyTheClientActedFor) {
+  Decision d = make_decision(1, true);
+  d.represented_party = "MX/GOB/3003";
+  reg_->record_decision(d);
+  Decision hostile = make_decision(2, false);
+  hostile.represented_party = std::string(3000, 'p') + "\xff";
+  reg_->record_decision(hostile);
+  ASSERT_TRUE(reg_->flush());
+  Result<std::vector<StoredDecision>> stored = reg_->decisions(0, 10);
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), 2u);
+  EXPECT_EQ((*stored)[0].decision.represented_party, "MX/GOB/3003");
+  EXPECT_EQ((*stored)[1].decision.represented_party.size(), kMaxIdentifierBytes);  // bounded, valid UTF-8
+}
+
 TEST_F(QueryRegisterTest, DecisionsAreWrittenWithTheNextGroup) {
   reg_->record_decision(make_decision(1, true));
   reg_->record_decision(make_decision(2, false));
@@ -418,6 +433,7 @@ TEST_F(QueryRegisterTest, DecisionsAreWrittenWithTheNextGroup) {
   EXPECT_EQ((*stored)[1].decision.rule, "acl-denied");
   EXPECT_EQ((*stored)[1].decision.reason.size(), kMaxReasonBytes);  // bounded
   EXPECT_EQ((*stored)[0].at, clock_.now());
+  EXPECT_EQ((*stored)[0].decision.represented_party, "");
 
   clock_.advance(24h);
   reg_->record_decision(make_decision(3, true));

@@ -139,6 +139,36 @@ TEST_F(ServiceCatalogTest, ARightForAnEndpointCoversOnlyThatEndpoint) {
   EXPECT_EQ(none.rule, "no-endpoint");
 }
 
+TEST_F(ServiceCatalogTest, ARightMayRequireOrNameTheRepresentedParty) {
+  const auto conf = configuration();
+  const auto svc = service("QROO/EST/SSP/SIS/antecedentes");
+  const ServiceCatalog c = catalog({{svc, "QROO/EST/FGE/SIS", std::nullopt, "QROO/MUN/BJ"},
+                                    {svc, "QROO/MUN/BJ/SIS", std::nullopt, "*"},
+                                    {svc, "group:investigadores", Endpoint{"GET", "/publico"}, ""}});
+  const auto& s = *c.find(svc);
+  // Named party: only on behalf of that party.
+  const auto named = c.decide(client("QROO/EST/FGE/SIS"), s, "GET", "/x", conf, "QROO/MUN/BJ");
+  EXPECT_TRUE(named.allowed);
+  EXPECT_EQ(named.rule, "right:QROO/EST/FGE/SIS");
+  EXPECT_NE(named.reason.find("on behalf of QROO/MUN/BJ"), std::string::npos) << named.reason;
+  const auto other = c.decide(client("QROO/EST/FGE/SIS"), s, "GET", "/x", conf, "QROO/EST/SSP");
+  EXPECT_FALSE(other.allowed);
+  EXPECT_EQ(other.rule, "represented-party");
+  EXPECT_NE(other.reason.find("QROO/EST/SSP"), std::string::npos) << other.reason;
+  const auto itself = c.decide(client("QROO/EST/FGE/SIS"), s, "GET", "/x", conf);
+  EXPECT_FALSE(itself.allowed);
+  EXPECT_EQ(itself.rule, "represented-party");
+  // "*": some party required, any.
+  EXPECT_TRUE(c.decide(client("QROO/MUN/BJ/SIS"), s, "GET", "/x", conf, "QROO/EST/SSP").allowed);
+  EXPECT_EQ(c.decide(client("QROO/MUN/BJ/SIS"), s, "GET", "/x", conf).rule, "represented-party");
+  // A right that says nothing of parties holds with or without one, and another right may allow
+  // what a party-bound right refused.
+  EXPECT_TRUE(c.decide(client("QROO/EST/FGE/SIS"), s, "GET", "/publico", conf).allowed);
+  EXPECT_TRUE(c.decide(client("QROO/EST/FGE/SIS"), s, "GET", "/publico", conf, "QROO/EST/SSP").allowed);
+  // No right for the client at all stays "no-right", whatever party it names.
+  EXPECT_EQ(c.decide(client("QROO/EST/SSP/SIS"), s, "GET", "/x", conf, "QROO/MUN/BJ").rule, "no-right");
+}
+
 TEST_F(ServiceCatalogTest, RefusesBadCatalogs) {
   const auto s = service("QROO/EST/SSP/SIS/antecedentes");
   auto def = [&](std::string url) {
@@ -156,6 +186,11 @@ TEST_F(ServiceCatalogTest, RefusesBadCatalogs) {
                                       {})
                    .is_ok());  // versioned
   EXPECT_TRUE(ServiceCatalog::create({def("http://a/")}, {{s, "group:investigadores", {}}}).is_ok());
+  // A represented party is "*" or a member id.
+  EXPECT_FALSE(ServiceCatalog::create({def("http://a/")}, {{s, "QROO/EST/FGE/SIS", {}, "BJ"}}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("http://a/")}, {{s, "QROO/EST/FGE/SIS", {}, "QROO/MUN/BJ/SIS"}}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("http://a/")}, {{s, "QROO/EST/FGE/SIS", {}, "QROO/MUN/B\xc3"}}).is_ok());
+  EXPECT_TRUE(ServiceCatalog::create({def("http://a/")}, {{s, "QROO/EST/FGE/SIS", {}, "QROO/MUN/BJ"}}).is_ok());
 }
 
 }  // namespace

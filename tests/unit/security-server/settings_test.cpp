@@ -50,6 +50,33 @@ TEST_F(SettingsTest, TheExampleConfigurationIsAccepted) {
   EXPECT_EQ(s->register_file, dir_.file("register.db"));
 }
 
+TEST_F(SettingsTest, AnAccessRightMayNameTheRepresentedParty) {
+  Json c = example();
+  c["security_server"]["services"]["QROO/EST/SSP/PLATAFORMA/x"] = {
+      {"url", "http://127.0.0.1:1/"},
+      {"access", {"QROO/EST/FGE/SIS for QROO/MUN/BJ", "QROO/EST/FGE/SIS GET /a/* for *", "group:g"}}};
+  auto s = read(c);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  std::vector<AccessRight> added;
+  for (const auto& r : s->rights) {
+    if (r.service.to_string() == "QROO/EST/SSP/PLATAFORMA/x") added.push_back(r);
+  }
+  ASSERT_EQ(added.size(), 3u);
+  EXPECT_EQ(added[0].subject, "QROO/EST/FGE/SIS");
+  EXPECT_FALSE(added[0].endpoint.has_value());
+  EXPECT_EQ(added[0].represented_party, "QROO/MUN/BJ");
+  EXPECT_EQ(added[1].subject, "QROO/EST/FGE/SIS");
+  ASSERT_TRUE(added[1].endpoint.has_value());
+  EXPECT_EQ(to_string(*added[1].endpoint), "GET /a/*");
+  EXPECT_EQ(added[1].represented_party, "*");
+  EXPECT_EQ(added[2].represented_party, "");
+
+  for (const std::string bad : {"QROO/EST/FGE/SIS for BJ", "QROO/EST/FGE/SIS for ", "QROO/EST/FGE/SIS GET /a for QROO/MUN/BJ/SIS"}) {
+    c["security_server"]["services"]["QROO/EST/SSP/PLATAFORMA/x"]["access"] = {bad};
+    EXPECT_FALSE(read(c).is_ok()) << bad;
+  }
+}
+
 TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
   struct Row {
     std::string name;
