@@ -142,6 +142,7 @@ Json service_json(const ServiceDefinition& d, Origin origin) {
           {"enabled", d.enabled},
           {"timeout_ms", d.timeout.count()},
           {"endpoints", std::move(endpoints)},
+          {"protocol", service_protocol_name(d.protocol)},
           {"origin", origin_name(origin)}};
 }
 
@@ -167,10 +168,10 @@ Result<id::ServiceId> service_id(const std::string& text) {
   return service;
 }
 
-// POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?}; the same defaults
+// POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?, "protocol"?}; the same defaults
 // and ranges as the configuration file's services.
 Result<ServiceDefinition> service_body(const std::string& body) {
-  XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints"}));
+  XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints", "protocol"}));
   if (!j.contains("id") || !j["id"].is_string()) return invalid_argument("field 'id' (a service id) is required");
   if (!j.contains("url") || !j["url"].is_string()) return invalid_argument("field 'url' (a string) is required");
   XACBE_ASSIGN_OR_RETURN(id::ServiceId service, service_id(j["id"].get<std::string>()));
@@ -185,6 +186,11 @@ Result<ServiceDefinition> service_body(const std::string& body) {
       return invalid_argument("field 'timeout_ms' must be an integer in 1..600000");
     }
     d.timeout = std::chrono::milliseconds(t.get<std::int64_t>());
+  }
+  if (j.contains("protocol")) {
+    const auto protocol = j["protocol"].is_string() ? parse_service_protocol(j["protocol"].get<std::string>()) : std::nullopt;
+    if (!protocol) return invalid_argument("field 'protocol' must be \"rest\" or \"soap\"");
+    d.protocol = *protocol;
   }
   if (j.contains("endpoints")) {
     if (!j["endpoints"].is_array()) return invalid_argument("field 'endpoints' must be a list of 'METHOD /path'");

@@ -18,6 +18,11 @@ class ClientSide {
   net::Task<net::HttpResponse> handle(net::HttpRequest request, bool over_tls);
 
  private:
+  // The exchange of a REST call; `soap`: the call came as a SOAP envelope, which handle_soap
+  // (soap/soap_client_side.cpp) has checked and turned into this form, and the head says so.
+  net::Task<net::HttpResponse> exchange(net::HttpRequest request, bool over_tls, bool soap);
+  net::Task<net::HttpResponse> handle_soap(net::HttpRequest request, bool over_tls);
+
   ExchangeContext& context_;
 };
 

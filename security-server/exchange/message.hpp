@@ -22,6 +22,8 @@ inline constexpr std::string_view kRestPrefix = "/r1/";
 inline constexpr std::size_t kMaxTargetBytes = 4096;
 inline constexpr std::size_t kMaxForwardedHeaders = 64;
 inline constexpr std::size_t kMaxTextBytes = 255;  // message id, user id, issue
+// The request head's "protocol" of a call that came as a SOAP envelope (docs/protocol/soap.md).
+inline constexpr std::string_view kSoapProtocol = "soap";
 
 struct RequestHead {
   id::ClientId client;
@@ -34,6 +36,7 @@ struct RequestHead {
   std::string query;       // after '?', raw; may be empty
   net::Headers headers;    // end-to-end headers, names in lower case, in arrival order
   std::string request_id;  // the client server's id of this exchange
+  std::string protocol = {};  // empty: REST; kSoapProtocol: a SOAP envelope (POST, no path, no query)
 };
 
 struct ResponseHead {

@@ -115,6 +115,11 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   const ServiceDefinition* service = catalog->find(head->service);
   if (service == nullptr) co_return refuse(FaultCode::kUnknownService, "no service " + service_text + " on this server");
   if (!service->enabled) co_return refuse(FaultCode::kServiceDisabled, service_text + " is disabled");
+  if ((head->protocol == kSoapProtocol) != (service->protocol == ServiceProtocol::kSoap)) {
+    co_return refuse(FaultCode::kServiceProtocolMismatch, service_text + " is a " +
+                     std::string(service_protocol_name(service->protocol)) + " service; the call came as " +
+                     (head->protocol == kSoapProtocol ? "SOAP" : "REST"));
+  }
   const AccessDecision decision = catalog->decide(head->client, *service, head->method, head->path, conf);
   if (!decision.allowed) co_return refuse(FaultCode::kAccessDenied, decision.reason + " (" + decision.rule + ")");
   c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,

@@ -92,6 +92,30 @@ TEST(Heads, RequestHeadRoundTripsThroughItsBytes) {
   EXPECT_EQ(parsed->headers, h.headers);
 }
 
+TEST(Heads, ASoapHeadSaysSoAndKeepsItsRules) {
+  RequestHead h = sample_head();
+  EXPECT_EQ(to_json(h).find("protocol"), std::string::npos) << "a REST head has no protocol key";
+  h.method = "POST";
+  h.path = "";
+  h.query = "";
+  h.protocol = std::string(kSoapProtocol);
+  const std::string bytes = to_json(h);
+  EXPECT_NE(bytes.find("\"protocol\":\"soap\""), std::string::npos);
+  auto parsed = parse_request_head(bytes);
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->protocol, "soap");
+  EXPECT_EQ(to_json(*parsed), bytes);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = bytes;
+    return s.replace(s.find(from), from.size(), to);
+  };
+  EXPECT_FALSE(parse_request_head(with("\"protocol\":\"soap\"", "\"protocol\":\"rest\"")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"protocol\":\"soap\"", "\"protocol\":1")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"method\":\"POST\"", "\"method\":\"GET\"")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"path\":\"\"", "\"path\":\"/x\"")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"query\":\"\"", "\"query\":\"a=1\"")).is_ok());
+}
+
 TEST(Heads, ResponseHeadRoundTrips) {
   ResponseHead h{201, {{"content-type", "application/json"}}, "m-1", "r-2", std::string(64, 'a')};
   auto parsed = parse_response_head(to_json(h));
