@@ -87,7 +87,9 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
   std::set<id::ServiceId> seen;
   for (const auto& s : services) {
     const std::string name = s.service.to_string();
-    if (s.service.version()) return invalid_argument("service " + name + ": REST services have no version");
+    if (s.service.version() && s.protocol != ServiceProtocol::kSoap) {
+      return invalid_argument("service " + name + ": REST services have no version");
+    }
     if (!seen.insert(s.service).second) return invalid_argument("service " + name + " listed twice");
     auto url = net::parse_url(s.url);
     if (!url.is_ok()) return invalid_argument("service " + name + ": bad url: " + url.status().message());

@@ -37,7 +37,7 @@ std::string_view service_protocol_name(ServiceProtocol protocol);  // "rest", "s
 std::optional<ServiceProtocol> parse_service_protocol(std::string_view name);
 
 struct ServiceDefinition {
-  id::ServiceId service;  // unversioned; its subsystem is a client of this server
+  id::ServiceId service;  // its subsystem is a client of this server; versioned only if SOAP
   std::string url;        // the provider information system's base URL, http:// or https://
   bool enabled = true;
   std::chrono::milliseconds timeout{30000};
@@ -65,7 +65,7 @@ struct AccessDecision {
 
 class ServiceCatalog {
  public:
-  // Refuses (kInvalidArgument) a repeated or versioned service, a bad URL or endpoint, a right
+  // Refuses (kInvalidArgument) a repeated service, a versioned REST service, a bad URL or endpoint, a right
   // for a service not in the catalog, or a subject that is neither a client id nor "group:CODE";
   // also endpoints of a SOAP service and rights limited to an endpoint of one (a SOAP call has
   // no method or path to match).

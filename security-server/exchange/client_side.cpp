@@ -61,10 +61,12 @@ bool may_have_arrived(const Status& st) {
 
 net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool over_tls) {
   if (soap::is_soap_target(request.target)) co_return co_await handle_soap(std::move(request), over_tls);
-  co_return co_await exchange(std::move(request), over_tls, false);
+  co_return co_await exchange(std::move(request), over_tls, nullptr);
 }
 
-net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool over_tls, bool soap) {
+net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool over_tls,
+                                                  const id::ServiceId* soap_service) {
+  const bool soap = soap_service != nullptr;
   ExchangeContext& c = context_;
   // Once known, a fault names the message and the exchange; a refusal of the caller is an
   // authentication decision and goes to that record.
@@ -92,6 +94,7 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   }
   auto target = parse_rest_target(request.target);
   if (!target.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
+  if (soap) target->service = *soap_service;
   service_for_record = target->service.to_string();
   if (request.body.size() > c.settings.body_limit) {
     co_return fault(kRequest, FaultCode::kBodyTooLarge, "body larger than " + std::to_string(c.settings.body_limit) + " bytes");

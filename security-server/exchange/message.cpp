@@ -266,7 +266,7 @@ Result<RequestHead> parse_request_head(std::string_view json) {
   if (!client.is_ok()) return invalid_argument("head: bad client id");
   XACBE_ASSIGN_OR_RETURN(std::string service_text, text(j, "service"));
   auto service = id::ServiceId::parse(service_text);
-  if (!service.is_ok() || service->version()) return invalid_argument("head: bad service id");
+  if (!service.is_ok() || (service->version() && !soap)) return invalid_argument("head: bad service id");
   RequestHead h{std::move(client).value(), std::move(service).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
   XACBE_ASSIGN_OR_RETURN(h.message_id, text(j, "message_id"));
   XACBE_ASSIGN_OR_RETURN(h.user_id, text(j, "user_id"));

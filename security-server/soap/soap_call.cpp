@@ -52,7 +52,7 @@ bool is_soap_target(std::string_view target) {
   return target.substr(0, kSoapPath.size()) == kSoapPath && (target.size() == kSoapPath.size() || target[kSoapPath.size()] == '?');
 }
 
-Result<net::HttpRequest> soap_call(net::HttpRequest request, const Limits& limits) {
+Result<SoapCall> soap_call(net::HttpRequest request, const Limits& limits) {
   if (request.method != "POST") return invalid_argument("SOAP calls are POSTed to /soap");
   if (request.target != kSoapPath) return invalid_argument("no query on /soap");
   XACBE_RETURN_IF_ERROR(check_content_type(request.headers));
@@ -61,7 +61,8 @@ Result<net::HttpRequest> soap_call(net::HttpRequest request, const Limits& limit
 
   net::HttpRequest out;
   out.method = "POST";
-  out.target = "/r1/" + header.service.to_string();
+  // Five parts, so that parse_rest_target reads no path; the version travels in SoapCall::service.
+  out.target = "/r1/" + header.service.subsystem().to_string() + "/" + header.service.service();
   for (auto& [name, value] : request.headers) {
     if (lower(name).rfind("x-xacbe-", 0) != 0) out.headers.emplace_back(std::move(name), std::move(value));
   }
@@ -72,7 +73,7 @@ Result<net::HttpRequest> soap_call(net::HttpRequest request, const Limits& limit
   out.body = std::move(request.body);
   out.peer_address = std::move(request.peer_address);
   out.peer_certificate = std::move(request.peer_certificate);
-  return out;
+  return SoapCall{std::move(out), std::move(header.service)};
 }
 
 }  // namespace xacbe::ss::soap

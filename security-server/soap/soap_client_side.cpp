@@ -25,7 +25,8 @@ net::Task<net::HttpResponse> ClientSide::handle_soap(net::HttpRequest request, b
   auto call = soap::soap_call(std::move(request), limits);
   if (!call.is_ok()) co_return refuse(FaultCode::kMalformedRequest, call.status().message());
 
-  net::HttpResponse answer = co_await exchange(std::move(call).value(), over_tls, true);
+  soap::SoapCall soap_call = std::move(call).value();
+  net::HttpResponse answer = co_await exchange(std::move(soap_call.request), over_tls, &soap_call.service);
   if (answer.header("X-Xacbe-Error").empty()) co_return answer;  // the provider's envelope, as it came
   const std::optional<Fault> fault = Fault::from_response(answer);
   if (!fault) co_return answer;

@@ -217,7 +217,6 @@ Result<SoapHeader> read_header(const std::map<std::string, std::string, std::les
   if (!client.is_ok()) return invalid_argument(std::string("client: ") + log::bounded(client.status().message(), 200));
   auto service = id::ServiceId::parse(*field("service"));
   if (!service.is_ok()) return invalid_argument(std::string("service: ") + log::bounded(service.status().message(), 200));
-  if (service->version()) return invalid_argument("service: versioned services are not offered (no version part)");
   SoapHeader h{std::move(client).value(), std::move(service).value(), *field("id"), {}, {}, *field("protocolVersion")};
   if (!is_message_id(h.message_id)) return invalid_argument("id: 1..255 of [A-Za-z0-9._:@+=-]");
   if (const std::string* u = field("userId")) h.user_id = *u;

@@ -38,7 +38,7 @@ struct Limits {
 // The header fields (soap.md "Header"); user_id and issue empty when absent.
 struct SoapHeader {
   id::ClientId client;
-  id::ServiceId service;  // unversioned
+  id::ServiceId service;  // with a version when the call names one
   std::string message_id;
   std::string user_id;
   std::string issue;

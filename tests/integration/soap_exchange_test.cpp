@@ -31,6 +31,7 @@ const std::string kClient = "QROO/EST/FGE/SIS";
 const std::string kConsultas = "QROO/EST/SSP/SIS/consultas";    // SOAP, granted to FGE/SIS
 const std::string kReservado = "QROO/EST/SSP/SIS/reservado";    // SOAP, granted to nobody from FGE
 const std::string kRest = "QROO/EST/SSP/SIS/rest";              // REST
+const std::string kConsultasV2 = "QROO/EST/SSP/SIS/consultas/v2";  // SOAP, a version of its own
 
 // The provider's service described for its clients; the header part is the fragment of
 // docs/protocol/soap.md.
@@ -181,6 +182,8 @@ class SoapExchangeTest : public ::testing::Test {
     ssp_->add_service(kReservado, url, {"QROO/EST/SSP/SIS"});
     ssp_->config["security_server"]["services"][kReservado]["protocol"] = "soap";
     ssp_->add_service(kRest, url, {kClient});
+    ssp_->add_service(kConsultasV2, url + "v2", {kClient});
+    ssp_->config["security_server"]["services"][kConsultasV2]["protocol"] = "soap";
     fge_->start();
     ssp_->start();
   }
@@ -255,6 +258,17 @@ TEST_F(SoapExchangeTest, ZeepsCallCrossesBothServersAndIsLoggedOnBothSides) {
   EXPECT_EQ(fge_->record_column("CAST(body AS TEXT)", "kind = 'request' AND " + where), r["body"].get<std::string>());
   EXPECT_NE(ssp_->record_column("CAST(head AS TEXT)", "kind = 'request' AND " + where).find("\"protocol\":\"soap\""),
             std::string::npos);
+}
+
+TEST_F(SoapExchangeTest, AVersionedServiceIsReachedByItsVersion) {
+  const Json answer = zeep_call(kConsultasV2, "soap-v2-1", "XYZ");
+  ASSERT_TRUE(answer.contains("result")) << answer.dump();
+  EXPECT_EQ(answer["result"], "sin antecedentes: XYZ");
+  EXPECT_EQ(provider_requests().back()["path"], "/v2");
+  EXPECT_EQ(ssp_->record_column("service", "kind = 'request' AND message_id = 'soap-v2-1'"), kConsultasV2);
+  const Json unknown = zeep_call(kConsultas + "/v3", "soap-v3-1", "XYZ");
+  ASSERT_TRUE(unknown.contains("fault")) << unknown.dump();
+  EXPECT_EQ(unknown["fault"]["code"], "soapenv:Client.UNKNOWN_SERVICE");
 }
 
 TEST_F(SoapExchangeTest, TheProvidersSoapFaultPassesThroughAsItsAnswer) {

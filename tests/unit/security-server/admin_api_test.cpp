@@ -334,6 +334,19 @@ TEST_F(AdminApiTest, ASoapServiceIsAddedWithItsProtocol) {
   ASSERT_NE(kept, nullptr);
   EXPECT_EQ(kept->protocol, ServiceProtocol::kSoap);
 
+  // A versioned SOAP service, deleted by its six parts; a versioned REST one is refused.
+  const Json versioned = {{"id", "QROO/EST/SSP/PLATAFORMA/consultaSoap/v2"}, {"url", "http://10.0.0.7:8080/v2"}, {"protocol", "soap"}};
+  ASSERT_EQ(post("/api/v1/services", versioned).status, 201);
+  EXPECT_TRUE(catalog_has("QROO/EST/SSP/PLATAFORMA/consultaSoap/v2"));
+  EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaSoap/v2").status, 200);
+  EXPECT_FALSE(catalog_has("QROO/EST/SSP/PLATAFORMA/consultaSoap/v2"));
+  EXPECT_TRUE(catalog_has("QROO/EST/SSP/PLATAFORMA/consultaSoap")) << "the unversioned one stays";
+  EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaSoap/v2").status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaSoap/v%2F2").status, 400);
+  Json rest_versioned = versioned;
+  rest_versioned["protocol"] = "rest";
+  EXPECT_EQ(post("/api/v1/services", rest_versioned).status, 400);
+
   soap["id"] = "QROO/EST/SSP/PLATAFORMA/otroSoap";
   for (const Json& protocol : {Json("SOAP"), Json(1), Json(nullptr)}) {
     soap["protocol"] = protocol;
@@ -520,6 +533,7 @@ TEST_F(AdminApiTest, OpenApiDocumentMatchesTheRoutes) {
                                                       {"{memberCode}", "SSP"},
                                                       {"{subsystemCode}", "PLATAFORMA"},
                                                       {"{serviceCode}", "x%2Fy"},  // not one part
+                                                      {"{serviceVersion}", "v1"},
                                                       {"{seq}", "1"}};
   for (const auto& [method, path] : documented) {
     SCOPED_TRACE(method + " " + path);

@@ -114,6 +114,14 @@ TEST(Heads, ASoapHeadSaysSoAndKeepsItsRules) {
   EXPECT_FALSE(parse_request_head(with("\"method\":\"POST\"", "\"method\":\"GET\"")).is_ok());
   EXPECT_FALSE(parse_request_head(with("\"path\":\"\"", "\"path\":\"/x\"")).is_ok());
   EXPECT_FALSE(parse_request_head(with("\"query\":\"\"", "\"query\":\"a=1\"")).is_ok());
+  // A SOAP call may name a service version; a REST head may not.
+  const std::string versioned = with("SIS/antecedentes\"", "SIS/antecedentes/v2\"");
+  auto parsed_versioned = parse_request_head(versioned);
+  ASSERT_TRUE(parsed_versioned.is_ok()) << parsed_versioned.status().to_string();
+  EXPECT_EQ(parsed_versioned->service.to_string(), "QROO/EST/SSP/SIS/antecedentes/v2");
+  std::string rest_versioned = to_json(sample_head());
+  rest_versioned.replace(rest_versioned.find("SIS/antecedentes\""), 17, "SIS/antecedentes/v2\"");
+  EXPECT_FALSE(parse_request_head(rest_versioned).is_ok());
 }
 
 TEST(Heads, ResponseHeadRoundTrips) {

@@ -168,6 +168,15 @@ TEST_F(ServiceCatalogTest, ASoapServiceIsGrantedWholeAndHasNoEndpoints) {
   EXPECT_TRUE(made->decide(client("QROO/EST/FGE/SIS"), made->services()[0], "POST", "", configuration()).allowed);
   EXPECT_FALSE(made->decide(client("QROO/MUN/BJ/SIS"), made->services()[0], "POST", "", configuration()).allowed);
 
+  // A SOAP service may be versioned; the version is part of its name.
+  ServiceDefinition v2{service("QROO/EST/SSP/SIS/antecedentes/v2"), "http://a/v2", true, std::chrono::milliseconds(1000), {},
+                       ServiceProtocol::kSoap};
+  auto both = ServiceCatalog::create({soap, v2}, {{v2.service, "QROO/EST/FGE/SIS", {}}});
+  ASSERT_TRUE(both.is_ok()) << both.status().to_string();
+  EXPECT_EQ(both->find(v2.service)->url, "http://a/v2");
+  EXPECT_EQ(both->find(s)->url, "http://a/");
+  EXPECT_EQ(both->find(service("QROO/EST/SSP/SIS/antecedentes/v3")), nullptr);
+
   ServiceDefinition with_endpoints = soap;
   with_endpoints.endpoints = {must(parse_endpoint("POST /**"))};
   EXPECT_FALSE(ServiceCatalog::create({with_endpoints}, {}).is_ok());

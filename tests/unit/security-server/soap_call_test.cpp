@@ -35,8 +35,10 @@ TEST(SoapCall, RecognisesTheSoapPath) {
 }
 
 TEST(SoapCall, BecomesARestFormCallWithTheEnvelopesIdentityOnly) {
-  auto call = soap_call(soap_request(), Limits{});
-  ASSERT_TRUE(call.is_ok()) << call.status().to_string();
+  auto made = soap_call(soap_request(), Limits{});
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  EXPECT_EQ(made->service.to_string(), "QROO/EST/SSP/SIS/antecedentes");
+  const net::HttpRequest* call = &made->request;
   EXPECT_EQ(call->method, "POST");
   EXPECT_EQ(call->target, "/r1/QROO/EST/SSP/SIS/antecedentes");
   EXPECT_EQ(call->body, kEnvelope);  // the bytes as received
@@ -49,6 +51,16 @@ TEST(SoapCall, BecomesARestFormCallWithTheEnvelopesIdentityOnly) {
   int clients = 0;
   for (const auto& [name, value] : call->headers) clients += name == "X-Xacbe-Client" ? 1 : 0;
   EXPECT_EQ(clients, 1);
+}
+
+TEST(SoapCall, AVersionTravelsBesideTheFivePartTarget) {
+  net::HttpRequest r = soap_request();
+  const std::string from = "antecedentes</x:service>";
+  r.body.replace(r.body.find(from), from.size(), "antecedentes/v2</x:service>");
+  auto made = soap_call(std::move(r), Limits{});
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  EXPECT_EQ(made->request.target, "/r1/QROO/EST/SSP/SIS/antecedentes");
+  EXPECT_EQ(made->service.to_string(), "QROO/EST/SSP/SIS/antecedentes/v2");
 }
 
 TEST(SoapCall, RefusesAnotherHttpForm) {

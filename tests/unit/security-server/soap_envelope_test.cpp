@@ -45,6 +45,13 @@ TEST(SoapEnvelope, ReadsTheHeaderFields) {
   EXPECT_EQ(h->protocol_version, "1.0");
 }
 
+TEST(SoapEnvelope, TheServiceMayNameAVersion) {
+  auto h = parse_envelope(envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/v2</x:service>" + kId + kVersion));
+  ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+  EXPECT_EQ(h->service.to_string(), "QROO/EST/SSP/SIS/antecedentes/v2");
+  EXPECT_EQ(h->service.version(), std::optional<std::string>("v2"));
+}
+
 TEST(SoapEnvelope, OptionalFieldsMayBeAbsentAndOtherHeaderBlocksAreLeftAlone) {
   const std::string other = "<wsa:Action xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">urn:x<wsa:y/></wsa:Action>";
   // Another prefix for our namespace, a comment, CDATA and an entity reference in the text.
@@ -85,7 +92,8 @@ TEST(SoapEnvelope, RefusesBadHeaders) {
       {"bad client", envelope("<x:client>QROO/est/FGE</x:client>" + kService + kId + kVersion)},
       {"client with spaces", envelope("<x:client> QROO/EST/FGE/SIS </x:client>" + kService + kId + kVersion)},
       {"bad service", envelope(kClient + "<x:service>QROO/EST/SSP/SIS</x:service>" + kId + kVersion)},
-      {"versioned service", envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/v2</x:service>" + kId + kVersion)},
+      {"service with a bad version", envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/.v2</x:service>" + kId + kVersion)},
+      {"service with seven parts", envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/v2/x</x:service>" + kId + kVersion)},
       {"unknown element of ours", envelope(good_fields() + "<x:role>admin</x:role>")},
       {"a field holding an element", envelope("<x:client>QROO/EST/FGE/<b>SIS</b></x:client>" + kService + kId + kVersion)},
       {"no Header", "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">" + kBody + "</soapenv:Envelope>"},
