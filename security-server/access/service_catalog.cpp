@@ -116,7 +116,8 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
       return invalid_argument("access right subject must be a client id or group:CODE: " + r.subject);
     }
     if (r.endpoint) {
-      const auto service = std::find_if(services.begin(), services.end(), [&](const ServiceDefinition& d) { return d.service == r.service; });
+      const auto service = std::find_if(services.begin(), services.end(),
+                                        [&](const ServiceDefinition& d) { return d.service == r.service; });
       if (service->protocol == ServiceProtocol::kSoap) {
         return invalid_argument("access right for " + name + ": a SOAP service is granted whole, without an endpoint");
       }

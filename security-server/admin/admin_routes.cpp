@@ -171,7 +171,8 @@ Result<id::ServiceId> service_id(const std::string& text) {
 // POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?, "protocol"?}; the same defaults
 // and ranges as the configuration file's services.
 Result<ServiceDefinition> service_body(const std::string& body) {
-  XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints", "protocol"}));
+  XACBE_ASSIGN_OR_RETURN(Json j,
+                         api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints", "protocol"}));
   if (!j.contains("id") || !j["id"].is_string()) return invalid_argument("field 'id' (a service id) is required");
   if (!j.contains("url") || !j["url"].is_string()) return invalid_argument("field 'url' (a string) is required");
   XACBE_ASSIGN_OR_RETURN(id::ServiceId service, service_id(j["id"].get<std::string>()));
@@ -188,7 +189,8 @@ Result<ServiceDefinition> service_body(const std::string& body) {
     d.timeout = std::chrono::milliseconds(t.get<std::int64_t>());
   }
   if (j.contains("protocol")) {
-    const auto protocol = j["protocol"].is_string() ? parse_service_protocol(j["protocol"].get<std::string>()) : std::nullopt;
+    const auto protocol =
+        j["protocol"].is_string() ? parse_service_protocol(j["protocol"].get<std::string>()) : std::nullopt;
     if (!protocol) return invalid_argument("field 'protocol' must be \"rest\" or \"soap\"");
     d.protocol = *protocol;
   }
@@ -295,8 +297,9 @@ void add_service_routes(api::AdminApi& api, ServiceAdmin& services) {
   };
   api.add({"DELETE", "/api/v1/services/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}", true,
            remove_service});
-  api.add({"DELETE", "/api/v1/services/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}/{serviceVersion}",
-           true, remove_service});
+  api.add({"DELETE",
+           "/api/v1/services/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}/{serviceVersion}", true,
+           remove_service});
   api.add({"GET", "/api/v1/access-rights", false, [&services](const api::ApiCall&) {
              Json list = Json::array();
              for (const auto& r : services.rights()) list.push_back(right_json(r.value, r.origin));

@@ -31,14 +31,17 @@ Status check_content_type(const net::Headers& headers) {
   const std::string value = lower(net::find_header(headers, "Content-Type"));
   const std::size_t semicolon = value.find(';');
   const std::string media = trimmed(std::string_view(value).substr(0, semicolon));
-  if (media == "application/soap+xml") return invalid_argument("SOAP 1.2 (application/soap+xml) is not accepted: SOAP 1.1 only");
+  if (media == "application/soap+xml")
+    return invalid_argument("SOAP 1.2 (application/soap+xml) is not accepted: SOAP 1.1 only");
   if (media != "text/xml") return invalid_argument("Content-Type must be text/xml");
   for (std::size_t at = semicolon; at != std::string::npos;) {
     const std::size_t next = value.find(';', at + 1);
-    const std::string parameter = trimmed(std::string_view(value).substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1));
+    const std::string parameter =
+        trimmed(std::string_view(value).substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1));
     if (parameter.rfind("charset=", 0) == 0) {
       std::string charset = parameter.substr(8);
-      if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
+      if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"')
+        charset = charset.substr(1, charset.size() - 2);
       if (charset != "utf-8") return invalid_argument("the envelope must be UTF-8 (charset)");
     }
     at = next;
@@ -49,7 +52,8 @@ Status check_content_type(const net::Headers& headers) {
 }  // namespace
 
 bool is_soap_target(std::string_view target) {
-  return target.substr(0, kSoapPath.size()) == kSoapPath && (target.size() == kSoapPath.size() || target[kSoapPath.size()] == '?');
+  return target.substr(0, kSoapPath.size()) == kSoapPath &&
+         (target.size() == kSoapPath.size() || target[kSoapPath.size()] == '?');
 }
 
 Result<SoapCall> soap_call(net::HttpRequest request, const Limits& limits) {

@@ -14,7 +14,8 @@ net::Task<net::HttpResponse> ClientSide::handle_soap(net::HttpRequest request, b
   ExchangeContext& c = context_;
   const auto started = std::chrono::steady_clock::now();
   auto refuse = [&](FaultCode code, std::string message) {
-    if (c.metrics) c.metrics->ended(RecordSide::kClient, "", fault_code_name(code), std::chrono::steady_clock::now() - started);
+    if (c.metrics)
+      c.metrics->ended(RecordSide::kClient, "", fault_code_name(code), std::chrono::steady_clock::now() - started);
     return soap::to_soap_response(Fault::make(FaultSide::kClientRequest, code, std::move(message)));
   };
   if (request.body.size() > c.settings.body_limit) {

@@ -33,22 +33,28 @@ using DocPtr = std::unique_ptr<xmlDoc, DocDeleter>;
 // their text. A real header has a few dozen.
 constexpr std::size_t kMaxTreeNodes = 1024;
 
-const char* c(const xmlChar* s) { return reinterpret_cast<const char*>(s); }
-bool equals(const xmlChar* s, std::string_view expected) { return s != nullptr && std::string_view(c(s)) == expected; }
+const char* c(const xmlChar* s) {
+  return reinterpret_cast<const char*>(s);
+}
+bool equals(const xmlChar* s, std::string_view expected) {
+  return s != nullptr && std::string_view(c(s)) == expected;
+}
 
 // What the SAX guards know while libxml2 parses; ctxt->_private points here.
 struct Guard {
   const Limits* limits = nullptr;
-  std::string failure;        // the first refusal; libxml2 was stopped
-  std::size_t depth = 0;      // of the element open now; the Envelope is 1
-  bool in_header = false;     // inside soapenv:Header (depth 2)
-  std::size_t text_run = 0;   // bytes of the character data since the last tag
+  std::string failure;       // the first refusal; libxml2 was stopped
+  std::size_t depth = 0;     // of the element open now; the Envelope is 1
+  bool in_header = false;    // inside soapenv:Header (depth 2)
+  std::size_t text_run = 0;  // bytes of the character data since the last tag
   std::size_t tree_nodes = 0;
   std::set<const xmlNode*> with_elements;  // header children that hold elements (not built)
-  xmlSAXHandler tree{};       // libxml2's own tree-building handlers
+  xmlSAXHandler tree{};                    // libxml2's own tree-building handlers
 };
 
-Guard& guard_of(void* ctx) { return *static_cast<Guard*>(static_cast<xmlParserCtxt*>(ctx)->_private); }
+Guard& guard_of(void* ctx) {
+  return *static_cast<Guard*>(static_cast<xmlParserCtxt*>(ctx)->_private);
+}
 
 void stop(void* ctx, std::string why) {
   Guard& g = guard_of(ctx);
@@ -57,8 +63,12 @@ void stop(void* ctx, std::string why) {
 }
 
 // Whether the element at the depth now open is one the tree keeps.
-bool builds_element(const Guard& g) { return g.depth <= 2 || (g.depth == 3 && g.in_header); }
-bool builds_text(const Guard& g) { return g.depth == 1 || (g.in_header && (g.depth == 2 || g.depth == 3)); }
+bool builds_element(const Guard& g) {
+  return g.depth <= 2 || (g.depth == 3 && g.in_header);
+}
+bool builds_text(const Guard& g) {
+  return g.depth == 1 || (g.in_header && (g.depth == 2 || g.depth == 3));
+}
 
 bool counts_node(void* ctx) {
   Guard& g = guard_of(ctx);
@@ -72,14 +82,17 @@ void on_start(void* ctx, const xmlChar* localname, const xmlChar* prefix, const 
   Guard& g = guard_of(ctx);
   g.text_run = 0;
   ++g.depth;
-  if (g.depth > g.limits->max_depth) return stop(ctx, "elements nested deeper than " + std::to_string(g.limits->max_depth));
+  if (g.depth > g.limits->max_depth) {
+    return stop(ctx, "elements nested deeper than " + std::to_string(g.limits->max_depth));
+  }
   if (static_cast<std::size_t>(nb_namespaces) + static_cast<std::size_t>(nb_attributes) > g.limits->max_attributes) {
     return stop(ctx, "an element with more than " + std::to_string(g.limits->max_attributes) + " attributes");
   }
   if (g.depth == 2 && equals(localname, "Header") && equals(uri, kEnvelopeNamespace)) g.in_header = true;
   if (g.depth == 4 && g.in_header) g.with_elements.insert(static_cast<xmlParserCtxt*>(ctx)->node);
   if (!builds_element(g) || !counts_node(ctx)) return;
-  g.tree.startElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted, attributes);
+  g.tree.startElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted,
+                        attributes);
 }
 
 void on_end(void* ctx, const xmlChar* localname, const xmlChar* prefix, const xmlChar* uri) {
@@ -102,7 +115,9 @@ void on_text(void* ctx, const xmlChar* text, int length) {
   g.tree.characters(ctx, text, length);
 }
 
-void on_doctype(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) { stop(ctx, "a DOCTYPE is not allowed"); }
+void on_doctype(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {
+  stop(ctx, "a DOCTYPE is not allowed");
+}
 void on_entity(void* ctx, const xmlChar*, int, const xmlChar*, const xmlChar*, xmlChar*) {
   stop(ctx, "an entity declaration is not allowed");
 }
@@ -163,7 +178,9 @@ Result<Parsed> parse_guarded(std::string_view bytes, const Limits& limits) {
   return Parsed{std::move(doc), std::move(guard.with_elements)};
 }
 
-bool is_whitespace(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+bool is_whitespace(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
 
 // Element children of `node`; refuses text that is not whitespace between them.
 Result<std::vector<xmlNode*>> element_children(xmlNode* node, std::string_view what) {
@@ -178,12 +195,15 @@ Result<std::vector<xmlNode*>> element_children(xmlNode* node, std::string_view w
   return out;
 }
 
-bool in_namespace(const xmlNode* n, std::string_view ns) { return n->ns != nullptr && equals(n->ns->href, ns); }
+bool in_namespace(const xmlNode* n, std::string_view ns) {
+  return n->ns != nullptr && equals(n->ns->href, ns);
+}
 
 // The header fields, by local name, each once at most.
 Result<std::map<std::string, std::string, std::less<>>> header_fields(xmlNode* header,
                                                                       const std::set<const xmlNode*>& with_elements) {
-  static const std::set<std::string, std::less<>> kKnown{"client", "service", "id", "userId", "issue", "protocolVersion"};
+  static const std::set<std::string, std::less<>> kKnown{"client", "service", "id",
+                                                         "userId", "issue",   "protocolVersion"};
   std::map<std::string, std::string, std::less<>> out;
   XACBE_ASSIGN_OR_RETURN(std::vector<xmlNode*> blocks, element_children(header, "soapenv:Header"));
   for (xmlNode* block : blocks) {
@@ -191,7 +211,8 @@ Result<std::map<std::string, std::string, std::less<>>> header_fields(xmlNode* h
     const std::string name = c(block->name);
     if (kKnown.count(name) == 0) return invalid_argument(std::string("unknown header element ") + excerpt(name, 40));
     if (out.count(name) != 0) return invalid_argument("header element " + name + " given more than once");
-    if (with_elements.count(block) != 0) return invalid_argument("header element " + name + " holds elements, not text");
+    if (with_elements.count(block) != 0)
+      return invalid_argument("header element " + name + " holds elements, not text");
     std::string text;
     for (xmlNode* t = block->children; t != nullptr; t = t->next) {
       if (t->type == XML_TEXT_NODE && t->content != nullptr) text += c(t->content);
@@ -216,7 +237,8 @@ Result<SoapHeader> read_header(const std::map<std::string, std::string, std::les
   auto client = id::ClientId::parse(*field("client"));
   if (!client.is_ok()) return invalid_argument(std::string("client: ") + log::bounded(client.status().message(), 200));
   auto service = id::ServiceId::parse(*field("service"));
-  if (!service.is_ok()) return invalid_argument(std::string("service: ") + log::bounded(service.status().message(), 200));
+  if (!service.is_ok())
+    return invalid_argument(std::string("service: ") + log::bounded(service.status().message(), 200));
   SoapHeader h{std::move(client).value(), std::move(service).value(), *field("id"), {}, {}, *field("protocolVersion")};
   if (!is_message_id(h.message_id)) return invalid_argument("id: 1..255 of [A-Za-z0-9._:@+=-]");
   if (const std::string* u = field("userId")) h.user_id = *u;
@@ -234,15 +256,20 @@ Result<SoapHeader> parse_envelope(std::string_view bytes, const Limits& limits) 
   if (bytes.size() > limits.max_bytes || bytes.size() > static_cast<std::size_t>(INT_MAX)) {
     return invalid_argument("envelope larger than " + std::to_string(limits.max_bytes) + " bytes");
   }
-  if (!is_utf8(bytes) || bytes.find('\0') != std::string_view::npos) return invalid_argument("the envelope is not valid UTF-8");
+  if (!is_utf8(bytes) || bytes.find('\0') != std::string_view::npos)
+    return invalid_argument("the envelope is not valid UTF-8");
   if (limits.scan_markup) XACBE_RETURN_IF_ERROR(scan_markup(bytes, limits.max_depth, limits.max_attributes));
   XACBE_ASSIGN_OR_RETURN(Parsed parsed, parse_guarded(bytes, limits));
   xmlNode* envelope = xmlDocGetRootElement(parsed.doc.get());
-  if (envelope == nullptr || !equals(envelope->name, "Envelope")) return invalid_argument("the root is not a SOAP Envelope");
-  if (in_namespace(envelope, kSoap12Namespace)) return invalid_argument("a SOAP 1.2 envelope: only SOAP 1.1 is accepted");
+  if (envelope == nullptr || !equals(envelope->name, "Envelope"))
+    return invalid_argument("the root is not a SOAP Envelope");
+  if (in_namespace(envelope, kSoap12Namespace))
+    return invalid_argument("a SOAP 1.2 envelope: only SOAP 1.1 is accepted");
   if (!in_namespace(envelope, kEnvelopeNamespace)) return invalid_argument("the root is not a SOAP 1.1 Envelope");
   XACBE_ASSIGN_OR_RETURN(std::vector<xmlNode*> parts, element_children(envelope, "soapenv:Envelope"));
-  auto is_part = [](const xmlNode* n, std::string_view name) { return in_namespace(n, kEnvelopeNamespace) && equals(n->name, name); };
+  auto is_part = [](const xmlNode* n, std::string_view name) {
+    return in_namespace(n, kEnvelopeNamespace) && equals(n->name, name);
+  };
   if (parts.size() != 2 || !is_part(parts[0], "Header") || !is_part(parts[1], "Body")) {
     return invalid_argument("the Envelope must hold exactly soapenv:Header then soapenv:Body");
   }

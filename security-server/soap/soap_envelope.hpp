@@ -27,9 +27,9 @@ inline constexpr std::string_view kNamespace = "urn:xacbe:soap:1";
 inline constexpr std::string_view kProtocolVersion = "1.0";
 
 struct Limits {
-  std::size_t max_bytes = 10 * 1024 * 1024;  // the client interface passes its body limit
-  std::size_t max_depth = 64;                // element nesting, Envelope = 1
-  std::size_t max_attributes = 64;           // attributes and namespace declarations per element
+  std::size_t max_bytes = 10 * 1024 * 1024;      // the client interface passes its body limit
+  std::size_t max_depth = 64;                    // element nesting, Envelope = 1
+  std::size_t max_attributes = 64;               // attributes and namespace declarations per element
   std::size_t max_text_bytes = 4 * 1024 * 1024;  // one text node (a run of character data)
   // The markup pass before libxml2; off only where a test shows libxml2's guards alone.
   bool scan_markup = true;

@@ -12,10 +12,18 @@ std::string xml_text(std::string_view text) {
   for (std::size_t i = 0; i < valid.size(); ++i) {
     const auto b = static_cast<unsigned char>(valid[i]);
     switch (b) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
         // XML 1.0 Char: tab, LF, CR and U+0020 upward (valid_utf8 left no surrogates); U+FFFE
         // and U+FFFF (EF BF BE/BF) are not characters either.

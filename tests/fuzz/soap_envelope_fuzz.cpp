@@ -27,12 +27,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (input.find("<!DOCTYPE") != std::string_view::npos || input.find("<!ENTITY") != std::string_view::npos) abort();
   if (header->protocol_version != soap::kProtocolVersion) abort();
   if (!is_message_id(header->message_id) || !is_header_text(header->user_id) || !is_header_text(header->issue)) abort();
-  if (header->service.version()) abort();
+  auto service = id::ServiceId::parse(header->service.to_string());
+  if (!service || !(*service == header->service)) abort();
   auto client = id::ClientId::parse(header->client.to_string());
   if (!client || !(*client == header->client)) abort();
   // What the whole reader accepts, libxml2 under its own guards accepts too, with the same fields.
   limits.scan_markup = false;
   auto alone = soap::parse_envelope(input, limits);
-  if (!alone || alone->message_id != header->message_id || alone->client.to_string() != header->client.to_string()) abort();
+  if (!alone || alone->message_id != header->message_id || alone->client.to_string() != header->client.to_string())
+    abort();
   return 0;
 }

@@ -24,8 +24,17 @@ TEST(MarkupScan, CountsDepthAndAttributes) {
 
 TEST(MarkupScan, RefusesDeclarationsAndUnterminatedMarkup) {
   const std::vector<std::string> bad = {
-      "<!DOCTYPE a><a/>", "<!ENTITY x 'y'><a/>", "<a><!ELEMENT a ANY></a>", "<a><!-- x </a>",
-      "<a><![CDATA[ x </a>", "<a><? x </a>", "<a", "<a x='>", "</a>", "<a></a></a>", "<a></a",
+      "<!DOCTYPE a><a/>",
+      "<!ENTITY x 'y'><a/>",
+      "<a><!ELEMENT a ANY></a>",
+      "<a><!-- x </a>",
+      "<a><![CDATA[ x </a>",
+      "<a><? x </a>",
+      "<a",
+      "<a x='>",
+      "</a>",
+      "<a></a></a>",
+      "<a></a",
   };
   for (const auto& xml : bad) EXPECT_FALSE(scan_markup(xml, 64, 64).is_ok()) << xml;
 }

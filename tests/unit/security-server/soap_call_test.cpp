@@ -20,8 +20,10 @@ net::HttpRequest soap_request() {
   net::HttpRequest r;
   r.method = "POST";
   r.target = "/soap";
-  r.headers = {{"Content-Type", "text/xml; charset=utf-8"}, {"SOAPAction", "\"urn:consulta\""},
-               {"X-Xacbe-Client", "QROO/EST/OTHER/SIS"}, {"x-xacbe-issue", "forged"}};
+  r.headers = {{"Content-Type", "text/xml; charset=utf-8"},
+               {"SOAPAction", "\"urn:consulta\""},
+               {"X-Xacbe-Client", "QROO/EST/OTHER/SIS"},
+               {"x-xacbe-issue", "forged"}};
   r.body = kEnvelope;
   r.peer_address = "127.0.0.1:5000";
   return r;

@@ -24,15 +24,19 @@ const std::string kClient = "<x:client>QROO/EST/FGE/SIS</x:client>";
 const std::string kService = "<x:service>QROO/EST/SSP/SIS/antecedentes</x:service>";
 const std::string kId = "<x:id>4b1d9c1e-0d5a-4f7e-9b3a-2c6d8e0f1a2b</x:id>";
 const std::string kVersion = "<x:protocolVersion>1.0</x:protocolVersion>";
-const std::string kBody = "<soapenv:Body><a:consulta xmlns:a=\"urn:a\"><a:curp>ABC</a:curp></a:consulta></soapenv:Body>";
+const std::string kBody =
+    "<soapenv:Body><a:consulta xmlns:a=\"urn:a\"><a:curp>ABC</a:curp></a:consulta></soapenv:Body>";
 
 std::string envelope(const std::string& header_fields, const std::string& body = kBody) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:x=\"urn:xacbe:soap:1\">"
-         "<soapenv:Header>" + header_fields + "</soapenv:Header>" + body + "</soapenv:Envelope>";
+         "<soapenv:Header>" +
+         header_fields + "</soapenv:Header>" + body + "</soapenv:Envelope>";
 }
 
-std::string good_fields() { return kClient + kService + kId + kVersion; }
+std::string good_fields() {
+  return kClient + kService + kId + kVersion;
+}
 
 TEST(SoapEnvelope, ReadsTheHeaderFields) {
   auto h = parse_envelope(envelope(good_fields() + "<x:userId>fiscal-17</x:userId><x:issue>CI-2026/0042 ñ</x:issue>"));
@@ -46,7 +50,8 @@ TEST(SoapEnvelope, ReadsTheHeaderFields) {
 }
 
 TEST(SoapEnvelope, TheServiceMayNameAVersion) {
-  auto h = parse_envelope(envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/v2</x:service>" + kId + kVersion));
+  auto h =
+      parse_envelope(envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/v2</x:service>" + kId + kVersion));
   ASSERT_TRUE(h.is_ok()) << h.status().to_string();
   EXPECT_EQ(h->service.to_string(), "QROO/EST/SSP/SIS/antecedentes/v2");
   EXPECT_EQ(h->service.version(), std::optional<std::string>("v2"));
@@ -55,8 +60,9 @@ TEST(SoapEnvelope, TheServiceMayNameAVersion) {
 TEST(SoapEnvelope, OptionalFieldsMayBeAbsentAndOtherHeaderBlocksAreLeftAlone) {
   const std::string other = "<wsa:Action xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">urn:x<wsa:y/></wsa:Action>";
   // Another prefix for our namespace, a comment, CDATA and an entity reference in the text.
-  const std::string fields = "<!-- ok --><y:client xmlns:y=\"urn:xacbe:soap:1\">QROO/EST/FGE/<![CDATA[SIS]]></y:client>" +
-                             kService + kId + kVersion + other + "<x:userId>a&amp;b</x:userId>";
+  const std::string fields =
+      "<!-- ok --><y:client xmlns:y=\"urn:xacbe:soap:1\">QROO/EST/FGE/<![CDATA[SIS]]></y:client>" + kService + kId +
+      kVersion + other + "<x:userId>a&amp;b</x:userId>";
   auto h = parse_envelope(envelope(fields, "<soapenv:Body/>"));
   ASSERT_TRUE(h.is_ok()) << h.status().to_string();
   EXPECT_EQ(h->client.to_string(), "QROO/EST/FGE/SIS");
@@ -92,15 +98,19 @@ TEST(SoapEnvelope, RefusesBadHeaders) {
       {"bad client", envelope("<x:client>QROO/est/FGE</x:client>" + kService + kId + kVersion)},
       {"client with spaces", envelope("<x:client> QROO/EST/FGE/SIS </x:client>" + kService + kId + kVersion)},
       {"bad service", envelope(kClient + "<x:service>QROO/EST/SSP/SIS</x:service>" + kId + kVersion)},
-      {"service with a bad version", envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/.v2</x:service>" + kId + kVersion)},
-      {"service with seven parts", envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/v2/x</x:service>" + kId + kVersion)},
+      {"service with a bad version",
+       envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/.v2</x:service>" + kId + kVersion)},
+      {"service with seven parts",
+       envelope(kClient + "<x:service>QROO/EST/SSP/SIS/antecedentes/v2/x</x:service>" + kId + kVersion)},
       {"unknown element of ours", envelope(good_fields() + "<x:role>admin</x:role>")},
-      {"a field holding an element", envelope("<x:client>QROO/EST/FGE/<b>SIS</b></x:client>" + kService + kId + kVersion)},
-      {"no Header", "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">" + kBody + "</soapenv:Envelope>"},
+      {"a field holding an element",
+       envelope("<x:client>QROO/EST/FGE/<b>SIS</b></x:client>" + kService + kId + kVersion)},
+      {"no Header", "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">" + kBody +
+                        "</soapenv:Envelope>"},
       {"no Body", envelope(good_fields(), "")},
       {"Body before Header",
-       "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:x=\"urn:xacbe:soap:1\">" + kBody +
-           "<soapenv:Header>" + good_fields() + "</soapenv:Header></soapenv:Envelope>"},
+       "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:x=\"urn:xacbe:soap:1\">" +
+           kBody + "<soapenv:Header>" + good_fields() + "</soapenv:Header></soapenv:Envelope>"},
       {"two Bodies", envelope(good_fields(), kBody + kBody)},
       {"text in the Envelope", envelope(good_fields(), "junk" + kBody)},
       {"SOAP 1.2",
@@ -115,7 +125,8 @@ TEST(SoapEnvelope, RefusesBadHeaders) {
       {"overlong UTF-8", envelope(good_fields() + "<x:userId>\xC0\xAF</x:userId>")},
       {"a NUL byte", envelope(good_fields() + std::string("<x:userId>a\0b</x:userId>", 24))},
       {"declared Latin-1",
-       "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" + envelope(good_fields()).substr(std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").size())},
+       "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" +
+           envelope(good_fields()).substr(std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").size())},
   };
   for (const auto& row : rows) {
     auto h = parse_envelope(row.xml);
@@ -216,17 +227,18 @@ TEST_P(SoapEnvelopeAttacks, EveryAttackIsRefusedQuicklyFetchingNothing) {
   };
   const std::vector<Row> rows = {
       {"billion laughs", billion_laughs()},
-      {"external entity file://",
-       "<!DOCTYPE e [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>" + envelope(good_fields() + "<x:userId>&xxe;</x:userId>")},
-      {"external entity http://",
-       "<!DOCTYPE e [<!ENTITY xxe SYSTEM \"" + local + "/x\">]>" + envelope(good_fields() + "<x:issue>&xxe;</x:issue>")},
-      {"parameter entity",
-       "<!DOCTYPE e [<!ENTITY % p SYSTEM \"" + local + "/p.dtd\"> %p;]>" + envelope(good_fields())},
+      {"external entity file://", "<!DOCTYPE e [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>" +
+                                      envelope(good_fields() + "<x:userId>&xxe;</x:userId>")},
+      {"external entity http://", "<!DOCTYPE e [<!ENTITY xxe SYSTEM \"" + local + "/x\">]>" +
+                                      envelope(good_fields() + "<x:issue>&xxe;</x:issue>")},
+      {"parameter entity", "<!DOCTYPE e [<!ENTITY % p SYSTEM \"" + local + "/p.dtd\"> %p;]>" + envelope(good_fields())},
       {"external DTD", "<!DOCTYPE e SYSTEM \"" + local + "/e.dtd\">" + envelope(good_fields())},
       {"undeclared entity", envelope(good_fields() + "<x:userId>&xxe;</x:userId>")},
       {"deep nesting (10,000)", envelope(good_fields(), "<soapenv:Body>" + deep + "</soapenv:Body>")},
-      {std::to_string(attribute_count) + " attributes", envelope(good_fields(), "<soapenv:Body>" + attributes + "</soapenv:Body>")},
-      {"huge text node (5 MiB)", envelope(good_fields(), "<soapenv:Body><a>" + std::string(5 * 1024 * 1024, 'A') + "</a></soapenv:Body>")},
+      {std::to_string(attribute_count) + " attributes",
+       envelope(good_fields(), "<soapenv:Body>" + attributes + "</soapenv:Body>")},
+      {"huge text node (5 MiB)",
+       envelope(good_fields(), "<soapenv:Body><a>" + std::string(5 * 1024 * 1024, 'A') + "</a></soapenv:Body>")},
       {"huge header field", envelope(good_fields() + "<x:issue>" + std::string(5 * 1024 * 1024, 'A') + "</x:issue>")},
       {"header flood", envelope(good_fields() + header_flood)},
   };
@@ -244,8 +256,9 @@ TEST_P(SoapEnvelopeAttacks, EveryAttackIsRefusedQuicklyFetchingNothing) {
   EXPECT_EQ(listener.accepted(), 0) << "the parser connected to the listener";
 }
 
-INSTANTIATE_TEST_SUITE_P(MarkupPass, SoapEnvelopeAttacks, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? std::string("WithMarkupPass") : std::string("LibxmlAlone"); });
+INSTANTIATE_TEST_SUITE_P(MarkupPass, SoapEnvelopeAttacks, ::testing::Bool(), [](const auto& info) {
+  return info.param ? std::string("WithMarkupPass") : std::string("LibxmlAlone");
+});
 
 TEST(SoapEnvelopeMemory, ABodyOfManyElementsBuildsNoTree) {
   // 2 MiB of empty elements in the Body: allowed, and read without a node per element.
