@@ -31,6 +31,7 @@ const std::string kClient = "QROO/EST/FGE/SIS";
 const std::string kConsultas = "QROO/EST/SSP/SIS/consultas";    // SOAP, granted to FGE/SIS
 const std::string kReservado = "QROO/EST/SSP/SIS/reservado";    // SOAP, granted to nobody from FGE
 const std::string kRest = "QROO/EST/SSP/SIS/rest";              // REST
+const std::string kCaido = "QROO/EST/SSP/SIS/caido";            // SOAP, its system does not listen
 const std::string kConsultasV2 = "QROO/EST/SSP/SIS/consultas/v2";  // SOAP, a version of its own
 
 // The provider's service described for its clients; the header part is the fragment of
@@ -183,6 +184,9 @@ class SoapExchangeTest : public ::testing::Test {
     ssp_->config["security_server"]["services"][kReservado]["protocol"] = "soap";
     ssp_->add_service(kRest, url, {kClient});
     ssp_->add_service(kConsultasV2, url + "v2", {kClient});
+    ssp_->add_service(kCaido, "http://127.0.0.1:" + std::to_string(free_port()) + "/", {kClient});
+    ssp_->config["security_server"]["services"][kCaido]["protocol"] = "soap";
+    ssp_->config["security_server"]["services"][kCaido]["timeout_ms"] = 2000;
     ssp_->config["security_server"]["services"][kConsultasV2]["protocol"] = "soap";
     fge_->start();
     ssp_->start();
@@ -202,9 +206,10 @@ class SoapExchangeTest : public ::testing::Test {
   }
 
   // zeep's call of `service` with message id `id`; the JSON the client script printed.
-  static Json zeep_call(const std::string& service, const std::string& id, const std::string& curp) {
+  static Json zeep_call(const std::string& service, const std::string& id, const std::string& curp,
+                        const std::string& client = kClient) {
     const CommandResult r = run_command({python_, dir_->file("client.py"), dir_->file("service.wsdl"),
-                                         fge_->client_url() + "/soap", kClient, service, id, curp},
+                                         fge_->client_url() + "/soap", client, service, id, curp},
                                         {}, std::chrono::seconds(60));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     Json j = Json::parse(r.output, nullptr, false);
@@ -288,6 +293,28 @@ TEST_F(SoapExchangeTest, AnAccessRefusalReachesZeepAsASoapFault) {
   EXPECT_EQ(answer["fault"]["detail"].value("code", ""), "ACCESS_DENIED");
   EXPECT_EQ(answer["fault"]["detail"].value("faultId", "").size(), 32u);
   EXPECT_EQ(static_cast<int>(provider_requests().size()), before) << "a refused call reached the provider";
+}
+
+TEST_F(SoapExchangeTest, RefusalsOfEitherServerAreClientOrServerFaultsByTheirCode) {
+  struct Row {
+    std::string name, service, client, faultcode, side;
+  };
+  const std::vector<Row> rows = {
+      {"a client this server does not have", kConsultas, "QROO/EST/FGE/OTRO", "soapenv:Client.UNKNOWN_CLIENT",
+       "client-request"},
+      {"a provider no server carries", "QROO/EST/XYZ/SIS/consultas", kClient, "soapenv:Client.UNKNOWN_PROVIDER",
+       "client-side"},
+      {"a service the provider does not offer", "QROO/EST/SSP/SIS/nada", kClient, "soapenv:Client.UNKNOWN_SERVICE",
+       "provider-side"},
+      {"a provider system that does not answer", kCaido, kClient, "soapenv:Server.SERVICE_FAILED", "provider-side"},
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    const Json answer = zeep_call(row.service, "soap-refused-" + std::to_string(i), "ABC", row.client);
+    ASSERT_TRUE(answer.contains("fault")) << row.name << ": " << answer.dump();
+    EXPECT_EQ(answer["fault"]["code"], row.faultcode) << row.name;
+    EXPECT_EQ(answer["fault"]["detail"].value("side", ""), row.side) << row.name;
+  }
 }
 
 TEST_F(SoapExchangeTest, ASoapCallToARestServiceAndARestCallToASoapServiceAreRefused) {
