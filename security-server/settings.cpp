@@ -54,6 +54,10 @@ Status read_services(const config::Node& node, Settings& out) {
     XACBE_ASSIGN_OR_RETURN(d.enabled, config::boolean_or(s, "enabled", true));
     XACBE_ASSIGN_OR_RETURN(auto timeout, config::integer_or(s, "timeout_ms", 30000, 1, 600000));
     d.timeout = std::chrono::milliseconds(timeout);
+    XACBE_ASSIGN_OR_RETURN(const std::string protocol, config::string_or(s, "protocol", "rest"));
+    const auto parsed_protocol = parse_service_protocol(protocol);
+    if (!parsed_protocol) return invalid_argument("services." + name + ".protocol must be \"rest\" or \"soap\"");
+    d.protocol = *parsed_protocol;
     if (s.has("endpoints")) {
       XACBE_ASSIGN_OR_RETURN(auto endpoints, s.strings("endpoints"));
       for (const auto& e : endpoints) {

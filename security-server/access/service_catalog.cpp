@@ -72,12 +72,24 @@ Result<Endpoint> parse_endpoint(const std::string& text) {
 
 std::string to_string(const Endpoint& endpoint) { return endpoint.method + " " + endpoint.path; }
 
+std::string_view service_protocol_name(ServiceProtocol protocol) {
+  return protocol == ServiceProtocol::kSoap ? "soap" : "rest";
+}
+
+std::optional<ServiceProtocol> parse_service_protocol(std::string_view name) {
+  if (name == "rest") return ServiceProtocol::kRest;
+  if (name == "soap") return ServiceProtocol::kSoap;
+  return std::nullopt;
+}
+
 Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights) {
   ServiceCatalog c;
   std::set<id::ServiceId> seen;
   for (const auto& s : services) {
     const std::string name = s.service.to_string();
-    if (s.service.version()) return invalid_argument("service " + name + ": REST services have no version");
+    if (s.service.version() && s.protocol != ServiceProtocol::kSoap) {
+      return invalid_argument("service " + name + ": REST services have no version");
+    }
     if (!seen.insert(s.service).second) return invalid_argument("service " + name + " listed twice");
     auto url = net::parse_url(s.url);
     if (!url.is_ok()) return invalid_argument("service " + name + ": bad url: " + url.status().message());
@@ -90,6 +102,9 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
       if (!st.is_ok()) return invalid_argument("service " + name + ": " + st.message());
     }
     if (s.timeout.count() <= 0) return invalid_argument("service " + name + ": timeout must be positive");
+    if (s.protocol == ServiceProtocol::kSoap && !s.endpoints.empty()) {
+      return invalid_argument("service " + name + ": a SOAP service has no endpoints");
+    }
   }
   for (const auto& r : rights) {
     const std::string name = r.service.to_string();
@@ -101,6 +116,11 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
       return invalid_argument("access right subject must be a client id or group:CODE: " + r.subject);
     }
     if (r.endpoint) {
+      const auto service = std::find_if(services.begin(), services.end(),
+                                        [&](const ServiceDefinition& d) { return d.service == r.service; });
+      if (service->protocol == ServiceProtocol::kSoap) {
+        return invalid_argument("access right for " + name + ": a SOAP service is granted whole, without an endpoint");
+      }
       Status st = check_endpoint(*r.endpoint);
       if (!st.is_ok()) return invalid_argument("access right for " + name + ": " + st.message());
     }

@@ -30,12 +30,19 @@ Status check_endpoint(const Endpoint& endpoint);
 Result<Endpoint> parse_endpoint(const std::string& text);
 std::string to_string(const Endpoint& endpoint);
 
+// How the provider's information system is called (docs/protocol/soap.md): REST calls reach a
+// "rest" service only, SOAP envelopes a "soap" one.
+enum class ServiceProtocol { kRest, kSoap };
+std::string_view service_protocol_name(ServiceProtocol protocol);  // "rest", "soap"
+std::optional<ServiceProtocol> parse_service_protocol(std::string_view name);
+
 struct ServiceDefinition {
-  id::ServiceId service;  // unversioned; its subsystem is a client of this server
+  id::ServiceId service;  // its subsystem is a client of this server; versioned only if SOAP
   std::string url;        // the provider information system's base URL, http:// or https://
   bool enabled = true;
   std::chrono::milliseconds timeout{30000};
   std::vector<Endpoint> endpoints;  // the service's endpoints; empty: any method and path
+  ServiceProtocol protocol = ServiceProtocol::kRest;  // a "soap" service has no endpoints
 };
 
 // What a right says of the party a client calls on behalf of (X-Xacbe-Represented-Party).
@@ -64,8 +71,10 @@ struct AccessDecision {
 
 class ServiceCatalog {
  public:
-  // Refuses (kInvalidArgument) a repeated or versioned service, a bad URL or endpoint, a right
-  // for a service not in the catalog, or a subject that is neither a client id nor "group:CODE".
+  // Refuses (kInvalidArgument) a repeated service, a versioned REST service, a bad URL or endpoint, a right
+  // for a service not in the catalog, or a subject that is neither a client id nor "group:CODE";
+  // also endpoints of a SOAP service and rights limited to an endpoint of one (a SOAP call has
+  // no method or path to match).
   static Result<ServiceCatalog> create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights);
 
   const ServiceDefinition* find(const id::ServiceId& service) const;

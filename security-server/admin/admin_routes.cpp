@@ -142,6 +142,7 @@ Json service_json(const ServiceDefinition& d, Origin origin) {
           {"enabled", d.enabled},
           {"timeout_ms", d.timeout.count()},
           {"endpoints", std::move(endpoints)},
+          {"protocol", service_protocol_name(d.protocol)},
           {"origin", origin_name(origin)}};
 }
 
@@ -161,17 +162,18 @@ Json decision_json(const StoredDecision& d) {
           {"reason", x.reason},  {"represented_party", x.represented_party.empty() ? Json(nullptr) : Json(x.represented_party)}};
 }
 
-// The service id a body or query names: unversioned, as the catalog keeps it.
+// The service id a body or query names, as the catalog keeps it (a version only for SOAP).
 Result<id::ServiceId> service_id(const std::string& text) {
   auto service = id::ServiceId::parse(text);
   if (!service.is_ok()) return invalid_argument("bad service id: " + service.status().message());
   return service;
 }
 
-// POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?}; the same defaults
+// POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?, "protocol"?}; the same defaults
 // and ranges as the configuration file's services.
 Result<ServiceDefinition> service_body(const std::string& body) {
-  XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints"}));
+  XACBE_ASSIGN_OR_RETURN(Json j,
+                         api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints", "protocol"}));
   if (!j.contains("id") || !j["id"].is_string()) return invalid_argument("field 'id' (a service id) is required");
   if (!j.contains("url") || !j["url"].is_string()) return invalid_argument("field 'url' (a string) is required");
   XACBE_ASSIGN_OR_RETURN(id::ServiceId service, service_id(j["id"].get<std::string>()));
@@ -186,6 +188,12 @@ Result<ServiceDefinition> service_body(const std::string& body) {
       return invalid_argument("field 'timeout_ms' must be an integer in 1..600000");
     }
     d.timeout = std::chrono::milliseconds(t.get<std::int64_t>());
+  }
+  if (j.contains("protocol")) {
+    const auto protocol =
+        j["protocol"].is_string() ? parse_service_protocol(j["protocol"].get<std::string>()) : std::nullopt;
+    if (!protocol) return invalid_argument("field 'protocol' must be \"rest\" or \"soap\"");
+    d.protocol = *protocol;
   }
   if (j.contains("endpoints")) {
     if (!j["endpoints"].is_array()) return invalid_argument("field 'endpoints' must be a list of 'METHOD /path'");
@@ -281,20 +289,27 @@ void add_service_routes(api::AdminApi& api, ServiceAdmin& services) {
              if (!st.is_ok()) return api::error_response(st);
              return api::json_response(201, service_json(*service, Origin::kApi));
            }});
-  // The id's five parts as five segments: an id contains '/', and one segment per part keeps the
-  // path readable and every part checked by the id's own rule.
+  // The id's five parts (six with a SOAP service's version) as path segments: an id contains
+  // '/', and one segment per part keeps the path readable and every part checked by the id's own
+  // rule.
+  auto remove_service = [&services](const api::ApiCall& call) {
+    const auto& p = call.params;
+    // A decoded '/' would make a part two, or a version of the last.
+    if (std::any_of(p.begin(), p.end(), [](const std::string& part) { return part.find('/') != std::string::npos; })) {
+      return api::error_response(invalid_argument("a part of the service id contains '/'"));
+    }
+    std::string text = p[0];
+    for (std::size_t i = 1; i < p.size(); ++i) text += "/" + p[i];
+    auto service = service_id(text);
+    Status st = service.is_ok() ? services.remove_service(*service) : service.status();
+    if (!st.is_ok()) return api::error_response(st);
+    return api::json_response(200, {{"deleted", service->to_string()}});
+  };
   api.add({"DELETE", "/api/v1/services/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}", true,
-           [&services](const api::ApiCall& call) {
-             const auto& p = call.params;
-             // A decoded '/' would make a part two, or a version of the last.
-             if (std::any_of(p.begin(), p.end(), [](const std::string& part) { return part.find('/') != std::string::npos; })) {
-               return api::error_response(invalid_argument("a part of the service id contains '/'"));
-             }
-             auto service = service_id(p[0] + "/" + p[1] + "/" + p[2] + "/" + p[3] + "/" + p[4]);
-             Status st = service.is_ok() ? services.remove_service(*service) : service.status();
-             if (!st.is_ok()) return api::error_response(st);
-             return api::json_response(200, {{"deleted", service->to_string()}});
-           }});
+           remove_service});
+  api.add({"DELETE",
+           "/api/v1/services/{instance}/{memberClass}/{memberCode}/{subsystemCode}/{serviceCode}/{serviceVersion}", true,
+           remove_service});
   api.add({"GET", "/api/v1/access-rights", false, [&services](const api::ApiCall&) {
              Json list = Json::array();
              for (const auto& r : services.rights()) list.push_back(right_json(r.value, r.origin));

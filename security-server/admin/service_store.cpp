@@ -38,11 +38,21 @@ CREATE TABLE access_rights_2(
 INSERT INTO access_rights_2(id, service, subject, endpoint) SELECT id, service, subject, endpoint FROM access_rights;
 DROP TABLE access_rights;
 ALTER TABLE access_rights_2 RENAME TO access_rights;
+)sql",
+                                             // 3: how the information system is called.
+                                             R"sql(
+ALTER TABLE services ADD COLUMN protocol TEXT NOT NULL DEFAULT 'rest';
 )sql"};
   return m;
 }
 
 std::string endpoint_text(const std::optional<Endpoint>& endpoint) { return endpoint ? to_string(*endpoint) : ""; }
+
+Result<ServiceProtocol> stored_protocol(const std::string& text) {
+  auto p = parse_service_protocol(text);
+  if (!p) return internal_error("stored service protocol is neither rest nor soap");
+  return *p;
+}
 
 // A row the store wrote itself; one that does not parse was changed behind the server's back.
 Result<Endpoint> stored_endpoint(const std::string& text) {
@@ -70,7 +80,7 @@ Result<std::unique_ptr<ServiceStore>> ServiceStore::open(const std::string& path
 
 Result<std::vector<ServiceDefinition>> ServiceStore::services() {
   XACBE_ASSIGN_OR_RETURN(store::Statement q,
-                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints FROM services ORDER BY id"));
+                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints, protocol FROM services ORDER BY id"));
   std::vector<ServiceDefinition> out;
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, q.step());
@@ -78,6 +88,7 @@ Result<std::vector<ServiceDefinition>> ServiceStore::services() {
     XACBE_ASSIGN_OR_RETURN(id::ServiceId service, stored_service(q.column_text(0)));
     ServiceDefinition d{std::move(service), q.column_text(1), q.column_int64(2) != 0,
                         std::chrono::milliseconds(q.column_int64(3)), {}};
+    XACBE_ASSIGN_OR_RETURN(d.protocol, stored_protocol(q.column_text(5)));
     const std::string endpoints = q.column_text(4);
     for (std::size_t start = 0; start < endpoints.size();) {
       const std::size_t end = std::min(endpoints.find('\n', start), endpoints.size());
@@ -113,10 +124,11 @@ Status ServiceStore::add_service(const ServiceDefinition& service) {
     endpoints += to_string(e);
   }
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
-                         db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints)"
-                                      " VALUES(?1,?2,?3,?4,?5)"));
+                         db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints, protocol)"
+                                      " VALUES(?1,?2,?3,?4,?5,?6)"));
   insert.bind(1, service.service.to_string()).bind(2, service.url).bind(3, std::int64_t{service.enabled ? 1 : 0});
   insert.bind(4, static_cast<std::int64_t>(service.timeout.count())).bind(5, endpoints);
+  insert.bind(6, std::string(service_protocol_name(service.protocol)));
   return insert.run();
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "exchange/message.hpp"
+#include "soap/soap_call.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/log/log.hpp"
 
@@ -59,6 +60,13 @@ bool may_have_arrived(const Status& st) {
 }  // namespace
 
 net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool over_tls) {
+  if (soap::is_soap_target(request.target)) co_return co_await handle_soap(std::move(request), over_tls);
+  co_return co_await exchange(std::move(request), over_tls, nullptr);
+}
+
+net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool over_tls,
+                                                  const id::ServiceId* soap_service) {
+  const bool soap = soap_service != nullptr;
   ExchangeContext& c = context_;
   // Once known, a fault names the message and the exchange; a refusal of the caller is an
   // authentication decision and goes to that record.
@@ -87,6 +95,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   }
   auto target = parse_rest_target(request.target);
   if (!target.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
+  if (soap) target->service = *soap_service;
   service_for_record = target->service.to_string();
   if (request.body.size() > c.settings.body_limit) {
     co_return fault(kRequest, FaultCode::kBodyTooLarge, "body larger than " + std::to_string(c.settings.body_limit) + " bytes");
@@ -166,7 +175,8 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
 
   // ---- E-stamp and log the request ----
   RequestHead head{*client, target->service, *message_id, *user_id, *issue, request.method,
-                   target->path, target->query, std::move(headers).value(), new_message_id(), party_for_record};
+                   target->path, target->query, std::move(headers).value(), new_message_id(), party_for_record,
+                   soap ? std::string(kSoapProtocol) : std::string()};
   known_request_id = head.request_id;
   const std::string head_bytes = to_json(head);
   std::vector<StampedPart> parts = message_parts(head_bytes, request.body);

@@ -18,6 +18,12 @@ class ClientSide {
   net::Task<net::HttpResponse> handle(net::HttpRequest request, bool over_tls);
 
  private:
+  // The exchange of a REST call; `soap_service` non-null: the call came as a SOAP envelope naming
+  // that service (perhaps versioned), which handle_soap (soap/soap_client_side.cpp) has checked
+  // and turned into this form, and the head says so.
+  net::Task<net::HttpResponse> exchange(net::HttpRequest request, bool over_tls, const id::ServiceId* soap_service);
+  net::Task<net::HttpResponse> handle_soap(net::HttpRequest request, bool over_tls);
+
   ExchangeContext& context_;
 };
 

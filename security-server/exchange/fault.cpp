@@ -41,6 +41,7 @@ constexpr std::array kCodes{
     CodeInfo{FaultCode::kUnknownService, "UNKNOWN_SERVICE", 404},
     CodeInfo{FaultCode::kServiceDisabled, "SERVICE_DISABLED", 503},
     CodeInfo{FaultCode::kAccessDenied, "ACCESS_DENIED", 403},
+    CodeInfo{FaultCode::kServiceProtocolMismatch, "SERVICE_PROTOCOL_MISMATCH", 400},
     CodeInfo{FaultCode::kServiceFailed, "SERVICE_FAILED", 502},
     CodeInfo{FaultCode::kInvalidResponse, "INVALID_RESPONSE", 502},
     CodeInfo{FaultCode::kInternalError, "INTERNAL_ERROR", 500},

@@ -42,6 +42,7 @@ enum class FaultCode {
   kUnknownService,            // no such service on the provider's server
   kServiceDisabled,           // the service exists but is switched off
   kAccessDenied,              // no access right for the client
+  kServiceProtocolMismatch,   // a SOAP call to a REST service or a REST call to a SOAP service
   kServiceFailed,             // the provider's information system did not answer
   kInvalidResponse,           // the provider's answer failed verification on the client side
   kInternalError,

@@ -252,6 +252,8 @@ std::string to_json(const RequestHead& h) {
                       {"path", h.path},             {"query", h.query},
                       {"headers", headers_json(h.headers)}, {"request_id", h.request_id}};
   if (!h.represented_party.empty()) j["represented_party"] = h.represented_party;
+  // A REST head has no "protocol" key, so that its bytes are those of earlier releases.
+  if (!h.protocol.empty()) j["protocol"] = h.protocol;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -264,15 +266,22 @@ std::string to_json(const ResponseHead& h) {
 
 Result<RequestHead> parse_request_head(std::string_view json) {
   XACBE_ASSIGN_OR_RETURN(nlohmann::json j, parse_object(json));
-  XACBE_RETURN_IF_ERROR(exact_keys(j, {"client", "service", "message_id", "user_id", "issue", "method", "path", "query",
-                                       "headers", "request_id"},
-                                   {"represented_party"}));
+  const bool soap = j.is_object() && j.contains("protocol");
+  if (soap) {
+    XACBE_RETURN_IF_ERROR(exact_keys(j, {"client", "service", "message_id", "user_id", "issue", "method", "path",
+                                         "query", "headers", "request_id", "protocol"},
+                                     {"represented_party"}));
+  } else {
+    XACBE_RETURN_IF_ERROR(exact_keys(j, {"client", "service", "message_id", "user_id", "issue", "method", "path",
+                                         "query", "headers", "request_id"},
+                                     {"represented_party"}));
+  }
   XACBE_ASSIGN_OR_RETURN(std::string client_text, text(j, "client"));
   auto client = id::ClientId::parse(client_text);
   if (!client.is_ok()) return invalid_argument("head: bad client id");
   XACBE_ASSIGN_OR_RETURN(std::string service_text, text(j, "service"));
   auto service = id::ServiceId::parse(service_text);
-  if (!service.is_ok() || service->version()) return invalid_argument("head: bad service id");
+  if (!service.is_ok() || (service->version() && !soap)) return invalid_argument("head: bad service id");
   RequestHead h{std::move(client).value(), std::move(service).value(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
   XACBE_ASSIGN_OR_RETURN(h.message_id, text(j, "message_id"));
   XACBE_ASSIGN_OR_RETURN(h.user_id, text(j, "user_id"));
@@ -293,6 +302,13 @@ Result<RequestHead> parse_request_head(std::string_view json) {
   if (!is_rest_method(h.method)) return invalid_argument("head: method not allowed");
   XACBE_RETURN_IF_ERROR(check_path(h.path));
   XACBE_RETURN_IF_ERROR(check_characters(h.query, "/?", "query"));
+  if (soap) {
+    XACBE_ASSIGN_OR_RETURN(h.protocol, text(j, "protocol"));
+    if (h.protocol != kSoapProtocol) return invalid_argument("head: protocol must be \"soap\" when present");
+    if (h.method != "POST" || !h.path.empty() || !h.query.empty()) {
+      return invalid_argument("head: a SOAP call is a POST without path or query");
+    }
+  }
   return h;
 }
 

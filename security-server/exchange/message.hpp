@@ -22,6 +22,8 @@ inline constexpr std::string_view kRestPrefix = "/r1/";
 inline constexpr std::size_t kMaxTargetBytes = 4096;
 inline constexpr std::size_t kMaxForwardedHeaders = 64;
 inline constexpr std::size_t kMaxTextBytes = 255;  // message id, user id, issue
+// The request head's "protocol" of a call that came as a SOAP envelope (docs/protocol/soap.md).
+inline constexpr std::string_view kSoapProtocol = "soap";
 
 struct RequestHead {
   id::ClientId client;
@@ -37,6 +39,7 @@ struct RequestHead {
   // X-Xacbe-Represented-Party: the party the client (an intermediary) calls on behalf of, a member
   // id text (INSTANCE/CLASS/CODE); empty when it calls for itself. In the head only when given.
   std::string represented_party = {};
+  std::string protocol = {};  // empty: REST; kSoapProtocol: a SOAP envelope (POST, no path, no query)
 };
 
 struct ResponseHead {

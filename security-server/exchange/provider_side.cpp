@@ -116,6 +116,11 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   const ServiceDefinition* service = catalog->find(head->service);
   if (service == nullptr) co_return refuse(FaultCode::kUnknownService, "no service " + service_text + " on this server");
   if (!service->enabled) co_return refuse(FaultCode::kServiceDisabled, service_text + " is disabled");
+  if ((head->protocol == kSoapProtocol) != (service->protocol == ServiceProtocol::kSoap)) {
+    co_return refuse(FaultCode::kServiceProtocolMismatch, service_text + " is a " +
+                     std::string(service_protocol_name(service->protocol)) + " service; the call came as " +
+                     (head->protocol == kSoapProtocol ? "SOAP" : "REST"));
+  }
   const AccessDecision decision =
       catalog->decide(head->client, *service, head->method, head->path, conf, head->represented_party);
   if (!decision.allowed) co_return refuse(FaultCode::kAccessDenied, decision.reason + " (" + decision.rule + ")");

@@ -318,6 +318,45 @@ TEST_F(AdminApiTest, AddedServiceAndRightAreInTheNextCatalog) {
   EXPECT_TRUE(rights.json["access_rights"][0]["endpoint"].is_null());
 }
 
+TEST_F(AdminApiTest, ASoapServiceIsAddedWithItsProtocol) {
+  Json soap = {{"id", "QROO/EST/SSP/PLATAFORMA/consultaSoap"}, {"url", "http://10.0.0.7:8080/soap"}, {"protocol", "soap"}};
+  const Reply added = post("/api/v1/services", soap);
+  ASSERT_EQ(added.status, 201) << added.json.dump();
+  EXPECT_EQ(added.json["protocol"], "soap");
+  const ServiceDefinition* d = installed_->find(*id::ServiceId::parse("QROO/EST/SSP/PLATAFORMA/consultaSoap"));
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->protocol, ServiceProtocol::kSoap);
+  const Reply services = call("GET", "/api/v1/services");
+  EXPECT_EQ(services.json["services"][0]["protocol"], "rest");
+  EXPECT_EQ(services.json["services"][1]["protocol"], "soap");
+  open();  // a restart: the store kept the protocol
+  const ServiceDefinition* kept = installed_->find(*id::ServiceId::parse("QROO/EST/SSP/PLATAFORMA/consultaSoap"));
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->protocol, ServiceProtocol::kSoap);
+
+  // A versioned SOAP service, deleted by its six parts; a versioned REST one is refused.
+  const Json versioned = {{"id", "QROO/EST/SSP/PLATAFORMA/consultaSoap/v2"}, {"url", "http://10.0.0.7:8080/v2"}, {"protocol", "soap"}};
+  ASSERT_EQ(post("/api/v1/services", versioned).status, 201);
+  EXPECT_TRUE(catalog_has("QROO/EST/SSP/PLATAFORMA/consultaSoap/v2"));
+  EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaSoap/v2").status, 200);
+  EXPECT_FALSE(catalog_has("QROO/EST/SSP/PLATAFORMA/consultaSoap/v2"));
+  EXPECT_TRUE(catalog_has("QROO/EST/SSP/PLATAFORMA/consultaSoap")) << "the unversioned one stays";
+  EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaSoap/v2").status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/services/QROO/EST/SSP/PLATAFORMA/consultaSoap/v%2F2").status, 400);
+  Json rest_versioned = versioned;
+  rest_versioned["protocol"] = "rest";
+  EXPECT_EQ(post("/api/v1/services", rest_versioned).status, 400);
+
+  soap["id"] = "QROO/EST/SSP/PLATAFORMA/otroSoap";
+  for (const Json& protocol : {Json("SOAP"), Json(1), Json(nullptr)}) {
+    soap["protocol"] = protocol;
+    EXPECT_EQ(post("/api/v1/services", soap).status, 400) << protocol.dump();
+  }
+  soap["protocol"] = "soap";
+  soap["endpoints"] = {"POST /x"};
+  EXPECT_EQ(post("/api/v1/services", soap).status, 400) << "a SOAP service has no endpoints";
+}
+
 TEST_F(AdminApiTest, RefusesInvalidServicesAndRights) {
   ASSERT_EQ(post("/api/v1/services", api_service()).status, 201);
   auto with = [&](const char* key, const Json& value) {
@@ -528,6 +567,7 @@ TEST_F(AdminApiTest, OpenApiDocumentMatchesTheRoutes) {
                                                       {"{memberCode}", "SSP"},
                                                       {"{subsystemCode}", "PLATAFORMA"},
                                                       {"{serviceCode}", "x%2Fy"},  // not one part
+                                                      {"{serviceVersion}", "v1"},
                                                       {"{seq}", "1"}};
   for (const auto& [method, path] : documented) {
     SCOPED_TRACE(method + " " + path);

@@ -114,6 +114,38 @@ TEST(Heads, ARepresentedPartyIsInTheHeadOnlyWhenGiven) {
   EXPECT_FALSE(check_represented_party(std::string(2000, 'A')).is_ok());
 }
 
+TEST(Heads, ASoapHeadSaysSoAndKeepsItsRules) {
+  RequestHead h = sample_head();
+  EXPECT_EQ(to_json(h).find("protocol"), std::string::npos) << "a REST head has no protocol key";
+  h.method = "POST";
+  h.path = "";
+  h.query = "";
+  h.protocol = std::string(kSoapProtocol);
+  const std::string bytes = to_json(h);
+  EXPECT_NE(bytes.find("\"protocol\":\"soap\""), std::string::npos);
+  auto parsed = parse_request_head(bytes);
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->protocol, "soap");
+  EXPECT_EQ(to_json(*parsed), bytes);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = bytes;
+    return s.replace(s.find(from), from.size(), to);
+  };
+  EXPECT_FALSE(parse_request_head(with("\"protocol\":\"soap\"", "\"protocol\":\"rest\"")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"protocol\":\"soap\"", "\"protocol\":1")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"method\":\"POST\"", "\"method\":\"GET\"")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"path\":\"\"", "\"path\":\"/x\"")).is_ok());
+  EXPECT_FALSE(parse_request_head(with("\"query\":\"\"", "\"query\":\"a=1\"")).is_ok());
+  // A SOAP call may name a service version; a REST head may not.
+  const std::string versioned = with("SIS/antecedentes\"", "SIS/antecedentes/v2\"");
+  auto parsed_versioned = parse_request_head(versioned);
+  ASSERT_TRUE(parsed_versioned.is_ok()) << parsed_versioned.status().to_string();
+  EXPECT_EQ(parsed_versioned->service.to_string(), "QROO/EST/SSP/SIS/antecedentes/v2");
+  std::string rest_versioned = to_json(sample_head());
+  rest_versioned.replace(rest_versioned.find("SIS/antecedentes\""), 17, "SIS/antecedentes/v2\"");
+  EXPECT_FALSE(parse_request_head(rest_versioned).is_ok());
+}
+
 TEST(Heads, ResponseHeadRoundTrips) {
   ResponseHead h{201, {{"content-type", "application/json"}}, "m-1", "r-2", std::string(64, 'a')};
   auto parsed = parse_response_head(to_json(h));

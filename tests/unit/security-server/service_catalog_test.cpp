@@ -193,5 +193,39 @@ TEST_F(ServiceCatalogTest, RefusesBadCatalogs) {
   EXPECT_TRUE(ServiceCatalog::create({def("http://a/")}, {{s, "QROO/EST/FGE/SIS", {}, "QROO/MUN/BJ"}}).is_ok());
 }
 
+TEST_F(ServiceCatalogTest, ASoapServiceIsGrantedWholeAndHasNoEndpoints) {
+  const auto s = service("QROO/EST/SSP/SIS/antecedentes");
+  ServiceDefinition soap{s, "http://a/", true, std::chrono::milliseconds(1000), {}, ServiceProtocol::kSoap};
+  auto made = ServiceCatalog::create({soap}, {{s, "QROO/EST/FGE/SIS", {}}});
+  ASSERT_TRUE(made.is_ok()) << made.status().to_string();
+  EXPECT_EQ(made->services()[0].protocol, ServiceProtocol::kSoap);
+  // A SOAP call is a POST without path; the right for the whole service covers it.
+  EXPECT_TRUE(made->decide(client("QROO/EST/FGE/SIS"), made->services()[0], "POST", "", configuration()).allowed);
+  EXPECT_FALSE(made->decide(client("QROO/MUN/BJ/SIS"), made->services()[0], "POST", "", configuration()).allowed);
+
+  // A SOAP service may be versioned; the version is part of its name.
+  ServiceDefinition v2{service("QROO/EST/SSP/SIS/antecedentes/v2"), "http://a/v2", true, std::chrono::milliseconds(1000), {},
+                       ServiceProtocol::kSoap};
+  auto both = ServiceCatalog::create({soap, v2}, {{v2.service, "QROO/EST/FGE/SIS", {}}});
+  ASSERT_TRUE(both.is_ok()) << both.status().to_string();
+  EXPECT_EQ(both->find(v2.service)->url, "http://a/v2");
+  EXPECT_EQ(both->find(s)->url, "http://a/");
+  EXPECT_EQ(both->find(service("QROO/EST/SSP/SIS/antecedentes/v3")), nullptr);
+
+  ServiceDefinition with_endpoints = soap;
+  with_endpoints.endpoints = {must(parse_endpoint("POST /**"))};
+  EXPECT_FALSE(ServiceCatalog::create({with_endpoints}, {}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({soap}, {{s, "QROO/EST/FGE/SIS", must(parse_endpoint("POST /x"))}}).is_ok());
+}
+
+TEST(ServiceProtocolNames, RoundTripAndRefuseOthers) {
+  EXPECT_EQ(service_protocol_name(ServiceProtocol::kRest), "rest");
+  EXPECT_EQ(service_protocol_name(ServiceProtocol::kSoap), "soap");
+  EXPECT_EQ(parse_service_protocol("soap"), ServiceProtocol::kSoap);
+  EXPECT_EQ(parse_service_protocol("rest"), ServiceProtocol::kRest);
+  EXPECT_FALSE(parse_service_protocol("SOAP").has_value());
+  EXPECT_FALSE(parse_service_protocol("").has_value());
+}
+
 }  // namespace
 }  // namespace xacbe::ss

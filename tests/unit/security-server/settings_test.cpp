@@ -77,6 +77,17 @@ TEST_F(SettingsTest, AnAccessRightMayNameTheRepresentedParty) {
   }
 }
 
+TEST_F(SettingsTest, AServiceIsRestUnlessItSaysSoap) {
+  Json c = example();
+  c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"}, {"protocol", "soap"}};
+  auto s = read(c);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  ASSERT_EQ(s->services.size(), 2u);
+  for (const auto& d : s->services) {
+    EXPECT_EQ(d.protocol, d.service.to_string() == "QROO/EST/SSP/SIS/x" ? ServiceProtocol::kSoap : ServiceProtocol::kRest);
+  }
+}
+
 TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
   struct Row {
     std::string name;
@@ -111,6 +122,17 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
                                                                    {"access", {"QROO/EST/FGE/SIS TRACE /x"}}};
        },
        "endpoint method"},
+      {"a service protocol that is neither rest nor soap",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"}, {"protocol", "SOAP"}};
+       },
+       "protocol"},
+      {"a SOAP service with endpoints",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {
+             {"url", "http://127.0.0.1:1/"}, {"protocol", "soap"}, {"endpoints", {"POST /x"}}};
+       },
+       "no endpoints"},
       {"TLS on the plain listener",
        [this](Json& c) {
          // Real files, so that it is our rule that refuses, not a missing file.
