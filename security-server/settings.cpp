@@ -54,6 +54,9 @@ Status read_services(const config::Node& node, Settings& out) {
     XACBE_ASSIGN_OR_RETURN(d.enabled, config::boolean_or(s, "enabled", true));
     XACBE_ASSIGN_OR_RETURN(auto timeout, config::integer_or(s, "timeout_ms", 30000, 1, 600000));
     d.timeout = std::chrono::milliseconds(timeout);
+    if (s.has("description_url")) {
+      XACBE_ASSIGN_OR_RETURN(d.description_url, s.string("description_url"));
+    }
     if (s.has("endpoints")) {
       XACBE_ASSIGN_OR_RETURN(auto endpoints, s.strings("endpoints"));
       for (const auto& e : endpoints) {

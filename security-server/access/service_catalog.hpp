@@ -36,7 +36,18 @@ struct ServiceDefinition {
   bool enabled = true;
   std::chrono::milliseconds timeout{30000};
   std::vector<Endpoint> endpoints;  // the service's endpoints; empty: any method and path
+  // Where the provider's information system serves the service's description (an OpenAPI
+  // document or a WSDL), http://; empty: none. Served by the getOpenAPI and getWsdl metaservices
+  // (docs/protocol/metaservices.md).
+  std::string description_url = {};
 };
+
+// The service codes of the metaservices (docs/protocol/metaservices.md): no service of a catalog
+// may take one, in any letter case, so that a call to one always reaches the server's own answer.
+inline constexpr std::string_view kMetaserviceCodes[] = {"listClients", "listMethods", "allowedMethods", "getOpenAPI",
+                                                         "getWsdl"};
+bool is_reserved_service_code(std::string_view code);
+inline constexpr std::size_t kMaxDescriptionUrlBytes = 2048;
 
 struct AccessRight {
   id::ServiceId service;
@@ -58,7 +69,8 @@ struct AccessDecision {
 
 class ServiceCatalog {
  public:
-  // Refuses (kInvalidArgument) a repeated or versioned service, a bad URL or endpoint, a right
+  // Refuses (kInvalidArgument) a repeated or versioned service, a reserved service code, a bad
+  // URL, description URL or endpoint, a right
   // for a service not in the catalog, or a subject that is neither a client id nor "group:CODE".
   static Result<ServiceCatalog> create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights);
 

@@ -342,6 +342,10 @@ TEST_F(AdminApiTest, RefusesInvalidServicesAndRights) {
       {"unknown field", "/api/v1/services", with("access", Json::array())},
       {"duplicate", "/api/v1/services", api_service()},
       {"file service", "/api/v1/services", with("id", kFileService)},
+      {"metaservice code", "/api/v1/services", with("id", "QROO/EST/SSP/PLATAFORMA/getOpenAPI")},
+      {"https description url", "/api/v1/services", with("description_url", "https://x/openapi.json")},
+      {"description url not a url", "/api/v1/services", with("description_url", "openapi.json")},
+      {"description url not a string", "/api/v1/services", with("description_url", 7)},
       {"right for unknown service", "/api/v1/access-rights",
        {{"subject", kCaller}, {"service", "QROO/EST/SSP/PLATAFORMA/nada"}}},
       {"right with bad subject", "/api/v1/access-rights", {{"subject", "nobody"}, {"service", kApiService}}},
@@ -399,6 +403,23 @@ TEST_F(AdminApiTest, ChangesSurviveReopeningTheStore) {
   EXPECT_EQ(services.json["services"][1]["timeout_ms"], 5000);
   EXPECT_EQ(services.json["services"][1]["url"], "http://10.0.0.7:8080/licencias/");
   EXPECT_EQ(call("GET", "/api/v1/access-rights").json["access_rights"][1]["endpoint"], "POST /consultas");
+}
+
+TEST_F(AdminApiTest, DescriptionUrlIsKeptAcrossReopening) {
+  Json with_description = api_service();
+  with_description["description_url"] = "http://10.0.0.7:8080/licencias/openapi.yaml";
+  const Reply added = post("/api/v1/services", with_description);
+  ASSERT_EQ(added.status, 201) << added.json.dump();
+  EXPECT_EQ(added.json["description_url"], "http://10.0.0.7:8080/licencias/openapi.yaml");
+  EXPECT_EQ(installed_->find(*id::ServiceId::parse(kApiService))->description_url,
+            "http://10.0.0.7:8080/licencias/openapi.yaml");
+  open();
+  EXPECT_EQ(installed_->find(*id::ServiceId::parse(kApiService))->description_url,
+            "http://10.0.0.7:8080/licencias/openapi.yaml");
+  const Reply services = call("GET", "/api/v1/services", "", kAuditorToken);
+  ASSERT_EQ(services.json["services"].size(), 2u);
+  EXPECT_TRUE(services.json["services"][0]["description_url"].is_null());  // the file's, none
+  EXPECT_EQ(services.json["services"][1]["description_url"], "http://10.0.0.7:8080/licencias/openapi.yaml");
 }
 
 TEST_F(AdminApiTest, AFileServiceAddedThroughTheApiBeforeIsAStartUpError) {
