@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "exchange/message.hpp"
+#include "exchange/metaservices.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/log/log.hpp"
 
@@ -110,13 +111,17 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
     co_return refuse(FaultCode::kReplayedMessage, "message id already used by " + client_text);
   }
 
-  // 6. The service and 7. the access right.
+  // 6. The service and 7. the access right. A metaservice of the provider's subsystem is decided
+  //    and, at step 9, answered by this server itself (metaservices.hpp).
   const auto catalog = c.catalog();
-  const ServiceDefinition* service = catalog->find(head->service);
+  const std::optional<ServiceDefinition> meta = metaservice_definition(head->service);
+  const ServiceDefinition* service = meta ? &*meta : catalog->find(head->service);
   if (service == nullptr) co_return refuse(FaultCode::kUnknownService, "no service " + service_text + " on this server");
   if (!service->enabled) co_return refuse(FaultCode::kServiceDisabled, service_text + " is disabled");
-  const AccessDecision decision = catalog->decide(head->client, *service, head->method, head->path, conf);
-  if (!decision.allowed) co_return refuse(FaultCode::kAccessDenied, decision.reason + " (" + decision.rule + ")");
+  FaultCode denied = FaultCode::kAccessDenied;
+  const AccessDecision decision = meta ? decide_metaservice(*head, *catalog, c.settings.clients, conf, &denied)
+                                       : catalog->decide(head->client, *service, head->method, head->path, conf);
+  if (!decision.allowed) co_return refuse(denied, decision.reason + " (" + decision.rule + ")");
   c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
                                             true, decision.rule, decision.reason});
   decided = true;
@@ -167,7 +172,8 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   options.body_limit = c.settings.body_limit;
   std::string url = service->url;
   if (!url.empty() && url.back() == '/' && !forward.target.empty()) url.pop_back();
-  auto answer = co_await c.http->request(url + forward.target, std::move(forward), options);
+  auto answer = co_await (meta ? answer_metaservice(c, *catalog, *head, conf)
+                               : c.http->request(url + forward.target, std::move(forward), options));
   if (!answer.is_ok()) {
     co_return refuse(FaultCode::kServiceFailed, "the provider's information system did not answer: " +
                                                     log::bounded(answer.status().message(), 200));
