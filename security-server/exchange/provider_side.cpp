@@ -172,8 +172,10 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   options.body_limit = c.settings.body_limit;
   std::string url = service->url;
   if (!url.empty() && url.back() == '/' && !forward.target.empty()) url.pop_back();
-  auto answer = co_await (meta ? answer_metaservice(c, *catalog, *head, conf)
-                               : c.http->request(url + forward.target, std::move(forward), options));
+  // (Not one co_await of a conditional expression: GCC 12 destroys the chosen awaitable twice.)
+  Result<net::HttpResponse> answer = internal_error("no answer");
+  if (meta) answer = co_await answer_metaservice(c, *catalog, *head, conf);
+  if (!meta) answer = co_await c.http->request(url + forward.target, std::move(forward), options);
   if (!answer.is_ok()) {
     co_return refuse(FaultCode::kServiceFailed, "the provider's information system did not answer: " +
                                                     log::bounded(answer.status().message(), 200));
