@@ -33,6 +33,7 @@ constexpr const char* kAdminToken = "3c5e7a9b1d2f4a6c8e0b2d4f6a8c0e1b3d5f7a9c1e3
 const std::string kFgeSis = "QROO/EST/FGE/SIS";
 const std::string kFgeOtro = "QROO/EST/FGE/OTRO";
 const std::string kSsp = "QROO/EST/SSP/SIS";
+const std::string kWsdl = R"(<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/" name="padron"/>)";
 const std::string kOpenApi = R"({"openapi":"3.0.3","info":{"title":"Antecedentes","version":"1"},"paths":{}})";
 
 // SSP's information system: its OpenAPI document, a page that is not one, and an echo.
@@ -46,6 +47,9 @@ class InformationSystem {
       ++calls_;
       if (r.target == "/docs/openapi.json") return net::HttpResponse::make(200, "application/json; charset=utf-8", kOpenApi);
       if (r.target == "/docs/index.html") return net::HttpResponse::make(200, "text/html", "<html></html>");
+      if (r.target == "/docs/padron.wsdl") return net::HttpResponse::make(200, "text/xml", kWsdl);
+      // Over the 4 MiB a description may have.
+      if (r.target == "/docs/big.json") return net::HttpResponse::make(200, "application/json", std::string(5 << 20, ' '));
       return net::HttpResponse::make(200, "application/json", Json{{"target", r.target}}.dump());
     });
     if (!server.is_ok()) throw std::runtime_error(server.status().to_string());
@@ -78,6 +82,10 @@ class SecurityServerMetaservicesTest : public ::testing::Test {
     ssp_->config["security_server"]["services"][kSsp + "/antecedentes"]["description_url"] = is_->url() + "/docs/openapi.json";
     ssp_->add_service(kSsp + "/vehiculos", is_->url(), {kFgeSis});
     ssp_->config["security_server"]["services"][kSsp + "/vehiculos"]["description_url"] = is_->url() + "/docs/index.html";
+    ssp_->add_service(kSsp + "/padron", is_->url(), {kFgeSis});
+    ssp_->config["security_server"]["services"][kSsp + "/padron"]["description_url"] = is_->url() + "/docs/padron.wsdl";
+    ssp_->add_service(kSsp + "/grande", is_->url(), {kFgeSis});
+    ssp_->config["security_server"]["services"][kSsp + "/grande"]["description_url"] = is_->url() + "/docs/big.json";
     ssp_->add_service(kSsp + "/cerrado", is_->url(), {kFgeSis});
     ssp_->config["security_server"]["services"][kSsp + "/cerrado"]["enabled"] = false;
     ssp_->config["security_server"]["admin_listen"] = {{"address", "127.0.0.1"}, {"port", free_port()}};
@@ -186,7 +194,7 @@ TEST_F(SecurityServerMetaservicesTest, ListMethodsTravelsAsAnExchangeLoggedOnBot
   const auto r = call("GET", "/r1/" + kSsp + "/listMethods", kFgeOtro);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(endpoints(r), (std::set<std::string>{"antecedentes GET /personas/*", "antecedentes POST /consultas",
-                                                 "vehiculos * /**"}));
+                                                 "vehiculos * /**", "padron * /**", "grande * /**"}));
   EXPECT_EQ(r.header("X-Xacbe-Request-Hash").size(), 64u) << "a verified, e-stamped answer";
   EXPECT_EQ(is_->calls(), is_calls) << "the provider's server answers itself";
   const std::string id = quoted(r.header("X-Xacbe-Id"));
@@ -202,7 +210,8 @@ TEST_F(SecurityServerMetaservicesTest, ListMethodsTravelsAsAnExchangeLoggedOnBot
 TEST_F(SecurityServerMetaservicesTest, AllowedMethodsIsWhatTheAccessCheckLetsThrough) {
   const auto fge = call("GET", "/r1/" + kSsp + "/allowedMethods", kFgeSis);
   ASSERT_EQ(fge.status, 200) << fge.body;
-  EXPECT_EQ(endpoints(fge), (std::set<std::string>{"antecedentes GET /personas/*", "vehiculos * /**"}));
+  EXPECT_EQ(endpoints(fge), (std::set<std::string>{"antecedentes GET /personas/*", "vehiculos * /**", "padron * /**",
+                                                   "grande * /**"}));
   // And the calls themselves agree.
   EXPECT_EQ(call("GET", "/r1/" + kSsp + "/antecedentes/personas/9", kFgeSis).status, 200);
   EXPECT_EQ(error_code(call("POST", "/r1/" + kSsp + "/antecedentes/consultas", kFgeSis)), "ACCESS_DENIED");
@@ -228,6 +237,15 @@ TEST_F(SecurityServerMetaservicesTest, GetOpenApiFetchesTheDocumentForAnAllowedC
   EXPECT_EQ(decision["rule"], "right:" + kFgeSis);
 }
 
+TEST_F(SecurityServerMetaservicesTest, GetWsdlFetchesAnXmlDocument) {
+  const auto r = call("GET", "/r1/" + kSsp + "/getWsdl?serviceCode=padron", kFgeSis);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, kWsdl);
+  EXPECT_EQ(r.header("Content-Type"), "text/xml");
+  // Not an OpenAPI document.
+  EXPECT_EQ(error_code(call("GET", "/r1/" + kSsp + "/getOpenAPI?serviceCode=padron", kFgeSis)), "SERVICE_FAILED");
+}
+
 TEST_F(SecurityServerMetaservicesTest, RefusedMetaserviceCalls) {
   struct Row {
     std::string target, client, code;
@@ -244,6 +262,7 @@ TEST_F(SecurityServerMetaservicesTest, RefusedMetaserviceCalls) {
       // The document is an HTML page, or not a WSDL.
       {"/r1/" + kSsp + "/getOpenAPI?serviceCode=vehiculos", kFgeSis, "SERVICE_FAILED"},
       {"/r1/" + kSsp + "/getWsdl?serviceCode=antecedentes", kFgeSis, "SERVICE_FAILED"},
+      {"/r1/" + kSsp + "/getOpenAPI?serviceCode=grande", kFgeSis, "SERVICE_FAILED"},  // over 4 MiB
       {"/r1/" + kSsp + "/listMethods/x", kFgeSis, "UNKNOWN_SERVICE"},
       {"/r1/" + kSsp + "/listMethods?a=b", kFgeSis, "UNKNOWN_SERVICE"},
       // listClients is the client's own server's, never a provider's service.
@@ -253,6 +272,10 @@ TEST_F(SecurityServerMetaservicesTest, RefusedMetaserviceCalls) {
     const auto r = call("GET", row.target, row.client);
     EXPECT_EQ(error_code(r), row.code) << row.target << " by " << row.client << ": " << r.body;
   }
+  const auto big = call("GET", "/r1/" + kSsp + "/getOpenAPI?serviceCode=grande", kFgeSis);
+  EXPECT_NE(big.body.find("exceeds the limit"), std::string::npos) << big.body;
+  const auto page = call("GET", "/r1/" + kSsp + "/getOpenAPI?serviceCode=vehiculos", kFgeSis);
+  EXPECT_NE(page.body.find("content type 'text/html'"), std::string::npos) << page.body;
   // A refused metaservice call is a recorded decision.
   const auto denied = call("GET", "/r1/" + kSsp + "/getOpenAPI?serviceCode=antecedentes", kFgeOtro);
   const Json decision = provider_decision(denied.header("X-Xacbe-Id"));
@@ -270,7 +293,7 @@ TEST_F(SecurityServerMetaservicesTest, AReservedCodeIsNoServiceName) {
   // The metaservice still answers as before.
   const auto listed = call("GET", "/r1/" + kSsp + "/listMethods", kFgeSis);
   ASSERT_EQ(listed.status, 200) << listed.body;
-  EXPECT_EQ(endpoints(listed).size(), 3u);
+  EXPECT_EQ(endpoints(listed).size(), 5u);
 }
 
 }  // namespace
