@@ -58,6 +58,9 @@ Status read_services(const config::Node& node, Settings& out) {
     const auto parsed_protocol = parse_service_protocol(protocol);
     if (!parsed_protocol) return invalid_argument("services." + name + ".protocol must be \"rest\" or \"soap\"");
     d.protocol = *parsed_protocol;
+    if (s.has("description_url")) {
+      XACBE_ASSIGN_OR_RETURN(d.description_url, s.string("description_url"));
+    }
     if (s.has("endpoints")) {
       XACBE_ASSIGN_OR_RETURN(auto endpoints, s.strings("endpoints"));
       for (const auto& e : endpoints) {

@@ -1,6 +1,8 @@
 #include "access/service_catalog.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <set>
 
 #include "exchange/message.hpp"
@@ -82,6 +84,14 @@ std::optional<ServiceProtocol> parse_service_protocol(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_reserved_service_code(std::string_view code) {
+  return std::any_of(std::begin(kMetaserviceCodes), std::end(kMetaserviceCodes), [&](std::string_view reserved) {
+    return reserved.size() == code.size() && std::equal(reserved.begin(), reserved.end(), code.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  });
+}
+
 Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights) {
   ServiceCatalog c;
   std::set<id::ServiceId> seen;
@@ -91,6 +101,9 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
       return invalid_argument("service " + name + ": REST services have no version");
     }
     if (!seen.insert(s.service).second) return invalid_argument("service " + name + " listed twice");
+    if (is_reserved_service_code(s.service.service())) {
+      return invalid_argument("service " + name + ": the code " + s.service.service() + " is reserved for a metaservice");
+    }
     auto url = net::parse_url(s.url);
     if (!url.is_ok()) return invalid_argument("service " + name + ": bad url: " + url.status().message());
     if (url->target.find('?') != std::string::npos) return invalid_argument("service " + name + ": url with a query");
@@ -104,6 +117,16 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
     if (s.timeout.count() <= 0) return invalid_argument("service " + name + ": timeout must be positive");
     if (s.protocol == ServiceProtocol::kSoap && !s.endpoints.empty()) {
       return invalid_argument("service " + name + ": a SOAP service has no endpoints");
+    }
+    if (!s.description_url.empty()) {
+      if (s.description_url.size() > kMaxDescriptionUrlBytes) return invalid_argument("service " + name + ": description url too long");
+      if (std::any_of(s.description_url.begin(), s.description_url.end(),
+                      [](char ch) { return ch <= ' ' || ch >= 0x7f; })) {
+        return invalid_argument("service " + name + ": description url with a space, control or non-ASCII character");
+      }
+      auto d = net::parse_url(s.description_url);
+      if (!d.is_ok()) return invalid_argument("service " + name + ": bad description url: " + d.status().message());
+      if (d->tls) return invalid_argument("service " + name + ": only http:// description URLs are supported for now");
     }
   }
   for (const auto& r : rights) {

@@ -43,10 +43,21 @@ struct ServiceDefinition {
   std::chrono::milliseconds timeout{30000};
   std::vector<Endpoint> endpoints;  // the service's endpoints; empty: any method and path
   ServiceProtocol protocol = ServiceProtocol::kRest;  // a "soap" service has no endpoints
+  // Where the provider's information system serves the service's description (an OpenAPI
+  // document or a WSDL), http://; empty: none. Served by the getOpenAPI and getWsdl metaservices
+  // (docs/protocol/metaservices.md).
+  std::string description_url = {};
 };
 
 // What a right says of the party a client calls on behalf of (X-Xacbe-Represented-Party).
 inline constexpr std::string_view kAnyRepresentedParty = "*";
+
+// The service codes of the metaservices (docs/protocol/metaservices.md): no service of a catalog
+// may take one, in any letter case, so that a call to one always reaches the server's own answer.
+inline constexpr std::string_view kMetaserviceCodes[] = {"listClients", "listMethods", "allowedMethods", "getOpenAPI",
+                                                         "getWsdl"};
+bool is_reserved_service_code(std::string_view code);
+inline constexpr std::size_t kMaxDescriptionUrlBytes = 2048;
 
 struct AccessRight {
   id::ServiceId service;
@@ -71,10 +82,10 @@ struct AccessDecision {
 
 class ServiceCatalog {
  public:
-  // Refuses (kInvalidArgument) a repeated service, a versioned REST service, a bad URL or endpoint, a right
-  // for a service not in the catalog, or a subject that is neither a client id nor "group:CODE";
-  // also endpoints of a SOAP service and rights limited to an endpoint of one (a SOAP call has
-  // no method or path to match).
+  // Refuses (kInvalidArgument) a repeated service, a versioned REST service, a reserved service
+  // code, a bad URL, description URL or endpoint, a right for a service not in the catalog, or a
+  // subject that is neither a client id nor "group:CODE"; also endpoints of a SOAP service and
+  // rights limited to an endpoint of one (a SOAP call has no method or path to match).
   static Result<ServiceCatalog> create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights);
 
   const ServiceDefinition* find(const id::ServiceId& service) const;

@@ -143,6 +143,7 @@ Json service_json(const ServiceDefinition& d, Origin origin) {
           {"timeout_ms", d.timeout.count()},
           {"endpoints", std::move(endpoints)},
           {"protocol", service_protocol_name(d.protocol)},
+          {"description_url", d.description_url.empty() ? Json(nullptr) : Json(d.description_url)},
           {"origin", origin_name(origin)}};
 }
 
@@ -169,11 +170,11 @@ Result<id::ServiceId> service_id(const std::string& text) {
   return service;
 }
 
-// POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?, "protocol"?}; the same defaults
-// and ranges as the configuration file's services.
+// POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?, "protocol"?,
+// "description_url"?}; the same defaults and ranges as the configuration file's services.
 Result<ServiceDefinition> service_body(const std::string& body) {
-  XACBE_ASSIGN_OR_RETURN(Json j,
-                         api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints", "protocol"}));
+  XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints", "protocol",
+                                                         "description_url"}));
   if (!j.contains("id") || !j["id"].is_string()) return invalid_argument("field 'id' (a service id) is required");
   if (!j.contains("url") || !j["url"].is_string()) return invalid_argument("field 'url' (a string) is required");
   XACBE_ASSIGN_OR_RETURN(id::ServiceId service, service_id(j["id"].get<std::string>()));
@@ -203,6 +204,10 @@ Result<ServiceDefinition> service_body(const std::string& body) {
       if (!endpoint.is_ok()) return invalid_argument("endpoints: " + endpoint.status().message());
       d.endpoints.push_back(std::move(endpoint).value());
     }
+  }
+  if (j.contains("description_url") && !j["description_url"].is_null()) {
+    if (!j["description_url"].is_string()) return invalid_argument("field 'description_url' must be an http:// URL or null");
+    d.description_url = j["description_url"].get<std::string>();
   }
   return d;
 }

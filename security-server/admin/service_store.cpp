@@ -42,6 +42,10 @@ ALTER TABLE access_rights_2 RENAME TO access_rights;
                                              // 3: how the information system is called.
                                              R"sql(
 ALTER TABLE services ADD COLUMN protocol TEXT NOT NULL DEFAULT 'rest';
+)sql",
+                                             // 4: the service's description document (metaservices), '' for none.
+                                             R"sql(
+ALTER TABLE services ADD COLUMN description_url TEXT NOT NULL DEFAULT '';
 )sql"};
   return m;
 }
@@ -80,7 +84,8 @@ Result<std::unique_ptr<ServiceStore>> ServiceStore::open(const std::string& path
 
 Result<std::vector<ServiceDefinition>> ServiceStore::services() {
   XACBE_ASSIGN_OR_RETURN(store::Statement q,
-                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints, protocol FROM services ORDER BY id"));
+                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints, protocol, description_url"
+                                      " FROM services ORDER BY id"));
   std::vector<ServiceDefinition> out;
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, q.step());
@@ -89,6 +94,7 @@ Result<std::vector<ServiceDefinition>> ServiceStore::services() {
     ServiceDefinition d{std::move(service), q.column_text(1), q.column_int64(2) != 0,
                         std::chrono::milliseconds(q.column_int64(3)), {}};
     XACBE_ASSIGN_OR_RETURN(d.protocol, stored_protocol(q.column_text(5)));
+    d.description_url = q.column_text(6);
     const std::string endpoints = q.column_text(4);
     for (std::size_t start = 0; start < endpoints.size();) {
       const std::size_t end = std::min(endpoints.find('\n', start), endpoints.size());
@@ -124,11 +130,11 @@ Status ServiceStore::add_service(const ServiceDefinition& service) {
     endpoints += to_string(e);
   }
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
-                         db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints, protocol)"
-                                      " VALUES(?1,?2,?3,?4,?5,?6)"));
+                         db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints, protocol,"
+                                      " description_url) VALUES(?1,?2,?3,?4,?5,?6,?7)"));
   insert.bind(1, service.service.to_string()).bind(2, service.url).bind(3, std::int64_t{service.enabled ? 1 : 0});
   insert.bind(4, static_cast<std::int64_t>(service.timeout.count())).bind(5, endpoints);
-  insert.bind(6, std::string(service_protocol_name(service.protocol)));
+  insert.bind(6, std::string(service_protocol_name(service.protocol))).bind(7, service.description_url);
   return insert.run();
 }
 

@@ -4,6 +4,7 @@
 
 #include "exchange/message.hpp"
 #include "soap/soap_call.hpp"
+#include "exchange/metaservices.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/log/log.hpp"
 
@@ -94,9 +95,12 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
     co_return fault(kRequest, FaultCode::kMalformedRequest, "method not allowed: " + log::bounded(request.method, 16));
   }
   auto target = parse_rest_target(request.target);
-  if (!target.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
+  // GET /r1/{instance}/listClients: answered here, once the caller is checked (metaservices.hpp).
+  const std::optional<std::string> list_clients_of =
+      soap ? std::nullopt : list_clients_instance(request.method, request.target);
+  if (!target.is_ok() && !list_clients_of) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
   if (soap) target->service = *soap_service;
-  service_for_record = target->service.to_string();
+  service_for_record = list_clients_of ? *list_clients_of + "/listClients" : target->service.to_string();
   if (request.body.size() > c.settings.body_limit) {
     co_return fault(kRequest, FaultCode::kBodyTooLarge, "body larger than " + std::to_string(c.settings.body_limit) + " bytes");
   }
@@ -148,6 +152,12 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   c.query_register.record_decision(Decision{RecordSide::kClient, client_for_record, service_for_record, known_message_id,
                                             log::bounded(request.peer_address, 64), true, "client-interface",
                                             "a registered client of this server, connection mode met", party_for_record});
+  if (list_clients_of) {
+    auto listed = list_clients(*list_clients_of, conf);
+    if (!listed.is_ok()) co_return fault(kRequest, FaultCode::kUnknownProvider, listed.status().message());
+    ended("ok");
+    co_return net::HttpResponse::make(200, "application/json", std::move(listed).value());
+  }
   Status admission = c.query_register.admission();
   if (!admission.is_ok()) co_return fault(kHere, FaultCode::kTimestampBacklog, admission.message());
   const auto signer_it = c.signers.find(client->member());

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "exchange/message.hpp"
+#include "exchange/metaservices.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/log/log.hpp"
 
@@ -111,9 +112,11 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
     co_return refuse(FaultCode::kReplayedMessage, "message id already used by " + client_text);
   }
 
-  // 6. The service and 7. the access right.
+  // 6. The service and 7. the access right. A metaservice of the provider's subsystem is decided
+  //    and, at step 9, answered by this server itself (metaservices.hpp).
   const auto catalog = c.catalog();
-  const ServiceDefinition* service = catalog->find(head->service);
+  const std::optional<ServiceDefinition> meta = metaservice_definition(head->service);
+  const ServiceDefinition* service = meta ? &*meta : catalog->find(head->service);
   if (service == nullptr) co_return refuse(FaultCode::kUnknownService, "no service " + service_text + " on this server");
   if (!service->enabled) co_return refuse(FaultCode::kServiceDisabled, service_text + " is disabled");
   if ((head->protocol == kSoapProtocol) != (service->protocol == ServiceProtocol::kSoap)) {
@@ -121,9 +124,11 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
                      std::string(service_protocol_name(service->protocol)) + " service; the call came as " +
                      (head->protocol == kSoapProtocol ? "SOAP" : "REST"));
   }
+  FaultCode denied = FaultCode::kAccessDenied;
   const AccessDecision decision =
-      catalog->decide(head->client, *service, head->method, head->path, conf, head->represented_party);
-  if (!decision.allowed) co_return refuse(FaultCode::kAccessDenied, decision.reason + " (" + decision.rule + ")");
+      meta ? decide_metaservice(*head, *catalog, c.settings.clients, conf, &denied)
+           : catalog->decide(head->client, *service, head->method, head->path, conf, head->represented_party);
+  if (!decision.allowed) co_return refuse(denied, decision.reason + " (" + decision.rule + ")");
   c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
                                             true, decision.rule, decision.reason, party_text});
   decided = true;
@@ -175,7 +180,10 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   options.body_limit = c.settings.body_limit;
   std::string url = service->url;
   if (!url.empty() && url.back() == '/' && !forward.target.empty()) url.pop_back();
-  auto answer = co_await c.http->request(url + forward.target, std::move(forward), options);
+  // (Not one co_await of a conditional expression: GCC 12 destroys the chosen awaitable twice.)
+  Result<net::HttpResponse> answer = internal_error("no answer");
+  if (meta) answer = co_await answer_metaservice(c, *catalog, *head, conf);
+  if (!meta) answer = co_await c.http->request(url + forward.target, std::move(forward), options);
   if (!answer.is_ok()) {
     co_return refuse(FaultCode::kServiceFailed, "the provider's information system did not answer: " +
                                                     log::bounded(answer.status().message(), 200));

@@ -17,6 +17,7 @@
 #include "support/temp_dir.hpp"
 #include "support/test_pki.hpp"
 #include "xacbe/crypto/encoding.hpp"
+#include "xacbe/store/database.hpp"
 
 namespace xacbe::ss {
 namespace {
@@ -381,6 +382,10 @@ TEST_F(AdminApiTest, RefusesInvalidServicesAndRights) {
       {"unknown field", "/api/v1/services", with("access", Json::array())},
       {"duplicate", "/api/v1/services", api_service()},
       {"file service", "/api/v1/services", with("id", kFileService)},
+      {"metaservice code", "/api/v1/services", with("id", "QROO/EST/SSP/PLATAFORMA/getOpenAPI")},
+      {"https description url", "/api/v1/services", with("description_url", "https://x/openapi.json")},
+      {"description url not a url", "/api/v1/services", with("description_url", "openapi.json")},
+      {"description url not a string", "/api/v1/services", with("description_url", 7)},
       {"right for unknown service", "/api/v1/access-rights",
        {{"subject", kCaller}, {"service", "QROO/EST/SSP/PLATAFORMA/nada"}}},
       {"right with bad subject", "/api/v1/access-rights", {{"subject", "nobody"}, {"service", kApiService}}},
@@ -472,6 +477,65 @@ TEST_F(AdminApiTest, ChangesSurviveReopeningTheStore) {
   EXPECT_EQ(services.json["services"][1]["timeout_ms"], 5000);
   EXPECT_EQ(services.json["services"][1]["url"], "http://10.0.0.7:8080/licencias/");
   EXPECT_EQ(call("GET", "/api/v1/access-rights").json["access_rights"][1]["endpoint"], "POST /consultas");
+}
+
+TEST_F(AdminApiTest, DescriptionUrlIsKeptAcrossReopening) {
+  Json with_description = api_service();
+  with_description["description_url"] = "http://10.0.0.7:8080/licencias/openapi.yaml";
+  const Reply added = post("/api/v1/services", with_description);
+  ASSERT_EQ(added.status, 201) << added.json.dump();
+  EXPECT_EQ(added.json["description_url"], "http://10.0.0.7:8080/licencias/openapi.yaml");
+  EXPECT_EQ(installed_->find(*id::ServiceId::parse(kApiService))->description_url,
+            "http://10.0.0.7:8080/licencias/openapi.yaml");
+  open();
+  EXPECT_EQ(installed_->find(*id::ServiceId::parse(kApiService))->description_url,
+            "http://10.0.0.7:8080/licencias/openapi.yaml");
+  const Reply services = call("GET", "/api/v1/services", "", kAuditorToken);
+  ASSERT_EQ(services.json["services"].size(), 2u);
+  EXPECT_TRUE(services.json["services"][0]["description_url"].is_null());  // the file's, none
+  EXPECT_EQ(services.json["services"][1]["description_url"], "http://10.0.0.7:8080/licencias/openapi.yaml");
+}
+
+// A store written before services had a description URL: its services read back without one, and
+// a new one keeps it.
+TEST(ServiceStoreMigration, AStoreWithoutDescriptionUrlsIsBroughtUpToDate) {
+  testing::TempDir dir;
+  const std::string path = dir.file("old.db");
+  {
+    auto db = store::Database::open(path);
+    ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+    ASSERT_TRUE((*db)->migrate("admin-services", {R"sql(
+CREATE TABLE services(
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  endpoints TEXT NOT NULL);
+CREATE TABLE access_rights(
+  id INTEGER PRIMARY KEY,
+  service TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  UNIQUE(service, subject, endpoint));
+)sql"}).is_ok());
+    ASSERT_TRUE((*db)->exec("INSERT INTO services(service, url, enabled, timeout_ms, endpoints) VALUES("
+                            "'QROO/EST/SSP/PLATAFORMA/viejo', 'http://10.0.0.7/', 1, 1000, 'GET /x')").is_ok());
+  }
+  auto store = ServiceStore::open(path);
+  ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+  auto services = (*store)->services();
+  ASSERT_TRUE(services.is_ok()) << services.status().to_string();
+  ASSERT_EQ(services->size(), 1u);
+  EXPECT_EQ((*services)[0].description_url, "");
+  EXPECT_EQ((*services)[0].endpoints.size(), 1u);
+  ServiceDefinition added{*id::ServiceId::parse("QROO/EST/SSP/PLATAFORMA/nuevo"), "http://10.0.0.7/", true,
+                          std::chrono::milliseconds(1000), {}, "http://10.0.0.7/openapi.json"};
+  ASSERT_TRUE((*store)->add_service(added).is_ok());
+  services = (*store)->services();
+  ASSERT_TRUE(services.is_ok());
+  ASSERT_EQ(services->size(), 2u);
+  EXPECT_EQ((*services)[1].description_url, "http://10.0.0.7/openapi.json");
 }
 
 TEST_F(AdminApiTest, AFileServiceAddedThroughTheApiBeforeIsAStartUpError) {

@@ -227,5 +227,37 @@ TEST(ServiceProtocolNames, RoundTripAndRefuseOthers) {
   EXPECT_FALSE(parse_service_protocol("").has_value());
 }
 
+TEST_F(ServiceCatalogTest, MetaserviceCodesAreReservedInAnyCase) {
+  for (const char* code : {"listClients", "listMethods", "allowedMethods", "getOpenAPI", "getWsdl", "LISTMETHODS",
+                           "getopenapi"}) {
+    const auto s = must(id::ServiceId::parse(std::string("QROO/EST/SSP/SIS/") + code));
+    auto created = ServiceCatalog::create({{s, "http://a/", true, std::chrono::milliseconds(1000), {}}}, {});
+    ASSERT_FALSE(created.is_ok()) << code;
+    EXPECT_NE(created.status().message().find("reserved"), std::string::npos) << created.status().message();
+  }
+  EXPECT_TRUE(is_reserved_service_code("getWSDL"));
+  EXPECT_FALSE(is_reserved_service_code("listMethodsV2"));
+  EXPECT_FALSE(is_reserved_service_code("antecedentes"));
+}
+
+TEST_F(ServiceCatalogTest, DescriptionUrlIsOptionalAndChecked) {
+  const auto s = service("QROO/EST/SSP/SIS/antecedentes");
+  auto def = [&](std::string description) {
+    ServiceDefinition d{s, "http://a/", true, std::chrono::milliseconds(1000), {}};
+    d.description_url = std::move(description);
+    return d;
+  };
+  EXPECT_TRUE(ServiceCatalog::create({def("")}, {}).is_ok());
+  EXPECT_TRUE(ServiceCatalog::create({def("http://127.0.0.1:9000/openapi.yaml")}, {}).is_ok());
+  EXPECT_TRUE(ServiceCatalog::create({def("http://is.example/docs?format=json")}, {}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("ftp://a/openapi.json")}, {}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("https://a/openapi.json")}, {}).is_ok());  // not yet, like url
+  EXPECT_FALSE(ServiceCatalog::create({def("openapi.json")}, {}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("http://a/open api.json")}, {}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("http://a/\x01")}, {}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("http://a/\xc3\xa9")}, {}).is_ok());
+  EXPECT_FALSE(ServiceCatalog::create({def("http://a/" + std::string(kMaxDescriptionUrlBytes, 'x'))}, {}).is_ok());
+}
+
 }  // namespace
 }  // namespace xacbe::ss

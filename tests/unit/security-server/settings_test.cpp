@@ -43,6 +43,7 @@ TEST_F(SettingsTest, TheExampleConfigurationIsAccepted) {
   EXPECT_TRUE(plataforma.timestamp_at_once);
   ASSERT_EQ(s->services.size(), 1u);
   EXPECT_EQ(s->services[0].endpoints.size(), 3u);
+  EXPECT_EQ(s->services[0].description_url, "http://10.20.1.30:9000/api/openapi.json");
   EXPECT_EQ(s->rights.size(), 3u);
   ASSERT_EQ(s->register_readers.size(), 1u);
   EXPECT_EQ(s->register_readers.at("luis"), std::vector<id::MemberId>{*id::MemberId::parse("QROO/EST/SSP")});
@@ -116,6 +117,20 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
          c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "https://127.0.0.1:1/"}};
        },
        "http://"},
+      {"an https description URL",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"},
+                                                                   {"description_url", "https://127.0.0.1:1/o.json"}};
+       },
+       "description URLs"},
+      {"a description URL that is not a string",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"}, {"description_url", 5}};
+       },
+       "description_url"},
+      {"a service taking a metaservice's code",
+       [](Json& c) { c["security_server"]["services"]["QROO/EST/SSP/SIS/listMethods"] = {{"url", "http://127.0.0.1:1/"}}; },
+       "reserved for a metaservice"},
       {"an access right with a bad endpoint",
        [](Json& c) {
          c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"},
