@@ -10,6 +10,7 @@
 #include <set>
 
 #include "admin/admin_routes.hpp"
+#include "admin/operational_routes.hpp"
 #include "exchange/exchange_metrics.hpp"
 #include "admin/register_routes.hpp"
 #include "admin/request_log.hpp"
@@ -93,6 +94,12 @@ class AdminApiTest : public ::testing::Test {
     accesses_ = std::move(accesses).value();
     add_register_routes(*api_, *register_, *accesses_, readers_);
     add_export_route(*api_, *register_, *accesses_, readers_, "QROO/EST/SSP/SS1", clock_);
+    if (!operational_) {
+      auto operational = OperationalLog::open(dir_.file("operational.db"), clock_);
+      ASSERT_TRUE(operational.is_ok()) << operational.status().to_string();
+      operational_ = std::move(operational).value();
+    }
+    add_operational_routes(*api_, *operational_, readers_);
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "",
@@ -168,6 +175,7 @@ class AdminApiTest : public ::testing::Test {
   AdminSources sources_;
   std::unique_ptr<QueryRegister> register_;
   std::unique_ptr<RegisterAccessLog> accesses_;
+  std::unique_ptr<OperationalLog> operational_;
   RegisterReaders readers_;
   std::unique_ptr<api::AdminApi> api_;
 };
