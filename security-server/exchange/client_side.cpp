@@ -65,11 +65,12 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   std::string known_message_id, known_request_id, client_for_record, service_for_record;
   // Each exchange is counted once, where it ends: a fault, a relayed refusal or the answer.
   const auto started = std::chrono::steady_clock::now();
-  auto ended = [&](std::string_view result) {
+  OperationalTrace trace(c.operational_log, c.clock, RecordSide::kClient, c.settings.id.to_string(), request.body.size());
+  auto ended = [&](std::string_view result, const net::HttpResponse& answer) {
     if (c.metrics) c.metrics->ended(RecordSide::kClient, service_for_record, result, std::chrono::steady_clock::now() - started);
+    trace.finish(result, client_for_record, service_for_record, known_message_id, answer);
   };
   auto fault = [&](FaultSide side, FaultCode code, std::string message) {
-    ended(fault_code_name(code));
     net::HttpResponse r = fault_response(side, code, std::move(message));
     if (!known_message_id.empty()) r.headers.emplace_back("X-Xacbe-Id", known_message_id);
     if (!known_request_id.empty()) r.headers.emplace_back("X-Xacbe-Request-Id", known_request_id);
@@ -78,6 +79,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
                                                 known_message_id, log::bounded(request.peer_address, 64), false,
                                                 std::string(fault_code_name(code)), "refused at the client interface"});
     }
+    ended(fault_code_name(code), r);
     return r;
   };
   // ---- The caller and its request ----
@@ -87,6 +89,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   auto target = parse_rest_target(request.target);
   if (!target.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
   service_for_record = target->service.to_string();
+  trace.set_endpoint(request.method, target->path);
   if (request.body.size() > c.settings.body_limit) {
     co_return fault(kRequest, FaultCode::kBodyTooLarge, "body larger than " + std::to_string(c.settings.body_limit) + " bytes");
   }
@@ -161,6 +164,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   RequestHead head{*client, target->service, *message_id, *user_id, *issue, request.method,
                    target->path, target->query, std::move(headers).value(), new_message_id()};
   known_request_id = head.request_id;
+  trace.set_request_id(head.request_id);
   const std::string head_bytes = to_json(head);
   std::vector<StampedPart> parts = message_parts(head_bytes, request.body);
   const std::string body_digest = parts[1].sha256;
@@ -195,6 +199,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   const std::string provider_text = provider.to_string();
   for (const std::string& server_id : c.health.order(provider_text, servers)) {
     const globalconf::SecurityServer* server = by_id[server_id];
+    trace.set_peer_server(server_id);
     net::ClientOptions options;
     options.tls = c.peer_tls;
     options.peer.pinned = server->auth_cert_sha256;
@@ -225,10 +230,10 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   if (auto relayed = Fault::from_response(*answer); relayed && relayed->side == FaultSide::kProviderSide) {
     log::warn("exchange {}: refused by {}: {}.{} {}", head.request_id, answered_by->id.to_string(),
               fault_side_name(relayed->side), fault_code_name(relayed->code), relayed->id);
-    ended(fault_code_name(relayed->code));
     net::HttpResponse r = relayed->to_response();
     r.headers.emplace_back("X-Xacbe-Id", head.message_id);
     r.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
+    ended(fault_code_name(relayed->code), r);
     co_return r;
   }
 
@@ -284,7 +289,7 @@ net::Task<net::HttpResponse> ClientSide::handle(net::HttpRequest request, bool o
   out.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
   out.headers.emplace_back("X-Xacbe-Request-Hash", crypto::to_hex(request_hash));
   out.body = std::move(answer->body);
-  ended("ok");
+  ended("ok", out);
   log::info("exchange {}: {} -> {} {} {}: {}", head.request_id, client->to_string(), head.service.to_string(),
             head.method, log::bounded(join_target(head), 120), out.status);
   co_return out;
