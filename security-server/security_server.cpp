@@ -241,6 +241,7 @@ ServerStatus SecurityServer::Impl::status() {
   }
   out.register_stats = query_register->stats();
   out.admission_margin = settings.timestamp_margin;
+  out.operational = operational_log->stats();
   const auto& address = settings.client_interface.server.address;
   if (client_server) out.listeners.push_back({"client", "http", address, client_server->port()});
   if (client_tls_server) out.listeners.push_back({"client-tls", "https", address, client_tls_server->port()});

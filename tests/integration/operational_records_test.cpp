@@ -233,8 +233,16 @@ TEST_F(OperationalRecordsTest, BothSidesRecordAnAccessDeniedWithItsFaultCode) {
   EXPECT_EQ(admin_get(*fge_, "/api/v1/operational-records", kAdminToken).status, 403);
 }
 
-TEST_F(OperationalRecordsTest, MetricsCountTheRecordsWrittenAndDropped) {
-  (void)exchange(*ssp_, "/r1/" + kCarpetas + "/expedientes", "QROO/EST/SSP/SIS");
+TEST_F(OperationalRecordsTest, MetricsAndStatusCountTheRecordsWrittenAndDropped) {
+  const net::HttpResponse answer = exchange(*ssp_, "/r1/" + kCarpetas + "/expedientes", "QROO/EST/SSP/SIS");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  ASSERT_EQ(records_of(*ssp_, answer.header("X-Xacbe-Id")).size(), 1u);  // written by now
+  const net::HttpResponse status = admin_get(*ssp_, "/api/v1/status", kAdminToken);
+  ASSERT_EQ(status.status, 200) << status.body;
+  const Json operational = Json::parse(status.body)["operational_records"];
+  EXPECT_GE(operational["written"].get<int>(), 1) << status.body;
+  EXPECT_EQ(operational["dropped"], 0);
+  EXPECT_EQ(operational["capacity"], 10000);
   const net::HttpResponse metrics = admin_get(*ssp_, "/metrics", kAdminToken);
   ASSERT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("# TYPE xacbe_operational_records_written_total counter"), std::string::npos);

@@ -208,6 +208,12 @@ TEST_F(AdminApiTest, StatusShowsConfigurationOcspRegisterAndListeners) {
   status_.register_stats.last_timestamp_error = "TSA timeout";
   status_.register_stats.decisions_dropped = 2;
   status_.listeners = {{"client", "http", "127.0.0.1", 8080}, {"admin", "http", "127.0.0.1", 8081}};
+  OperationalStats operational;
+  operational.queued = 4;
+  operational.capacity = 10000;
+  operational.written = 120;
+  operational.dropped = 7;
+  status_.operational = operational;
 
   const Reply r = call("GET", "/api/v1/status");
   ASSERT_EQ(r.status, 200) << r.json.dump();
@@ -234,6 +240,12 @@ TEST_F(AdminApiTest, StatusShowsConfigurationOcspRegisterAndListeners) {
   EXPECT_EQ(reg["seconds_left_before_refusal"], 3600 - 900);
   EXPECT_EQ(reg["admitting"], true);
   EXPECT_EQ(reg["decisions_dropped"], 2);
+  const Json& op = r.json["operational_records"];
+  EXPECT_EQ(op["queued"], 4);
+  EXPECT_EQ(op["capacity"], 10000);
+  EXPECT_EQ(op["written"], 120);
+  EXPECT_EQ(op["dropped"], 7);
+  EXPECT_EQ(op["write_failed"], 0);
   ASSERT_EQ(r.json["listeners"].size(), 2u);
   EXPECT_EQ(r.json["listeners"][1]["name"], "admin");
   EXPECT_EQ(r.json["listeners"][1]["port"], 8081);
@@ -254,6 +266,7 @@ TEST_F(AdminApiTest, StatusSaysWhyThereIsNoConfigurationOrOcsp) {
   EXPECT_TRUE(r.json["ocsp"]["certificates"].empty());
   EXPECT_EQ(r.json["register"]["seconds_left_before_refusal"], 60 - 900);
   EXPECT_EQ(r.json["register"]["admitting"], false);
+  EXPECT_TRUE(r.json["operational_records"].is_null());
 }
 
 TEST_F(AdminApiTest, CertificatesClientsAndDecisionsHaveTheirShape) {
