@@ -95,8 +95,8 @@ Json register_json(const RegisterStats& r, std::chrono::seconds margin, std::chr
 // The operational records' writer (monitoring/operational_log.hpp); null when none are kept.
 Json operational_json(const std::optional<OperationalStats>& o) {
   if (!o) return nullptr;
-  return {{"queued", o->queued},         {"capacity", o->capacity}, {"written", o->written},
-          {"dropped", o->dropped},       {"write_failed", o->write_failed}, {"purged", o->purged},
+  return {{"queued", o->queued},   {"capacity", o->capacity},         {"written", o->written},
+          {"dropped", o->dropped}, {"write_failed", o->write_failed}, {"purged", o->purged},
           {"batches", o->batches}};
 }
 

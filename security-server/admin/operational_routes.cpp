@@ -21,14 +21,15 @@ Result<TimePoint> time_param(const std::string& name, const std::string& value) 
 // "YYYY-MM-DD", the UTC midnight that starts it.
 Result<TimePoint> day_param(const std::string& name, const std::string& value) {
   const bool shaped = value.size() == 10 && value[4] == '-' && value[7] == '-';
-  auto t = shaped ? globalconf::parse_time(value + "T00:00:00Z") : Result<std::chrono::sys_seconds>(invalid_argument(""));
+  auto t =
+      shaped ? globalconf::parse_time(value + "T00:00:00Z") : Result<std::chrono::sys_seconds>(invalid_argument(""));
   if (!t.is_ok()) return invalid_argument(name + " must be a UTC day YYYY-MM-DD");
   return TimePoint(t->time_since_epoch());
 }
 
 Result<OperationalFilter> records_filter(const api::ApiCall& call) {
-  XACBE_ASSIGN_OR_RETURN(auto q, admin_query_params(call, {"from", "to", "client", "service", "side", "result",
-                                                           "after", "limit"}));
+  XACBE_ASSIGN_OR_RETURN(
+      auto q, admin_query_params(call, {"from", "to", "client", "service", "side", "result", "after", "limit"}));
   OperationalFilter f;
   if (const auto it = q.find("from"); it != q.end()) {
     XACBE_ASSIGN_OR_RETURN(f.from, time_param("from", it->second));
@@ -71,7 +72,9 @@ Result<OperationalFilter> records_filter(const api::ApiCall& call) {
   return f;
 }
 
-Json time_json(TimePoint t) { return to_iso8601_utc(t); }
+Json time_json(TimePoint t) {
+  return to_iso8601_utc(t);
+}
 
 Json record_json(const StoredOperationalRecord& s) {
   const OperationalRecord& r = s.record;
@@ -115,7 +118,8 @@ net::HttpResponse list_records(const OperationalLog& log, const RegisterReaders&
   if (!page.is_ok()) return api::error_response(page.status());
   Json list = Json::array();
   for (const auto& r : page->records) list.push_back(record_json(r));
-  return api::json_response(200, {{"records", std::move(list)}, {"more", page->more}, {"next_after", page->next_after}});
+  return api::json_response(200,
+                            {{"records", std::move(list)}, {"more", page->more}, {"next_after", page->next_after}});
 }
 
 net::HttpResponse usage(const OperationalLog& log, const RegisterReaders& readers, const api::ApiCall& call) {

@@ -41,7 +41,9 @@ const std::vector<std::string>& migrations() {
   return m;
 }
 
-void bound(std::string& text, std::size_t max) { text = bounded_utf8(text, max); }
+void bound(std::string& text, std::size_t max) {
+  text = bounded_utf8(text, max);
+}
 
 // Numbered parameters of a query built from a filter; every value is bound, never spliced.
 struct Conditions {
@@ -116,7 +118,8 @@ StoredOperationalRecord read_row(store::Statement& row) {
 
 Result<std::unique_ptr<OperationalLog>> OperationalLog::open(const std::string& path, const Clock& clock,
                                                              OperationalLogOptions options) {
-  if (options.max_queue == 0 || options.max_batch == 0) return invalid_argument("operational log bounds must be positive");
+  if (options.max_queue == 0 || options.max_batch == 0)
+    return invalid_argument("operational log bounds must be positive");
   if (options.retention.count() <= 0) return invalid_argument("operational retention must be positive");
   store::OpenOptions open_options;
   // Statistics, not evidence: a power loss may take the last batches, never the file.
@@ -288,7 +291,8 @@ Result<OperationalPage> OperationalLog::find(const OperationalFilter& f) const {
   if (f.client) c.sql += " AND client = " + c.text(*f.client);
   if (f.service) c.sql += " AND service = " + c.text(*f.service);
   if (f.side) c.sql += " AND side = " + c.text(side_name(*f.side));
-  if (f.result) c.sql += *f.result == "failed" ? std::string(" AND result <> 'ok'") : " AND result = " + c.text(*f.result);
+  if (f.result)
+    c.sql += *f.result == "failed" ? std::string(" AND result <> 'ok'") : " AND result = " + c.text(*f.result);
   if (f.members) c.sql += members_condition(*f.members, c);
   c.sql += " ORDER BY id LIMIT " + c.number(f.limit + 1);
   std::lock_guard lock(reader_mu_);
@@ -367,8 +371,8 @@ void write_operational_metrics(metrics::TextWriter& out, const OperationalStats&
       "Operational records dropped since start because the write queue was full.", s.dropped);
   one("xacbe_operational_records_write_failed_total", metrics::MetricType::kCounter,
       "Operational records lost since start because the database refused their batch.", s.write_failed);
-  one("xacbe_operational_queue_records", metrics::MetricType::kGauge,
-      "Operational records waiting for the writer.", s.queued);
+  one("xacbe_operational_queue_records", metrics::MetricType::kGauge, "Operational records waiting for the writer.",
+      s.queued);
 }
 
 }  // namespace xacbe::ss

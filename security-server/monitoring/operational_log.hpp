@@ -51,7 +51,7 @@ struct OperationalRecord {
   std::string endpoint;           // "<METHOD> <path>", no query; empty before it parsed
   std::string represented_party;  // the party the client acts for; empty when none
   std::string message_id;
-  std::string request_id;         // the client server's request id of the exchange (both sides)
+  std::string request_id;           // the client server's request id of the exchange (both sides)
   TimePoint time_in{}, time_out{};  // the request's arrival and the answer's departure, ms kept
   std::int64_t request_bytes = 0;   // the request body as it arrived on this side
   std::int64_t response_bytes = 0;  // the body of the answer this side gave

@@ -32,8 +32,8 @@ class OperationalTrace {
 
   // The exchange ended with `answer`, `result` being "ok" or the fault code's name; the fault side
   // is read from the answer's X-Xacbe-Error. Queues the record; a second call does nothing.
-  void finish(std::string_view result, std::string_view client, std::string_view service,
-              std::string_view message_id, const net::HttpResponse& answer);
+  void finish(std::string_view result, std::string_view client, std::string_view service, std::string_view message_id,
+              const net::HttpResponse& answer);
 
  private:
   OperationalLog* log_;

@@ -54,8 +54,8 @@ class InformationSystem {
 class OperationalRecordsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    federation_ = new Federation(
-        {{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN, XACBE_SECURITY_SERVER_BIN});
+    federation_ =
+        new Federation({{XACBE_CLI_BIN, XACBE_TSA_BIN, XACBE_OCSP_BIN}, XACBE_REGISTRY_BIN, XACBE_SECURITY_SERVER_BIN});
     Federation& f = *federation_;
     f.admit("QROO/EST/FGE", "Fiscalía General del Estado", {"SIS"});
     f.admit("QROO/EST/SSP", "Secretaría de Seguridad Pública", {"SIS"});
@@ -164,8 +164,10 @@ TEST_F(OperationalRecordsTest, BothSidesRecordASuccessfulExchangeAlike) {
     EXPECT_LE((*r)["time_in_ms"].get<std::int64_t>(), (*r)["time_out_ms"].get<std::int64_t>());
   }
   // The provider's side lies within the client's.
-  EXPECT_LE(client_side[0]["time_in_ms"].get<std::int64_t>(), provider_side[0]["time_in_ms"].get<std::int64_t>() + 1000);
-  EXPECT_GE(client_side[0]["time_out_ms"].get<std::int64_t>() + 1000, provider_side[0]["time_out_ms"].get<std::int64_t>());
+  EXPECT_LE(client_side[0]["time_in_ms"].get<std::int64_t>(),
+            provider_side[0]["time_in_ms"].get<std::int64_t>() + 1000);
+  EXPECT_GE(client_side[0]["time_out_ms"].get<std::int64_t>() + 1000,
+            provider_side[0]["time_out_ms"].get<std::int64_t>());
 
   // The usage summary counts it on each side.
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());

@@ -210,9 +210,9 @@ TEST_F(OperationalLogTest, HostileTextIsStoredValidAndBounded) {
   const auto records = all(*log);
   ASSERT_EQ(records.size(), 1u);
   const OperationalRecord& got = records[0].record;
-  for (const std::string* text : {&got.client, &got.service, &got.endpoint, &got.message_id, &got.request_id,
-                                  &got.represented_party, &got.result, &got.fault_side, &got.client_server,
-                                  &got.provider_server}) {
+  for (const std::string* text :
+       {&got.client, &got.service, &got.endpoint, &got.message_id, &got.request_id, &got.represented_party, &got.result,
+        &got.fault_side, &got.client_server, &got.provider_server}) {
     EXPECT_TRUE(is_utf8(*text));
     EXPECT_EQ(text->find('\0'), std::string::npos);
   }
@@ -232,7 +232,8 @@ TEST_F(OperationalLogTest, HostileTextIsStoredValidAndBounded) {
 TEST_F(OperationalLogTest, FiltersSelectAndPagesFollowInIdOrder) {
   auto log = open();
   ASSERT_TRUE(log);
-  for (int i = 1; i <= 6; ++i) log->record(sample(i, kStart + std::chrono::minutes(i), i == 3 ? "ACCESS_DENIED" : "ok"));
+  for (int i = 1; i <= 6; ++i)
+    log->record(sample(i, kStart + std::chrono::minutes(i), i == 3 ? "ACCESS_DENIED" : "ok"));
   OperationalRecord other = sample(7, kStart + 7min);
   other.client = "MX/GOB/3003/OTRO";
   log->record(other);
@@ -260,7 +261,7 @@ TEST_F(OperationalLogTest, FiltersSelectAndPagesFollowInIdOrder) {
 
   OperationalFilter window;
   window.from = kStart + 2min;
-  window.to = kStart + 4min;  // msg-2 and msg-3
+  window.to = kStart + 4min;          // msg-2 and msg-3
   window.side = RecordSide::kClient;  // odd i: msg-3
   page = log->find(window);
   ASSERT_TRUE(page.is_ok());

@@ -142,7 +142,8 @@ TEST_F(OperationalRoutesTest, FiltersAndPaging) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(message_ids(r), (std::vector<std::string>{"msg-1", "msg-3"}));
   ASSERT_TRUE(r.json["more"].get<bool>());
-  r = get("/api/v1/operational-records?limit=2&after=" + std::to_string(r.json["next_after"].get<std::int64_t>()), "luis");
+  r = get("/api/v1/operational-records?limit=2&after=" + std::to_string(r.json["next_after"].get<std::int64_t>()),
+          "luis");
   EXPECT_EQ(message_ids(r), (std::vector<std::string>{"msg-5", "msg-7"}));
   r = get("/api/v1/operational-records?client=MX/GOB/3003/OTRO", "luis");
   ASSERT_EQ(r.status, 200);
