@@ -4,12 +4,14 @@
 
 #include "audit/archive.hpp"
 #include "admin/admin_routes.hpp"
+#include "admin/operational_routes.hpp"
 #include "admin/register_routes.hpp"
 #include "admin/request_log.hpp"
 #include "admin/service_admin.hpp"
 #include "exchange/client_side.hpp"
 #include "exchange/context.hpp"
 #include "exchange/provider_side.hpp"
+#include "monitoring/operational_log.hpp"
 #include "register/timestamper.hpp"
 #include "xacbe/api/json.hpp"
 #include "xacbe/crypto/ocsp_cache.hpp"
@@ -43,6 +45,7 @@ struct SecurityServer::Impl {
   AdminSources admin_sources;
   std::shared_ptr<net::TlsContext> admin_tls;
   ExchangeMetrics exchange_metrics;  // counted by both sides, read by GET /metrics
+  std::unique_ptr<OperationalLog> operational_log;  // written by both sides; outlives them
   std::unique_ptr<ExchangeContext> context;
   std::unique_ptr<ClientSide> client_side;
   std::unique_ptr<ProviderSide> provider_side;
@@ -63,6 +66,7 @@ struct SecurityServer::Impl {
   std::thread refresher;
   std::unique_ptr<Archiver> archiver;  // null without the "archive" setting
   std::thread archive_thread;
+  std::thread operational_thread;  // the operational records' retention
 
   Result<crypto::OcspResponse> own_ocsp(const crypto::Certificate& cert) {
     std::shared_ptr<crypto::OcspCache> cache;
@@ -155,6 +159,23 @@ struct SecurityServer::Impl {
     }
   }
 
+  // The operational records' retention: a purge at start and every hour; what expires is the
+  // Clock's business (OperationalLog::purge_expired), the hour only paces the runs.
+  void operational_loop() {
+    std::unique_lock lock(stop_mu);
+    while (!stopping) {
+      lock.unlock();
+      auto purged = operational_log->purge_expired();
+      if (!purged.is_ok()) {
+        log::error("operational records: retention purge failed: {}", purged.status().to_string());
+      } else if (*purged > 0) {
+        log::info("operational records: {} past retention removed", *purged);
+      }
+      lock.lock();
+      stop_cv.wait_for(lock, std::chrono::hours(1), [&] { return stopping; });
+    }
+  }
+
   void refresh_loop() {
     std::unique_lock lock(stop_mu);
     while (!stopping) {
@@ -181,13 +202,17 @@ Status SecurityServer::Impl::open_admin_api() {
   admin_sources.certificates = [this] { return certificates(); };
   admin_sources.clients = [this] { return clients(); };
   admin_sources.decisions = [this](std::int64_t after, int limit) { return query_register->decisions(after, limit); };
-  admin_sources.exchange_metrics = [this](metrics::TextWriter& out) { exchange_metrics.write(out); };
+  admin_sources.exchange_metrics = [this](metrics::TextWriter& out) {
+    exchange_metrics.write(out);
+    write_operational_metrics(out, operational_log->stats());
+  };
   admin_api = std::make_unique<api::AdminApi>(settings.users, std::make_unique<AdminRequestLog>(clock));
   add_admin_routes(*admin_api, admin_sources, *services, clock);
   XACBE_ASSIGN_OR_RETURN(register_accesses, RegisterAccessLog::open(settings.admin_database, clock));
   add_register_routes(*admin_api, *query_register, *register_accesses, settings.register_readers);
   add_export_route(*admin_api, *query_register, *register_accesses, settings.register_readers, settings.id.to_string(),
                    clock);
+  add_operational_routes(*admin_api, *operational_log, settings.register_readers);
   return Status::ok();
 }
 
@@ -216,6 +241,7 @@ ServerStatus SecurityServer::Impl::status() {
   }
   out.register_stats = query_register->stats();
   out.admission_margin = settings.timestamp_margin;
+  out.operational = operational_log->stats();
   const auto& address = settings.client_interface.server.address;
   if (client_server) out.listeners.push_back({"client", "http", address, client_server->port()});
   if (client_tls_server) out.listeners.push_back({"client-tls", "https", address, client_tls_server->port()});
@@ -281,6 +307,10 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
   RegisterOptions register_options;
   register_options.admission_margin = s.timestamp_margin;
   XACBE_ASSIGN_OR_RETURN(m.query_register, QueryRegister::open(s.register_file, clock, register_options));
+  OperationalLogOptions operational;
+  operational.max_queue = s.operational_queue_records;
+  operational.retention = std::chrono::hours(24 * s.operational_retention_days);
+  XACBE_ASSIGN_OR_RETURN(m.operational_log, OperationalLog::open(s.operational_database, clock, std::move(operational)));
   m.configuration->set_before_use(
       [reg = m.query_register.get()](const std::string& signed_bytes) { return reg->keep_configuration(signed_bytes); });
   XACBE_ASSIGN_OR_RETURN(auto store, ServiceStore::open(s.admin_database));
@@ -328,6 +358,7 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
                                         return impl->catalog;
                                       },
                                       &m.exchange_metrics});
+  m.context->operational_log = m.operational_log.get();
   m.client_side = std::make_unique<ClientSide>(*m.context);
   m.provider_side = std::make_unique<ProviderSide>(*m.context);
 
@@ -430,6 +461,7 @@ Status SecurityServer::start() {
   }
   m.refresher = std::thread([&m] { m.refresh_loop(); });
   if (m.archiver) m.archive_thread = std::thread([&m] { m.archive_loop(); });
+  m.operational_thread = std::thread([&m] { m.operational_loop(); });
   // One line, after every listener is up: tests and scripts wait for "listening on".
   log::info("security server {}: client interface listening on http://{}:{}{}; provider interface on https://{}:{}",
             m.settings.id.to_string(), client.address, m.client_server->port(),
@@ -452,6 +484,7 @@ void SecurityServer::stop(std::chrono::milliseconds drain) {
   if (m.archiver) m.archiver->request_stop();  // a run in progress ends at its next file or batch
   if (m.refresher.joinable()) m.refresher.join();
   if (m.archive_thread.joinable()) m.archive_thread.join();
+  if (m.operational_thread.joinable()) m.operational_thread.join();
   for (auto* server : {&m.admin_server, &m.client_server, &m.client_tls_server, &m.provider_server}) {
     if (*server) (*server)->shutdown(drain);
   }

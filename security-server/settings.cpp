@@ -268,6 +268,16 @@ Result<Settings> read_settings(const std::string& path) {
   } else {
     out.admin_database = (std::filesystem::path(out.register_file).parent_path() / "server.db").string();
   }
+  if (node.has("operational_database")) {
+    XACBE_ASSIGN_OR_RETURN(out.operational_database, node.path("operational_database"));
+  } else {
+    out.operational_database = (std::filesystem::path(out.register_file).parent_path() / "operational.db").string();
+  }
+  XACBE_ASSIGN_OR_RETURN(auto operational_days, config::integer_or(node, "operational_retention_days", 7, 1, 3650));
+  out.operational_retention_days = static_cast<int>(operational_days);
+  XACBE_ASSIGN_OR_RETURN(auto operational_queue,
+                         config::integer_or(node, "operational_queue_records", 10000, 100, 1000000));
+  out.operational_queue_records = static_cast<std::size_t>(operational_queue);
   if (node.has("archive")) {
     XACBE_ASSIGN_OR_RETURN(config::Node archive, node.object("archive"));
     std::string base_dir = std::filesystem::path(path).parent_path().string();

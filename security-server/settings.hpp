@@ -77,6 +77,12 @@ struct Settings {
   std::map<std::string, std::vector<id::MemberId>> register_readers;
   // The services and access rights added through the admin API; default "server.db" beside the register.
   std::string admin_database;
+  // The operational records (docs/operator-guide.md "Operational records"): their store, default
+  // "operational.db" beside the register; the days they are kept; the records that may wait for
+  // the writer before further ones are dropped and counted.
+  std::string operational_database;
+  int operational_retention_days = 7;
+  std::size_t operational_queue_records = 10000;
   // Retention and archives of the query register (docs/operator-guide.md "Archives"); absent
   // ("archive" not in the file): records and decisions stay in the live store.
   struct Archive {

@@ -92,6 +92,14 @@ Json register_json(const RegisterStats& r, std::chrono::seconds margin, std::chr
           {"commits", r.commits}};
 }
 
+// The operational records' writer (monitoring/operational_log.hpp); null when none are kept.
+Json operational_json(const std::optional<OperationalStats>& o) {
+  if (!o) return nullptr;
+  return {{"queued", o->queued},   {"capacity", o->capacity},         {"written", o->written},
+          {"dropped", o->dropped}, {"write_failed", o->write_failed}, {"purged", o->purged},
+          {"batches", o->batches}};
+}
+
 Json status_json(const ServerStatus& s, TimePoint now_point) {
   const auto now = to_sys_seconds(now_point);
   Json listeners = Json::array();
@@ -107,6 +115,7 @@ Json status_json(const ServerStatus& s, TimePoint now_point) {
             {"last_timestamp_at", time_or_null(s.register_stats.last_timestamp_at)},
             {"last_error", text_or_null(s.register_stats.last_timestamp_error)}}},
           {"register", register_json(s.register_stats, s.admission_margin, now)},
+          {"operational_records", operational_json(s.operational)},
           {"listeners", std::move(listeners)}};
 }
 

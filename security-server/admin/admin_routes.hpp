@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "admin/service_admin.hpp"
+#include "monitoring/operational_log.hpp"
 #include "register/query_register.hpp"
 #include "xacbe/api/admin_api.hpp"
 #include "xacbe/clock.hpp"
@@ -50,6 +51,7 @@ struct ServerStatus {
   RegisterStats register_stats;
   std::chrono::seconds admission_margin{};
   std::vector<ListenerStatus> listeners;
+  std::optional<OperationalStats> operational;  // the operational records' queue; absent: none kept
 };
 
 // The eight-hour rule as an operator watches it (GET /api/v1/status and /metrics): without a

@@ -345,6 +345,11 @@ net::HttpResponse export_container(const QueryRegister& reg, RegisterAccessLog& 
 
 }  // namespace
 
+Result<std::map<std::string, std::string>> admin_query_params(const api::ApiCall& call,
+                                                              std::initializer_list<const char*> allowed) {
+  return query_params(call, allowed);
+}
+
 Status record_register_access(RegisterAccessLog& log, const api::ApiCall& call, const std::string& action,
                               const std::string& detail, std::vector<std::int64_t> seqs, const std::string& outcome) {
   RegisterAccess a;

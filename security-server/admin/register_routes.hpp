@@ -12,6 +12,7 @@
 // entry cannot be written the read is refused with 503 and nothing is served.
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ inline constexpr std::size_t kMaxRecordPageBytes = 1 << 20;
 Status record_register_access(RegisterAccessLog& log, const api::ApiCall& call, const std::string& action,
                               const std::string& detail, std::vector<std::int64_t> seqs,
                               const std::string& outcome = "ok");
+
+// The query's parameters, decoded; a name not in `allowed`, a repeated name or an empty value is
+// kInvalidArgument, so that a misspelt filter never widens a search silently.
+Result<std::map<std::string, std::string>> admin_query_params(const api::ApiCall& call,
+                                                              std::initializer_list<const char*> allowed);
 
 // Adds the routes. `reg`, `accesses` and `readers` must outlive `api`.
 void add_register_routes(api::AdminApi& api, const QueryRegister& reg, RegisterAccessLog& accesses,

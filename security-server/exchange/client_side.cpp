@@ -74,11 +74,12 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   std::string known_message_id, known_request_id, client_for_record, service_for_record, party_for_record;
   // Each exchange is counted once, where it ends: a fault, a relayed refusal or the answer.
   const auto started = std::chrono::steady_clock::now();
-  auto ended = [&](std::string_view result) {
+  OperationalTrace trace(c.operational_log, c.clock, RecordSide::kClient, c.settings.id.to_string(), request.body.size());
+  auto ended = [&](std::string_view result, const net::HttpResponse& answer) {
     if (c.metrics) c.metrics->ended(RecordSide::kClient, service_for_record, result, std::chrono::steady_clock::now() - started);
+    trace.finish(result, client_for_record, service_for_record, known_message_id, answer);
   };
   auto fault = [&](FaultSide side, FaultCode code, std::string message) {
-    ended(fault_code_name(code));
     net::HttpResponse r = fault_response(side, code, std::move(message));
     if (!known_message_id.empty()) r.headers.emplace_back("X-Xacbe-Id", known_message_id);
     if (!known_request_id.empty()) r.headers.emplace_back("X-Xacbe-Request-Id", known_request_id);
@@ -88,6 +89,7 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
                                                 std::string(fault_code_name(code)), "refused at the client interface",
                                                 party_for_record});
     }
+    ended(fault_code_name(code), r);
     return r;
   };
   // ---- The caller and its request ----
@@ -101,6 +103,7 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   if (!target.is_ok() && !list_clients_of) co_return fault(kRequest, FaultCode::kMalformedRequest, target.status().message());
   if (soap) target->service = *soap_service;
   service_for_record = list_clients_of ? *list_clients_of + "/listClients" : target->service.to_string();
+  trace.set_endpoint(request.method, target.is_ok() ? target->path : std::string());
   if (request.body.size() > c.settings.body_limit) {
     co_return fault(kRequest, FaultCode::kBodyTooLarge, "body larger than " + std::to_string(c.settings.body_limit) + " bytes");
   }
@@ -126,6 +129,7 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
     Status party = check_represented_party(*represented_party);
     if (!party.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, "X-Xacbe-Represented-Party: " + party.message());
     party_for_record = *represented_party;
+    trace.set_represented_party(party_for_record);
   }
   auto headers = forwardable_headers(request.headers);
   if (!headers.is_ok()) co_return fault(kRequest, FaultCode::kMalformedRequest, headers.status().message());
@@ -155,8 +159,9 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   if (list_clients_of) {
     auto listed = list_clients(*list_clients_of, conf);
     if (!listed.is_ok()) co_return fault(kRequest, FaultCode::kUnknownProvider, listed.status().message());
-    ended("ok");
-    co_return net::HttpResponse::make(200, "application/json", std::move(listed).value());
+    net::HttpResponse out = net::HttpResponse::make(200, "application/json", std::move(listed).value());
+    ended("ok", out);
+    co_return out;
   }
   Status admission = c.query_register.admission();
   if (!admission.is_ok()) co_return fault(kHere, FaultCode::kTimestampBacklog, admission.message());
@@ -188,6 +193,7 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
                    target->path, target->query, std::move(headers).value(), new_message_id(), party_for_record,
                    soap ? std::string(kSoapProtocol) : std::string()};
   known_request_id = head.request_id;
+  trace.set_request_id(head.request_id);
   const std::string head_bytes = to_json(head);
   std::vector<StampedPart> parts = message_parts(head_bytes, request.body);
   const std::string body_digest = parts[1].sha256;
@@ -222,6 +228,7 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   const std::string provider_text = provider.to_string();
   for (const std::string& server_id : c.health.order(provider_text, servers)) {
     const globalconf::SecurityServer* server = by_id[server_id];
+    trace.set_peer_server(server_id);
     net::ClientOptions options;
     options.tls = c.peer_tls;
     options.peer.pinned = server->auth_cert_sha256;
@@ -252,10 +259,10 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   if (auto relayed = Fault::from_response(*answer); relayed && relayed->side == FaultSide::kProviderSide) {
     log::warn("exchange {}: refused by {}: {}.{} {}", head.request_id, answered_by->id.to_string(),
               fault_side_name(relayed->side), fault_code_name(relayed->code), relayed->id);
-    ended(fault_code_name(relayed->code));
     net::HttpResponse r = relayed->to_response();
     r.headers.emplace_back("X-Xacbe-Id", head.message_id);
     r.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
+    ended(fault_code_name(relayed->code), r);
     co_return r;
   }
 
@@ -311,7 +318,7 @@ net::Task<net::HttpResponse> ClientSide::exchange(net::HttpRequest request, bool
   out.headers.emplace_back("X-Xacbe-Request-Id", head.request_id);
   out.headers.emplace_back("X-Xacbe-Request-Hash", crypto::to_hex(request_hash));
   out.body = std::move(answer->body);
-  ended("ok");
+  ended("ok", out);
   log::info("exchange {}: {} -> {} {} {}: {}", head.request_id, client->to_string(), head.service.to_string(),
             head.method, log::bounded(join_target(head), 120), out.status);
   co_return out;

@@ -17,6 +17,7 @@
 #include "exchange/exchange_metrics.hpp"
 #include "exchange/peer_status.hpp"
 #include "exchange/provider_health.hpp"
+#include "monitoring/operational_trace.hpp"
 #include "register/query_register.hpp"
 #include "settings.hpp"
 #include "xacbe/clock.hpp"
@@ -48,6 +49,7 @@ struct ExchangeContext {
   ProviderHealth& health;
   std::function<std::shared_ptr<const ServiceCatalog>()> catalog;
   ExchangeMetrics* metrics = nullptr;  // counts each exchange where it ends; null: not counted
+  OperationalLog* operational_log = nullptr;  // an operational record of each exchange; null: none
 };
 
 // The steps both sides take, each waiting without holding an I/O thread.

@@ -36,17 +36,21 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   bool decided = false;
   // Each exchange is counted once, where it ends: a refusal or the answer.
   const auto started = std::chrono::steady_clock::now();
-  auto ended = [&](std::string_view result) {
+  OperationalTrace trace(c.operational_log, c.clock, RecordSide::kProvider, c.settings.id.to_string(), request.body.size());
+  auto ended = [&](std::string_view result, const net::HttpResponse& answer) {
     if (c.metrics) c.metrics->ended(RecordSide::kProvider, service_text, result, std::chrono::steady_clock::now() - started);
+    trace.set_peer_server(peer_text);
+    trace.finish(result, client_text, service_text, message_id, answer);
   };
   auto refuse = [&](FaultCode code, std::string message) {
-    ended(fault_code_name(code));
     Fault f = Fault::make(kHere, code, std::move(message));
     if (!decided) {
       c.query_register.record_decision(Decision{RecordSide::kProvider, client_text, service_text, message_id, peer_text,
                                                 false, std::string(fault_code_name(code)), f.message, party_text});
     }
-    return f.to_response();
+    net::HttpResponse r = f.to_response();
+    ended(fault_code_name(code), r);
+    return r;
   };
   if (request.method != "POST" || request.target != kMessagePath) {
     co_return refuse(FaultCode::kMalformedMessage, "messages are POSTed to /x1/message");
@@ -76,6 +80,9 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
   service_text = head->service.to_string();
   message_id = head->message_id;
   party_text = head->represented_party;
+  trace.set_endpoint(head->method, head->path);
+  trace.set_request_id(head->request_id);
+  trace.set_represented_party(party_text);
   if (!conf.has_client(head->client) || conf.find_member(head->client.member()) == nullptr) {
     co_return refuse(FaultCode::kClientNotRegistered, client_text + " is not a registered client in good standing");
   }
@@ -219,7 +226,7 @@ net::Task<net::HttpResponse> ProviderSide::handle(net::HttpRequest request) {
                  {kAuthOcspHeader, crypto::base64_encode(auth_ocsp->der)},
                  {"Content-Type", "application/octet-stream"}};
   out.body = std::move(answer->body);
-  ended("ok");
+  ended("ok", out);
   co_return out;
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "admin/admin_routes.hpp"
+#include "admin/operational_routes.hpp"
 #include "exchange/exchange_metrics.hpp"
 #include "admin/register_routes.hpp"
 #include "admin/request_log.hpp"
@@ -94,6 +95,12 @@ class AdminApiTest : public ::testing::Test {
     accesses_ = std::move(accesses).value();
     add_register_routes(*api_, *register_, *accesses_, readers_);
     add_export_route(*api_, *register_, *accesses_, readers_, "QROO/EST/SSP/SS1", clock_);
+    if (!operational_) {
+      auto operational = OperationalLog::open(dir_.file("operational.db"), clock_);
+      ASSERT_TRUE(operational.is_ok()) << operational.status().to_string();
+      operational_ = std::move(operational).value();
+    }
+    add_operational_routes(*api_, *operational_, readers_);
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "",
@@ -169,6 +176,7 @@ class AdminApiTest : public ::testing::Test {
   AdminSources sources_;
   std::unique_ptr<QueryRegister> register_;
   std::unique_ptr<RegisterAccessLog> accesses_;
+  std::unique_ptr<OperationalLog> operational_;
   RegisterReaders readers_;
   std::unique_ptr<api::AdminApi> api_;
 };
@@ -201,6 +209,12 @@ TEST_F(AdminApiTest, StatusShowsConfigurationOcspRegisterAndListeners) {
   status_.register_stats.last_timestamp_error = "TSA timeout";
   status_.register_stats.decisions_dropped = 2;
   status_.listeners = {{"client", "http", "127.0.0.1", 8080}, {"admin", "http", "127.0.0.1", 8081}};
+  OperationalStats operational;
+  operational.queued = 4;
+  operational.capacity = 10000;
+  operational.written = 120;
+  operational.dropped = 7;
+  status_.operational = operational;
 
   const Reply r = call("GET", "/api/v1/status");
   ASSERT_EQ(r.status, 200) << r.json.dump();
@@ -227,6 +241,12 @@ TEST_F(AdminApiTest, StatusShowsConfigurationOcspRegisterAndListeners) {
   EXPECT_EQ(reg["seconds_left_before_refusal"], 3600 - 900);
   EXPECT_EQ(reg["admitting"], true);
   EXPECT_EQ(reg["decisions_dropped"], 2);
+  const Json& op = r.json["operational_records"];
+  EXPECT_EQ(op["queued"], 4);
+  EXPECT_EQ(op["capacity"], 10000);
+  EXPECT_EQ(op["written"], 120);
+  EXPECT_EQ(op["dropped"], 7);
+  EXPECT_EQ(op["write_failed"], 0);
   ASSERT_EQ(r.json["listeners"].size(), 2u);
   EXPECT_EQ(r.json["listeners"][1]["name"], "admin");
   EXPECT_EQ(r.json["listeners"][1]["port"], 8081);
@@ -247,6 +267,7 @@ TEST_F(AdminApiTest, StatusSaysWhyThereIsNoConfigurationOrOcsp) {
   EXPECT_TRUE(r.json["ocsp"]["certificates"].empty());
   EXPECT_EQ(r.json["register"]["seconds_left_before_refusal"], 60 - 900);
   EXPECT_EQ(r.json["register"]["admitting"], false);
+  EXPECT_TRUE(r.json["operational_records"].is_null());
 }
 
 TEST_F(AdminApiTest, CertificatesClientsAndDecisionsHaveTheirShape) {

@@ -194,6 +194,14 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
        "max_file_bytes"},
       {"an unknown archive key", [](Json& c) { c["security_server"]["archive"] = {{"directory", "a"}, {"keep", 1}}; },
        "keep"},
+      {"operational records kept no days", [](Json& c) { c["security_server"]["operational_retention_days"] = 0; },
+       "operational_retention_days"},
+      {"operational records kept for ever",
+       [](Json& c) { c["security_server"]["operational_retention_days"] = 100000; }, "operational_retention_days"},
+      {"an operational queue too small to absorb a burst",
+       [](Json& c) { c["security_server"]["operational_queue_records"] = 10; }, "operational_queue_records"},
+      {"an operational database that is not a path",
+       [](Json& c) { c["security_server"]["operational_database"] = 7; }, "operational_database"},
   };
   for (const auto& row : rows) {
     Json c = example();
@@ -234,6 +242,23 @@ TEST_F(SettingsTest, ArchiveSettingsHaveDefaultsAndPathsRelativeToTheFile) {
   EXPECT_EQ(s->archive->transfer_command, (std::vector<std::string>{"/usr/local/bin/ship", "--to", "auditoria"}));
   EXPECT_EQ(s->archive->encrypt_to, std::vector<std::string>{dir_.file("auditor.pem")});
   EXPECT_EQ(s->archive->interval, std::chrono::seconds(600));
+}
+
+TEST_F(SettingsTest, OperationalRecordSettingsHaveDefaultsBesideTheRegister) {
+  Json c = example();
+  auto s = read(c);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  EXPECT_EQ(s->operational_database, dir_.file("operational.db"));
+  EXPECT_EQ(s->operational_retention_days, 7);
+  EXPECT_EQ(s->operational_queue_records, 10000u);
+  c["security_server"]["operational_database"] = "stats/operational.db";
+  c["security_server"]["operational_retention_days"] = 30;
+  c["security_server"]["operational_queue_records"] = 50000;
+  s = read(c);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  EXPECT_EQ(s->operational_database, dir_.file("stats/operational.db"));
+  EXPECT_EQ(s->operational_retention_days, 30);
+  EXPECT_EQ(s->operational_queue_records, 50000u);
 }
 
 }  // namespace
