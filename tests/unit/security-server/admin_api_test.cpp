@@ -551,7 +551,7 @@ CREATE TABLE access_rights(
   EXPECT_EQ((*services)[0].description_url, "");
   EXPECT_EQ((*services)[0].endpoints.size(), 1u);
   ServiceDefinition added{*id::ServiceId::parse("QROO/EST/SSP/PLATAFORMA/nuevo"), "http://10.0.0.7/", true,
-                          std::chrono::milliseconds(1000), {}, "http://10.0.0.7/openapi.json"};
+                          std::chrono::milliseconds(1000), {}, ServiceProtocol::kRest, "http://10.0.0.7/openapi.json"};
   ASSERT_TRUE((*store)->add_service(added).is_ok());
   services = (*store)->services();
   ASSERT_TRUE(services.is_ok());

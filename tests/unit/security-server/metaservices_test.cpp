@@ -70,8 +70,8 @@ class MetaservicesTest : public ::testing::Test {
 
   static ServiceDefinition def(const std::string& id, std::vector<std::string> endpoints, bool enabled = true,
                                std::string description_url = {}) {
-    ServiceDefinition d{service(id), "http://127.0.0.1:9000/api", enabled, std::chrono::milliseconds(1000), {},
-                        std::move(description_url)};
+    ServiceDefinition d{service(id), "http://127.0.0.1:9000/api", enabled, std::chrono::milliseconds(1000), {}};
+    d.description_url = std::move(description_url);
     for (const auto& e : endpoints) d.endpoints.push_back(endpoint(e));
     return d;
   }
