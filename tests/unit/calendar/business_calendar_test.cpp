@@ -17,9 +17,9 @@ using namespace std::chrono;
 
 // The project's calendar, found from this source file (tests/unit/calendar/ -> conf/).
 std::string project_calendar_path() {
-  return (std::filesystem::path(__FILE__).parent_path() / "../../../conf/business-calendar.json")
-      .lexically_normal()
-      .string();
+  // The source tree as the build names it: __FILE__ is relative when the compiler is given
+  // relative paths (a compiler cache does so), and then depends on where the test runs.
+  return (std::filesystem::path(XACBE_SOURCE_DIR) / "conf/business-calendar.json").lexically_normal().string();
 }
 
 Date date(const std::string& text) {

@@ -215,6 +215,7 @@ TEST_F(TimestamperTest, RegisterKeepingStampsInItsRecordsIsAdopted) {
       " CREATE INDEX records_unstamped_seq ON records(seq) WHERE batch_id IS NULL;"
       " CREATE INDEX records_unstamped_deadline ON records(deadline) WHERE batch_id IS NULL;"
       " CREATE INDEX records_missed ON records(seq) WHERE deadline_missed = 1;"
+      " ALTER TABLE decisions DROP COLUMN represented_party;"  // version 5's
       " UPDATE schema_versions SET version = 3 WHERE module = 'query-register';");
   for (int seq = 1; seq <= 6; ++seq) {
     Result<TimestampProof> p = reg_->proof(seq);
