@@ -54,6 +54,10 @@ Status read_services(const config::Node& node, Settings& out) {
     XACBE_ASSIGN_OR_RETURN(d.enabled, config::boolean_or(s, "enabled", true));
     XACBE_ASSIGN_OR_RETURN(auto timeout, config::integer_or(s, "timeout_ms", 30000, 1, 600000));
     d.timeout = std::chrono::milliseconds(timeout);
+    XACBE_ASSIGN_OR_RETURN(d.minimum_level, config::string_or(s, "minimum_level", ""));
+    if (s.has("minimum_level") && d.minimum_level.empty()) {
+      return invalid_argument("services." + name + ".minimum_level: must not be empty (leave it out for none)");
+    }
     if (s.has("endpoints")) {
       XACBE_ASSIGN_OR_RETURN(auto endpoints, s.strings("endpoints"));
       for (const auto& e : endpoints) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "access/access_level.hpp"
 #include "exchange/message.hpp"
 #include "xacbe/net/http.hpp"
 
@@ -90,6 +91,10 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
       if (!st.is_ok()) return invalid_argument("service " + name + ": " + st.message());
     }
     if (s.timeout.count() <= 0) return invalid_argument("service " + name + ": timeout must be positive");
+    if (!s.minimum_level.empty()) {
+      Status st = check_level_code(s.minimum_level);
+      if (!st.is_ok()) return invalid_argument("service " + name + ": " + st.message());
+    }
   }
   for (const auto& r : rights) {
     const std::string name = r.service.to_string();
@@ -129,6 +134,7 @@ AccessDecision ServiceCatalog::decide(const id::ClientId& client, const ServiceD
     if (r.service != service.service) continue;
     if (r.endpoint && !r.endpoint->matches(method, path)) continue;
     if (subject_lists(r.subject, client, configuration)) {
+      if (auto below = refuse_below_minimum_level(client, service, configuration)) return *below;
       return {true, "right:" + r.subject, "granted to " + r.subject};
     }
   }

@@ -36,6 +36,9 @@ struct ServiceDefinition {
   bool enabled = true;
   std::chrono::milliseconds timeout{30000};
   std::vector<Endpoint> endpoints;  // the service's endpoints; empty: any method and path
+  // The lowest access level of the global configuration a client must have (access/access_level.hpp);
+  // empty: none required.
+  std::string minimum_level{};
 };
 
 struct AccessRight {
@@ -52,7 +55,7 @@ struct AccessRight {
 // Why a call was allowed or refused, for the authentication/authorization record.
 struct AccessDecision {
   bool allowed = false;
-  std::string rule;    // "right:<subject>", "no-endpoint", "no-right"
+  std::string rule;    // "right:<subject>", "no-endpoint", "no-right", "level:<minimum>"
   std::string reason;  // a sentence
 };
 
@@ -63,7 +66,8 @@ class ServiceCatalog {
   static Result<ServiceCatalog> create(std::vector<ServiceDefinition> services, std::vector<AccessRight> rights);
 
   const ServiceDefinition* find(const id::ServiceId& service) const;
-  // The access decision for a call to `service` (found in this catalog).
+  // The access decision for a call to `service` (found in this catalog): the endpoint, then an
+  // access right, then the service's minimum access level (access/access_level.hpp).
   AccessDecision decide(const id::ClientId& client, const ServiceDefinition& service, std::string_view method,
                         std::string_view path, const globalconf::GlobalConfiguration& configuration) const;
 

@@ -25,6 +25,10 @@ CREATE TABLE access_rights(
   subject TEXT NOT NULL,
   endpoint TEXT NOT NULL,
   UNIQUE(service, subject, endpoint));
+)sql",
+      // 2: a service's minimum access level (access/access_level.hpp); '' for none.
+      R"sql(
+ALTER TABLE services ADD COLUMN minimum_level TEXT NOT NULL DEFAULT '';
 )sql"};
   return m;
 }
@@ -57,7 +61,8 @@ Result<std::unique_ptr<ServiceStore>> ServiceStore::open(const std::string& path
 
 Result<std::vector<ServiceDefinition>> ServiceStore::services() {
   XACBE_ASSIGN_OR_RETURN(store::Statement q,
-                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints FROM services ORDER BY id"));
+                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints, minimum_level FROM services"
+                                      " ORDER BY id"));
   std::vector<ServiceDefinition> out;
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, q.step());
@@ -65,6 +70,7 @@ Result<std::vector<ServiceDefinition>> ServiceStore::services() {
     XACBE_ASSIGN_OR_RETURN(id::ServiceId service, stored_service(q.column_text(0)));
     ServiceDefinition d{std::move(service), q.column_text(1), q.column_int64(2) != 0,
                         std::chrono::milliseconds(q.column_int64(3)), {}};
+    d.minimum_level = q.column_text(5);
     const std::string endpoints = q.column_text(4);
     for (std::size_t start = 0; start < endpoints.size();) {
       const std::size_t end = std::min(endpoints.find('\n', start), endpoints.size());
@@ -100,10 +106,11 @@ Status ServiceStore::add_service(const ServiceDefinition& service) {
     endpoints += to_string(e);
   }
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
-                         db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints)"
-                                      " VALUES(?1,?2,?3,?4,?5)"));
+                         db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints,"
+                                      " minimum_level) VALUES(?1,?2,?3,?4,?5,?6)"));
   insert.bind(1, service.service.to_string()).bind(2, service.url).bind(3, std::int64_t{service.enabled ? 1 : 0});
   insert.bind(4, static_cast<std::int64_t>(service.timeout.count())).bind(5, endpoints);
+  insert.bind(6, service.minimum_level);
   return insert.run();
 }
 
