@@ -170,7 +170,9 @@ TEST_F(SettingsTest, AServiceMayRequireAMinimumAccessLevel) {
   ASSERT_NE(it, s->services.end());
   EXPECT_EQ(it->minimum_level, "restricted");
   for (const auto& d : s->services) {
-    if (&d != &*it) EXPECT_TRUE(d.minimum_level.empty()) << d.service.to_string();
+    if (&d != &*it) {
+      EXPECT_TRUE(d.minimum_level.empty()) << d.service.to_string();
+    }
   }
 }
 
