@@ -16,6 +16,7 @@
 
 #include "support/e2e/federation.hpp"
 #include "support/process.hpp"
+#include "support/smtp_server.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/globalconf/signed_configuration.hpp"
