@@ -113,8 +113,8 @@ ConfigurationPublisher::ConfigurationPublisher(store::Database& db, const Clock&
                                                SecurityServers& servers, globalconf::ConfigurationAnchor anchor,
                                                SigningKeys keys, PublisherSettings settings)
     : db_(db), clock_(clock), membership_(membership), records_(db, clock, membership),
-      groups_(db, clock, membership), levels_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)), keys_(std::move(keys)),
-      settings_(std::move(settings)) {}
+      groups_(db, clock, membership), levels_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)),
+      keys_(std::move(keys)), settings_(std::move(settings)) {}
 
 std::string ConfigurationPublisher::anchor_json() const { return anchor_.to_json(); }
 
