@@ -89,6 +89,7 @@ Status ConfigurationPublisher::self_check() {
   content.subsystems.clear();
   content.security_servers.clear();
   content.global_groups.clear();
+  content.access_levels = {};
   content.version = 1;
   content.created_at = std::chrono::floor<std::chrono::seconds>(now);
   content.expires_at = content.created_at + settings_.validity;
@@ -112,8 +113,8 @@ ConfigurationPublisher::ConfigurationPublisher(store::Database& db, const Clock&
                                                SecurityServers& servers, globalconf::ConfigurationAnchor anchor,
                                                SigningKeys keys, PublisherSettings settings)
     : db_(db), clock_(clock), membership_(membership), records_(db, clock, membership),
-      groups_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)), keys_(std::move(keys)),
-      settings_(std::move(settings)) {}
+      groups_(db, clock, membership), levels_(db, clock, membership), servers_(servers), anchor_(std::move(anchor)),
+      keys_(std::move(keys)), settings_(std::move(settings)) {}
 
 std::string ConfigurationPublisher::anchor_json() const { return anchor_.to_json(); }
 
@@ -162,6 +163,14 @@ Result<globalconf::ConfigurationContent> ConfigurationPublisher::gather() {
       if (in_document.count(m.client)) group.members.push_back(m.client);
     }
     c.global_groups.push_back(std::move(group));
+  }
+  // The whole list, and the levels of the clients this document lists (in identifier order): a
+  // suspended member's level is kept by the registry and published again when it is reactivated.
+  XACBE_ASSIGN_OR_RETURN(std::vector<AccessLevelDefinition> levels, levels_.levels());
+  for (auto& l : levels) c.access_levels.levels.push_back({std::move(l.code), std::move(l.name)});
+  XACBE_ASSIGN_OR_RETURN(std::vector<AccessLevelAssignment> assigned, levels_.assignments());
+  for (auto& a : assigned) {
+    if (in_document.count(a.client)) c.access_levels.assignments.push_back({a.client, std::move(a.level)});
   }
   return c;
 }
@@ -246,7 +255,8 @@ Result<std::string> ConfigurationPublisher::publish_if_due() {
       "system", "globalconf.publish", settings_.instance + " v" + std::to_string(content.version), Status::ok(),
       std::to_string(content.members.size()) + " members, " + std::to_string(content.subsystems.size()) +
           " subsystems, " + std::to_string(content.security_servers.size()) + " servers, " +
-          std::to_string(content.global_groups.size()) + " global groups"));
+          std::to_string(content.global_groups.size()) + " global groups, " +
+          std::to_string(content.access_levels.levels.size()) + " access levels"));
   XACBE_RETURN_IF_ERROR(tx.commit());
   signer_checked_version_ = static_cast<std::int64_t>(content.version);
   signer_checked_active_ = true;

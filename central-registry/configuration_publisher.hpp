@@ -4,7 +4,8 @@
 // suspended and terminated ones drop out) and their current subsystems, their security servers
 // with addresses, clients (the owner member, then its subsystems) and authentication-certificate
 // hashes, the global groups (each with those of its clients the document lists), the CA, OCSP and
-// TSA, and the global settings, signed with the registry's configuration-signing key.
+// TSA, the global settings, and the access levels with the levels of the clients it lists
+// (docs/protocol/access-levels.md), signed with the registry's configuration-signing key.
 //
 // A new version is published when the content changes or when the current one has used half of
 // its validity, so security servers always hold a copy well before it expires. Every publication
@@ -26,6 +27,7 @@
 
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/globalconf/signed_configuration.hpp"
+#include "access_levels.hpp"
 #include "global_groups.hpp"
 #include "member_records.hpp"
 #include "membership.hpp"
@@ -106,6 +108,7 @@ class ConfigurationPublisher {
   Membership& membership_;
   MemberRecords records_;
   GlobalGroups groups_;
+  AccessLevels levels_;
   SecurityServers& servers_;
   const globalconf::ConfigurationAnchor anchor_;
   const SigningKeys keys_;

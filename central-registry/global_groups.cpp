@@ -138,11 +138,12 @@ Status GlobalGroups::delete_group(const std::string& actor, const std::string& c
       .status();
 }
 
-Status GlobalGroups::check_client(const id::ClientId& client) {
-  XACBE_ASSIGN_OR_RETURN(Member member, membership_.member(client.member()));
+Status check_registered_client(store::Database& db, Membership& membership, const id::ClientId& client,
+                               std::string_view purpose) {
+  XACBE_ASSIGN_OR_RETURN(Member member, membership.member(client.member()));
   if (const auto sub = client.subsystem()) {
     XACBE_ASSIGN_OR_RETURN(store::Statement query,
-                           db_.prepare("SELECT 1 FROM member_subsystem WHERE subsystem_id=?1 AND removed_at IS NULL"));
+                           db.prepare("SELECT 1 FROM member_subsystem WHERE subsystem_id=?1 AND removed_at IS NULL"));
     query.bind(1, sub->to_string());
     XACBE_ASSIGN_OR_RETURN(bool row, query.step());
     if (!row) return not_found("no current subsystem " + sub->to_string());
@@ -158,8 +159,14 @@ Status GlobalGroups::check_client(const id::ClientId& client) {
     case MemberState::kTerminated:
       break;
   }
-  return failed_precondition("member " + client.member().to_string() + " is " + std::string(state_name(member.state)) +
-                             "; only an admitted member (active, suspended or terminating) can join a global group");
+  std::string message = "member " + client.member().to_string() + " is " + std::string(state_name(member.state)) +
+                        "; only an admitted member (active, suspended or terminating) can ";
+  message.append(purpose);
+  return failed_precondition(message);
+}
+
+Status GlobalGroups::check_client(const id::ClientId& client) {
+  return check_registered_client(db_, membership_, client, "join a global group");
 }
 
 Result<GlobalGroupRecord> GlobalGroups::add_member(const std::string& actor, const std::string& code,

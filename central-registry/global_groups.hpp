@@ -28,6 +28,13 @@ namespace xacbe::registry {
 // Whether `code` may name a global group (the member-code rule above).
 bool is_global_group_code(std::string_view code);
 
+// Whether `client` exists in the registry as a global group or an access level needs it: a
+// member admitted and not terminated (active, suspended or terminating; kNotFound when unknown,
+// kFailedPrecondition otherwise), or a current subsystem (kNotFound when there is none).
+// `purpose` ends the refusal: "... only an admitted member (...) can <purpose>".
+Status check_registered_client(store::Database& db, Membership& membership, const id::ClientId& client,
+                               std::string_view purpose);
+
 struct GlobalGroupMember {
   id::ClientId client;
   TimePoint added_at;

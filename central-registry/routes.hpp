@@ -19,6 +19,9 @@ void add_membership_routes(AdminApi& api, Membership& membership);
 void add_member_record_routes(AdminApi& api, MemberRecords& records);
 // Global groups and their members (published in the global configuration).
 void add_group_routes(AdminApi& api, GlobalGroups& groups);
+// The CEIQROO's access levels and the levels of members and subsystems (published in the global
+// configuration).
+void add_access_level_routes(AdminApi& api, store::Database& db, const Clock& clock, Membership& membership);
 // Notifications with their deliveries and acknowledgements, and security incidents.
 void add_notification_routes(AdminApi& api, Notifications& notifications);
 // Security servers' signed management requests and their approval, the server list, hosting
@@ -41,6 +44,7 @@ inline void add_registry_routes(AdminApi& api, Membership& membership, MemberRec
   add_membership_routes(api, membership);
   add_member_record_routes(api, records);
   add_group_routes(api, groups);
+  add_access_level_routes(api, db, clock, membership);
   add_notification_routes(api, notifications);
   add_server_routes(api, servers, notifications);
   add_configuration_routes(api, publisher, instance);

@@ -314,6 +314,23 @@ DROP INDEX notification_delivery_unqueued;
 CREATE INDEX notification_delivery_unqueued ON notification_delivery(notification_id)
   WHERE outbox_id IS NULL AND failure IS NULL AND cancelled_at IS NULL;
 )sql",
+      // 10: access levels (docs/protocol/access-levels.md): the CEIQROO's ordered list and the
+      // level of each member or subsystem that has one. The list is replaced as a whole; a level
+      // still assigned cannot leave it (access_levels.cpp checks, in the same transaction).
+      R"sql(
+CREATE TABLE access_level (
+  position INTEGER PRIMARY KEY,           -- rank: 0 is the lowest
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL
+);
+CREATE TABLE client_access_level (
+  client_id TEXT PRIMARY KEY,             -- INSTANCE/CLASS/CODE or INSTANCE/CLASS/CODE/SUBSYSTEM
+  level_code TEXT NOT NULL,               -- an access_level.code
+  set_at INTEGER NOT NULL,
+  set_by TEXT NOT NULL
+);
+CREATE INDEX client_access_level_code ON client_access_level(level_code);
+)sql",
   };
   return kMigrations;
 }

@@ -61,6 +61,10 @@ Status read_services(const config::Node& node, Settings& out) {
     if (s.has("description_url")) {
       XACBE_ASSIGN_OR_RETURN(d.description_url, s.string("description_url"));
     }
+    XACBE_ASSIGN_OR_RETURN(d.minimum_level, config::string_or(s, "minimum_level", ""));
+    if (s.has("minimum_level") && d.minimum_level.empty()) {
+      return invalid_argument("services." + name + ".minimum_level: must not be empty (leave it out for none)");
+    }
     if (s.has("endpoints")) {
       XACBE_ASSIGN_OR_RETURN(auto endpoints, s.strings("endpoints"));
       for (const auto& e : endpoints) {

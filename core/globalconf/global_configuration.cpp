@@ -222,7 +222,35 @@ Status GlobalConfiguration::index() {
     if (!groups_.emplace(c.global_groups[i].code, i).second) return refuse(path + ".code", "is listed twice");
     XACBE_RETURN_IF_ERROR(check_clients(c.global_groups[i].members, path + ".members"));
   }
+  XACBE_RETURN_IF_ERROR(index_access_levels());
   return check_settings(c.settings);
+}
+
+Status GlobalConfiguration::index_access_levels() {
+  const AccessLevels& a = content_.access_levels;
+  for (std::size_t i = 0; i < a.levels.size(); ++i) {
+    const std::string path = item_path("access_levels.levels", i);
+    XACBE_RETURN_IF_ERROR(check_code(a.levels[i].code, path + ".code"));
+    XACBE_RETURN_IF_ERROR(check_name(a.levels[i].name, path + ".name"));
+    if (!level_ranks_.emplace(a.levels[i].code, i).second) return refuse(path + ".code", "is listed twice");
+  }
+  for (std::size_t i = 0; i < a.assignments.size(); ++i) {
+    const std::string path = item_path("access_levels.assignments", i);
+    const AccessLevelAssignment& entry = a.assignments[i];
+    if (!has_client(entry.client)) {
+      return refuse(path + ".client", entry.client.to_string() + " is not a member or subsystem of this configuration");
+    }
+    if (!level_assignments_.emplace(entry.client, i).second) {
+      return refuse(path + ".client", entry.client.to_string() + " is assigned a level twice");
+    }
+    if (!level_ranks_.contains(entry.level)) {
+      // The code is bounded: a code that passed check_code is at most 64 safe characters.
+      std::string shown = entry.level.size() <= 64 ? entry.level : entry.level.substr(0, 64) + "...";
+      if (!is_utf8(shown) || has_control_characters(shown)) shown = "(unprintable)";
+      return refuse(path + ".level", "'" + shown + "' is not a level of access_levels.levels");
+    }
+  }
+  return Status::ok();
 }
 
 Result<GlobalConfiguration> GlobalConfiguration::create(ConfigurationContent content) {
@@ -275,6 +303,23 @@ const GlobalGroup* GlobalConfiguration::find_group(std::string_view code) const 
   return it == groups_.end() ? nullptr : &content_.global_groups[it->second];
 }
 
+std::optional<std::size_t> GlobalConfiguration::level_rank(std::string_view code) const {
+  auto it = level_ranks_.find(code);
+  if (it == level_ranks_.end()) return std::nullopt;
+  return it->second;
+}
+
+const std::string* GlobalConfiguration::assigned_level(const id::ClientId& client) const {
+  auto it = level_assignments_.find(client);
+  return it == level_assignments_.end() ? nullptr : &content_.access_levels.assignments[it->second].level;
+}
+
+const std::string* GlobalConfiguration::effective_level(const id::ClientId& client) const {
+  if (const std::string* own = assigned_level(client)) return own;
+  if (client.subsystem()) return assigned_level(id::ClientId(client.member()));
+  return nullptr;
+}
+
 // ---- JSON ----
 
 namespace {
@@ -299,7 +344,7 @@ json to_json_value(const ConfigurationContent& c) {
   json responders = json::array();
   for (const auto& r : c.ca.ocsp_responder_certificates) responders.push_back(r.pem());
   json out = json::object();
-  out["format_version"] = kFormatVersion;
+  out["format_version"] = kDocumentFormatVersion;
   out["instance"] = c.instance;
   out["version"] = c.version;
   out["created_at"] = format_time(c.created_at);
@@ -315,6 +360,12 @@ json to_json_value(const ConfigurationContent& c) {
   out["settings"] = {{"ocsp_freshness_seconds", c.settings.ocsp_freshness.count()},
                      {"estamp_window_seconds", c.settings.estamp_window.count()},
                      {"timestamp_interval_seconds", c.settings.timestamp_interval.count()}};
+  json levels = json::array(), assignments = json::array();
+  for (const auto& l : c.access_levels.levels) levels.push_back({{"code", l.code}, {"name", l.name}});
+  for (const auto& a : c.access_levels.assignments) {
+    assignments.push_back({{"client", a.client.to_string()}, {"level", a.level}});
+  }
+  out["access_levels"] = {{"levels", std::move(levels)}, {"assignments", std::move(assignments)}};
   return out;
 }
 
@@ -442,6 +493,28 @@ Result<Settings> parse_settings(const json& v) {
   return s;
 }
 
+Result<AccessLevel> parse_level(const json& v, const std::string& path) {
+  XACBE_RETURN_IF_ERROR(expect_object(v, path, {"code", "name"}));
+  XACBE_ASSIGN_OR_RETURN(auto code, as_string(v["code"], path + ".code"));
+  XACBE_ASSIGN_OR_RETURN(auto name, as_string(v["name"], path + ".name"));
+  return AccessLevel{std::move(code), std::move(name)};
+}
+
+Result<AccessLevelAssignment> parse_assignment(const json& v, const std::string& path) {
+  XACBE_RETURN_IF_ERROR(expect_object(v, path, {"client", "level"}));
+  XACBE_ASSIGN_OR_RETURN(auto client, as_id<id::ClientId>(v["client"], path + ".client"));
+  XACBE_ASSIGN_OR_RETURN(auto level, as_string(v["level"], path + ".level"));
+  return AccessLevelAssignment{std::move(client), std::move(level)};
+}
+
+Result<AccessLevels> parse_access_levels(const json& v) {
+  XACBE_RETURN_IF_ERROR(expect_object(v, "access_levels", {"levels", "assignments"}));
+  XACBE_ASSIGN_OR_RETURN(auto levels, as_list<AccessLevel>(v["levels"], "access_levels.levels", parse_level));
+  XACBE_ASSIGN_OR_RETURN(auto assignments, as_list<AccessLevelAssignment>(
+                                               v["assignments"], "access_levels.assignments", parse_assignment));
+  return AccessLevels{std::move(levels), std::move(assignments)};
+}
+
 Result<json> parse_strict_json(std::string_view text) {
   auto r = config::parse_json_strict(text);
   if (!r) return refuse("", r.status().message());
@@ -459,10 +532,13 @@ Result<GlobalConfiguration> GlobalConfiguration::from_json(std::string_view text
   XACBE_ASSIGN_OR_RETURN(json v, parse_strict_json(text));
   XACBE_RETURN_IF_ERROR(expect_object(v, "",
                                       {"format_version", "instance", "version", "created_at", "expires_at", "members",
-                                       "subsystems", "security_servers", "ca", "tsa", "global_groups", "settings"}));
+                                       "subsystems", "security_servers", "ca", "tsa", "global_groups", "settings",
+                                       "access_levels"}));
   XACBE_ASSIGN_OR_RETURN(std::uint64_t format, as_uint(v["format_version"], "format_version"));
-  if (format != kFormatVersion)
-    return refuse("format_version", "format " + std::to_string(format) + " is not supported (1)");
+  if (format != kDocumentFormatVersion) {
+    return refuse("format_version", "format " + std::to_string(format) + " is not supported (" +
+                                        std::to_string(kDocumentFormatVersion) + ")");
+  }
   XACBE_ASSIGN_OR_RETURN(auto instance, as_string(v["instance"], "instance"));
   XACBE_ASSIGN_OR_RETURN(auto version, as_uint(v["version"], "version"));
   XACBE_ASSIGN_OR_RETURN(auto created_at, as_time(v["created_at"], "created_at"));
@@ -475,9 +551,10 @@ Result<GlobalConfiguration> GlobalConfiguration::from_json(std::string_view text
   XACBE_ASSIGN_OR_RETURN(auto tsa, parse_tsa(v["tsa"]));
   XACBE_ASSIGN_OR_RETURN(auto groups, as_list<GlobalGroup>(v["global_groups"], "global_groups", parse_group));
   XACBE_ASSIGN_OR_RETURN(auto settings, parse_settings(v["settings"]));
+  XACBE_ASSIGN_OR_RETURN(auto access_levels, parse_access_levels(v["access_levels"]));
   return create(ConfigurationContent{std::move(instance), version, created_at, expires_at, std::move(members),
                                      std::move(subsystems), std::move(servers), std::move(ca), std::move(tsa),
-                                     std::move(groups), settings});
+                                     std::move(groups), settings, std::move(access_levels)});
 }
 
 }  // namespace xacbe::globalconf

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <set>
 
+#include "access/access_level.hpp"
 #include "exchange/message.hpp"
 #include "xacbe/net/http.hpp"
 
@@ -128,6 +129,10 @@ Result<ServiceCatalog> ServiceCatalog::create(std::vector<ServiceDefinition> ser
       if (!d.is_ok()) return invalid_argument("service " + name + ": bad description url: " + d.status().message());
       if (d->tls) return invalid_argument("service " + name + ": only http:// description URLs are supported for now");
     }
+    if (!s.minimum_level.empty()) {
+      Status st = check_level_code(s.minimum_level);
+      if (!st.is_ok()) return invalid_argument("service " + name + ": " + st.message());
+    }
   }
   for (const auto& r : rights) {
     const std::string name = r.service.to_string();
@@ -185,6 +190,7 @@ AccessDecision ServiceCatalog::decide(const id::ClientId& client, const ServiceD
       party_refused = true;
       continue;
     }
+    if (auto below = refuse_below_minimum_level(client, service, configuration)) return *below;
     std::string reason = "granted to " + r.subject;
     if (!represented_party.empty()) reason += " on behalf of " + std::string(represented_party);
     return {true, "right:" + r.subject, std::move(reason)};

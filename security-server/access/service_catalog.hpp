@@ -47,6 +47,9 @@ struct ServiceDefinition {
   // document or a WSDL), http://; empty: none. Served by the getOpenAPI and getWsdl metaservices
   // (docs/protocol/metaservices.md).
   std::string description_url = {};
+  // The lowest access level of the global configuration a client must have (access/access_level.hpp);
+  // empty: none required.
+  std::string minimum_level{};
 };
 
 // What a right says of the party a client calls on behalf of (X-Xacbe-Represented-Party).
@@ -76,7 +79,7 @@ struct AccessRight {
 // Why a call was allowed or refused, for the authentication/authorization record.
 struct AccessDecision {
   bool allowed = false;
-  std::string rule;    // "right:<subject>", "no-endpoint", "no-right", "represented-party"
+  std::string rule;    // "right:<subject>", "no-endpoint", "no-right", "represented-party", "level:<minimum>"
   std::string reason;  // a sentence
 };
 
@@ -90,9 +93,10 @@ class ServiceCatalog {
 
   const ServiceDefinition* find(const id::ServiceId& service) const;
   // The access decision for a call to `service` (found in this catalog), made on behalf of
-  // `represented_party` (empty: the client calls for itself). A right that matches the client and
-  // endpoint but names another party, or requires one the call lacks, refuses with rule
-  // "represented-party" unless another right allows.
+  // `represented_party` (empty: the client calls for itself): the endpoint, then an access right,
+  // then the service's minimum access level (access/access_level.hpp). A right that matches the
+  // client and endpoint but names another party, or requires one the call lacks, refuses with
+  // rule "represented-party" unless another right allows.
   AccessDecision decide(const id::ClientId& client, const ServiceDefinition& service, std::string_view method,
                         std::string_view path, const globalconf::GlobalConfiguration& configuration,
                         std::string_view represented_party = {}) const;

@@ -153,6 +153,7 @@ Json service_json(const ServiceDefinition& d, Origin origin) {
           {"endpoints", std::move(endpoints)},
           {"protocol", service_protocol_name(d.protocol)},
           {"description_url", d.description_url.empty() ? Json(nullptr) : Json(d.description_url)},
+          {"minimum_level", d.minimum_level.empty() ? Json(nullptr) : Json(d.minimum_level)},
           {"origin", origin_name(origin)}};
 }
 
@@ -180,10 +181,10 @@ Result<id::ServiceId> service_id(const std::string& text) {
 }
 
 // POST /api/v1/services: {"id", "url", "enabled"?, "timeout_ms"?, "endpoints"?, "protocol"?,
-// "description_url"?}; the same defaults and ranges as the configuration file's services.
+// "description_url"?, "minimum_level"?}; the same defaults and ranges as the configuration file's services.
 Result<ServiceDefinition> service_body(const std::string& body) {
   XACBE_ASSIGN_OR_RETURN(Json j, api::object_body(body, {"id", "url", "enabled", "timeout_ms", "endpoints", "protocol",
-                                                         "description_url"}));
+                                                         "description_url", "minimum_level"}));
   if (!j.contains("id") || !j["id"].is_string()) return invalid_argument("field 'id' (a service id) is required");
   if (!j.contains("url") || !j["url"].is_string()) return invalid_argument("field 'url' (a string) is required");
   XACBE_ASSIGN_OR_RETURN(id::ServiceId service, service_id(j["id"].get<std::string>()));
@@ -217,6 +218,14 @@ Result<ServiceDefinition> service_body(const std::string& body) {
   if (j.contains("description_url") && !j["description_url"].is_null()) {
     if (!j["description_url"].is_string()) return invalid_argument("field 'description_url' must be an http:// URL or null");
     d.description_url = j["description_url"].get<std::string>();
+  }
+  if (j.contains("minimum_level")) {
+    // The code's characters are checked with the catalog; whether the global configuration lists
+    // it is decided at each call (an unlisted level refuses the call).
+    if (!j["minimum_level"].is_string() || j["minimum_level"].get<std::string>().empty()) {
+      return invalid_argument("field 'minimum_level' must be a level code (leave it out for none)");
+    }
+    d.minimum_level = j["minimum_level"].get<std::string>();
   }
   return d;
 }

@@ -46,6 +46,10 @@ ALTER TABLE services ADD COLUMN protocol TEXT NOT NULL DEFAULT 'rest';
                                              // 4: the service's description document (metaservices), '' for none.
                                              R"sql(
 ALTER TABLE services ADD COLUMN description_url TEXT NOT NULL DEFAULT '';
+)sql",
+                                             // 5: a service's minimum access level (access/access_level.hpp); '' for none.
+                                             R"sql(
+ALTER TABLE services ADD COLUMN minimum_level TEXT NOT NULL DEFAULT '';
 )sql"};
   return m;
 }
@@ -84,8 +88,8 @@ Result<std::unique_ptr<ServiceStore>> ServiceStore::open(const std::string& path
 
 Result<std::vector<ServiceDefinition>> ServiceStore::services() {
   XACBE_ASSIGN_OR_RETURN(store::Statement q,
-                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints, protocol, description_url"
-                                      " FROM services ORDER BY id"));
+                         db_->prepare("SELECT service, url, enabled, timeout_ms, endpoints, protocol, description_url,"
+                                      " minimum_level FROM services ORDER BY id"));
   std::vector<ServiceDefinition> out;
   for (;;) {
     XACBE_ASSIGN_OR_RETURN(bool row, q.step());
@@ -95,6 +99,7 @@ Result<std::vector<ServiceDefinition>> ServiceStore::services() {
                         std::chrono::milliseconds(q.column_int64(3)), {}};
     XACBE_ASSIGN_OR_RETURN(d.protocol, stored_protocol(q.column_text(5)));
     d.description_url = q.column_text(6);
+    d.minimum_level = q.column_text(7);
     const std::string endpoints = q.column_text(4);
     for (std::size_t start = 0; start < endpoints.size();) {
       const std::size_t end = std::min(endpoints.find('\n', start), endpoints.size());
@@ -131,10 +136,11 @@ Status ServiceStore::add_service(const ServiceDefinition& service) {
   }
   XACBE_ASSIGN_OR_RETURN(store::Statement insert,
                          db_->prepare("INSERT INTO services(service, url, enabled, timeout_ms, endpoints, protocol,"
-                                      " description_url) VALUES(?1,?2,?3,?4,?5,?6,?7)"));
+                                      " description_url, minimum_level) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"));
   insert.bind(1, service.service.to_string()).bind(2, service.url).bind(3, std::int64_t{service.enabled ? 1 : 0});
   insert.bind(4, static_cast<std::int64_t>(service.timeout.count())).bind(5, endpoints);
   insert.bind(6, std::string(service_protocol_name(service.protocol))).bind(7, service.description_url);
+  insert.bind(8, service.minimum_level);
   return insert.run();
 }
 

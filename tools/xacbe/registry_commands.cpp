@@ -50,7 +50,7 @@ struct Arguments {
   std::string kind, subject, body_file, severity, description, occurred_at, text;
   std::string server, code, name, email, phone, role, service, purpose, reference, version, published_at;
   std::string number, after, limit;  // checked by kNumber
-  std::vector<std::string> members;
+  std::vector<std::string> members, levels;
   bool undecided = false, all_active = false, close = false;
 };
 
@@ -432,6 +432,51 @@ void add_server_commands(CLI::App& registry, Arguments& a, int& exit_code) {
       });
 }
 
+// A member or a subsystem, INSTANCE/CLASS/CODE[/SUBSYSTEM].
+const CLI::Validator kClientId = tools::identifier<id::ClientId>("INSTANCE/CLASS/CODE[/SUBSYSTEM]");
+
+// "xacbe registry access-levels show|set|assign|clear" (docs/protocol/access-levels.md). The
+// registry judges codes and names; the CLI only splits CODE=NAME.
+void add_access_level_commands(CLI::App& registry, Arguments& a, int& exit_code) {
+  auto* levels = registry.add_subcommand("access-levels", "the access levels and who has which")->require_subcommand(1);
+  levels->add_subcommand("show", "the ordered list, lowest first, and every member's and subsystem's level")
+      ->callback([&a, &exit_code] {
+        exit_code = run(a.connection, [] { return get("/api/v1/access-levels"); });
+      });
+  auto* set = levels->add_subcommand("set", "replace the ordered list (a level still assigned cannot leave it)");
+  set->add_option("levels", a.levels, "CODE=NAME, lowest first")->required()->check(CLI::Validator(
+      [](const std::string& text) -> std::string {
+        return text.find('=') == std::string::npos || text.front() == '=' ? std::string("expected CODE=NAME")
+                                                                            : std::string();
+      },
+      "CODE=NAME"));
+  set->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      Json list = Json::array();
+      for (const auto& level : a.levels) {
+        const auto eq = level.find('=');
+        list.push_back({{"code", level.substr(0, eq)}, {"name", level.substr(eq + 1)}});
+      }
+      return post("/api/v1/access-levels", {{"levels", list}});
+    });
+  });
+  auto* assign = levels->add_subcommand("assign", "set the level of a member or a subsystem");
+  assign->add_option("client", a.subject, "member or subsystem id")->required()->check(kClientId);
+  assign->add_option("level", a.code, "a level code of the list")->required();
+  assign->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return post("/api/v1/access-levels/assignments", {{"client", a.subject}, {"level", a.code}});
+    });
+  });
+  auto* clear = levels->add_subcommand("clear", "remove a member's or subsystem's own level");
+  clear->add_option("client", a.subject, "member or subsystem id")->required()->check(kClientId);
+  clear->callback([&a, &exit_code] {
+    exit_code = run(a.connection, [&a]() -> Result<ApiRequest> {
+      return post("/api/v1/access-levels/assignments/removal", {{"client", a.subject}});
+    });
+  });
+}
+
 void add_audit_command(CLI::App& registry, Arguments& a, int& exit_code) {
   auto* audit = registry.add_subcommand("audit", "audit trail entries, oldest first");
   auto* after = audit->add_option("--after", a.after, "only entries with a greater id")->check(kNumber);
@@ -465,6 +510,7 @@ void add_registry_commands(CLI::App& app, int& exit_code) {
   add_user_commands(*registry, a, exit_code);
   add_usage_commands(*registry, a, exit_code);
   add_server_commands(*registry, a, exit_code);
+  add_access_level_commands(*registry, a, exit_code);
 }
 
 }  // namespace xacbe::tools

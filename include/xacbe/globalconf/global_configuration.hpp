@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -24,8 +25,11 @@
 
 namespace xacbe::globalconf {
 
-// Value of "format_version"; a document of another format is refused, not guessed at.
+// Value of the anchor's "format_version" (signed_configuration.hpp).
 inline constexpr std::uint64_t kFormatVersion = 1;
+// Value of the document's "format_version"; a document of another format is refused, not guessed
+// at. 2 added "access_levels" (docs/protocol/global-configuration.md, 1.3).
+inline constexpr std::uint64_t kDocumentFormatVersion = 2;
 // ARCHITECTURE "The e-stamp and the eight-hour rule": OCSP freshness never over eight hours.
 inline constexpr std::chrono::seconds kEightHours{8 * 3600};
 
@@ -82,6 +86,24 @@ struct Settings {
   std::chrono::seconds timestamp_interval{60};
 };
 
+// Access levels (docs/protocol/access-levels.md): the CEIQROO's ordered list, lowest first, and the
+// level it assigned to members and subsystems. A subsystem without a level of its own has its
+// member's; a client with neither has none, below every level.
+struct AccessLevel {
+  std::string code;  // same characters as a member code; unique in the list
+  std::string name;  // display name, the rule of a member's name
+};
+
+struct AccessLevelAssignment {
+  id::ClientId client;  // a member or subsystem listed in the same document; assigned once
+  std::string level;    // a code of the list
+};
+
+struct AccessLevels {
+  std::vector<AccessLevel> levels;  // rank by position: levels[0] is the lowest
+  std::vector<AccessLevelAssignment> assignments;
+};
+
 struct ConfigurationContent {
   std::string instance;
   std::uint64_t version = 0;  // >= 1, strictly increasing from one publication to the next
@@ -94,6 +116,7 @@ struct ConfigurationContent {
   TimestampingAuthority tsa;
   std::vector<GlobalGroup> global_groups;
   Settings settings;
+  AccessLevels access_levels{};
 };
 
 class GlobalConfiguration {
@@ -131,10 +154,18 @@ class GlobalConfiguration {
   // The server an authentication certificate is registered for, or null.
   const SecurityServer* server_with_auth_certificate(std::string_view sha256_hex) const;
   const GlobalGroup* find_group(std::string_view code) const;
+  // The position of a level code in the access-level list (0 = lowest), or nullopt for a code the
+  // list does not have.
+  std::optional<std::size_t> level_rank(std::string_view code) const;
+  // The level assigned to exactly `client`, or null.
+  const std::string* assigned_level(const id::ClientId& client) const;
+  // The level a client acts with: a subsystem's own, else its member's; null for none.
+  const std::string* effective_level(const id::ClientId& client) const;
 
  private:
   explicit GlobalConfiguration(ConfigurationContent content) : content_(std::move(content)) {}
   Status index();
+  Status index_access_levels();
 
   ConfigurationContent content_;
   // Indexes into content_'s vectors, built by index().
@@ -144,6 +175,8 @@ class GlobalConfiguration {
   std::map<id::ClientId, std::vector<std::size_t>> servers_by_client_;
   std::map<std::string, std::size_t, std::less<>> servers_by_fingerprint_;
   std::map<std::string, std::size_t, std::less<>> groups_;
+  std::map<std::string, std::size_t, std::less<>> level_ranks_;
+  std::map<id::ClientId, std::size_t> level_assignments_;  // index into access_levels.assignments
 };
 
 // The rule of a member's display name (docs/protocol/global-configuration.md, "Value rules"):

@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "access_levels.hpp"
 #include "support/test_pki.hpp"
 #include "schema.hpp"
 #include "xacbe/store/database.hpp"
@@ -249,6 +250,42 @@ TEST_F(ConfigurationPublisherTest, PublishesGlobalGroupsWithTheirClientsThatTheD
   // A deleted group is no longer published.
   ASSERT_TRUE(groups.delete_group("admin", "vacio").is_ok());
   EXPECT_EQ(served().find_group("vacio"), nullptr);
+}
+
+TEST_F(ConfigurationPublisherTest, PublishesAccessLevelsAndANewVersionWhenALevelChanges) {
+  admit("QROO/EST/FGE");
+  admit("QROO/EST/SSP");
+  const auto fge = id::ClientId::parse("QROO/EST/FGE").value();
+  const auto ssp = id::ClientId::parse("QROO/EST/SSP").value();
+  const auto sigi = id::ClientId::parse("QROO/EST/FGE/SIGI").value();
+  MemberRecords records(*db_, clock_, *membership_);
+  ASSERT_TRUE(records.add_subsystem("admin", *sigi.subsystem()).is_ok());
+  AccessLevels levels(*db_, clock_, *membership_);
+  ASSERT_TRUE(levels.set_levels("admin", {{"public", "Pública"}, {"confidential", "Confidencial"}}).is_ok());
+  ASSERT_TRUE(levels.assign("admin", ssp, "public").is_ok());
+  ASSERT_TRUE(levels.assign("admin", fge, "confidential").is_ok());
+  ASSERT_TRUE(levels.assign("admin", sigi, "public").is_ok());
+
+  auto doc = served();
+  const std::uint64_t first = doc.version();
+  ASSERT_EQ(doc.content().access_levels.levels.size(), 2u);
+  EXPECT_EQ(doc.content().access_levels.levels[1].code, "confidential");
+  ASSERT_EQ(doc.content().access_levels.assignments.size(), 3u);
+  EXPECT_EQ(doc.content().access_levels.assignments[0].client, fge);  // identifier order
+  EXPECT_EQ(*doc.effective_level(fge), "confidential");
+  EXPECT_EQ(*doc.effective_level(sigi), "public");
+
+  // Lowering a level is a new version.
+  ASSERT_TRUE(levels.assign("admin", fge, "public").is_ok());
+  doc = served();
+  EXPECT_GT(doc.version(), first);
+  EXPECT_EQ(*doc.effective_level(fge), "public");
+
+  // A suspended member's level leaves the document with it, and comes back with it.
+  ASSERT_TRUE(membership_->suspend("admin", ssp.member(), "violación").is_ok());
+  doc = served();
+  EXPECT_EQ(doc.assigned_level(ssp), nullptr);
+  EXPECT_EQ(doc.content().access_levels.assignments.size(), 2u);
 }
 
 // RFC 5280 allows validity up to GeneralizedTime 99991231235959Z: a CA, signing, TSA and OCSP

@@ -62,6 +62,8 @@ class GlobalConfigurationTest : public ::testing::Test {
         .tsa = {"http://tsa.ceiqroo.example/", tsa_.cert},
         .global_groups = {{"security-cabinet", {client("QROO/FED/PGJ"), client("QROO/EST/SSP/C5")}}},
         .settings = {},
+        .access_levels = {{{"public", "Pública"}, {"restricted", "Reservada"}, {"confidential", "Confidencial"}},
+                          {{client("QROO/FED/PGJ"), "confidential"}, {client("QROO/EST/SSP/C5"), "public"}}},
     };
   }
   GlobalConfiguration sample_configuration() { return must(GlobalConfiguration::create(sample())); }
@@ -86,8 +88,9 @@ TEST_F(GlobalConfigurationTest, RoundTripsThroughJsonToTheSameBytes) {
 
 TEST_F(GlobalConfigurationTest, WritesCompactJsonWithSortedKeys) {
   const std::string bytes = sample_configuration().to_json();
-  EXPECT_EQ(bytes.rfind(R"({"ca":{"certificate":"-----BEGIN CERTIFICATE-----\n)", 0), 0u) << bytes.substr(0, 80);
-  EXPECT_NE(bytes.find(R"("created_at":"2027-01-15T08:00:00Z","expires_at":"2027-01-16T08:00:00Z","format_version":1,)"
+  EXPECT_EQ(bytes.rfind(R"({"access_levels":{"assignments":[)", 0), 0u) << bytes.substr(0, 80);
+  EXPECT_NE(bytes.find(R"(]},"ca":{"certificate":"-----BEGIN CERTIFICATE-----\n)"), std::string::npos);
+  EXPECT_NE(bytes.find(R"("created_at":"2027-01-15T08:00:00Z","expires_at":"2027-01-16T08:00:00Z","format_version":2,)"
                        R"("global_groups":[{"code":"security-cabinet","members":["QROO/FED/PGJ","QROO/EST/SSP/C5"]}],)"
                        R"("instance":"QROO","members":[{"id":"QROO/FED/PGJ","name":"Fiscalía General del Estado"})"),
             std::string::npos)
@@ -263,6 +266,26 @@ TEST_F(GlobalConfigurationTest, CreateRefusesContentThatBreaksARule) {
        "settings.estamp_window_seconds:"},
       {"interval 0", [](auto& c) { c.settings.timestamp_interval = seconds(0); },
        "settings.timestamp_interval_seconds:"},
+      {"level code with a slash", [](auto& c) { c.access_levels.levels[1].code = "re/stricted"; },
+       "access_levels.levels[1].code:"},
+      {"empty level code", [](auto& c) { c.access_levels.levels[1].code = ""; }, "access_levels.levels[1].code:"},
+      {"level listed twice", [](auto& c) { c.access_levels.levels[2].code = "public"; },
+       "access_levels.levels[2].code: is listed twice"},
+      {"level name with a control character", [](auto& c) { c.access_levels.levels[0].name = "P\x1b[31m"; },
+       "access_levels.levels[0].name:"},
+      {"empty level name", [](auto& c) { c.access_levels.levels[0].name = ""; }, "access_levels.levels[0].name:"},
+      {"level of an unlisted client",
+       [](auto& c) { c.access_levels.assignments.push_back({client("QROO/FED/SAT"), "public"}); },
+       "access_levels.assignments[2].client: QROO/FED/SAT is not a member"},
+      {"client assigned twice",
+       [](auto& c) { c.access_levels.assignments.push_back({client("QROO/FED/PGJ"), "public"}); },
+       "access_levels.assignments[2].client: QROO/FED/PGJ is assigned a level twice"},
+      {"assigned level not in the list", [](auto& c) { c.access_levels.assignments[1].level = "secret"; },
+       "access_levels.assignments[1].level: 'secret' is not a level"},
+      {"assigned level of a removed list", [](auto& c) { c.access_levels.levels.clear(); },
+       "access_levels.assignments[0].level:"},
+      {"hostile unknown level is not echoed", [](auto& c) { c.access_levels.assignments[1].level = "\x1b\xff"; },
+       "access_levels.assignments[1].level: '(unprintable)'"},
       {"freshness + interval over the window",
        [](auto& c) {
          c.settings.ocsp_freshness = seconds(28000);
@@ -297,11 +320,25 @@ TEST_F(GlobalConfigurationTest, FromJsonRefusesWhatIsNotExactlyTheFormat) {
       {"not an object", "", "[]", "document: must be an object"},
       {"trailing bytes", R"("version":7})", R"("version":7}x)", "document: not valid JSON"},
       {"invalid UTF-8", "Fiscalía", "Fiscal\xff", "document: not valid JSON"},
-      {"repeated key", R"({"ca":)", R"({"instance":"QROO","ca":)", "document: repeated key 'instance'"},
-      {"unknown top-level key", R"({"ca":)", R"({"extra":1,"ca":)", "extra: unknown key"},
+      {"repeated key", R"("ca":{"certificate")", R"("instance":"QROO","ca":{"certificate")",
+       "document: repeated key 'instance'"},
+      {"unknown top-level key", R"("ca":{"certificate")", R"("extra":1,"ca":{"certificate")", "extra: unknown key"},
       {"unknown nested key", R"("name":"Fiscal)", R"("nick":"x","name":"Fiscal)", "members[0].nick: unknown key"},
-      {"missing key", R"("format_version":1,)", "", "format_version: is required"},
-      {"format version 2", R"("format_version":1)", R"("format_version":2)", "format_version:"},
+      {"missing key", R"("format_version":2,)", "", "format_version: is required"},
+      {"format version 1", R"("format_version":2)", R"("format_version":1)", "format_version:"},
+      {"format version 3", R"("format_version":2)", R"("format_version":3)", "format_version:"},
+      {"no access levels", R"("access_levels":{"assignments":[{"client":"QROO/FED/PGJ","level":"confidential"},)"
+                           R"({"client":"QROO/EST/SSP/C5","level":"public"}],"levels":[{"code":"public","name":"Pública"},)"
+                           R"({"code":"restricted","name":"Reservada"},{"code":"confidential","name":"Confidencial"}]},)",
+       "", "access_levels: is required"},
+      {"unknown key in a level", R"({"code":"public",)", R"({"rank":0,"code":"public",)",
+       "access_levels.levels[0].rank: unknown key"},
+      {"level code as a number", R"({"code":"public",)", R"({"code":1,)", "access_levels.levels[0].code: must be a string"},
+      {"assignment without level", R"(,"level":"confidential"})", "}", "access_levels.assignments[0].level: is required"},
+      {"assignment of a bad client", R"({"client":"QROO/FED/PGJ",)", R"({"client":"QROO/FED/",)",
+       "access_levels.assignments[0].client:"},
+      {"assigned level not in the list", R"("level":"confidential"})", R"("level":"secret"})",
+       "access_levels.assignments[0].level: 'secret' is not a level"},
       {"version as a string", R"("version":7})", R"("version":"7"})", "version: must be a non-negative integer"},
       {"negative version", R"("version":7})", R"("version":-7})", "version: must be a non-negative integer"},
       {"fractional version", R"("version":7})", R"("version":7.0})", "version: must be a non-negative integer"},
@@ -349,6 +386,56 @@ TEST_F(GlobalConfigurationTest, FromJsonRefusesWhatIsNotExactlyTheFormat) {
     EXPECT_NE(r.status().message().find(std::string("global configuration: ") + row.path), std::string::npos)
         << r.status().message();
   }
+}
+
+TEST_F(GlobalConfigurationTest, RanksLevelsByTheirPositionInTheList) {
+  const auto conf = sample_configuration();
+  EXPECT_EQ(conf.level_rank("public"), std::optional<std::size_t>(0));
+  EXPECT_EQ(conf.level_rank("restricted"), std::optional<std::size_t>(1));
+  EXPECT_EQ(conf.level_rank("confidential"), std::optional<std::size_t>(2));
+  EXPECT_EQ(conf.level_rank("secret"), std::nullopt);
+  EXPECT_EQ(conf.level_rank("Public"), std::nullopt);  // codes are compared exactly
+}
+
+TEST_F(GlobalConfigurationTest, ASubsystemWithoutALevelHasItsMembersAndAMemberWithoutOneHasNone) {
+  auto content = sample();
+  content.access_levels.assignments.push_back({client("QROO/EST/SSP"), "restricted"});
+  const auto conf = must(GlobalConfiguration::create(std::move(content)));
+  auto level = [&](const char* c) {
+    const std::string* l = conf.effective_level(client(c));
+    return l == nullptr ? std::string("(none)") : *l;
+  };
+  EXPECT_EQ(level("QROO/FED/PGJ"), "confidential");
+  EXPECT_EQ(level("QROO/FED/PGJ/CASOS"), "confidential");  // inherits its member's
+  EXPECT_EQ(level("QROO/EST/SSP"), "restricted");
+  EXPECT_EQ(level("QROO/EST/SSP/C5"), "public");  // its own level, lower than its member's
+  EXPECT_EQ(level("QROO/MUN/BJ"), "(none)");
+  EXPECT_EQ(conf.assigned_level(client("QROO/FED/PGJ/CASOS")), nullptr);
+}
+
+TEST_F(GlobalConfigurationTest, AccessLevelsRoundTripInListOrder) {
+  const std::string bytes = sample_configuration().to_json();
+  EXPECT_NE(bytes.find(R"({"access_levels":{"assignments":[{"client":"QROO/FED/PGJ","level":"confidential"},)"
+                       R"({"client":"QROO/EST/SSP/C5","level":"public"}],"levels":[{"code":"public","name":"Pública"},)"
+                       R"({"code":"restricted","name":"Reservada"},{"code":"confidential","name":"Confidencial"}]},)"),
+            std::string::npos)
+      << bytes.substr(0, 400);
+  auto parsed = GlobalConfiguration::from_json(bytes);
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->to_json(), bytes);
+  ASSERT_EQ(parsed->content().access_levels.levels.size(), 3u);
+  EXPECT_EQ(parsed->content().access_levels.levels[2].code, "confidential");
+  EXPECT_EQ(parsed->content().access_levels.levels[2].name, "Confidencial");
+  EXPECT_EQ(*parsed->effective_level(client("QROO/EST/SSP/C5")), "public");
+}
+
+TEST_F(GlobalConfigurationTest, AnEmptyLevelListIsValid) {
+  auto content = sample();
+  content.access_levels = {};
+  auto conf = GlobalConfiguration::create(std::move(content));
+  ASSERT_TRUE(conf.is_ok()) << conf.status().to_string();
+  EXPECT_EQ(conf->effective_level(client("QROO/FED/PGJ")), nullptr);
+  EXPECT_NE(conf->to_json().find(R"({"access_levels":{"assignments":[],"levels":[]},)"), std::string::npos);
 }
 
 }  // namespace

@@ -400,6 +400,10 @@ TEST_F(AdminApiTest, RefusesInvalidServicesAndRights) {
       {"bad endpoint method", "/api/v1/services", with("endpoints", {"FETCH /x"})},
       {"bad endpoint path", "/api/v1/services", with("endpoints", {"GET /**/x"})},
       {"timeout out of range", "/api/v1/services", with("timeout_ms", 0)},
+      {"minimum level not a code", "/api/v1/services", with("minimum_level", "top secret")},
+      {"minimum level hostile", "/api/v1/services", with("minimum_level", "\x1b[2J")},
+      {"empty minimum level", "/api/v1/services", with("minimum_level", "")},
+      {"minimum level not a string", "/api/v1/services", with("minimum_level", 2)},
       {"unknown field", "/api/v1/services", with("access", Json::array())},
       {"duplicate", "/api/v1/services", api_service()},
       {"file service", "/api/v1/services", with("id", kFileService)},
@@ -557,6 +561,24 @@ CREATE TABLE access_rights(
   ASSERT_TRUE(services.is_ok());
   ASSERT_EQ(services->size(), 2u);
   EXPECT_EQ((*services)[1].description_url, "http://10.0.0.7/openapi.json");
+}
+
+TEST_F(AdminApiTest, AServiceMayRequireAMinimumAccessLevelKeptAcrossReopening) {
+  Json service = api_service();
+  service["minimum_level"] = "restricted";
+  const Reply added = post("/api/v1/services", service);
+  ASSERT_EQ(added.status, 201) << added.json.dump();
+  EXPECT_EQ(added.json["minimum_level"], "restricted");
+  const ServiceDefinition* d = installed_->find(*id::ServiceId::parse(kApiService));
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->minimum_level, "restricted");
+  open();
+  const Reply services = call("GET", "/api/v1/services", "", kAuditorToken);
+  ASSERT_EQ(services.json["services"].size(), 2u);
+  EXPECT_TRUE(services.json["services"][0]["minimum_level"].is_null());  // the file's, without one
+  EXPECT_EQ(services.json["services"][1]["minimum_level"], "restricted");
+  ASSERT_NE(installed_->find(*id::ServiceId::parse(kApiService)), nullptr);
+  EXPECT_EQ(installed_->find(*id::ServiceId::parse(kApiService))->minimum_level, "restricted");
 }
 
 TEST_F(AdminApiTest, AFileServiceAddedThroughTheApiBeforeIsAStartUpError) {

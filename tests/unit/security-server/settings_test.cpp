@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -148,6 +149,24 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
              {"url", "http://127.0.0.1:1/"}, {"protocol", "soap"}, {"endpoints", {"POST /x"}}};
        },
        "no endpoints"},
+      {"a minimum level that is no level code",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"},
+                                                                   {"minimum_level", "top secret"}};
+       },
+       "minimum_level"},
+      {"an empty minimum level",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"},
+                                                                   {"minimum_level", ""}};
+       },
+       "minimum_level"},
+      {"a minimum level that is not a string",
+       [](Json& c) {
+         c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"},
+                                                                   {"minimum_level", 3}};
+       },
+       "minimum_level"},
       {"TLS on the plain listener",
        [this](Json& c) {
          // Real files, so that it is our rule that refuses, not a missing file.
@@ -209,6 +228,23 @@ TEST_F(SettingsTest, RefusesEachBadConfigurationNamingTheKey) {
     auto s = read(c);
     ASSERT_FALSE(s.is_ok()) << row.name;
     EXPECT_NE(s.status().message().find(row.says), std::string::npos) << row.name << ": " << s.status().message();
+  }
+}
+
+TEST_F(SettingsTest, AServiceMayRequireAMinimumAccessLevel) {
+  Json c = example();
+  c["security_server"]["services"]["QROO/EST/SSP/SIS/x"] = {{"url", "http://127.0.0.1:1/"},
+                                                            {"minimum_level", "restricted"}};
+  auto s = read(c);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  const auto it = std::find_if(s->services.begin(), s->services.end(),
+                               [](const ServiceDefinition& d) { return d.service.to_string() == "QROO/EST/SSP/SIS/x"; });
+  ASSERT_NE(it, s->services.end());
+  EXPECT_EQ(it->minimum_level, "restricted");
+  for (const auto& d : s->services) {
+    if (&d != &*it) {
+      EXPECT_TRUE(d.minimum_level.empty()) << d.service.to_string();
+    }
   }
 }
 
