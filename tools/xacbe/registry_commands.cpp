@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin_client.hpp"
+#include "statistics_commands.hpp"
 #include "terminal.hpp"
 #include "xacbe/file.hpp"
 #include "xacbe/id/identifiers.hpp"
@@ -465,6 +466,7 @@ void add_registry_commands(CLI::App& app, int& exit_code) {
   add_user_commands(*registry, a, exit_code);
   add_usage_commands(*registry, a, exit_code);
   add_server_commands(*registry, a, exit_code);
+  add_statistics_commands(*registry, a.connection, exit_code);
 }
 
 }  // namespace xacbe::tools
