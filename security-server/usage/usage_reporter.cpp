@@ -8,6 +8,7 @@
 #include "xacbe/config/config.hpp"
 #include "xacbe/config/strict_json.hpp"
 #include "xacbe/file.hpp"
+#include "xacbe/log/log.hpp"
 #include "xacbe/management/registry_client.hpp"
 #include "xacbe/net/http.hpp"
 #include "xacbe/net/tls_context.hpp"
@@ -83,6 +84,14 @@ std::vector<management::UsageRow> usage_rows(const std::vector<UsageCount>& coun
   return rows;
 }
 
+std::size_t cap_usage_rows(std::vector<management::UsageRow>& rows, std::size_t max) {
+  if (rows.size() <= max) return 0;
+  std::stable_partition(rows.begin(), rows.end(), [](const management::UsageRow& r) { return r.requests > 0; });
+  const std::size_t left_out = rows.size() - max;
+  rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(max), rows.end());
+  return left_out;
+}
+
 UsageReporter::UsageReporter(const QueryRegister& reg, const Clock& clock, id::SecurityServerId server,
                              std::shared_ptr<const crypto::PrivateKey> key, crypto::Certificate certificate, Send send,
                              std::string state_file)
@@ -121,6 +130,10 @@ Result<std::size_t> UsageReporter::report_once() {
   from = std::min(from, today);  // a clock set back reports today alone
   XACBE_ASSIGN_OR_RETURN(std::vector<UsageCount> counts, register_.usage_counts(TimePoint(from), TimePoint(today + days(1))));
   std::vector<management::UsageRow> rows = usage_rows(counts, server_.owner().instance());
+  if (const std::size_t left_out = cap_usage_rows(rows, kMaxUsageRowsPerRound); left_out > 0) {
+    log::warn("usage statistics: {} rows of refusals left out of this round (at most {} rows are sent)", left_out,
+              kMaxUsageRowsPerRound);
+  }
   const auto created_at = std::chrono::floor<std::chrono::seconds>(now);
   std::size_t sent = 0;
   // At least one request, rows or not: a report of no exchanges still tells the registry this

@@ -38,6 +38,14 @@ inline constexpr std::size_t kUsageRowsPerRequest = 64;
 std::vector<management::UsageRow> usage_rows(const std::vector<UsageCount>& counts, std::string_view instance,
                                              std::size_t* skipped = nullptr);
 
+// Rows a round sends at most (kUsageRowsPerRequest each): refusals name what callers sent, so a
+// flood of made-up client ids must not become a flood of requests to the registry.
+inline constexpr std::size_t kMaxUsageRowsPerRound = 64 * kUsageRowsPerRequest;
+
+// `rows` cut to `max`: rows with logged requests first (real exchanges, in their order), then
+// rows of refusals only; returns how many were left out.
+std::size_t cap_usage_rows(std::vector<management::UsageRow>& rows, std::size_t max);
+
 class UsageReporter {
  public:
   // Sends one signed request to the registry; the registry's refusal or a transport failure is

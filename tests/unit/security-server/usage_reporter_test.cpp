@@ -222,6 +222,28 @@ TEST_F(UsageReporterTest, CountsNamingNoIdOfTheInstanceAreLeftOut) {
   EXPECT_EQ(skipped, 4u);
 }
 
+TEST_F(UsageReporterTest, AFloodOfRefusalsIsCutBeforeTheExchanges) {
+  const year_month_day d1 = year{2026} / November / 22;
+  std::vector<UsageRow> rows;
+  for (int i = 0; i < 5; ++i) {
+    const bool refusal_only = i % 2 == 0;
+    rows.push_back(UsageRow{d1, UsageSide::kProvider, id::ClientId::parse("QROO/EST/X" + std::to_string(i)).value(),
+                            id::ServiceId::parse(kCarpetas).value(), refusal_only ? 0u : 1u, refusal_only ? 0u : 1u,
+                            0, refusal_only ? 1u : 0u});
+  }
+  std::vector<UsageRow> cut = rows;
+  EXPECT_EQ(cap_usage_rows(cut, 3), 2u);
+  ASSERT_EQ(cut.size(), 3u);
+  // The two rows with logged requests stay, in their order, then the first refusal.
+  EXPECT_EQ(cut[0].client.to_string(), "QROO/EST/X1");
+  EXPECT_EQ(cut[1].client.to_string(), "QROO/EST/X3");
+  EXPECT_EQ(cut[2].client.to_string(), "QROO/EST/X0");
+  std::vector<UsageRow> whole = rows;
+  EXPECT_EQ(cap_usage_rows(whole, 5), 0u);
+  EXPECT_EQ(whole.size(), 5u);
+  EXPECT_EQ(whole[0].client.to_string(), "QROO/EST/X0");
+}
+
 TEST_F(UsageReporterTest, RefusesAMalformedStateFile) {
   ASSERT_TRUE(write_file_atomic(dir_.file("usage-report.json"), "{\"reported_through\":\"yesterday\"}").is_ok());
   auto r = UsageReporter::create(*register_, clock_, id::SecurityServerId::parse("QROO/EST/FGE/SS1").value(),
