@@ -15,6 +15,8 @@
 //   unregister-client          stop carrying one (carried out at receipt: it only takes away)
 // The others are answered at once and not stored (their request ids still are):
 //   report-version             the software version the server now runs (report)
+//   report-usage               the server's usage statistics (receive_report; stored by
+//                              UsageStatistics, usage_statistics.hpp)
 //   list-notifications         the owner member's notifications (authenticate; the caller answers)
 //   acknowledge-notification   the owner member acknowledges one (authenticate; the caller records)
 //
