@@ -41,6 +41,7 @@ struct RegistryConfig {
   registry::UpdateRuleSettings update_rule;
   std::vector<registry::ApiUser> users;
   std::chrono::seconds schedule{60};
+  std::chrono::seconds usage_silent_after = registry::kDefaultSilentAfter;
 };
 
 Result<RegistryConfig> read_config(const std::string& path) {
@@ -58,6 +59,11 @@ Result<RegistryConfig> read_config(const std::string& path) {
   XACBE_ASSIGN_OR_RETURN(auto schedule, config::integer_or(node, "schedule_seconds", 60, 1, 86400));
   out.schedule = std::chrono::seconds(schedule);
   XACBE_ASSIGN_OR_RETURN(out.auto_approve_csrs, config::boolean_or(node, "auto_approve_csrs", false));
+  // When a security server that sent no usage report for this long counts as silent.
+  XACBE_ASSIGN_OR_RETURN(auto silent_after,
+                         config::integer_or(node, "usage_silent_after_seconds", registry::kDefaultSilentAfter.count(),
+                                            60, 31 * 86400));
+  out.usage_silent_after = std::chrono::seconds(silent_after);
   if (node.has("update_rule")) {
     XACBE_ASSIGN_OR_RETURN(config::Node rule, node.object("update_rule"));
     XACBE_ASSIGN_OR_RETURN(auto reminder_days, config::integer_or(rule, "reminder_days", 14, 1, 60));
@@ -229,6 +235,7 @@ int run(const std::string& config_path) {
   registry::UpdateRule update_rule(**db, clock, membership, servers, **outbox, cfg->smtp.from, cfg->update_rule);
   registry::MemberRecords records(**db, clock, membership);
   registry::GlobalGroups groups(**db, clock, membership);
+  registry::UsageStatistics usage(**db, clock, servers, {cfg->usage_silent_after});
 
   std::unique_ptr<registry::ConfigurationPublisher> publisher;
   if (cfg->globalconf) {
@@ -240,7 +247,7 @@ int run(const std::string& config_path) {
   registry::AdminApi api(cfg->users, membership.audit());
   // Every answer is the API's JSON, the HTTP layer's refusals (413, 431, 400) included.
   cfg->service.server.refusal = api::http_refusal;
-  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, publisher.get(),
+  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, usage, publisher.get(),
                                 cfg->instance, **db, clock);
 
   std::mutex mu;

@@ -66,7 +66,7 @@ std::vector<std::string_view> member_states() {
 
 }  // namespace
 
-std::string registry_metrics_text(store::Database& db, TimePoint now) {
+std::string registry_metrics_text(store::Database& db, TimePoint now, std::chrono::seconds silent_after) {
   TextWriter out;
   per_state(out, "xacbe_registry_members", "Members by state.",
             by_state(db, "SELECT state, COUNT(*) FROM member GROUP BY state"), member_states());
@@ -76,6 +76,20 @@ std::string registry_metrics_text(store::Database& db, TimePoint now) {
         single(db, "SELECT COUNT(*) FROM management_request WHERE state = 'pending'"));
   gauge(out, "xacbe_registry_security_servers", "Registered security servers.",
         single(db, "SELECT COUNT(*) FROM security_server"));
+  // A server is silent when it never sent a report-usage or its last one is older than silent_after.
+  {
+    auto query = db.prepare("SELECT COUNT(*) FROM security_server s LEFT JOIN usage_report r ON r.server_id = s.id"
+                            " WHERE r.reported_at IS NULL OR r.reported_at < ?1");
+    if (query) {
+      query->bind(1, to_unix_seconds(now) - silent_after.count());
+      if (Result<bool> row = query->step(); row && *row) {
+        gauge(out, "xacbe_registry_security_servers_silent",
+              "Registered security servers whose last usage report is older than the silence threshold, or that "
+              "never reported.",
+              query->column_int64(0));
+      }
+    }
+  }
   gauge(out, "xacbe_registry_incidents_open", "Security incidents not closed.",
         single(db, "SELECT COUNT(*) FROM incident WHERE state = 'open'"));
   per_state(out, "xacbe_registry_mail_outbox", "Notification mails in the outbox by state (failed: refused for good).",
@@ -93,10 +107,10 @@ std::string registry_metrics_text(store::Database& db, TimePoint now) {
   return out.text();
 }
 
-void add_metrics_route(AdminApi& api, store::Database& db, const Clock& clock) {
-  api.add({"GET", "/metrics", false, [&db, &clock](const ApiCall&) {
+void add_metrics_route(AdminApi& api, store::Database& db, const Clock& clock, std::chrono::seconds silent_after) {
+  api.add({"GET", "/metrics", false, [&db, &clock, silent_after](const ApiCall&) {
              return net::HttpResponse::make(200, std::string(metrics::kContentType),
-                                            registry_metrics_text(db, clock.now()));
+                                            registry_metrics_text(db, clock.now(), silent_after));
            }});
 }
 

@@ -3,6 +3,7 @@
 // Prometheus text format (docs/operator-guide.md "Monitoring"). A read route: any user's token,
 // administrator or auditor; it changes nothing and, like every read, is not audited.
 
+#include <chrono>
 #include <string>
 
 #include "admin_api.hpp"
@@ -13,10 +14,14 @@ namespace xacbe::registry {
 
 // The metrics text at `now`, read from the registry's database (its own tables and the mail
 // outbox's). A family whose table cannot be read is left out rather than shown as zero.
-std::string registry_metrics_text(store::Database& db, TimePoint now);
+// Security servers count as silent when their last usage report is older than `silent_after`
+// (usage_statistics.hpp) or they never reported.
+std::string registry_metrics_text(store::Database& db, TimePoint now,
+                                  std::chrono::seconds silent_after = std::chrono::hours(25));
 
 // Adds GET /metrics. `db` and `clock` must outlive `api`; the handler runs under the API's lock,
 // like every route on that connection.
-void add_metrics_route(AdminApi& api, store::Database& db, const Clock& clock);
+void add_metrics_route(AdminApi& api, store::Database& db, const Clock& clock,
+                       std::chrono::seconds silent_after = std::chrono::hours(25));
 
 }  // namespace xacbe::registry

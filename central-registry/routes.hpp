@@ -10,6 +10,7 @@
 #include "notifications.hpp"
 #include "registry_metrics.hpp"
 #include "security_servers.hpp"
+#include "usage_statistics.hpp"
 
 namespace xacbe::registry {
 
@@ -26,8 +27,11 @@ void add_access_level_routes(AdminApi& api, store::Database& db, const Clock& cl
 void add_notification_routes(AdminApi& api, Notifications& notifications);
 // Security servers' signed management requests and their approval, the server list, hosting
 // permissions and software releases. A server's signed list-notifications and
-// acknowledge-notification requests are answered from `notifications`.
-void add_server_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications);
+// acknowledge-notification requests are answered from `notifications`, its report-usage stored in
+// `usage`.
+void add_server_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications, UsageStatistics& usage);
+// The usage statistics the servers report, and which servers stopped reporting.
+void add_statistics_routes(AdminApi& api, UsageStatistics& usage);
 
 // A notification as the API shows it, with the deliveries it carries.
 api::Json notification_json(const Notification& n);
@@ -39,16 +43,17 @@ void add_configuration_routes(AdminApi& api, ConfigurationPublisher* publisher, 
 // (those of the domain objects) serve GET /metrics.
 inline void add_registry_routes(AdminApi& api, Membership& membership, MemberRecords& records,
                                 GlobalGroups& groups, Notifications& notifications, SecurityServers& servers,
-                                ConfigurationPublisher* publisher, const std::string& instance, store::Database& db,
-                                const Clock& clock) {
+                                UsageStatistics& usage, ConfigurationPublisher* publisher, const std::string& instance,
+                                store::Database& db, const Clock& clock) {
   add_membership_routes(api, membership);
   add_member_record_routes(api, records);
   add_group_routes(api, groups);
   add_access_level_routes(api, db, clock, membership);
   add_notification_routes(api, notifications);
-  add_server_routes(api, servers, notifications);
+  add_server_routes(api, servers, notifications, usage);
+  add_statistics_routes(api, usage);
   add_configuration_routes(api, publisher, instance);
-  add_metrics_route(api, db, clock);
+  add_metrics_route(api, db, clock, usage.silent_after());
 }
 
 }  // namespace xacbe::registry

@@ -331,6 +331,37 @@ CREATE TABLE client_access_level (
 );
 CREATE INDEX client_access_level_code ON client_access_level(level_code);
 )sql",
+      // 11: usage statistics the security servers report with report-usage
+      // (docs/protocol/management-requests.md, "report-usage"): one row per server, UTC day, side,
+      // client and service, replaced when the server reports that day again; and each server's
+      // last report, which tells a server that stopped reporting.
+      R"sql(
+CREATE TABLE usage_statistics (
+  server_id TEXT NOT NULL,                -- the reporting server
+  day TEXT NOT NULL,                      -- UTC day, YYYY-MM-DD
+  side TEXT NOT NULL CHECK (side IN ('client','provider')),
+  client_id TEXT NOT NULL,                -- INSTANCE/CLASS/CODE[/SUBSYSTEM]
+  client_member TEXT NOT NULL,            -- the client's member
+  service_id TEXT NOT NULL,               -- INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE[/VERSION]
+  service_member TEXT NOT NULL,           -- the service's provider member
+  requests INTEGER NOT NULL,
+  succeeded INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  refused INTEGER NOT NULL,
+  reported_at INTEGER NOT NULL,
+  request_id TEXT NOT NULL,               -- the report-usage that last set the row
+  PRIMARY KEY (server_id, day, side, client_id, service_id)
+);
+CREATE INDEX usage_statistics_day ON usage_statistics(day);
+CREATE TABLE usage_report (               -- each server's last accepted report-usage
+  server_id TEXT PRIMARY KEY,
+  reported_at INTEGER NOT NULL,
+  period_from TEXT NOT NULL,
+  period_to TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  request_id TEXT NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

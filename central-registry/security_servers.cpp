@@ -168,6 +168,23 @@ Result<SecurityServer> SecurityServers::report(std::string_view body, std::strin
   return this->server(server);
 }
 
+Result<management::Request> SecurityServers::receive_report(
+    std::string_view body, std::string_view signature,
+    const std::function<Status(const management::Request&, std::string& detail)>& store) {
+  std::string actor = "unauthenticated";
+  AuditNote note{"?", "", {}};
+  std::optional<management::Request> out;
+  const Status outcome = membership_.audit().run_audited(actor, "management.submit", note, [&]() -> Status {
+    XACBE_ASSIGN_OR_RETURN(Received r,
+                           receive(body, signature, {management::RequestType::kReportUsage}, actor, note.target));
+    XACBE_RETURN_IF_ERROR(store(r.envelope, note.detail));
+    out = std::move(r.envelope);
+    return Status::ok();
+  }, OnRefusal::kKeepWrites);
+  if (!outcome.is_ok()) return outcome;
+  return std::move(*out);
+}
+
 Result<AuthenticatedRequest> SecurityServers::authenticate(std::string_view body, std::string_view signature) {
   std::string actor = "unauthenticated";
   AuditNote note{"?", "", {}};
@@ -220,6 +237,7 @@ Status SecurityServers::check_payload(const management::Request& envelope) {
       if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");
       return check_client_change(envelope);
     case management::RequestType::kReportVersion:
+    case management::RequestType::kReportUsage:
     case management::RequestType::kListNotifications:
     case management::RequestType::kAcknowledgeNotification:
       if (!registered) return not_found("unknown server: " + server.to_string() + " is not registered");

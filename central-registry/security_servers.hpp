@@ -15,6 +15,8 @@
 //   unregister-client          stop carrying one (carried out at receipt: it only takes away)
 // The others are answered at once and not stored (their request ids still are):
 //   report-version             the software version the server now runs (report)
+//   report-usage               the server's usage statistics (receive_report; stored by
+//                              UsageStatistics, usage_statistics.hpp)
 //   list-notifications         the owner member's notifications (authenticate; the caller answers)
 //   acknowledge-notification   the owner member acknowledges one (authenticate; the caller records)
 //
@@ -46,6 +48,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -168,6 +171,13 @@ class SecurityServers {
   // approval (a report changes no trust). Returns the server as it now is (outdated recomputed).
   // Refusals as submit(); kNotFound for a server not registered.
   Result<SecurityServer> report(std::string_view request, std::string_view signature);
+
+  // A signed report-usage: verified like submit() (the server must be registered), then `store`
+  // runs with the verified request in the same audited transaction, so that what it writes and
+  // the audit entry (detail `detail`, which `store` may set) commit together. Refusals as
+  // submit(), or `store`'s. Returns the verified request.
+  Result<management::Request> receive_report(std::string_view request, std::string_view signature,
+                                             const std::function<Status(const management::Request&, std::string& detail)>& store);
 
   // Verifies a list-notifications or acknowledge-notification request like submit() (the server
   // must be registered) and records its request id, without storing the request: acting on it is

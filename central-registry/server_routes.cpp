@@ -4,6 +4,7 @@
 
 #include "api_json.hpp"
 #include "routes.hpp"
+#include "xacbe/calendar/business_calendar.hpp"
 #include "xacbe/crypto/csr.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
@@ -139,7 +140,8 @@ net::HttpResponse answer_notification_request(SecurityServers& servers, Notifica
 // authenticates the call; an absent or empty one reaches the domain, which refuses it (check 1).
 // Requests that change trust are stored (201, the request); the others are answered at once
 // (200): report-version with the server, the notification requests with notifications.
-net::HttpResponse receive(SecurityServers& servers, Notifications& notifications, const ApiCall& call) {
+net::HttpResponse receive(SecurityServers& servers, Notifications& notifications, UsageStatistics& usage,
+                          const ApiCall& call) {
   auto j = object_body(call.body, {"request", "signature"});
   if (!j) return error_response(j.status());
   if (!j->contains("request")) return error_response(invalid_argument("'request' is required"));
@@ -151,6 +153,16 @@ net::HttpResponse receive(SecurityServers& servers, Notifications& notifications
   if (type == management::request_type_name(management::RequestType::kReportVersion)) {
     auto server = servers.report(*request, *signature);
     return server ? json_response(200, server_json(*server)) : error_response(server.status());
+  }
+  if (type == management::request_type_name(management::RequestType::kReportUsage)) {
+    auto receipt = usage.receive(*request, *signature);
+    if (!receipt) return error_response(receipt.status());
+    return json_response(200, {{"server", receipt->server.to_string()},
+                               {"request_id", receipt->request_id},
+                               {"from", calendar::format_date(receipt->from)},
+                               {"to", calendar::format_date(receipt->to)},
+                               {"rows", receipt->rows},
+                               {"received_at", to_iso8601_utc(receipt->received_at)}});
   }
   if (type == management::request_type_name(management::RequestType::kListNotifications) ||
       type == management::request_type_name(management::RequestType::kAcknowledgeNotification)) {
@@ -178,10 +190,13 @@ net::HttpResponse issued_certificate(SecurityServers& servers, const ApiCall& ca
   return net::HttpResponse::make(200, "application/pem-certificate-chain", r->issued_certificate_pem);
 }
 
-void add_management_request_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications) {
+void add_management_request_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications,
+                                   UsageStatistics& usage) {
   const std::string requests(management::kRegistryPath);
   api.add({"POST", requests, true,
-           [&servers, &notifications](const ApiCall& call) { return receive(servers, notifications, call); },
+           [&servers, &notifications, &usage](const ApiCall& call) {
+             return receive(servers, notifications, usage, call);
+           },
            /*bearer=*/false});
   api.add({"GET", requests, false, [&servers](const ApiCall& call) {
              auto state = state_filter(call);
@@ -257,8 +272,8 @@ void add_server_list_routes(AdminApi& api, SecurityServers& servers) {
 
 }  // namespace
 
-void add_server_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications) {
-  add_management_request_routes(api, servers, notifications);
+void add_server_routes(AdminApi& api, SecurityServers& servers, Notifications& notifications, UsageStatistics& usage) {
+  add_management_request_routes(api, servers, notifications, usage);
   add_server_list_routes(api, servers);
 }
 

@@ -13,6 +13,7 @@
 #include "exchange/provider_side.hpp"
 #include "monitoring/operational_log.hpp"
 #include "register/timestamper.hpp"
+#include "usage/usage_reporter.hpp"
 #include "xacbe/api/json.hpp"
 #include "xacbe/crypto/ocsp_cache.hpp"
 #include "xacbe/crypto/tsa_client.hpp"
@@ -67,6 +68,8 @@ struct SecurityServer::Impl {
   std::unique_ptr<Archiver> archiver;  // null without the "archive" setting
   std::thread archive_thread;
   std::thread operational_thread;  // the operational records' retention
+  std::unique_ptr<UsageReporter> usage_reporter;  // null without the "usage_report" setting
+  std::thread usage_thread;
 
   Result<crypto::OcspResponse> own_ocsp(const crypto::Certificate& cert) {
     std::shared_ptr<crypto::OcspCache> cache;
@@ -173,6 +176,30 @@ struct SecurityServer::Impl {
       }
       lock.lock();
       stop_cv.wait_for(lock, std::chrono::hours(1), [&] { return stopping; });
+    }
+  }
+
+  // Usage statistics (usage/usage_reporter.hpp): a round every interval, the first one at start
+  // when report_at_start is set, else an interval after start. A failed round is logged and
+  // repeated at the next one.
+  void usage_loop() {
+    std::unique_lock lock(stop_mu);
+    bool first = true;
+    while (!stopping) {
+      if (!first || !settings.usage_report->at_start) {
+        stop_cv.wait_for(lock, settings.usage_report->interval, [&] { return stopping; });
+        if (stopping) break;
+      }
+      first = false;
+      lock.unlock();
+      auto sent = usage_reporter->report_once();
+      if (sent.is_ok()) {
+        log::info("usage statistics: {} report-usage request(s) accepted by the registry", *sent);
+      } else {
+        log::warn("usage statistics not reported (tried again in {} s): {}", settings.usage_report->interval.count(),
+                  sent.status().to_string());
+      }
+      lock.lock();
     }
   }
 
@@ -397,6 +424,12 @@ Result<std::unique_ptr<SecurityServer>> SecurityServer::create(Settings settings
     XACBE_ASSIGN_OR_RETURN(m.archiver, Archiver::create(*m.query_register, clock, std::move(archive_tsa),
                                                         EvidenceTrust{anchor.ca_certificate(), anchor}, std::move(archive)));
   }
+  if (s.usage_report) {
+    XACBE_ASSIGN_OR_RETURN(UsageReporter::Send send, registry_sender(s.usage_report->registry_url, s.usage_report->ca_file));
+    XACBE_ASSIGN_OR_RETURN(m.usage_reporter, UsageReporter::create(*m.query_register, clock, s.id, m.auth_key,
+                                                                   *m.auth_certificate, std::move(send),
+                                                                   s.usage_report->state_file));
+  }
   return std::unique_ptr<SecurityServer>(new SecurityServer(std::move(impl)));
 }
 
@@ -462,6 +495,7 @@ Status SecurityServer::start() {
   m.refresher = std::thread([&m] { m.refresh_loop(); });
   if (m.archiver) m.archive_thread = std::thread([&m] { m.archive_loop(); });
   m.operational_thread = std::thread([&m] { m.operational_loop(); });
+  if (m.usage_reporter) m.usage_thread = std::thread([&m] { m.usage_loop(); });
   // One line, after every listener is up: tests and scripts wait for "listening on".
   log::info("security server {}: client interface listening on http://{}:{}{}; provider interface on https://{}:{}",
             m.settings.id.to_string(), client.address, m.client_server->port(),
@@ -485,6 +519,7 @@ void SecurityServer::stop(std::chrono::milliseconds drain) {
   if (m.refresher.joinable()) m.refresher.join();
   if (m.archive_thread.joinable()) m.archive_thread.join();
   if (m.operational_thread.joinable()) m.operational_thread.join();
+  if (m.usage_thread.joinable()) m.usage_thread.join();
   for (auto* server : {&m.admin_server, &m.client_server, &m.client_tls_server, &m.provider_server}) {
     if (*server) (*server)->shutdown(drain);
   }

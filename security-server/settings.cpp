@@ -289,6 +289,11 @@ Result<Settings> read_settings(const std::string& path) {
     if (!read.is_ok()) return invalid_argument(path + ": security_server.archive: " + read.status().message());
     out.archive = std::move(read).value();
   }
+  if (auto usage = read_usage_report_settings(node, out.register_file); usage.is_ok()) {
+    out.usage_report = std::move(usage).value();
+  } else {
+    return invalid_argument(path + ": security_server.usage_report: " + usage.status().message());
+  }
   auto catalog = make_catalog(out.clients, out.services, out.rights);
   if (!catalog.is_ok()) return invalid_argument(path + ": security_server.services: " + catalog.status().message());
   XACBE_RETURN_IF_ERROR(root.check_all_used());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "access/service_catalog.hpp"
+#include "usage/usage_report_settings.hpp"
 #include "xacbe/api/admin_api.hpp"
 #include "xacbe/id/identifiers.hpp"
 #include "xacbe/result.hpp"
@@ -96,6 +97,8 @@ struct Settings {
     std::chrono::seconds interval{3600};
   };
   std::optional<Archive> archive;
+  // Usage statistics reported to the central registry; absent ("usage_report" not in the file): none.
+  std::optional<UsageReportSettings> usage_report;
 };
 
 // The one rule for services and access rights, wherever they come from (the file, SIGHUP, the admin

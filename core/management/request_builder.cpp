@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "xacbe/calendar/business_calendar.hpp"
 #include "xacbe/crypto/asn1.hpp"
 #include "xacbe/crypto/cms.hpp"
 #include "xacbe/crypto/encoding.hpp"
@@ -19,7 +20,7 @@ using Json = nlohmann::json;
 using std::chrono::sys_seconds;
 
 Request make(RequestType type, const id::SecurityServerId& server, sys_seconds created_at) {
-  return Request{type, server, new_request_id(), created_at, {}, {}, {}, {}, KeyUsage::kAuth, {}, {}, {}};
+  return Request{type, server, new_request_id(), created_at, {}, {}, {}, {}, KeyUsage::kAuth, {}, {}, {}, {}};
 }
 
 Status malformed(const std::string& why) {
@@ -57,6 +58,25 @@ Result<Json> payload_of(const Request& r) {
                                                                 : "an unregister-client request needs its client");
       }
       return Json{{"client", r.client->to_string()}};
+    case RequestType::kReportUsage: {
+      if (!r.usage) return malformed("a report-usage request needs its report");
+      Json rows = Json::array();
+      for (const UsageRow& row : r.usage->rows) {
+        if (!row.day.ok()) return malformed("a row's day is not a date");
+        rows.push_back({{"day", calendar::format_date(row.day)},
+                        {"side", std::string(usage_side_name(row.side))},
+                        {"client", row.client.to_string()},
+                        {"service", row.service.to_string()},
+                        {"requests", row.requests},
+                        {"succeeded", row.succeeded},
+                        {"failed", row.failed},
+                        {"refused", row.refused}});
+      }
+      if (!r.usage->from.ok() || !r.usage->to.ok()) return malformed("the period's days are not dates");
+      return Json{{"from", calendar::format_date(r.usage->from)},
+                  {"to", calendar::format_date(r.usage->to)},
+                  {"rows", std::move(rows)}};
+    }
   }
   return malformed("unknown request type");
 }
@@ -118,6 +138,12 @@ Request make_register_client(const id::SecurityServerId& server, sys_seconds cre
 Request make_unregister_client(const id::SecurityServerId& server, sys_seconds created_at, id::ClientId client) {
   Request r = make(RequestType::kUnregisterClient, server, created_at);
   r.client = std::move(client);
+  return r;
+}
+
+Request make_report_usage(const id::SecurityServerId& server, sys_seconds created_at, UsageReport report) {
+  Request r = make(RequestType::kReportUsage, server, created_at);
+  r.usage = std::move(report);
   return r;
 }
 

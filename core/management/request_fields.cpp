@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kTypeNames[] = {"register-server", "submit-csr",         "register-auth-certificate",
                                            "report-version",  "list-notifications", "acknowledge-notification",
-                                           "register-client", "unregister-client"};
+                                           "register-client", "unregister-client",  "report-usage"};
 
 // ISO 3166-1 alpha-2, the officially assigned codes.
 constexpr std::string_view kCountries =
@@ -43,8 +43,10 @@ Result<RequestType> parse_request_type(std::string_view name) {
   for (char c : name.substr(0, 64)) shown.push_back(c >= 0x20 && c < 0x7f ? c : '?');
   return invalid_argument("unknown request type '" + shown +
                           "' (register-server, submit-csr, register-auth-certificate, report-version,"
-                          " list-notifications, acknowledge-notification, register-client, unregister-client)");
+                          " list-notifications, acknowledge-notification, register-client, unregister-client, report-usage)");
 }
+
+std::string_view usage_side_name(UsageSide side) { return side == UsageSide::kClient ? "client" : "provider"; }
 
 std::string_view key_usage_name(KeyUsage usage) {
   return usage == KeyUsage::kAuth ? "auth" : "sign";

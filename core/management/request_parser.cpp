@@ -3,7 +3,10 @@
 // is the one meaning they have: a request that two readers could read differently is refused.
 #include <algorithm>
 #include <limits>
+#include <set>
+#include <tuple>
 
+#include "xacbe/calendar/business_calendar.hpp"
 #include "xacbe/config/strict_json.hpp"
 #include "xacbe/globalconf/global_configuration.hpp"
 #include "xacbe/management/management_request.hpp"
@@ -67,6 +70,88 @@ Result<crypto::CertificateRequest> csr_at(const Json& payload, const char* name)
   auto csr = crypto::CertificateRequest::parse(pem);
   if (!csr) return malformed("CSR: " + csr.status().message());
   return std::move(csr).value();
+}
+
+// A UTC day "YYYY-MM-DD"; parse_date echoes its input whole, so only a text of the right length
+// reaches it.
+Result<std::chrono::year_month_day> day_at(const Json& object, const char* name, const char* where) {
+  XACBE_ASSIGN_OR_RETURN(std::string day_text, text(object, name, where));
+  auto day = day_text.size() == 10 ? calendar::parse_date(day_text)
+                                   : Result<calendar::Date>(invalid_argument("wrong length"));
+  if (!day) {
+    return malformed(std::string("'") + where + "." + name + "': '" + shown(day_text) +
+                     "' is not an existing day of the form YYYY-MM-DD");
+  }
+  return *day;
+}
+
+Result<std::uint64_t> count_at(const Json& row, const char* name) {
+  const Json& value = row.at(name);
+  if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxUsageCount) {
+    return malformed(std::string("'payload.rows[].") + name + "' is not an integer 0.." +
+                     std::to_string(kMaxUsageCount));
+  }
+  return value.get<std::uint64_t>();
+}
+
+// A report-usage payload (docs/protocol/management-requests.md, "report-usage"): the period, at
+// most kMaxUsagePeriodDays days ending no later than the day of created_at, and at most
+// kMaxUsageRows rows, each of a day in the period, of the server's instance, consistent
+// (requests = succeeded + failed), and no two of the same day, side, client and service.
+Status parse_usage(const Json& payload, Request& r) {
+  using std::chrono::sys_days;
+  XACBE_RETURN_IF_ERROR(exact_keys(payload, {"from", "to", "rows"}, "payload"));
+  XACBE_ASSIGN_OR_RETURN(auto from, day_at(payload, "from", "payload"));
+  XACBE_ASSIGN_OR_RETURN(auto to, day_at(payload, "to", "payload"));
+  if (sys_days(from) > sys_days(to)) return malformed("the period's 'from' is after its 'to'");
+  if ((sys_days(to) - sys_days(from)).count() >= kMaxUsagePeriodDays) {
+    return malformed("a period is at most " + std::to_string(kMaxUsagePeriodDays) + " days");
+  }
+  if (sys_days(to) > std::chrono::floor<std::chrono::days>(r.created_at)) {
+    return malformed("the period ends after the day of created_at");
+  }
+  const Json& rows = payload.at("rows");
+  if (!rows.is_array()) return malformed("'payload.rows' is not an array");
+  if (rows.size() > kMaxUsageRows) return malformed("more than " + std::to_string(kMaxUsageRows) + " rows");
+  const std::string& instance = r.server.owner().instance();
+  UsageReport report{from, to, {}};
+  std::set<std::tuple<int, int, std::string, std::string>> seen;
+  for (const Json& row : rows) {
+    XACBE_RETURN_IF_ERROR(exact_keys(
+        row, {"day", "side", "client", "service", "requests", "succeeded", "failed", "refused"}, "payload.rows[]"));
+    XACBE_ASSIGN_OR_RETURN(auto day, day_at(row, "day", "payload.rows[]"));
+    if (sys_days(day) < sys_days(from) || sys_days(day) > sys_days(to)) {
+      return malformed("a row's day is outside the period");
+    }
+    XACBE_ASSIGN_OR_RETURN(std::string side, text(row, "side", "payload.rows[]"));
+    if (side != "client" && side != "provider") return malformed("a row's side is client or provider");
+    XACBE_ASSIGN_OR_RETURN(std::string client_text, text(row, "client", "payload.rows[]"));
+    auto client = id::ClientId::parse(client_text);
+    if (!client) return malformed("bad client id: " + shown(client.status().message(), 200));
+    XACBE_ASSIGN_OR_RETURN(std::string service_text, text(row, "service", "payload.rows[]"));
+    auto service = id::ServiceId::parse(service_text);
+    if (!service) return malformed("bad service id: " + shown(service.status().message(), 200));
+    if (client->member().instance() != instance || service->subsystem().member().instance() != instance) {
+      return malformed("a row's client and service belong to the server's instance " + instance);
+    }
+    UsageRow parsed{day, side == "client" ? UsageSide::kClient : UsageSide::kProvider, std::move(client).value(),
+                    std::move(service).value()};
+    XACBE_ASSIGN_OR_RETURN(parsed.requests, count_at(row, "requests"));
+    XACBE_ASSIGN_OR_RETURN(parsed.succeeded, count_at(row, "succeeded"));
+    XACBE_ASSIGN_OR_RETURN(parsed.failed, count_at(row, "failed"));
+    XACBE_ASSIGN_OR_RETURN(parsed.refused, count_at(row, "refused"));
+    if (parsed.succeeded + parsed.failed != parsed.requests) {
+      return malformed("a row's requests are not its succeeded plus its failed");
+    }
+    if (!seen.emplace(sys_days(day).time_since_epoch().count(), static_cast<int>(parsed.side),
+                      parsed.client.to_string(), parsed.service.to_string())
+             .second) {
+      return malformed("two rows of the same day, side, client and service");
+    }
+    report.rows.push_back(std::move(parsed));
+  }
+  r.usage = std::move(report);
+  return Status::ok();
 }
 
 Status parse_payload(const Json& payload, Request& r) {
@@ -135,6 +220,8 @@ Status parse_payload(const Json& payload, Request& r) {
       r.client = std::move(client).value();
       return Status::ok();
     }
+    case RequestType::kReportUsage:
+      return parse_usage(payload, r);
   }
   return malformed("unknown request type");
 }
@@ -164,7 +251,7 @@ Result<Request> parse_request(std::string_view bytes, std::string_view instance)
     return malformed("created_at: '" + shown(created_text) + "' is not a time of the form YYYY-MM-DDTHH:MM:SSZ");
   }
   Request r{type, std::move(server).value(), std::move(request_id), *created, {}, {}, {}, {}, KeyUsage::kAuth, {}, {},
-            {}};
+            {}, {}};
   XACBE_RETURN_IF_ERROR(parse_payload(j.at("payload"), r));
   return r;
 }

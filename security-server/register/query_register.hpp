@@ -144,6 +144,18 @@ struct ChainStart {
   std::string prev_hash;  // raw 32 bytes
 };
 
+// What the register holds of one UTC day, side, client and service (the usage statistics a
+// security server reports, docs/protocol/management-requests.md "report-usage"): request records,
+// those of them answered by a response record of the same exchange with an HTTP status of
+// 200..399, and refusals in the decision record. Ids are as recorded (a refusal may name text
+// that is no valid id).
+struct UsageCount {
+  std::string day;  // YYYY-MM-DD
+  RecordSide side = RecordSide::kClient;
+  std::string client, service;
+  std::int64_t requests = 0, succeeded = 0, refused = 0;
+};
+
 class Timestamper;
 
 class QueryRegister {
@@ -205,6 +217,10 @@ class QueryRegister {
   // record's path to its batch root. Reads through a connection of its own.
   Result<ChainReport> verify_chain() const;
   RegisterStats stats() const;
+  // The usage counts of the records and refusals of [from, until), by day, side, client and service
+  // in that order (register_usage.cpp). Reads through a connection of its own, so that a long
+  // count holds up neither the writer nor the exchanges' reads.
+  Result<std::vector<UsageCount>> usage_counts(TimePoint from, TimePoint until) const;
 
   // Retention (audit/archive.hpp). add_archive remembers a written, verified archive file;
   // delete_archived then takes up to `batch` of its records out of the live store, lowest seq first,

@@ -69,10 +69,19 @@ void management_requests(const std::string& dir, TestPki& pki) {
   write(dir + "/unregister_client.json",
         canonical(make_unregister_client(server, created, must(id::ClientId::parse("QROO/MUN/BJ/PADRON"))),
                   "seed-0008"));
+  const year_month_day d14 = year{2027} / January / 14, d15 = year{2027} / January / 15;
+  const std::string usage = canonical(
+      make_report_usage(server, created,
+                        UsageReport{d14, d15,
+                                    {UsageRow{d14, UsageSide::kProvider, must(id::ClientId::parse("QROO/EST/SSP/SIS")),
+                                              must(id::ServiceId::parse("QROO/EST/FGE/SIS/carpetas")), 5, 4, 1, 2}}}),
+      "seed-0009");
+  write(dir + "/report_usage.json", usage);
   // Broken ones, each by one rule.
   write(dir + "/broken_repeated_key.json", R"({"type":"list-notifications",)" + registration.substr(1));
   write(dir + "/broken_unknown_field.json", replaced(registration, R"("type":)", R"("priority":"high","type":)"));
   write(dir + "/broken_address.json", replaced(registration, "ss1.fge.qroo.gob.mx:5500", "ss1.fge:99999"));
+  write(dir + "/broken_usage_counts.json", replaced(usage, R"("succeeded":4)", R"("succeeded":5)"));
   write(dir + "/broken_instance.json", replaced(registration, "QROO/EST/FGE/SS1", "QROO-TEST/EST/FGE/SS1"));
   write(dir + "/broken_utf8.json", replaced(registration, "\"MX\"", "\"M\xC3\x28\""));
   write(dir + "/broken_truncated.json", registration.substr(0, registration.size() / 2));

@@ -79,8 +79,10 @@ std::set<std::pair<std::string, std::string>> served_operations(const TrustServi
   registry::SecurityServers servers(**db, clock, membership, **ca, {});
   registry::MemberRecords records(**db, clock, membership);
   registry::GlobalGroups groups(**db, clock, membership);
+  registry::UsageStatistics usage(**db, clock, servers);
   registry::AdminApi api({}, membership.audit());
-  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, nullptr, "QROO", **db, clock);
+  registry::add_registry_routes(api, membership, records, groups, *notifications, servers, usage, nullptr, "QROO", **db,
+                                clock);
   std::set<std::pair<std::string, std::string>> out = {{"GET", "/health"}};
   for (const auto& route : api.routes()) {
     EXPECT_TRUE(out.emplace(route.method, route.path).second) << "served twice: " << route.method << " " << route.path;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin_client.hpp"
+#include "statistics_commands.hpp"
 #include "terminal.hpp"
 #include "xacbe/file.hpp"
 #include "xacbe/id/identifiers.hpp"
@@ -511,6 +512,7 @@ void add_registry_commands(CLI::App& app, int& exit_code) {
   add_usage_commands(*registry, a, exit_code);
   add_server_commands(*registry, a, exit_code);
   add_access_level_commands(*registry, a, exit_code);
+  add_statistics_commands(*registry, a.connection, exit_code);
 }
 
 }  // namespace xacbe::tools

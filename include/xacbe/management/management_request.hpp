@@ -1,7 +1,7 @@
 #pragma once
 // Management requests: what a security server sends the central registry to register itself, get
 // its keys certified, register the clients of other members it carries, report its software
-// version and read its notifications
+// version, read its notifications and report its usage statistics
 // (docs/protocol/management-requests.md). This is the wire format both sides share:
 //   - the request types and the fields a request carries (Request);
 //   - strict parsing of the signed bytes (parse_request), the one reader of those bytes;
@@ -37,6 +37,7 @@ enum class RequestType {
   kAcknowledgeNotification,  // the owner member acknowledges one
   kRegisterClient,           // carry a member, or a subsystem, of another member (a shared server)
   kUnregisterClient,         // stop carrying one
+  kReportUsage,              // usage statistics: exchanges per UTC day, side, client and service
 };
 std::string_view request_type_name(RequestType type);  // "register-server", "submit-csr", ...
 // kInvalidArgument "unknown request type '...'" for any other name.
@@ -48,6 +49,37 @@ enum class KeyUsage {
   kSign,  // "sign": a signing key of the server's owner member
 };
 std::string_view key_usage_name(KeyUsage usage);  // "auth", "sign"
+
+// A report-usage row: the exchanges one server logged on one UTC day, on one side, for one client
+// and one service (docs/protocol/management-requests.md, "report-usage").
+enum class UsageSide {
+  kClient,    // "client": the server acted for the client (its client interface)
+  kProvider,  // "provider": the server acted for the service's provider
+};
+std::string_view usage_side_name(UsageSide side);  // "client", "provider"
+
+struct UsageRow {
+  std::chrono::year_month_day day;
+  UsageSide side = UsageSide::kClient;
+  id::ClientId client;
+  id::ServiceId service;
+  std::uint64_t requests = 0;   // request records logged
+  std::uint64_t succeeded = 0;  // of those, answered with a logged response of HTTP status 200..399
+  std::uint64_t failed = 0;     // of those, the others: requests = succeeded + failed
+  std::uint64_t refused = 0;    // refused by an authentication or authorization decision, never logged
+};
+
+// The period a report covers (UTC days, both included) and its rows, each day inside the period.
+struct UsageReport {
+  std::chrono::year_month_day from;
+  std::chrono::year_month_day to;
+  std::vector<UsageRow> rows;
+};
+
+// Bounds of a report-usage: rows per request, days per period, each count.
+inline constexpr std::size_t kMaxUsageRows = 100;
+inline constexpr int kMaxUsagePeriodDays = 32;
+inline constexpr std::uint64_t kMaxUsageCount = 1'000'000'000'000;
 
 // Larger requests or signatures are refused before parsing.
 inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
@@ -72,6 +104,7 @@ struct Request {
   std::optional<crypto::Certificate> certificate;  // register-auth-certificate
   std::optional<std::int64_t> notification_id;     // acknowledge-notification, positive
   std::optional<id::ClientId> client;              // register-client, unregister-client; server's instance
+  std::optional<UsageReport> usage;                // report-usage
 };
 
 // ---- Rules of single fields, applied by the parser and the builder alike ----
@@ -118,6 +151,8 @@ Request make_register_client(const id::SecurityServerId& server, std::chrono::sy
                              id::ClientId client);
 Request make_unregister_client(const id::SecurityServerId& server, std::chrono::sys_seconds created_at,
                                id::ClientId client);
+Request make_report_usage(const id::SecurityServerId& server, std::chrono::sys_seconds created_at,
+                          UsageReport report);
 
 // The canonical bytes of `request`: compact JSON, keys in byte order, no insignificant
 // whitespace (for these values the same as RFC 8785), CSR and certificate as PEM. Refuses

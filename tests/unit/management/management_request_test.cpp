@@ -521,7 +521,7 @@ TEST(ManagementFieldRulesTest, TypeAndKeyUsageNamesRoundTrip) {
   for (RequestType t :
        {RequestType::kRegisterServer, RequestType::kSubmitCsr, RequestType::kRegisterAuthCertificate,
         RequestType::kReportVersion, RequestType::kListNotifications, RequestType::kAcknowledgeNotification,
-        RequestType::kRegisterClient, RequestType::kUnregisterClient}) {
+        RequestType::kRegisterClient, RequestType::kUnregisterClient, RequestType::kReportUsage}) {
     EXPECT_EQ(parse_request_type(request_type_name(t)).value(), t);
   }
   EXPECT_EQ(key_usage_name(KeyUsage::kAuth), "auth");
