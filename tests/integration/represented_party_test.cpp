@@ -1,8 +1,8 @@
 // An intermediary's exchange end to end: FGE's case system calls SSP's service on behalf of the
 // municipality of Benito Juárez (X-Xacbe-Represented-Party), through two real security servers.
 // The party is traced where an auditor looks for it: the signed head of both request records, the
-// register search by party, the authentication and authorization record of both sides, and the
-// header the provider's information system receives. A right bound to that party refuses a call
+// register search by party, the authentication and authorization record of both sides, both
+// sides' operational records, and the header the provider's information system receives. A right bound to that party refuses a call
 // made for nobody or for another party, and names the rule that refused.
 
 #include <gtest/gtest.h>
@@ -133,12 +133,26 @@ class RepresentedPartyTest : public ::testing::Test {
     return out;
   }
 
+  // The operational records of `node` about message `message_id`, asked for again a bounded while
+  // (they are written through a buffer, after the answer).
+  static std::vector<Json> operational_records_of(SecurityServerNode& node, const std::string& message_id) {
+    std::vector<Json> out;
+    for (int attempt = 0; attempt < 100 && out.empty(); ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const Json listed = admin_get(node, "/api/v1/operational-records?client=QROO/EST/FGE/SIS&limit=1000");
+      for (const Json& r : listed["records"]) {
+        if (r["message_id"] == message_id) out.push_back(r);
+      }
+    }
+    return out;
+  }
+
   static inline Federation* federation_ = nullptr;
   static inline InformationSystem* is_ = nullptr;
   static inline SecurityServerNode *fge_ = nullptr, *ssp_ = nullptr;
 };
 
-TEST_F(RepresentedPartyTest, TheExchangeForAPartyIsTracedThroughRegisterAndDecisionRecords) {
+TEST_F(RepresentedPartyTest, TheExchangeForAPartyIsTracedThroughRegisterDecisionAndOperationalRecords) {
   const net::HttpResponse answer = call({kParty}, "rep-ok-1");
   ASSERT_EQ(answer.status, 200) << answer.body;
   const std::vector<std::string> seen = is_->seen();
@@ -163,6 +177,12 @@ TEST_F(RepresentedPartyTest, TheExchangeForAPartyIsTracedThroughRegisterAndDecis
       EXPECT_TRUE(d["allowed"].get<bool>()) << d.dump();
       EXPECT_EQ(d["represented_party"], kParty) << d.dump();
     }
+    // The operational record of the exchange on this side names it too.
+    const std::vector<Json> operational = operational_records_of(*node, "rep-ok-1");
+    ASSERT_EQ(operational.size(), 1u);
+    EXPECT_EQ(operational[0]["represented_party"], kParty) << operational[0].dump();
+    EXPECT_EQ(operational[0]["result"], "ok");
+    EXPECT_EQ(operational[0]["side"], node == fge_ ? "client" : "provider");
   }
   const std::vector<Json> provider = decisions_of(*ssp_, "rep-ok-1");
   ASSERT_EQ(provider.size(), 1u);

@@ -27,7 +27,7 @@ TimePoint local(const std::string& day, int h, int m) {
 class NoticeRuleTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const auto path = std::filesystem::path(__FILE__).parent_path() / "../../../conf/business-calendar.json";
+    const auto path = std::filesystem::path(XACBE_SOURCE_DIR) / "conf/business-calendar.json";
     auto loaded = BusinessCalendar::load(path.lexically_normal().string());
     ASSERT_TRUE(loaded) << loaded.status().to_string();
     calendar_ = new BusinessCalendar(std::move(loaded).value());
