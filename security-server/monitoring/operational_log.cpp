@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "register/register_time.hpp"
+#include "register/sql_conditions.hpp"
 #include "xacbe/log/log.hpp"
 #include "xacbe/metrics/exposition.hpp"
 #include "xacbe/store/database.hpp"
@@ -43,48 +44,6 @@ const std::vector<std::string>& migrations() {
 
 void bound(std::string& text, std::size_t max) {
   text = bounded_utf8(text, max);
-}
-
-// Numbered parameters of a query built from a filter; every value is bound, never spliced.
-struct Conditions {
-  std::string sql;
-  std::vector<std::pair<int, std::string>> texts;
-  std::vector<std::pair<int, std::int64_t>> numbers;
-
-  std::string text(std::string value) {
-    texts.emplace_back(++n, std::move(value));
-    return placeholder();
-  }
-  std::string number(std::int64_t value) {
-    numbers.emplace_back(++n, value);
-    return placeholder();
-  }
-  void bind(store::Statement& s) const {
-    for (const auto& [i, v] : texts) s.bind(i, v);
-    for (const auto& [i, v] : numbers) s.bind(i, v);
-  }
-
- private:
-  std::string placeholder() const {
-    std::string out = "?";
-    out += std::to_string(n);
-    return out;
-  }
-  int n = 0;
-};
-
-// record_belongs_to in SQL: on the client side the client's member, on the provider side the
-// service's; "M" or "M/..." as the range ["M/", "M0") ('0' follows '/').
-std::string members_condition(const std::vector<id::MemberId>& members, Conditions& c) {
-  std::string out;
-  for (const auto& member : members) {
-    const std::string m = member.to_string();
-    const std::string exact = c.text(m), low = c.text(m + "/"), high = c.text(m + "0");
-    if (!out.empty()) out += " OR ";
-    out += "(side = 'client' AND (client = " + exact + " OR (client >= " + low + " AND client < " + high +
-           "))) OR (side = 'provider' AND service >= " + low + " AND service < " + high + ")";
-  }
-  return " AND (" + out + ")";
 }
 
 constexpr const char* kColumns =
@@ -284,7 +243,7 @@ Result<OperationalPage> OperationalLog::find(const OperationalFilter& f) const {
   OperationalPage page;
   page.next_after = f.after_id;
   if (f.members && f.members->empty()) return page;
-  Conditions c;
+  SqlConditions c;
   c.sql = std::string("SELECT ") + kColumns + " FROM operational_records WHERE id > " + c.number(f.after_id);
   if (f.from) c.sql += " AND time_in >= " + c.number(to_unix_millis(*f.from));
   if (f.to) c.sql += " AND time_in < " + c.number(to_unix_millis(*f.to));
@@ -318,7 +277,7 @@ Result<UsageSummary> OperationalLog::usage(TimePoint from, TimePoint to,
   if (max_lines == 0) return invalid_argument("a usage summary has at least one line");
   UsageSummary out;
   if (members && members->empty()) return out;
-  Conditions c;
+  SqlConditions c;
   c.sql =
       "SELECT date(time_in / 1000, 'unixepoch') AS day, client, service, side,"
       " SUM(result = 'ok'), SUM(result <> 'ok'), SUM(request_bytes), SUM(response_bytes)"

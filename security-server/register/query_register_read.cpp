@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "register/query_register.hpp"
+#include "register/sql_conditions.hpp"
 #include "register/record_row.hpp"
 #include "register/register_time.hpp"
 #include "xacbe/log/log.hpp"
@@ -26,53 +27,6 @@ Result<Record> QueryRegister::get(std::int64_t seq) const {
 }
 
 namespace {
-
-// A search's WHERE clause after "seq > ?1", with its parameters, numbered from 2.
-class Conditions {
- public:
-  std::string sql;
-  std::vector<std::pair<int, std::string>> texts;
-  std::vector<std::pair<int, std::int64_t>> numbers;
-
-  std::string text(std::string value) {
-    texts.emplace_back(++n_, std::move(value));
-    return placeholder();
-  }
-  std::string number(std::int64_t value) {
-    numbers.emplace_back(++n_, value);
-    return placeholder();
-  }
-  void equal(const char* column, const std::optional<std::string>& value) {
-    if (value) sql += std::string(" AND ") + column + " = " + text(*value);
-  }
-  void bind(store::Statement& query) const {
-    for (const auto& [index, value] : texts) query.bind(index, value);
-    for (const auto& [index, value] : numbers) query.bind(index, value);
-  }
-
- private:
-  // "?N" for the last parameter (appended, not "?" + string: GCC 12 warns wrongly on that at -O2).
-  std::string placeholder() const {
-    std::string out = "?";
-    out += std::to_string(n_);
-    return out;
-  }
-  int n_ = 1;
-};
-
-// record_belongs_to in SQL: "M" or "M/..." as the range ["M/", "M0") ('0' follows '/'), which
-// the client and service indexes can serve.
-std::string members_condition(const std::vector<id::MemberId>& members, Conditions& c) {
-  std::string out;
-  for (const auto& member : members) {
-    const std::string m = member.to_string();
-    const std::string exact = c.text(m), low = c.text(m + "/"), high = c.text(m + "0");
-    if (!out.empty()) out += " OR ";
-    out += "(side = 'client' AND (client = " + exact + " OR (client >= " + low + " AND client < " + high +
-           "))) OR (side = 'provider' AND service >= " + low + " AND service < " + high + ")";
-  }
-  return " AND (" + out + ")";
-}
 
 // The HTTP status in a response record's head, NULL when the head has none.
 constexpr const char* kHeadStatus =
@@ -108,7 +62,7 @@ Result<RecordPage> QueryRegister::find_page(const RecordFilter& filter) const {
   page.next_after = filter.after_seq;
   if (filter.members && filter.members->empty()) return page;
 
-  Conditions c;
+  SqlConditions c(2);  // after "seq > ?1"
   c.equal("message_id", filter.message_id);
   c.equal("request_id", filter.request_id);
   c.equal("client", filter.client);
