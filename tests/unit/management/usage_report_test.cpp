@@ -184,9 +184,9 @@ TEST(UsageReportTest, RefusesEveryMalformedReportWithItsOwnReason) {
 }
 
 TEST(UsageReportTest, EchoesHostileTextOnlyBoundedAndEscaped) {
-  for (const Json& payload : {payload_with_rows(Json::array({row_with("day", "\x01" + std::string(5000, '9'))})),
+  for (const Json& payload : {payload_with_rows(Json::array({row_with("day", std::string(1, '\x01').append(5000, '9'))})),
                               payload_with_rows(Json::array({row_with("day", "2026-1\n-23")})),
-                              payload_with_rows(Json::array({row_with("client", "QROO/EST/\x02" + std::string(5000, 'x'))})),
+                              payload_with_rows(Json::array({row_with("client", std::string("QROO/EST/\x02").append(5000, 'x'))})),
                               Json{{"from", std::string(5000, '2')}, {"to", "2026-11-23"}, {"rows", Json::array()}}}) {
     auto parsed = parse_request(request_with(payload).dump(), "QROO");
     ASSERT_FALSE(parsed.is_ok());

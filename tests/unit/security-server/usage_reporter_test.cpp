@@ -194,7 +194,8 @@ TEST_F(UsageReporterTest, ManyRowsAreSplitAndNoExchangesStillReport) {
   EXPECT_TRUE(quiet[0].usage->rows.empty());
 
   for (std::size_t i = 0; i < kUsageRowsPerRequest + 5; ++i) {
-    exchange(RecordSide::kProvider, "x" + std::to_string(i), "QROO/EST/SSP/SIS", kCarpetas + std::to_string(i));
+    exchange(RecordSide::kProvider, std::string("x").append(std::to_string(i)), "QROO/EST/SSP/SIS",
+             kCarpetas + std::to_string(i));
   }
   ASSERT_TRUE(register_->flush().is_ok());
   std::vector<management::Request> sent;
