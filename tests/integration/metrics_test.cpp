@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/e2e/federation.hpp"
+#include "support/e2e/information_system.hpp"
 #include "support/process.hpp"
 #include "support/smtp_server.hpp"
 #include "xacbe/crypto/encoding.hpp"
@@ -84,23 +85,6 @@ std::optional<double> value_of(const std::vector<Sample>& samples, const std::st
   return std::nullopt;
 }
 
-// An information system that answers every call with 200.
-class InformationSystem {
- public:
-  InformationSystem() {
-    net::ServerOptions options;
-    options.threads = 1;
-    options.workers = 1;
-    auto server = net::HttpServer::start(
-        options, [](const net::HttpRequest&) { return net::HttpResponse::make(200, "application/json", "{}"); });
-    if (!server.is_ok()) throw std::runtime_error(server.status().to_string());
-    server_ = std::move(server).value();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-
- private:
-  std::unique_ptr<net::HttpServer> server_;
-};
 
 class MetricsTest : public ::testing::Test {
  protected:
@@ -110,7 +94,7 @@ class MetricsTest : public ::testing::Test {
     Federation& f = *federation_;
     f.admit("QROO/EST/FGE", "Fiscalía General del Estado", {"SIS"});
     f.admit("QROO/EST/SSP", "Secretaría de Seguridad Pública", {"SIS"});
-    is_ = new InformationSystem();
+    is_ = new InformationSystemMock();
     fge_ = &f.add_server("QROO/EST/FGE/SS1");
     ssp_ = &f.add_server("QROO/EST/SSP/SS1");
     fge_->add_client("QROO/EST/FGE/SIS");
@@ -159,7 +143,7 @@ class MetricsTest : public ::testing::Test {
   }
 
   static inline Federation* federation_ = nullptr;
-  static inline InformationSystem* is_ = nullptr;
+  static inline InformationSystemMock* is_ = nullptr;
   static inline SecurityServerNode *fge_ = nullptr, *ssp_ = nullptr;
 };
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "support/e2e/federation.hpp"
+#include "support/e2e/information_system.hpp"
 #include "support/process.hpp"
 #include "support/smtp_server.hpp"  // free_port
 #include "xacbe/clock.hpp"
@@ -33,23 +34,6 @@ const std::string kAntecedentes = "QROO/EST/SSP/SIS/antecedentes";
 const std::string kAnswer = R"({"expediente":"FGE/2026/0815","estado":"abierto"})";
 const std::string kRequestBody = R"({"consulta":"ABC1234"})";
 
-// An information system that answers every call with 200 and kAnswer.
-class InformationSystem {
- public:
-  InformationSystem() {
-    net::ServerOptions options;
-    options.threads = 1;
-    options.workers = 1;
-    auto server = net::HttpServer::start(
-        options, [](const net::HttpRequest&) { return net::HttpResponse::make(200, "application/json", kAnswer); });
-    if (!server.is_ok()) throw std::runtime_error(server.status().to_string());
-    server_ = std::move(server).value();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-
- private:
-  std::unique_ptr<net::HttpServer> server_;
-};
 
 class OperationalRecordsTest : public ::testing::Test {
  protected:
@@ -59,7 +43,8 @@ class OperationalRecordsTest : public ::testing::Test {
     Federation& f = *federation_;
     f.admit("QROO/EST/FGE", "Fiscalía General del Estado", {"SIS"});
     f.admit("QROO/EST/SSP", "Secretaría de Seguridad Pública", {"SIS"});
-    is_ = new InformationSystem();
+    is_ = new InformationSystemMock(
+        [](const net::HttpRequest&) { return net::HttpResponse::make(200, "application/json", kAnswer); });
     fge_ = &f.add_server("QROO/EST/FGE/SS1");
     ssp_ = &f.add_server("QROO/EST/SSP/SS1");
     fge_->add_client("QROO/EST/FGE/SIS");
@@ -127,7 +112,7 @@ class OperationalRecordsTest : public ::testing::Test {
   }
 
   static inline Federation* federation_ = nullptr;
-  static inline InformationSystem* is_ = nullptr;
+  static inline InformationSystemMock* is_ = nullptr;
   static inline SecurityServerNode *fge_ = nullptr, *ssp_ = nullptr;
 };
 

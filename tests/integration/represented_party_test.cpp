@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/e2e/federation.hpp"
+#include "support/e2e/information_system.hpp"
 #include "support/process.hpp"
 #include "support/raw_connection.hpp"
 #include "support/smtp_server.hpp"
@@ -34,19 +35,7 @@ const std::string kParty = "QROO/MUN/BJ";
 // SSP's information system: answers 200 and keeps the represented-party header of each call.
 class InformationSystem {
  public:
-  InformationSystem() {
-    net::ServerOptions options;
-    options.threads = 1;
-    options.workers = 1;
-    auto server = net::HttpServer::start(options, [this](const net::HttpRequest& r) {
-      std::lock_guard lock(mu_);
-      seen_.push_back(r.header("X-Xacbe-Represented-Party"));
-      return net::HttpResponse::make(200, "application/json", "{}");
-    });
-    if (!server.is_ok()) throw std::runtime_error(server.status().to_string());
-    server_ = std::move(server).value();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
+  std::string url() const { return mock_.url(); }
   std::vector<std::string> seen() const {
     std::lock_guard lock(mu_);
     return seen_;
@@ -55,7 +44,11 @@ class InformationSystem {
  private:
   mutable std::mutex mu_;
   std::vector<std::string> seen_;
-  std::unique_ptr<net::HttpServer> server_;
+  InformationSystemMock mock_{[this](const net::HttpRequest& r) {
+    std::lock_guard lock(mu_);
+    seen_.push_back(r.header("X-Xacbe-Represented-Party"));
+    return net::HttpResponse::make(200, "application/json", "{}");
+  }};
 };
 
 class RepresentedPartyTest : public ::testing::Test {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/e2e/federation.hpp"
+#include "support/e2e/information_system.hpp"
 #include "support/process.hpp"
 #include "xacbe/crypto/encoding.hpp"
 #include "xacbe/net/http_client.hpp"
@@ -31,23 +32,6 @@ const std::string kCarpetas = "QROO/EST/FGE/SIS/carpetas";
 const std::string kAntecedentes = "QROO/EST/SSP/SIS/antecedentes";
 constexpr int kOk = 3;
 
-// An information system that answers every call with 200.
-class InformationSystem {
- public:
-  InformationSystem() {
-    net::ServerOptions options;
-    options.threads = 1;
-    options.workers = 1;
-    auto server = net::HttpServer::start(
-        options, [](const net::HttpRequest&) { return net::HttpResponse::make(200, "application/json", "{}"); });
-    if (!server.is_ok()) throw std::runtime_error(server.status().to_string());
-    server_ = std::move(server).value();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-
- private:
-  std::unique_ptr<net::HttpServer> server_;
-};
 
 // (server, side, client, service) -> (requests, succeeded, failed, refused)
 using Counts = std::map<std::tuple<std::string, std::string, std::string, std::string>, std::vector<std::uint64_t>>;
@@ -70,7 +54,7 @@ class UsageReportingTest : public ::testing::Test {
     Federation& f = *federation_;
     f.admit("QROO/EST/FGE", "Fiscalía General del Estado", {"SIS"});
     f.admit("QROO/EST/SSP", "Secretaría de Seguridad Pública", {"SIS"});
-    is_ = new InformationSystem();
+    is_ = new InformationSystemMock();
     fge_ = &f.add_server("QROO/EST/FGE/SS1");
     ssp_ = &f.add_server("QROO/EST/SSP/SS1");
     // Registered, never started: it never reports.
@@ -134,7 +118,7 @@ class UsageReportingTest : public ::testing::Test {
   }
 
   static inline Federation* federation_ = nullptr;
-  static inline InformationSystem* is_ = nullptr;
+  static inline InformationSystemMock* is_ = nullptr;
   static inline SecurityServerNode *fge_ = nullptr, *ssp_ = nullptr;
 };
 
