@@ -167,8 +167,13 @@ TEST_F(AccessLevelExchangeTest, ALoweredLevelIsRefusedFromTheNextConfigurationWi
   EXPECT_NE(message.find("access level 'public' is below the required 'restricted'"), std::string::npos) << message;
   EXPECT_EQ(calls_, calls) << "a refused call must not reach the provider's system";
 
-  // The provider's record of decisions names the refusal and its rule.
-  const Json decisions = ssp_admin("/api/v1/decisions?limit=1000")["decisions"];
+  // The provider's record of decisions names the refusal and its rule. A decision is written with
+  // the register writer's next group, after the answer: asked again a bounded while.
+  Json decisions = ssp_admin("/api/v1/decisions?limit=1000")["decisions"];
+  for (int attempt = 0; attempt < 100 && (decisions.empty() || decisions.back()["allowed"].get<bool>()); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    decisions = ssp_admin("/api/v1/decisions?limit=1000")["decisions"];
+  }
   ASSERT_FALSE(decisions.empty());
   const Json& last = decisions.back();
   EXPECT_EQ(last["side"], "provider");
