@@ -325,6 +325,11 @@ TEST_F(SoapExchangeTest, ASoapCallToARestServiceAndARestCallToASoapServiceAreRef
   const net::HttpResponse rest = post("/r1/" + kConsultas, "{}", {{"X-Xacbe-Client", kClient}, {"Content-Type", "application/json"}});
   EXPECT_EQ(rest.status, 400);
   EXPECT_EQ(rest.header("X-Xacbe-Error"), "provider-side.SERVICE_PROTOCOL_MISMATCH") << rest.body;
+
+  // Metaservices are REST calls: an envelope naming one is refused the same way.
+  const Json meta = zeep_call("QROO/EST/SSP/SIS/listMethods", "soap-mismatch-2", "ABC");
+  ASSERT_TRUE(meta.contains("fault")) << meta.dump();
+  EXPECT_EQ(meta["fault"]["code"], "soapenv:Client.SERVICE_PROTOCOL_MISMATCH");
 }
 
 TEST_F(SoapExchangeTest, HostileEnvelopesAreSoapFaultsAndNeverLeaveTheServer) {
