@@ -28,16 +28,12 @@ Result<Record> QueryRegister::get(std::int64_t seq) const {
 
 namespace {
 
-// The HTTP status in a response record's head, NULL when the head has none.
-constexpr const char* kHeadStatus =
-    "(CASE WHEN json_valid(CAST(head AS TEXT)) THEN json_extract(CAST(head AS TEXT), '$.status') END)";
-
 std::string result_condition(RecordResult result) {
   switch (result) {
     case RecordResult::kSuccess:
-      return std::string(" AND kind = 'response' AND IFNULL(") + kHeadStatus + " BETWEEN 200 AND 399, 0) = 1";
+      return std::string(" AND kind = 'response' AND ") + head_success_sql() + " = 1";
     case RecordResult::kFailure:
-      return std::string(" AND kind = 'response' AND IFNULL(") + kHeadStatus + " BETWEEN 200 AND 399, 0) = 0";
+      return std::string(" AND kind = 'response' AND ") + head_success_sql() + " = 0";
     case RecordResult::kUnanswered:
       break;
   }

@@ -2,6 +2,7 @@
 // (docs/protocol/management-requests.md, "report-usage"), counted from the register itself.
 #include "register/query_register.hpp"
 #include "register/register_time.hpp"
+#include "register/sql_conditions.hpp"
 #include "xacbe/store/database.hpp"
 
 namespace xacbe::ss {
@@ -18,12 +19,12 @@ Result<std::vector<UsageCount>> QueryRegister::usage_counts(TimePoint from, Time
   // a refusal is a decision with allowed = 0. Days are UTC days of the record's created_at.
   XACBE_ASSIGN_OR_RETURN(
       store::Statement query,
-      db->prepare("SELECT day, side, client, service, SUM(requests), SUM(succeeded), SUM(refused) FROM ("
+      db->prepare(std::string("SELECT day, side, client, service, SUM(requests), SUM(succeeded), SUM(refused) FROM ("
                   " SELECT date(r.created_at / 1000, 'unixepoch') AS day, r.side AS side, r.client AS client,"
                   " r.service AS service, 1 AS requests, EXISTS (SELECT 1 FROM records a WHERE"
-                  " a.request_id = r.request_id AND a.side = r.side AND a.kind = 'response' AND IFNULL((CASE WHEN"
-                  " json_valid(CAST(a.head AS TEXT)) THEN json_extract(CAST(a.head AS TEXT), '$.status') END)"
-                  " BETWEEN 200 AND 399, 0) = 1) AS succeeded, 0 AS refused"
+                  " a.request_id = r.request_id AND a.side = r.side AND a.kind = 'response' AND ") +
+                  head_success_sql("a") +
+                  " = 1) AS succeeded, 0 AS refused"
                   " FROM records r WHERE r.kind = 'request' AND r.created_at >= ?1 AND r.created_at < ?2"
                   " UNION ALL"
                   " SELECT date(at / 1000, 'unixepoch'), side, client, service, 0, 0, 1 FROM decisions"

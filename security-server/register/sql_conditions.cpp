@@ -42,4 +42,14 @@ std::string members_condition(const std::vector<id::MemberId>& members, SqlCondi
   return " AND (" + out + ")";
 }
 
+std::string head_success_sql(std::string_view table) {
+  std::string head = "CAST(";
+  if (!table.empty()) head.append(table).append(".");
+  head += "head AS TEXT)";
+  // Appended piece by piece: "literal" + std::string draws a false -Wrestrict from GCC 12 at -O2.
+  std::string out = "IFNULL((CASE WHEN json_valid(";
+  out.append(head).append(") THEN json_extract(").append(head).append(", '$.status') END) BETWEEN 200 AND 399, 0)");
+  return out;
+}
+
 }  // namespace xacbe::ss

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,5 +46,11 @@ class SqlConditions {
 // provider side the service's, "M" or "M/..." as the range ["M/", "M0") ('0' follows '/'), which
 // indexes on client and service can serve.
 std::string members_condition(const std::vector<id::MemberId>& members, SqlConditions& c);
+
+// An SQL expression, 1 or 0 (never NULL), of whether the head of record `table` ("" for the
+// query's own table) reports success: a JSON object with an integer `status` in 200..399
+// (docs/protocol/query-register.md "Searching"). The register's search and its usage counts apply
+// this one rule.
+std::string head_success_sql(std::string_view table = {});
 
 }  // namespace xacbe::ss
