@@ -20,18 +20,8 @@ net::HttpResponse fault_response(FaultSide side, FaultCode code, std::string mes
 
 // The single value of an identity header; a repeated one is refused (no pollution).
 Result<std::string> single_header(const net::HttpRequest& r, std::string_view name) {
-  std::string value;
-  int seen = 0;
-  for (const auto& [n, v] : r.headers) {
-    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      value = v;
-      ++seen;
-    }
-  }
-  if (seen > 1) return invalid_argument(std::string(name) + " given more than once");
-  return value;
+  if (count_headers(r.headers, name) > 1) return invalid_argument(std::string(name) + " given more than once");
+  return r.header(name);
 }
 
 // The caller meets its client's connection mode.

@@ -13,12 +13,6 @@
 namespace xacbe::ss {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 bool is_unreserved(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
 }
@@ -64,7 +58,7 @@ Status check_path(std::string_view path) {
   if (path.empty()) return Status::ok();
   if (path.front() != '/') return invalid_argument("the path after the service id must start with '/'");
   XACBE_RETURN_IF_ERROR(check_characters(path, "/", "path"));
-  const std::string l = lower(path);
+  const std::string l = ascii_lower(path);
   if (l.find("%2f") != std::string::npos || l.find("%5c") != std::string::npos || l.find("%00") != std::string::npos) {
     return invalid_argument("encoded '/', '\\' or NUL in the path");
   }
@@ -208,11 +202,11 @@ Result<RestTarget> parse_rest_target(std::string_view target) {
 Result<net::Headers> forwardable_headers(const net::Headers& headers) {
   std::set<std::string, std::less<>> named_by_connection;
   for (const auto& [name, value] : headers) {
-    if (lower(name) != "connection") continue;
+    if (ascii_lower(name) != "connection") continue;
     std::size_t start = 0;
     while (start <= value.size()) {
       std::size_t comma = std::min(value.find(',', start), value.size());
-      std::string token = lower(value.substr(start, comma - start));
+      std::string token = ascii_lower(value.substr(start, comma - start));
       token.erase(0, token.find_first_not_of(" \t"));
       token.erase(token.find_last_not_of(" \t") + 1);
       if (!token.empty()) named_by_connection.insert(token);
@@ -224,7 +218,7 @@ Result<net::Headers> forwardable_headers(const net::Headers& headers) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
       return invalid_argument("header name is not a token: " + log::bounded(name, 40));
     }
-    std::string l = lower(name);
+    std::string l = ascii_lower(name);
     if (dropped_headers().count(l) != 0 || named_by_connection.count(l) != 0 || l.rfind("x-xacbe-", 0) == 0 ||
         l.rfind("x-forwarded-", 0) == 0 || l.rfind("proxy-", 0) == 0) {
       continue;
@@ -236,6 +230,21 @@ Result<net::Headers> forwardable_headers(const net::Headers& headers) {
   }
   if (out.size() > kMaxForwardedHeaders) return invalid_argument("more than 64 headers to forward");
   return out;
+}
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::size_t count_headers(const net::Headers& headers, std::string_view name) {
+  return static_cast<std::size_t>(std::count_if(headers.begin(), headers.end(), [&](const auto& h) {
+    return h.first.size() == name.size() &&
+           std::equal(h.first.begin(), h.first.end(), name.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  }));
 }
 
 Status check_represented_party(std::string_view text) {

@@ -69,6 +69,10 @@ bool is_message_id(std::string_view text);
 // 0..255 bytes of valid UTF-8 without control characters (user id, issue).
 bool is_header_text(std::string_view text);
 std::string new_message_id();  // a random (version 4) UUID
+// ASCII lower case, as header names and media types are compared.
+std::string ascii_lower(std::string_view text);
+// How many of `headers` are named `name`, compared without regard to ASCII case.
+std::size_t count_headers(const net::Headers& headers, std::string_view name);
 // A represented party as the client interface and the head take it: a member id, strictly
 // (id::MemberId); the party need not be in the global configuration. kInvalidArgument otherwise.
 Status check_represented_party(std::string_view text);

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "exchange/message.hpp"
 #include "xacbe/log/log.hpp"
 #include "xacbe/utf8.hpp"
 
@@ -87,19 +88,13 @@ std::optional<std::string> service_code_of(std::string_view query) {
   return std::string(code);
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 // The media type of a Content-Type value, lower case, without parameters or spaces.
 std::string media_type(std::string_view content_type) {
   const std::string_view type = content_type.substr(0, content_type.find(';'));
   const std::size_t first = type.find_first_not_of(" \t");
   if (first == std::string_view::npos) return {};
   const std::size_t last = type.find_last_not_of(" \t");
-  return lower(type.substr(first, last - first + 1));
+  return ascii_lower(type.substr(first, last - first + 1));
 }
 
 bool accepted_type(std::string_view code, const std::string& type) {

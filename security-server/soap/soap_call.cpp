@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "exchange/message.hpp"
 #include "xacbe/log/log.hpp"
 
 namespace xacbe::ss::soap {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  return out;
-}
 
 std::string trimmed(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");
@@ -20,15 +15,10 @@ std::string trimmed(std::string_view s) {
   return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
 }
 
-std::size_t count_headers(const net::Headers& headers, std::string_view name) {
-  return static_cast<std::size_t>(
-      std::count_if(headers.begin(), headers.end(), [&](const auto& h) { return lower(h.first) == name; }));
-}
-
 // text/xml, parameters allowed, a charset parameter only UTF-8 (SOAP 1.1 section 6.1.1).
 Status check_content_type(const net::Headers& headers) {
   if (count_headers(headers, "content-type") != 1) return invalid_argument("one Content-Type: text/xml is required");
-  const std::string value = lower(net::find_header(headers, "Content-Type"));
+  const std::string value = ascii_lower(net::find_header(headers, "Content-Type"));
   const std::size_t semicolon = value.find(';');
   const std::string media = trimmed(std::string_view(value).substr(0, semicolon));
   if (media == "application/soap+xml")
@@ -68,7 +58,7 @@ Result<SoapCall> soap_call(net::HttpRequest request, const Limits& limits) {
   // Five parts, so that parse_rest_target reads no path; the version travels in SoapCall::service.
   out.target = "/r1/" + header.service.subsystem().to_string() + "/" + header.service.service();
   for (auto& [name, value] : request.headers) {
-    if (lower(name).rfind("x-xacbe-", 0) != 0) out.headers.emplace_back(std::move(name), std::move(value));
+    if (ascii_lower(name).rfind("x-xacbe-", 0) != 0) out.headers.emplace_back(std::move(name), std::move(value));
   }
   out.headers.emplace_back("X-Xacbe-Client", header.client.to_string());
   out.headers.emplace_back("X-Xacbe-Id", header.message_id);
